@@ -1,0 +1,54 @@
+#include "protocol/domain_name.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using fedgate::protocol::check_domain_name;
+using fedgate::protocol::to_ascii_domain;
+
+TEST(domain_name, ascii_names_are_lowercased_and_lose_a_trailing_dot)
+{
+    EXPECT_EQ(check_domain_name("Fabrikam.COM").canonical, "fabrikam.com");
+    EXPECT_EQ(check_domain_name("corp.fabrikam.com.").canonical, "corp.fabrikam.com");
+    EXPECT_EQ(check_domain_name("a-b.example").canonical, "a-b.example");
+}
+
+TEST(domain_name, unicode_names_are_kept_in_u_label_form_and_convert_to_a_labels)
+{
+    auto d = check_domain_name("BÜCHER.example");
+    ASSERT_TRUE(d) << d.error;
+    EXPECT_EQ(d.canonical, "bücher.example");
+    EXPECT_EQ(to_ascii_domain(d.canonical), "xn--bcher-kva.example");
+    EXPECT_EQ(check_domain_name("xn--bcher-kva.example").canonical, "bücher.example");
+}
+
+TEST(domain_name, refuses_what_is_not_a_domain_name)
+{
+    EXPECT_EQ(check_domain_name("").error, "is empty");
+    EXPECT_EQ(check_domain_name(".").error, "is empty");
+    EXPECT_EQ(check_domain_name("fabrikam..com").error, "has an empty label (a leading dot or two dots in a row)");
+    EXPECT_EQ(check_domain_name("fabri kam.com").error,
+              "contains ' ', but domain labels hold only letters, digits and hyphens");
+    EXPECT_EQ(check_domain_name("user@fabrikam.com").error,
+              "contains '@', but domain labels hold only letters, digits and hyphens");
+    EXPECT_EQ(check_domain_name("-fabrikam.com").error, "has a label that begins or ends with a hyphen");
+    EXPECT_EQ(check_domain_name(std::string(64, 'a') + ".com").error, "has a label longer than 63 characters");
+    EXPECT_EQ(check_domain_name("192.0.2.1").error,
+              "is an IP address, but partners and local domains are named by domain names");
+    EXPECT_EQ(check_domain_name("[2001:db8::1]").error,
+              "is an IP address, but partners and local domains are named by domain names");
+    std::string long_name;
+    for (int i = 0; i < 51; ++i)
+        long_name += "abcd.";
+    long_name += "com";
+    EXPECT_EQ(check_domain_name(long_name).error, "is longer than 253 characters");
+}
+
+TEST(domain_name, a_label_of_exactly_63_octets_is_allowed)
+{
+    auto name = std::string(63, 'a') + ".com";
+    EXPECT_TRUE(check_domain_name(name)) << check_domain_name(name).error;
+}
+
+}  // namespace
