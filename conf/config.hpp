@@ -1,1 +1,143 @@
 #pragma once
+/// @file
+/// The configuration model of fedgate: what `fedgate.toml` says, validated and
+/// normalised. A `config` is immutable once loaded and passed down explicitly.
+
+#include "conf/diagnostic.hpp"
+#include "negotiation/partner_policy.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fedgate::conf {
+
+/// An IP address and port to listen on or to reach ("[::1]:5269", "127.0.0.1:53").
+struct socket_address {
+    std::string host;  ///< an IPv4 or IPv6 literal, without brackets
+    std::uint16_t port = 0;
+    friend bool operator==(socket_address const&, socket_address const&) = default;
+};
+
+/// A file named by the configuration, resolved against the configuration's folder,
+/// with the line that named it so later checks can point at it.
+struct file_setting {
+    std::filesystem::path path;
+    std::uint32_t line = 0;
+    [[nodiscard]] bool empty() const noexcept { return path.empty(); }
+};
+
+/// What each partner type lets remote contacts do to local users (seed 000, step 10).
+enum class partner_type : std::uint8_t { federated, public_verified, public_unverified };
+
+struct gateway_settings {
+    std::vector<socket_address> s2s_listen;         ///< STARTTLS S2S (RFC 6120)
+    std::vector<socket_address> direct_tls_listen;  ///< direct TLS S2S (XEP-0368)
+    file_setting dialback_secret_file;              ///< XEP-0185 key secret; empty: random per start
+    std::filesystem::path state_dir;
+    unsigned worker_threads = 0;  ///< 0: one per core
+};
+
+struct local_domain {
+    std::string name;  ///< canonical (protocol::check_domain_name)
+    file_setting certificate;
+    file_setting key;
+    std::uint32_t line = 0;
+};
+
+struct internal_settings {
+    enum class link_mode : std::uint8_t { component };
+    link_mode mode = link_mode::component;
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 5347;  ///< XEP-0114's customary port
+    file_setting secret_file;
+};
+
+struct partner {
+    std::string domain;  ///< primary domain, canonical
+    std::string description;
+    std::vector<std::string> additional_domains;  ///< canonical
+    partner_type type = partner_type::federated;
+    negotiation::negotiation_settings negotiation;
+    negotiation::policy_evaluation policy;  ///< evaluate(negotiation), kept for reports
+    std::uint32_t line = 0;
+};
+
+struct tls_settings {
+    file_setting ca_file;
+    file_setting ca_path;  ///< both empty: the system trust store
+    enum class version : std::uint8_t { tls1_2, tls1_3 };
+    version min_version = version::tls1_2;
+};
+
+struct dns_settings {
+    std::vector<socket_address> servers;  ///< empty: the system resolver configuration
+    std::chrono::milliseconds timeout{5000};
+    unsigned attempts = 2;
+};
+
+struct limit_settings {
+    std::size_t max_stanza_bytes = 256 * 1024;
+    unsigned max_depth = 64;
+    unsigned max_attributes = 64;
+    unsigned connections_per_ip = 16;
+    std::chrono::seconds negotiation_timeout{30};
+    std::chrono::seconds idle_timeout{600};
+};
+
+struct log_settings {
+    std::string level = "info";  ///< spdlog level name
+};
+
+struct metrics_settings {
+    std::optional<socket_address> listen;  ///< unset: no metrics endpoint
+};
+
+/// A whole, valid configuration.
+struct config {
+    std::filesystem::path file;
+    gateway_settings gateway;
+    std::vector<local_domain> local_domains;
+    internal_settings internal;
+    std::vector<partner> partners;
+    tls_settings tls;
+    dns_settings dns;
+    limit_settings limits;
+    log_settings log;
+    metrics_settings metrics;
+
+    /// The partner whose primary or additional domain is `domain` (canonical form).
+    [[nodiscard]] partner const* find_partner(std::string_view domain) const noexcept;
+    /// The local domain named `domain` (canonical form).
+    [[nodiscard]] local_domain const* find_local_domain(std::string_view domain) const noexcept;
+};
+
+/// The outcome of loading: a config when there is no error, and every finding.
+struct load_result {
+    std::optional<config> cfg;
+    std::vector<diagnostic> findings;
+    [[nodiscard]] bool ok() const noexcept { return cfg.has_value(); }
+};
+
+/// Parses and validates configuration text without touching the file system:
+/// syntax, known keys, types, values, domains, duplicates, partner policy.
+/// Relative paths are resolved against `base_dir`. `file_name` labels findings.
+[[nodiscard]] load_result parse(std::string_view text, std::string const& file_name,
+                                std::filesystem::path const& base_dir);
+
+/// Checks what the configuration names on disk: certificates, keys (and that each
+/// key matches its certificate), secret files, CA files. Appends to `out`.
+void check_files(config const& cfg, diagnostics& out);
+
+/// Reads `file`, then parse() and check_files(): what `fedgate check-config` and
+/// `fedgate run` use.
+[[nodiscard]] load_result load_file(std::filesystem::path const& file);
+
+/// The configuration word for a partner type: "federated", "public_verified", ...
+[[nodiscard]] std::string_view config_name(partner_type t) noexcept;
+
+}  // namespace fedgate::conf

@@ -1,20 +1,66 @@
 #include "daemon/cli.hpp"
 
+#include "conf/config.hpp"
+#include "conf/report.hpp"
+
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
 namespace fedgate::daemon {
+namespace {
+
+constexpr char const* default_config = "/etc/fedgate/fedgate.toml";
+
+enum exit_status : int { success = 0, failure = 1, usage = 2 };
+
+/// `fedgate check-config`: errors and warnings on stderr as FILE:LINE messages; on
+/// success the effective policy per partner on stdout. Nothing else happens.
+int check_config(std::string const& file)
+{
+    auto result = conf::load_file(file);
+    std::size_t warnings = 0;
+    for (auto const& d : result.findings) {
+        std::cerr << d.format() << "\n";
+        warnings += d.level == conf::diagnostic::severity::warning;
+    }
+    if (!result.ok()) {
+        auto errors = result.findings.size() - warnings;
+        std::cerr << file << ": invalid configuration (" << errors << (errors == 1 ? " error" : " errors")
+                  << "); nothing was started\n";
+        return failure;
+    }
+    std::cout << conf::check_config_report(*result.cfg, warnings);
+    return success;
+}
+
+}  // namespace
 
 int run_cli(int argc, char** argv)
 {
     CLI::App app{"fedgate: XMPP server-to-server federation edge gateway", "fedgate"};
     app.set_version_flag("--version", std::string{"fedgate "} + FEDGATE_VERSION);
+    app.require_subcommand(1);
+
+    std::string config_file = default_config;
+    auto* check = app.add_subcommand("check-config", "Load and validate the configuration, then print the "
+                                                     "effective negotiation policy of every partner");
+    check->add_option("-c,--config", config_file, "Configuration file")->capture_default_str();
+
+    app.add_subcommand("matrix", "Print the 18 combinations of the partner negotiation settings "
+                                 "(tls, sasl, dialback) and what each allows");
+
     try {
         app.parse(argc, argv);
     } catch (CLI::ParseError const& e) {
         int rc = app.exit(e);
-        return rc == 0 ? 0 : 2;
+        return rc == 0 ? success : usage;
     }
-    return 0;
+
+    if (check->parsed())
+        return check_config(config_file);
+    std::cout << conf::policy_matrix_table();
+    return success;
 }
 
 }  // namespace fedgate::daemon

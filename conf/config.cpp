@@ -1,1 +1,0 @@
-#include "conf/config.hpp"

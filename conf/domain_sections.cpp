@@ -1,0 +1,150 @@
+// [[local_domain]] and [[partner]]: the domains fedgate serves and the domains it
+// federates with. Each domain belongs to exactly one of them.
+#include "conf/loader.hpp"
+#include "protocol/domain_name.hpp"
+
+namespace fedgate::conf::detail {
+namespace {
+
+constexpr std::string_view local_example =
+    "[[local_domain]] with name = \"contoso.com\", certificate = \"/etc/fedgate/contoso.com.crt\" "
+    "and key = \"/etc/fedgate/contoso.com.key\"";
+
+toml::array const* repeated_section(toml::node const* node, std::string_view key, diagnostics& out)
+{
+    if (!node)
+        return nullptr;
+    if (auto const* a = node->as_array(); a && a->is_array_of_tables())
+        return a;
+    out.error(line_of(*node), "'" + std::string{key} + "' must be written [[" + std::string{key} +
+                                  "]] (double brackets), one block per " +
+                                  (key == "partner" ? "partner" : "domain"));
+    return nullptr;
+}
+
+}  // namespace
+
+std::optional<std::string> loader::read_domain(located_string const& value, std::string_view key,
+                                               std::string_view section)
+{
+    auto checked = protocol::check_domain_name(value.value);
+    if (checked)
+        return checked.canonical;
+    out_.error(value.line, "'" + std::string{key} + "' in " + std::string{section} + ": \"" + value.value + "\" " +
+                               checked.error + "; write a domain name such as \"fabrikam.com\"");
+    return std::nullopt;
+}
+
+bool loader::claim(std::string const& domain, std::uint32_t line, owner who)
+{
+    auto [it, fresh] = claimed_.try_emplace(domain, claim_record{line, who});
+    if (fresh)
+        return true;
+    auto const first = it->second;
+    std::string const at = " (line " + std::to_string(first.line) + ")";
+    if (who == owner::local && first.who == owner::local)
+        out_.error(line, "local domain \"" + domain + "\" is listed twice; the first is at line " +
+                             std::to_string(first.line) + ". Remove one of them");
+    else if (first.who == owner::local)
+        out_.error(line, "partner domain \"" + domain + "\" is also a [[local_domain]]" + at +
+                             "; a domain is either ours or a partner's");
+    else
+        out_.error(line, "domain \"" + domain + "\" already belongs to the partner at line " +
+                             std::to_string(first.line) + "; each domain may belong to one partner only");
+    return false;
+}
+
+void loader::read_local_domains(toml::node const* node)
+{
+    auto const* blocks = repeated_section(node, "local_domain", out_);
+    if (!blocks || blocks->empty()) {
+        if (!node)
+            out_.error(0, "no [[local_domain]] is configured; add one block per domain that fedgate serves: " +
+                              std::string{local_example});
+        return;
+    }
+    for (auto const& block : *blocks) {
+        table_reader r{*block.as_table(), "[[local_domain]]", out_};
+        local_domain d;
+        d.line = r.line();
+        bool const complete = r.require("name", "name = \"contoso.com\"") &
+                              r.require("certificate", "certificate = \"/etc/fedgate/contoso.com.crt\"") &
+                              r.require("key", "key = \"/etc/fedgate/contoso.com.key\"");
+        if (auto name = r.string("name"))
+            if (auto canonical = read_domain(*name, "name", "[[local_domain]]"); canonical && claim(*canonical, name->line, owner::local))
+                d.name = *canonical;
+        d.certificate = read_file(r, "certificate");
+        d.key = read_file(r, "key");
+        r.finish();
+        if (complete && !d.name.empty())
+            cfg_.local_domains.push_back(std::move(d));
+    }
+}
+
+void loader::read_partners(toml::node const* node)
+{
+    auto const* blocks = repeated_section(node, "partner", out_);
+    if (!node || (blocks && blocks->empty()))
+        out_.warning(0, "no [[partner]] is configured: fedgate will refuse every remote domain");
+    if (!blocks)
+        return;
+    for (auto const& block : *blocks)
+        read_partner(*block.as_table());
+}
+
+void loader::read_partner(toml::table const& t)
+{
+    table_reader r{t, "[[partner]]", out_};
+    partner p;
+    p.line = r.line();
+    bool complete = r.require("domain", "domain = \"fabrikam.com\"") &
+                    r.require("type", "type = \"federated\", \"public_verified\" or \"public_unverified\"");
+    if (auto domain = r.string("domain")) {
+        auto canonical = read_domain(*domain, "domain", "[[partner]]");
+        complete = complete && canonical && claim(*canonical, domain->line, owner::partner);
+        p.domain = canonical.value_or("");
+    }
+    if (auto description = r.string("description"))
+        p.description = description->value;
+    for (auto const& extra : r.strings("additional_domains").value_or(std::vector<located_string>{})) {
+        auto canonical = read_domain(extra, "additional_domains", "[[partner]]");
+        if (canonical && claim(*canonical, extra.line, owner::partner))
+            p.additional_domains.push_back(*canonical);
+        else
+            complete = false;
+    }
+    static constexpr partner_type types[] = {partner_type::federated, partner_type::public_verified,
+                                             partner_type::public_unverified};
+    if (auto type = r.choice("type", {"federated", "public_verified", "public_unverified"}))
+        p.type = types[*type];
+    else
+        complete = false;
+    using negotiation::requirement;
+    static constexpr requirement requirements[] = {requirement::required, requirement::optional,
+                                                   requirement::not_supported};
+    auto read_requirement = [&](std::string_view key, requirement& into) {
+        if (auto v = r.choice(key, {"required", "optional", "not_supported"}))
+            into = requirements[*v];
+        else
+            complete = complete && !t.contains(key);
+    };
+    read_requirement("tls", p.negotiation.tls);
+    read_requirement("sasl", p.negotiation.sasl);
+    if (auto dialback = r.boolean("dialback"))
+        p.negotiation.dialback = *dialback;
+    else
+        complete = complete && !t.contains("dialback");
+    r.finish();
+    if (!complete)
+        return;
+
+    p.policy = negotiation::evaluate(p.negotiation);
+    std::string const who = "partner \"" + p.domain + "\": ";
+    if (p.policy.error)
+        out_.error(p.line, who + *p.policy.error);
+    for (auto const& w : p.policy.warnings)
+        out_.warning(p.line, who + w);
+    cfg_.partners.push_back(std::move(p));
+}
+
+}  // namespace fedgate::conf::detail

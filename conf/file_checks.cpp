@@ -1,0 +1,156 @@
+// What the configuration names on disk. Run by `check-config` and at start-up, so an
+// operator learns of a wrong path or a mismatched key before a partner does.
+#include "conf/config.hpp"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace fedgate::conf {
+namespace {
+
+constexpr std::size_t min_secret_bytes = 16;
+
+struct file_closer {
+    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+};
+struct x509_free {
+    void operator()(X509* x) const noexcept { X509_free(x); }
+};
+struct pkey_free {
+    void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
+};
+using file_ptr = std::unique_ptr<std::FILE, file_closer>;
+using x509_ptr = std::unique_ptr<X509, x509_free>;
+using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
+
+std::string quoted(std::filesystem::path const& p)
+{
+    return "\"" + p.string() + "\"";
+}
+
+/// Opens `f` for reading or reports why not.
+file_ptr open_file(file_setting const& f, std::string_view what, diagnostics& out)
+{
+    file_ptr file{std::fopen(f.path.c_str(), "rb")};
+    if (!file)
+        out.error(f.line, "cannot read " + std::string{what} + " " + quoted(f.path) + ": " + std::strerror(errno) +
+                              "; check the path (relative paths start at the configuration file's folder)");
+    return file;
+}
+
+void check_secret(file_setting const& f, std::string_view what, diagnostics& out)
+{
+    if (f.empty())
+        return;
+    auto file = open_file(f, what, out);
+    if (!file)
+        return;
+    std::string secret;
+    char buffer[512];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0)
+        secret.append(buffer, n);
+    while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back())))
+        secret.pop_back();
+    if (secret.size() < min_secret_bytes) {
+        out.error(f.line, std::string{what} + " " + quoted(f.path) + " holds " + std::to_string(secret.size()) +
+                              " characters, fewer than 16; create a strong one with: head -c 32 /dev/urandom | "
+                              "base64 > " + f.path.string());
+        return;
+    }
+    struct stat st{};
+    if (::stat(f.path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        out.warning(f.line, std::string{what} + " " + quoted(f.path) + " can be read by other users; run: chmod 600 " +
+                                f.path.string());
+}
+
+x509_ptr read_certificate(file_setting const& f, std::string const& domain, diagnostics& out)
+{
+    auto file = open_file(f, "certificate file", out);
+    if (!file)
+        return nullptr;
+    x509_ptr cert{PEM_read_X509(file.get(), nullptr, nullptr, nullptr)};
+    if (!cert)
+        out.error(f.line, "certificate file " + quoted(f.path) + " of local domain \"" + domain +
+                              "\" holds no PEM certificate; it must hold the domain's certificate (then its chain) "
+                              "in PEM form");
+    return cert;
+}
+
+pkey_ptr read_key(file_setting const& f, std::string const& domain, diagnostics& out)
+{
+    auto file = open_file(f, "key file", out);
+    if (!file)
+        return nullptr;
+    pkey_ptr key{PEM_read_PrivateKey(file.get(), nullptr, nullptr, nullptr)};
+    if (!key)
+        out.error(f.line, "key file " + quoted(f.path) + " of local domain \"" + domain +
+                              "\" holds no unencrypted PEM private key");
+    return key;
+}
+
+void check_certificate_use(X509* cert, local_domain const& d, diagnostics& out)
+{
+    std::string const& name = d.name;
+    if (X509_check_host(cert, name.data(), name.size(), 0, nullptr) != 1)
+        out.warning(d.certificate.line, "certificate " + quoted(d.certificate.path) + " does not name \"" + name +
+                                            "\"; partners that verify certificates (SASL EXTERNAL, XEP-0178) will "
+                                            "refuse it");
+    if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0)
+        out.warning(d.certificate.line, "certificate " + quoted(d.certificate.path) + " of \"" + name +
+                                            "\" has expired; renew it");
+    else if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0)
+        out.warning(d.certificate.line, "certificate " + quoted(d.certificate.path) + " of \"" + name +
+                                            "\" is not valid yet; check the clock");
+}
+
+void check_local_domain(local_domain const& d, diagnostics& out)
+{
+    auto cert = read_certificate(d.certificate, d.name, out);
+    auto key = read_key(d.key, d.name, out);
+    if (cert && key && X509_check_private_key(cert.get(), key.get()) != 1)
+        out.error(d.key.line, "key file " + quoted(d.key.path) + " does not match certificate " +
+                                  quoted(d.certificate.path) + " of local domain \"" + d.name +
+                                  "\"; use the private key the certificate was issued for");
+    if (cert)
+        check_certificate_use(cert.get(), d, out);
+}
+
+void check_ca(tls_settings const& tls, diagnostics& out)
+{
+    if (!tls.ca_file.empty()) {
+        if (auto file = open_file(tls.ca_file, "CA file", out)) {
+            x509_ptr first{PEM_read_X509(file.get(), nullptr, nullptr, nullptr)};
+            if (!first)
+                out.error(tls.ca_file.line, "CA file " + quoted(tls.ca_file.path) +
+                                                " holds no PEM certificate; it must hold the trusted CA "
+                                                "certificates in PEM form");
+        }
+    }
+    if (!tls.ca_path.empty() && !std::filesystem::is_directory(tls.ca_path.path))
+        out.error(tls.ca_path.line, "CA path " + quoted(tls.ca_path.path) +
+                                        " is not a directory; name a folder of hashed CA certificates "
+                                        "(such as /etc/ssl/certs)");
+}
+
+}  // namespace
+
+void check_files(config const& cfg, diagnostics& out)
+{
+    for (auto const& d : cfg.local_domains)
+        check_local_domain(d, out);
+    check_secret(cfg.gateway.dialback_secret_file, "dialback secret file", out);
+    check_secret(cfg.internal.secret_file, "component secret file", out);
+    check_ca(cfg.tls, out);
+}
+
+}  // namespace fedgate::conf

@@ -1,0 +1,150 @@
+// The sections that appear once: [gateway], [internal], [tls], [dns], [limits],
+// [log], [metrics]. Every setting has a default except the internal secret.
+#include "conf/loader.hpp"
+#include "conf/socket_address.hpp"
+
+namespace fedgate::conf::detail {
+
+file_setting loader::read_file(table_reader& r, std::string_view key)
+{
+    auto value = r.string(key);
+    if (!value)
+        return {};
+    if (value->value.empty()) {
+        out_.error(value->line, "'" + std::string{key} + "' in " + r.section() + " is empty; name a file");
+        return {};
+    }
+    std::filesystem::path p{value->value};
+    // Relative paths are relative to the configuration file, not to the working
+    // directory, so that a configuration and its files move together.
+    if (p.is_relative())
+        p = base_dir_ / p;
+    return {p.lexically_normal(), value->line};
+}
+
+std::vector<socket_address> loader::read_addresses(table_reader& r, std::string_view key,
+                                                   std::vector<std::string_view> const& defaults,
+                                                   std::uint16_t default_port)
+{
+    std::vector<socket_address> result;
+    auto values = r.strings(key);
+    if (!values) {
+        for (auto d : defaults)
+            result.push_back(std::get<socket_address>(parse_socket_address(d)));
+        return result;
+    }
+    for (auto const& v : *values) {
+        auto parsed = parse_socket_address(v.value, default_port);
+        if (auto const* why = std::get_if<std::string>(&parsed))
+            out_.error(v.line, "'" + std::string{key} + "' in " + r.section() + ": \"" + v.value + "\" " + *why);
+        else
+            result.push_back(std::get<socket_address>(parsed));
+    }
+    return result;
+}
+
+void loader::read_gateway(toml::table const& t)
+{
+    table_reader r{t, "[gateway]", out_};
+    auto& g = cfg_.gateway;
+    g.s2s_listen = read_addresses(r, "s2s_listen", {"0.0.0.0:5269", "[::]:5269"}, 0);
+    g.direct_tls_listen = read_addresses(r, "direct_tls_listen", {"0.0.0.0:5270", "[::]:5270"}, 0);
+    for (auto const& a : g.direct_tls_listen)
+        if (std::find(g.s2s_listen.begin(), g.s2s_listen.end(), a) != g.s2s_listen.end())
+            out_.error(r.line_of("direct_tls_listen"), "'direct_tls_listen' in [gateway] repeats " + to_string(a) +
+                                                           " from 's2s_listen'; give direct TLS its own port");
+    g.dialback_secret_file = read_file(r, "dialback_secret_file");
+    auto state = r.string("state_dir");
+    g.state_dir = state ? std::filesystem::path{state->value} : std::filesystem::path{"/var/lib/fedgate"};
+    if (g.state_dir.is_relative())
+        g.state_dir = (base_dir_ / g.state_dir).lexically_normal();
+    g.worker_threads = static_cast<unsigned>(r.integer("worker_threads", 0, 256, "0 means one per core").value_or(0));
+    r.finish();
+}
+
+void loader::read_internal(toml::table const* t)
+{
+    if (!t) {
+        out_.error(0, "the [internal] section is missing; add it with mode = \"component\", host, port and "
+                      "secret_file (the internal server's component secret)");
+        return;
+    }
+    table_reader r{*t, "[internal]", out_};
+    auto& in = cfg_.internal;
+    (void)r.choice("mode", {"component"});  // the only mode so far: XEP-0114 components
+    if (auto host = r.string("host")) {
+        if (host->value.empty())
+            out_.error(host->line, "'host' in [internal] is empty; name the internal XMPP server's address");
+        else
+            in.host = host->value;
+    }
+    in.port = static_cast<std::uint16_t>(r.integer("port", 1, 65535).value_or(in.port));
+    if (r.require("secret_file", "secret_file = \"/etc/fedgate/component.secret\""))
+        in.secret_file = read_file(r, "secret_file");
+    r.finish();
+}
+
+void loader::read_tls(toml::table const& t)
+{
+    table_reader r{t, "[tls]", out_};
+    cfg_.tls.ca_file = read_file(r, "ca_file");
+    cfg_.tls.ca_path = read_file(r, "ca_path");
+    if (auto v = r.choice("min_version", {"1.2", "1.3"}))
+        cfg_.tls.min_version = *v == 0 ? tls_settings::version::tls1_2 : tls_settings::version::tls1_3;
+    r.finish();
+}
+
+void loader::read_dns(toml::table const& t)
+{
+    table_reader r{t, "[dns]", out_};
+    cfg_.dns.servers = read_addresses(r, "servers", {}, 53);
+    cfg_.dns.timeout = std::chrono::milliseconds{r.integer("timeout_ms", 100, 60000).value_or(5000)};
+    cfg_.dns.attempts = static_cast<unsigned>(r.integer("attempts", 1, 10).value_or(2));
+    r.finish();
+}
+
+void loader::read_limits(toml::table const& t)
+{
+    table_reader r{t, "[limits]", out_};
+    auto& l = cfg_.limits;
+    l.max_stanza_bytes = static_cast<std::size_t>(
+        r.integer("max_stanza_bytes", 10000, 16 * 1024 * 1024, "RFC 6120 §13.12 requires at least 10000")
+            .value_or(static_cast<std::int64_t>(l.max_stanza_bytes)));
+    l.max_depth = static_cast<unsigned>(r.integer("max_depth", 8, 1024).value_or(l.max_depth));
+    l.max_attributes = static_cast<unsigned>(r.integer("max_attributes", 8, 1024).value_or(l.max_attributes));
+    l.connections_per_ip =
+        static_cast<unsigned>(r.integer("connections_per_ip", 1, 100000).value_or(l.connections_per_ip));
+    l.negotiation_timeout =
+        std::chrono::seconds{r.integer("negotiation_timeout_seconds", 1, 3600).value_or(l.negotiation_timeout.count())};
+    l.idle_timeout =
+        std::chrono::seconds{r.integer("idle_timeout_seconds", 10, 604800).value_or(l.idle_timeout.count())};
+    r.finish();
+}
+
+void loader::read_log(toml::table const& t)
+{
+    table_reader r{t, "[log]", out_};
+    static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (auto v = r.choice("level", {levels[0], levels[1], levels[2], levels[3], levels[4], levels[5], levels[6]}))
+        cfg_.log.level = std::string{levels[*v]};
+    r.finish();
+}
+
+void loader::read_metrics(toml::table const& t)
+{
+    table_reader r{t, "[metrics]", out_};
+    if (auto v = r.string("listen")) {
+        auto parsed = parse_socket_address(v->value);
+        if (auto const* why = std::get_if<std::string>(&parsed)) {
+            out_.error(v->line, "'listen' in [metrics]: \"" + v->value + "\" " + *why);
+        } else {
+            cfg_.metrics.listen = std::get<socket_address>(parsed);
+            if (!is_loopback(*cfg_.metrics.listen))
+                out_.warning(v->line, "the metrics endpoint " + to_string(*cfg_.metrics.listen) +
+                                          " is not on loopback: whoever reaches it reads per-partner traffic figures");
+        }
+    }
+    r.finish();
+}
+
+}  // namespace fedgate::conf::detail

@@ -1,0 +1,56 @@
+#pragma once
+/// @file
+/// Internal to conf/: the state of one parse, shared by the section readers.
+
+#include "conf/config.hpp"
+#include "conf/table_reader.hpp"
+
+#include <map>
+
+namespace fedgate::conf::detail {
+
+class loader {
+public:
+    loader(diagnostics& out, std::filesystem::path base_dir) : out_{out}, base_dir_{std::move(base_dir)} {}
+
+    /// Reads the whole document into cfg_.
+    void read(toml::table const& root);
+    [[nodiscard]] config take() { return std::move(cfg_); }
+
+private:
+    // general.cpp
+    void read_gateway(toml::table const& t);
+    void read_internal(toml::table const* t);
+    void read_tls(toml::table const& t);
+    void read_dns(toml::table const& t);
+    void read_limits(toml::table const& t);
+    void read_log(toml::table const& t);
+    void read_metrics(toml::table const& t);
+    std::vector<socket_address> read_addresses(table_reader& r, std::string_view key,
+                                               std::vector<std::string_view> const& defaults,
+                                               std::uint16_t default_port);
+    file_setting read_file(table_reader& r, std::string_view key);
+
+    // domains.cpp
+    void read_local_domains(toml::node const* node);
+    void read_partners(toml::node const* node);
+    void read_partner(toml::table const& t);
+    std::optional<std::string> read_domain(located_string const& value, std::string_view key,
+                                           std::string_view section);
+    enum class owner : std::uint8_t { local, partner };
+    bool claim(std::string const& domain, std::uint32_t line, owner who);
+
+    diagnostics& out_;
+    std::filesystem::path base_dir_;
+    config cfg_;
+    struct claim_record {
+        std::uint32_t line;
+        owner who;
+    };
+    std::map<std::string, claim_record, std::less<>> claimed_;
+};
+
+/// Returns the table at `key` of `root`, reporting a value of another kind.
+toml::table const* section_table(toml::table const& root, std::string_view key, diagnostics& out);
+
+}  // namespace fedgate::conf::detail

@@ -1,0 +1,169 @@
+#include "conf/loader.hpp"
+#include "conf/socket_address.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace fedgate::conf {
+namespace detail {
+namespace {
+
+// Every top-level section; [[local_domain]] and [[partner]] repeat, the rest appear once.
+constexpr std::string_view single_sections[] = {"gateway", "internal", "tls", "dns", "limits", "log", "metrics"};
+constexpr std::string_view repeated_sections[] = {"local_domain", "partner"};
+
+std::string written_as(std::string_view key, toml::node const& node)
+{
+    if (node.is_table())
+        return "[" + std::string{key} + "]";
+    if (node.is_array_of_tables())
+        return "[[" + std::string{key} + "]]";
+    return "'" + std::string{key} + "'";
+}
+
+void report_unknown_sections(toml::table const& root, diagnostics& out)
+{
+    std::vector<std::string> known;
+    for (auto s : single_sections)
+        known.emplace_back(s);
+    for (auto s : repeated_sections)
+        known.emplace_back(s);
+    for (auto const& [key, node] : root) {
+        if (std::find(known.begin(), known.end(), key.str()) != known.end())
+            continue;
+        std::string message = "unknown section " + written_as(key.str(), node);
+        if (auto suggestion = closest_match(key.str(), known); !suggestion.empty()) {
+            bool const repeated = suggestion == "local_domain" || suggestion == "partner";
+            message += "; did you mean " + (repeated ? "[[" + suggestion + "]]" : "[" + suggestion + "]") + "?";
+        } else {
+            message += "; remove it (see conf/fedgate.example.toml for every setting)";
+        }
+        out.error(key.source().begin.line, std::move(message));
+    }
+}
+
+}  // namespace
+
+toml::table const* section_table(toml::table const& root, std::string_view key, diagnostics& out)
+{
+    auto const* node = root.get(key);
+    if (!node)
+        return nullptr;
+    if (auto const* t = node->as_table())
+        return t;
+    out.error(line_of(*node), "'" + std::string{key} + "' must be a section written [" + std::string{key} +
+                                  "] on a line of its own, not " + std::string{type_phrase(node->type())});
+    return nullptr;
+}
+
+void loader::read(toml::table const& root)
+{
+    report_unknown_sections(root, out_);
+    static toml::table const empty;
+    auto or_empty = [&](std::string_view key) -> toml::table const& {
+        auto const* t = section_table(root, key, out_);
+        return t ? *t : empty;
+    };
+    // Local domains first, so that a partner naming one of them is reported against it.
+    read_local_domains(root.get("local_domain"));
+    read_partners(root.get("partner"));
+    read_gateway(or_empty("gateway"));
+    read_internal(section_table(root, "internal", out_));
+    read_tls(or_empty("tls"));
+    read_dns(or_empty("dns"));
+    read_limits(or_empty("limits"));
+    read_log(or_empty("log"));
+    read_metrics(or_empty("metrics"));
+}
+
+}  // namespace detail
+
+load_result parse(std::string_view text, std::string const& file_name, std::filesystem::path const& base_dir)
+{
+    diagnostics out{file_name};
+    toml::table root;
+    try {
+        root = toml::parse(text, file_name);
+    } catch (toml::parse_error const& e) {
+        std::string message = "this is not valid TOML: " + std::string{e.description()};
+        // The commonest slip: a word without quotes (type = federated).
+        if (e.description().find("could not determine value type") != std::string_view::npos ||
+            e.description().find("while parsing boolean") != std::string_view::npos)
+            message += "; write text in double quotes, e.g. type = \"federated\"";
+        out.error(e.source().begin.line, std::move(message));
+        return {std::nullopt, out.take()};
+    }
+
+    detail::loader l{out, base_dir};
+    l.read(root);
+    load_result result;
+    if (!out.has_errors()) {
+        result.cfg = l.take();
+        result.cfg->file = file_name;
+    }
+    result.findings = out.take();
+    return result;
+}
+
+load_result load_file(std::filesystem::path const& file)
+{
+    std::ifstream in{file, std::ios::binary};
+    if (!in) {
+        diagnostics out{file.string()};
+        out.error(0, "cannot open the configuration file: " + std::string{std::strerror(errno)} +
+                         "; pass the right one with -c FILE");
+        return {std::nullopt, out.take()};
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+
+    auto result = parse(text.str(), file.string(), std::filesystem::absolute(file).parent_path());
+    if (!result.ok())
+        return result;
+    diagnostics out{file.string()};
+    check_files(*result.cfg, out);
+    auto files = out.take();
+    result.findings.insert(result.findings.end(), files.begin(), files.end());
+    bool const file_errors = std::any_of(files.begin(), files.end(),
+                                         [](auto const& d) { return d.level == diagnostic::severity::error; });
+    if (file_errors)
+        result.cfg.reset();
+    return result;
+}
+
+std::string_view config_name(partner_type t) noexcept
+{
+    switch (t) {
+    case partner_type::federated:
+        return "federated";
+    case partner_type::public_verified:
+        return "public_verified";
+    case partner_type::public_unverified:
+        return "public_unverified";
+    }
+    return "?";
+}
+
+partner const* config::find_partner(std::string_view domain) const noexcept
+{
+    for (auto const& p : partners) {
+        if (p.domain == domain)
+            return &p;
+        if (std::find(p.additional_domains.begin(), p.additional_domains.end(), domain) != p.additional_domains.end())
+            return &p;
+    }
+    return nullptr;
+}
+
+local_domain const* config::find_local_domain(std::string_view domain) const noexcept
+{
+    for (auto const& d : local_domains)
+        if (d.name == domain)
+            return &d;
+    return nullptr;
+}
+
+}  // namespace fedgate::conf

@@ -1,0 +1,108 @@
+#include "conf/report.hpp"
+
+#include "conf/socket_address.hpp"
+
+#include <sstream>
+
+namespace fedgate::conf {
+namespace {
+
+using negotiation::requirement;
+
+std::string join(std::vector<std::string> const& items, std::string_view separator)
+{
+    std::string out;
+    for (auto const& item : items) {
+        if (!out.empty())
+            out += separator;
+        out += item;
+    }
+    return out;
+}
+
+std::string settings_line(negotiation::negotiation_settings const& s)
+{
+    return "tls = " + std::string{config_name(s.tls)} + ", sasl = " + std::string{config_name(s.sasl)} +
+           ", dialback = " + (s.dialback ? "true" : "false");
+}
+
+std::string addresses(std::vector<socket_address> const& list)
+{
+    std::vector<std::string> words;
+    for (auto const& a : list)
+        words.push_back(to_string(a));
+    return words.empty() ? "(none)" : join(words, ", ");
+}
+
+void write_partner(std::ostringstream& out, partner const& p)
+{
+    out << "  " << p.domain << "  (" << config_name(p.type) << ")\n";
+    if (!p.description.empty())
+        out << "    description:        " << p.description << "\n";
+    if (!p.additional_domains.empty())
+        out << "    additional domains: " << join(p.additional_domains, ", ") << "\n";
+    out << "    negotiation:        " << settings_line(p.negotiation) << "\n";
+    out << "    verdict:            " << (p.policy.outcome == negotiation::verdict::valid ? "valid" : "error") << "\n";
+    out << "    methods:            " << negotiation::describe(p.policy.applied()) << "\n";
+    if (p.policy.note)
+        out << "    note:               " << *p.policy.note << "\n";
+    for (auto const& w : p.policy.warnings)
+        out << "    warning:            " << w << "\n";
+}
+
+}  // namespace
+
+std::string check_config_report(config const& cfg, std::size_t warning_count)
+{
+    std::ostringstream out;
+    out << cfg.file.string() << ": valid configuration";
+    if (warning_count > 0)
+        out << " (" << warning_count << (warning_count == 1 ? " warning" : " warnings") << ")";
+    out << "\n\nGateway\n";
+    out << "  s2s listen:         " << addresses(cfg.gateway.s2s_listen) << "\n";
+    out << "  direct TLS listen:  " << addresses(cfg.gateway.direct_tls_listen) << "\n";
+    out << "  internal server:    " << cfg.internal.host << ":" << cfg.internal.port << " (XEP-0114 components)\n";
+    out << "\nLocal domains\n";
+    for (auto const& d : cfg.local_domains)
+        out << "  " << d.name << "  certificate " << d.certificate.path.string() << "\n";
+    out << "\nPartners (" << cfg.partners.size() << ")\n";
+    for (auto const& p : cfg.partners)
+        write_partner(out, p);
+    return out.str();
+}
+
+std::string policy_matrix_table()
+{
+    std::ostringstream out;
+    char line[256];
+    auto row = [&](char const* tls, char const* sasl, char const* dialback, char const* verdict,
+                   std::string const& methods, std::string const& message) {
+        std::snprintf(line, sizeof line, "%-13s  %-13s  %-8s  %-7s  %-41s  ", tls, sasl, dialback, verdict,
+                      methods.c_str());
+        out << line << message << "\n";
+    };
+    row("TLS", "SASL", "Dialback", "Verdict", "Authentication methods", "Notes");
+    for (auto sasl : {requirement::required, requirement::optional, requirement::not_supported}) {
+        for (auto tls : {requirement::required, requirement::optional, requirement::not_supported}) {
+            for (bool dialback : {true, false}) {
+                auto e = negotiation::evaluate({tls, sasl, dialback});
+                bool const valid = e.outcome == negotiation::verdict::valid;
+                std::string methods = negotiation::describe(e.expected);
+                // A refused combination shows what it would have done, in parentheses,
+                // as shared/DESIGN.md tabulates it; fedgate applies none of it.
+                if (!valid && !e.expected.empty())
+                    methods = "(" + methods + ")";
+                std::vector<std::string> notes = e.warnings;
+                if (e.error)
+                    notes.insert(notes.begin(), *e.error);
+                if (e.note && valid)
+                    notes.push_back(*e.note);
+                row(std::string{config_name(tls)}.c_str(), std::string{config_name(sasl)}.c_str(),
+                    dialback ? "true" : "false", valid ? "valid" : "error", methods, join(notes, " "));
+            }
+        }
+    }
+    return out.str();
+}
+
+}  // namespace fedgate::conf

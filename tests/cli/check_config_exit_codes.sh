@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The command line's contract with operators and scripts: check-config exits 0 on a
+# valid configuration (report on stdout), 1 on an invalid one (errors on stderr,
+# nothing on stdout), 2 on a usage error.
+#   check_config_exit_codes.sh FEDGATE_BINARY SOURCE_DIR
+set -u
+fedgate=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+expect() {  # expect STATUS DESCRIPTION -- COMMAND...
+  local want=$1 what=$2; shift 3
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL: $what: exit $got, expected $want"; cat "$work/err"; failures=$((failures + 1))
+  else
+    echo "ok: $what (exit $got)"
+  fi
+}
+
+bash "$src/scripts/make-demo-certs" "$work/demo" >/dev/null
+cp "$src/conf/fedgate.example.toml" "$work/fedgate.toml"
+cp "$src/tests/data/configs/key_mismatch.toml" "$work/broken.toml"
+bash "$src/scripts/make-demo-certs" "$work/certs" contoso.test other.test >/dev/null
+
+expect 0 "valid example" -- "$fedgate" check-config -c "$work/fedgate.toml"
+grep -q "methods:            SASL over TLS, TLS dialback" "$work/out" || { echo "FAIL: report lacks methods"; failures=$((failures + 1)); }
+expect 1 "broken configuration" -- "$fedgate" check-config -c "$work/broken.toml"
+[ -s "$work/out" ] && { echo "FAIL: an invalid configuration printed a report"; failures=$((failures + 1)); }
+grep -q "broken.toml:4: error: key file" "$work/err" || { echo "FAIL: error lacks file:line"; failures=$((failures + 1)); }
+expect 1 "missing file" -- "$fedgate" check-config -c "$work/none.toml"
+expect 2 "unknown option" -- "$fedgate" check-config --bogus
+expect 2 "no subcommand" -- "$fedgate"
+expect 2 "unknown subcommand" -- "$fedgate" frobnicate
+expect 0 "--help" -- "$fedgate" --help
+expect 0 "check-config --help" -- "$fedgate" check-config --help
+expect 0 "--version" -- "$fedgate" --version
+grep -q "^fedgate [0-9]" "$work/out" || { echo "FAIL: --version output"; failures=$((failures + 1)); }
+expect 0 "matrix" -- "$fedgate" matrix
+[ "$(wc -l < "$work/out")" -eq 19 ] || { echo "FAIL: matrix has $(wc -l < "$work/out") lines, expected 19"; failures=$((failures + 1)); }
+
+echo "$failures failed"
+[ "$failures" -eq 0 ]

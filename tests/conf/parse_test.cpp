@@ -1,0 +1,108 @@
+// parse() on inline text: no files are read, so these exercise the schema alone.
+#include "conf/config.hpp"
+#include "conf/socket_address.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace fedgate::conf;
+
+// Lines 1-8; what a test appends starts at line 9.
+constexpr char const* base = R"(
+[[local_domain]]
+name = "contoso.test"
+certificate = "c.crt"
+key = "c.key"
+
+[internal]
+secret_file = "s"
+)";
+
+load_result parse_with(std::string const& extra)
+{
+    return parse(std::string{base} + extra, "t.toml", "/etc/fedgate");
+}
+
+std::vector<std::string> messages(load_result const& r)
+{
+    std::vector<std::string> out;
+    for (auto const& d : r.findings)
+        out.push_back(d.format());
+    return out;
+}
+
+TEST(parse, reports_every_error_at_once_not_just_the_first)
+{
+    auto r = parse_with("[[partner]]\ndomain = \"a..test\"\ntype = \"friend\"\n[log]\nlevel = \"loud\"\n");
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(messages(r), (std::vector<std::string>{
+                               "t.toml:10: error: 'domain' in [[partner]]: \"a..test\" has an empty label (a leading "
+                               "dot or two dots in a row); write a domain name such as \"fabrikam.com\"",
+                               "t.toml:11: error: 'type' in [[partner]] is \"friend\", which is not a valid value; use "
+                               "\"federated\", \"public_verified\" or \"public_unverified\"",
+                               "t.toml:13: error: 'level' in [log] is \"loud\", which is not a valid value; use "
+                               "\"trace\", \"debug\", \"info\", \"warn\", \"error\", \"critical\" or \"off\"",
+                           }));
+}
+
+TEST(parse, domains_are_compared_in_canonical_form)
+{
+    auto r = parse_with("[[partner]]\ndomain = \"BÜCHER.test.\"\ntype = \"federated\"\n"
+                        "[[partner]]\ndomain = \"xn--bcher-kva.test\"\ntype = \"federated\"\n");
+    ASSERT_EQ(r.findings.size(), 1u);
+    EXPECT_EQ(r.findings[0].message, "domain \"bücher.test\" already belongs to the partner at line 10; "
+                                     "each domain may belong to one partner only");
+}
+
+TEST(parse, relative_paths_start_at_the_configuration_folder)
+{
+    auto r = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.cfg->local_domains[0].certificate.path, "/etc/fedgate/c.crt");
+    EXPECT_EQ(r.cfg->internal.secret_file.path, "/etc/fedgate/s");
+}
+
+TEST(parse, unknown_keys_get_a_suggestion_only_when_one_is_close)
+{
+    auto r = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n"
+                        "[gateway]\nworker_thread = 2\nfrobnicate = 1\n");
+    auto m = messages(r);
+    ASSERT_EQ(m.size(), 2u);
+    // Reported in file order, although TOML tables are unordered.
+    EXPECT_EQ(m[0], "t.toml:13: error: unknown key 'worker_thread' in [gateway]; did you mean 'worker_threads'?");
+    EXPECT_EQ(m[1], "t.toml:14: error: unknown key 'frobnicate' in [gateway]; remove it (see "
+                    "conf/fedgate.example.toml for every setting)");
+}
+
+TEST(parse, metrics_off_loopback_is_a_warning)
+{
+    auto r = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n[metrics]\nlisten = \"0.0.0.0:9269\"\n");
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r.findings.size(), 1u);
+    EXPECT_EQ(r.findings[0].format(), "t.toml:13: warning: the metrics endpoint 0.0.0.0:9269 is not on loopback: "
+                                      "whoever reaches it reads per-partner traffic figures");
+}
+
+TEST(parse, dns_servers_take_port_53_unless_given)
+{
+    auto r = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n"
+                        "[dns]\nservers = [\"127.0.0.1:5353\", \"::1\", \"[::1]:54\"]\n");
+    ASSERT_TRUE(r.ok()) << messages(r).front();
+    EXPECT_EQ(r.cfg->dns.servers, (std::vector<socket_address>{{"127.0.0.1", 5353}, {"::1", 53}, {"::1", 54}}));
+}
+
+TEST(socket_address, parses_and_explains)
+{
+    EXPECT_EQ(std::get<socket_address>(parse_socket_address("[::]:5269")), (socket_address{"::", 5269}));
+    EXPECT_EQ(std::get<std::string>(parse_socket_address("localhost:5269")),
+              "\"localhost\" is not an IP address (write 0.0.0.0 or [::] for all addresses)");
+    EXPECT_EQ(std::get<std::string>(parse_socket_address("::1:5269")),
+              "has an IPv6 address, which must be written in brackets: [IPv6]:port");
+    EXPECT_EQ(std::get<std::string>(parse_socket_address("127.0.0.1")), "has no port; write address:port");
+    EXPECT_EQ(std::get<std::string>(parse_socket_address("127.0.0.1:0")),
+              "has port \"0\"; the port must be between 1 and 65535");
+    EXPECT_EQ(to_string(socket_address{"::1", 5269}), "[::1]:5269");
+}
+
+}  // namespace
