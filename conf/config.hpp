@@ -133,6 +133,10 @@ struct load_result {
 /// key matches its certificate), secret files, CA files. Appends to `out`.
 void check_files(config const& cfg, diagnostics& out);
 
+/// The text of a secret file without surrounding whitespace, or nullopt when it
+/// cannot be read. check_files() has already explained any problem to the operator.
+[[nodiscard]] std::optional<std::string> read_secret(file_setting const& f);
+
 /// Reads `file`, then parse() and check_files(): what `fedgate check-config` and
 /// `fedgate run` use.
 [[nodiscard]] load_result load_file(std::filesystem::path const& file);

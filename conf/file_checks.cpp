@@ -51,16 +51,9 @@ void check_secret(file_setting const& f, std::string_view what, diagnostics& out
 {
     if (f.empty())
         return;
-    auto file = open_file(f, what, out);
-    if (!file)
+    if (!open_file(f, what, out))
         return;
-    std::string secret;
-    char buffer[512];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0)
-        secret.append(buffer, n);
-    while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back())))
-        secret.pop_back();
+    auto secret = read_secret(f).value_or("");
     if (secret.size() < min_secret_bytes) {
         out.error(f.line, std::string{what} + " " + quoted(f.path) + " holds " + std::to_string(secret.size()) +
                               " characters, fewer than 16; create a strong one with: head -c 32 /dev/urandom | "
@@ -143,6 +136,23 @@ void check_ca(tls_settings const& tls, diagnostics& out)
 }
 
 }  // namespace
+
+std::optional<std::string> read_secret(file_setting const& f)
+{
+    file_ptr file{std::fopen(f.path.c_str(), "rb")};
+    if (!file)
+        return std::nullopt;
+    std::string secret;
+    char buffer[512];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0)
+        secret.append(buffer, n);
+    // Editors and `base64` add a final newline; it is not part of the secret.
+    auto const first = secret.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos)
+        return std::string{};
+    return secret.substr(first, secret.find_last_not_of(" \t\r\n") - first + 1);
+}
 
 void check_files(config const& cfg, diagnostics& out)
 {

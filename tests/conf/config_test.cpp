@@ -159,6 +159,13 @@ TEST_F(config_files, seed_warnings_keep_the_configuration_valid)
                                           "may result in failed session negotiations.");
 }
 
+TEST_F(config_files, secrets_are_read_without_surrounding_whitespace)
+{
+    std::ofstream{work_ / "padded.secret"} << "  0123456789abcdef\n\n";
+    EXPECT_EQ(fedgate::conf::read_secret({work_ / "padded.secret", 1}), "0123456789abcdef");
+    EXPECT_EQ(fedgate::conf::read_secret({work_ / "absent.secret", 1}), std::nullopt);
+}
+
 TEST_F(config_files, example_configuration_passes_with_demo_files)
 {
     auto dir = work_ / "example";
