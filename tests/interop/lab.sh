@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The interop lab: a network namespace of its own with loopback addresses for each
+# server, a dnsmasq serving the lab domains' SRV and A records, a test CA, and real
+# XMPP servers from Debian's packages, each with its own config, data and PID file.
+# Everything is stopped by recorded PID and the namespace deleted, also on failure.
+#
+# Source it, then: lab_up DIR; lab_prosody NAME DOMAIN ADDRESS; ...; lab_down.
+# Commands run inside the lab with: lab_exec COMMAND...
+
+LAB_DNS=127.0.0.53
+
+lab_exec() { ip netns exec "$LAB_NS" "$@"; }
+
+lab_log() { echo "lab: $*" >&2; }
+
+# lab_up DIR DOMAIN=ADDRESS... : creates the namespace, DNS records, CA and certificates.
+lab_up() {
+  LAB_DIR=$1; shift
+  # libunbound answers NXDOMAIN for the RFC 6761 special-use .test names without
+  # asking the lab's dnsmasq, and Prosody uses it whenever lua-unbound is installed.
+  if dpkg-query -W -f='${Status}' lua-unbound 2>/dev/null | grep -q "install ok installed"; then
+    lab_log "lua-unbound is installed: Prosody would never resolve the lab's .test domains; apt-get remove lua-unbound"
+    return 1
+  fi
+  LAB_NS="fglab-$$"
+  mkdir -p "$LAB_DIR"
+  : > "$LAB_DIR/pids"
+  ip netns add "$LAB_NS"
+  ip -n "$LAB_NS" link set lo up
+  mkdir -p "/etc/netns/$LAB_NS"
+  echo "nameserver $LAB_DNS" > "/etc/netns/$LAB_NS/resolv.conf"
+  printf '127.0.0.1 localhost\n::1 localhost\n' > "/etc/netns/$LAB_NS/hosts"
+
+  local records=() domains=() pair domain address
+  for pair in "$@"; do
+    domain=${pair%%=*}; address=${pair#*=}
+    domains+=("$domain")
+    records+=(--host-record="$domain,$address"
+              --srv-host="_xmpp-server._tcp.$domain,$domain,5269,0,5")
+  done
+  lab_exec dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
+    --listen-address="$LAB_DNS" --bind-interfaces --port=53 --user=root \
+    --local=/test/ --log-queries --log-facility="$LAB_DIR/dnsmasq.log" "${records[@]}" &
+  echo $! >> "$LAB_DIR/pids"
+  bash "$(dirname "${BASH_SOURCE[0]}")/../../scripts/make-demo-certs" "$LAB_DIR/pki" "${domains[@]}" >/dev/null
+  lab_wait_port "$LAB_DNS" 53 udp
+}
+
+# lab_wait_port HOST PORT [udp]: waits up to 20 s for something to listen there.
+lab_wait_port() {
+  local flag=-ltn; [ "${3:-}" = udp ] && flag=-lun
+  for _ in $(seq 200); do
+    lab_exec ss $flag "( sport = :$2 )" | grep -q "$1:$2" && return 0
+    sleep 0.1
+  done
+  lab_log "nothing listens on $1:$2"; return 1
+}
+
+# lab_prosody NAME DOMAIN ADDRESS [EXTRA_CONFIG_FILE]: a Prosody serving DOMAIN.
+lab_prosody() {
+  local name=$1 domain=$2 address=$3 extra=${4:-/dev/null}
+  local dir="$LAB_DIR/$name"
+  mkdir -p "$dir/data"
+  cat > "$dir/prosody.cfg.lua" <<CFG
+run_as_root = true
+pidfile = "$dir/prosody.pid"
+data_path = "$dir/data"
+log = { debug = "$dir/prosody.log" }
+interfaces = { "$address" }
+c2s_ports = { 5222 }
+s2s_ports = { 5269 }
+modules_enabled = { "roster", "saslauth", "tls", "dialback", "disco", "presence" }
+authentication = "internal_plain"
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+s2s_require_encryption = true
+s2s_secure_auth = false
+ssl = { cafile = "$LAB_DIR/pki/ca.crt" }
+certificates = "$LAB_DIR/pki"
+$(cat "$extra")
+VirtualHost "$domain"
+  ssl = { certificate = "$LAB_DIR/pki/$domain.crt", key = "$LAB_DIR/pki/$domain.key", cafile = "$LAB_DIR/pki/ca.crt" }
+CFG
+  lab_exec prosody -F --config "$dir/prosody.cfg.lua" > "$dir/stdout.log" 2>&1 &
+  echo $! >> "$LAB_DIR/pids"
+  lab_wait_port "$address" 5222
+}
+
+# lab_register NAME USER DOMAIN PASSWORD
+lab_register() {
+  lab_exec prosodyctl --config "$LAB_DIR/$1/prosody.cfg.lua" register "$2" "$3" "$4"
+}
+
+lab_down() {
+  [ -n "${LAB_DIR:-}" ] || return 0
+  if [ -f "$LAB_DIR/pids" ]; then
+    while read -r pid; do kill "$pid" 2>/dev/null; done < "$LAB_DIR/pids"
+    sleep 0.5
+    while read -r pid; do kill -9 "$pid" 2>/dev/null; done < "$LAB_DIR/pids"
+  fi
+  ip netns del "$LAB_NS" 2>/dev/null
+  rm -rf "/etc/netns/$LAB_NS"
+}
