@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Proves the interop lab itself, before fedgate stands in it: two real Prosody
-# servers in the lab namespace find each other through dnsmasq's SRV records,
-# federate over TLS with certificates from the lab CA, and relay a chat message and
-# its reply between two real clients (slixmpp). Needs root (network namespaces).
+# Proves the interop lab itself, before fedgate stands in it: real servers in the
+# lab namespace (Prosody for contoso.test and fabrikam.test, ejabberd for
+# northwind.test) find each other through dnsmasq's SRV records, federate over TLS
+# with certificates from the lab CA, and relay a chat message and its reply between
+# real clients (slixmpp). Needs root (network namespaces).
 set -u
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: the lab needs root for network namespaces"; exit 77; fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,24 +11,39 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/fedgate-lab-XXXXXX)
 trap "lab_down; [ -n \"${KEEP_LAB:-}\" ] || rm -rf \"$work\"" EXIT
 
-fail() { echo "FAIL: $*"; for f in "$work"/*/prosody.log; do echo "== $f"; tail -20 "$f"; done; exit 1; }
+fail() { echo "FAIL: $*"; for f in "$work"/*/prosody.log "$work"/*/logs/error.log; do echo "== $f"; tail -20 "$f"; done; exit 1; }
 
-lab_up "$work" contoso.test=127.0.0.10 fabrikam.test=127.0.0.20 || fail "lab did not come up"
+lab_up "$work" contoso.test=127.0.0.10 fabrikam.test=127.0.0.20 northwind.test=127.0.0.30 ||
+  fail "lab did not come up"
 lab_prosody contoso contoso.test 127.0.0.10 || fail "contoso Prosody did not start"
 lab_prosody fabrikam fabrikam.test 127.0.0.20 || fail "fabrikam Prosody did not start"
 lab_register contoso alice contoso.test alicepass
 lab_register fabrikam bob fabrikam.test bobpass
+lab_ejabberd northwind northwind.test 127.0.0.30 || fail "northwind ejabberd did not start"
+lab_ejabberd_register northwind carol northwind.test carolpass >/dev/null || fail "cannot register carol"
 
-lab_exec /usr/bin/python3 "$here/xmpp_client.py" echo alice@contoso.test alicepass 127.0.0.10 "$work/pki/ca.crt" \
-  > "$work/alice.out" 2>"$work/alice.err" &
-alice=$!
-for _ in $(seq 100); do grep -q ready "$work/alice.out" && break; sleep 0.1; done
-reply=$(lab_exec /usr/bin/python3 "$here/xmpp_client.py" send bob@fabrikam.test bobpass 127.0.0.20 "$work/pki/ca.crt" \
-  alice@contoso.test "hello from fabrikam" 2>"$work/bob.err" | tail -1)
-wait $alice
-[ "$reply" = "echo: hello from fabrikam" ] || fail "bob got '$reply' instead of the echo"
-grep -q "hello from fabrikam" "$work/alice.out" || fail "alice did not receive the message"
-# The two servers authenticated each other with certificates (SASL EXTERNAL).
-grep -qiE "s2s.*(authenticated|secure)" "$work/contoso/prosody.log" || fail "no authenticated s2s in contoso's log"
-echo "ok: message and reply crossed a real S2S link found through SRV"
-echo "1 passed, 0 failed"
+# round_trip NAME JID PASSWORD ADDRESS: JID writes to alice@contoso.test, who echoes.
+round_trip() {
+  lab_exec /usr/bin/python3 "$here/xmpp_client.py" echo alice@contoso.test alicepass 127.0.0.10 \
+    "$work/pki/ca.crt" > "$work/alice-$1.out" 2>"$work/alice-$1.err" &
+  local alice=$!
+  for _ in $(seq 100); do grep -q ready "$work/alice-$1.out" && break; sleep 0.1; done
+  local reply
+  reply=$(lab_exec /usr/bin/python3 "$here/xmpp_client.py" send "$2" "$3" "$4" "$work/pki/ca.crt" \
+    alice@contoso.test "hello from $1" 2>"$work/$1.err" | tail -1)
+  wait $alice
+  [ "$reply" = "echo: hello from $1" ] || fail "$1 got '$reply' instead of the echo"
+  grep -q "hello from $1" "$work/alice-$1.out" || fail "alice did not receive $1's message"
+  echo "ok: $1 and contoso.test exchanged a message and its reply over S2S found through SRV"
+}
+
+round_trip fabrikam bob@fabrikam.test bobpass 127.0.0.20
+round_trip northwind carol@northwind.test carolpass 127.0.0.30
+# The servers authenticated each other with certificates.
+grep -q "is now authenticated for fabrikam.test" "$work/contoso/prosody.log" ||
+  fail "contoso did not authenticate fabrikam.test"
+grep -qE "northwind.test.*(authenticated|secure)|(authenticated|secure).*northwind.test" "$work/contoso/prosody.log" ||
+  fail "contoso did not authenticate northwind.test"
+echo "2 passed, 0 failed"
+exit 0
+
