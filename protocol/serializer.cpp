@@ -1,0 +1,176 @@
+#include "protocol/serializer.hpp"
+
+namespace fedgate::protocol {
+namespace {
+
+struct writer {
+    std::string& out;
+    stream_context const& ctx;
+
+    void write_name(element const& e)
+    {
+        if (e.ns() == ns::streams)
+            out += "stream:";
+        else if (ctx.dialback_prefix && e.ns() == ns::dialback)
+            out += "db:";
+        out += e.name();
+    }
+
+    void write_attributes(element const& e)
+    {
+        int extra_prefixes = 0;
+        for (auto const& a : e.attributes()) {
+            out += ' ';
+            if (a.ns.empty()) {
+                out += a.name;
+            } else if (a.ns == ns::xml) {
+                out += "xml:";
+                out += a.name;
+            } else {
+                // A namespaced attribute needs a prefix of its own; declare one here.
+                std::string prefix = "a" + std::to_string(extra_prefixes++);
+                out += "xmlns:" + prefix + "='";
+                append_escaped_attribute(out, a.ns);
+                out += "' " + prefix + ":" + a.name;
+            }
+            out += "='";
+            append_escaped_attribute(out, a.value);
+            out += '\'';
+        }
+    }
+
+    void write(element const& e, std::string_view parent_default)
+    {
+        bool const prefixed = e.ns() == ns::streams || (ctx.dialback_prefix && e.ns() == ns::dialback);
+        std::string_view const own_default = prefixed ? parent_default : std::string_view{e.ns()};
+        out += '<';
+        write_name(e);
+        if (!prefixed && e.ns() != parent_default) {
+            out += " xmlns='";
+            append_escaped_attribute(out, e.ns());
+            out += '\'';
+        }
+        write_attributes(e);
+        if (e.children().empty()) {
+            out += "/>";
+            return;
+        }
+        out += '>';
+        for (auto const& c : e.children()) {
+            if (c.is_element())
+                write(c.as_element(), own_default);
+            else
+                append_escaped_text(out, c.text());
+        }
+        out += "</";
+        write_name(e);
+        out += '>';
+    }
+};
+
+}  // namespace
+
+void append_escaped_text(std::string& out, std::string_view text)
+{
+    for (char c : text) {
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";  // "]]>" must not appear in character data
+            break;
+        default:
+            out += c;
+        }
+    }
+}
+
+void append_escaped_attribute(std::string& out, std::string_view value)
+{
+    for (char c : value) {
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '\'':
+            out += "&apos;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\t':
+            out += "&#9;";
+            break;
+        case '\n':
+            out += "&#10;";
+            break;
+        case '\r':
+            out += "&#13;";
+            break;
+        default:
+            out += c;
+        }
+    }
+}
+
+void serialize(element const& e, std::string& out, stream_context const& ctx)
+{
+    writer{out, ctx}.write(e, ctx.content);
+}
+
+std::string to_string(element const& e, stream_context const& ctx)
+{
+    std::string out;
+    serialize(e, out, ctx);
+    return out;
+}
+
+std::string open_stream(stream_open const& s)
+{
+    std::string out = "<?xml version='1.0'?><stream:stream xmlns='";
+    append_escaped_attribute(out, s.content);
+    out += "' xmlns:stream='http://etherx.jabber.org/streams'";
+    if (s.dialback)
+        out += " xmlns:db='jabber:server:dialback'";
+    auto add = [&](std::string_view name, std::string_view value) {
+        if (value.empty())
+            return;
+        out += ' ';
+        out += name;
+        out += "='";
+        append_escaped_attribute(out, value);
+        out += '\'';
+    };
+    add("from", s.from);
+    add("to", s.to);
+    add("id", s.id);
+    add("xml:lang", s.lang);
+    out += " version='1.0'>";
+    return out;
+}
+
+std::string_view close_stream() noexcept
+{
+    return "</stream:stream>";
+}
+
+std::string stream_error_element(stream_error condition, std::string_view text)
+{
+    element error{"error", std::string{ns::streams}};
+    error.add_child(element{std::string{wire_name(condition)}, std::string{ns::stream_errors}});
+    if (!text.empty())
+        error.add_child(element{"text", std::string{ns::stream_errors}}).add_text(text);
+    return to_string(error);
+}
+
+}  // namespace fedgate::protocol

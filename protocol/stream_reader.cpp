@@ -1,0 +1,344 @@
+#include "protocol/stream_reader.hpp"
+
+#include <expat.h>
+
+#include <algorithm>
+
+namespace fedgate::protocol {
+
+namespace {
+constexpr char separator = ' ';  // cannot appear in a namespace name or a local name
+}
+
+struct stream_reader::state {
+    reader_limits limits;
+    std::string content_ns;
+    XML_Parser parser = nullptr;
+    bool suspended = false;   // expat holds unparsed input to resume with
+    bool failed = false;
+    bool ended = false;
+
+    std::string pending;      // appended, not yet given to expat
+    std::string fed;          // given to expat, starting at absolute offset fed_base
+    XML_Index fed_base = 0;
+    XML_Index consumed = 0;   // absolute offset just past the last event delivered
+
+    unsigned depth = 0;                      // 1 inside the stream, 2 inside a stanza
+    XML_Index stanza_start = 0;
+    element stanza;
+    std::vector<element*> open;              // path from the stanza to the innermost element
+    std::vector<std::pair<std::string, std::string>> header_namespaces;
+    std::optional<stream_event> event;
+    stream_error error = stream_error::undefined_condition;
+    std::string error_text;
+
+    /// Records the first error and aborts the parse (never resumable).
+    void fail(stream_error e, std::string text)
+    {
+        if (failed)
+            return;
+        failed = true;
+        error = e;
+        error_text = std::move(text);
+        XML_StopParser(parser, XML_FALSE);
+    }
+
+    /// Delivers `e` and suspends expat just past the current token.
+    void deliver(stream_event e)
+    {
+        event = std::move(e);
+        consumed = XML_GetCurrentByteIndex(parser) + XML_GetCurrentByteCount(parser);
+        XML_StopParser(parser, XML_TRUE);
+    }
+
+    /// Inside a stanza: whether it, up to the end of the current token, exceeds
+    /// the limit (then fails the stream). Measured to the token's end so that a
+    /// stanza that arrives whole in one chunk is caught too.
+    bool stanza_too_big()
+    {
+        XML_Index const end = XML_GetCurrentByteIndex(parser) + XML_GetCurrentByteCount(parser);
+        if (end - stanza_start <= static_cast<XML_Index>(limits.max_stanza_bytes))
+            return false;
+        fail(stream_error::policy_violation,
+             "stanza larger than " + std::to_string(limits.max_stanza_bytes) + " bytes (max_stanza_bytes)");
+        return true;
+    }
+};
+
+namespace {
+
+using state = stream_reader::state;
+
+std::pair<std::string, std::string> split_name(char const* qualified)
+{
+    std::string_view n{qualified};
+    auto at = n.find(separator);
+    if (at == std::string_view::npos)
+        return {std::string{n}, {}};
+    return {std::string{n.substr(at + 1)}, std::string{n.substr(0, at)}};
+}
+
+void add_attributes(element& e, char const** atts)
+{
+    for (; atts[0]; atts += 2) {
+        auto [name, ns] = split_name(atts[0]);
+        e.set_attribute(name, atts[1], ns);
+    }
+}
+
+void open_stream(state& s, std::string const& name, std::string const& ns, char const** atts)
+{
+    if (ns != protocol::ns::streams || name != "stream")
+        return s.fail(stream_error::invalid_namespace,
+                      "the stream must open with <stream:stream> in " + std::string{protocol::ns::streams});
+    stream_header header;
+    header.namespaces = std::move(s.header_namespaces);
+    for (auto const& [prefix, uri] : header.namespaces)
+        if (prefix.empty())
+            header.content_ns = uri;
+    if (header.content_ns != s.content_ns)
+        return s.fail(stream_error::invalid_namespace,
+                      "the stream's content namespace is '" + header.content_ns + "', not '" + s.content_ns + "'");
+    for (; atts[0]; atts += 2) {
+        auto [attr_name, attr_ns] = split_name(atts[0]);
+        header.attributes.push_back({std::move(attr_name), atts[1], std::move(attr_ns)});
+    }
+    s.depth = 1;
+    s.deliver(stream_opened{std::move(header)});
+}
+
+void XMLCALL on_start(void* data, char const* qualified, char const** atts)
+{
+    auto& s = *static_cast<state*>(data);
+    auto [name, ns] = split_name(qualified);
+    if (s.depth == 0)
+        return open_stream(s, name, ns, atts);
+
+    std::size_t attribute_count = 0;
+    for (auto** a = atts; a[0]; a += 2)
+        ++attribute_count;
+    if (attribute_count > s.limits.max_attributes)
+        return s.fail(stream_error::policy_violation,
+                      "an element has more than " + std::to_string(s.limits.max_attributes) +
+                          " attributes (max_attributes)");
+    if (s.depth == 1) {
+        s.stanza_start = XML_GetCurrentByteIndex(s.parser);
+        s.stanza = element{std::move(name), std::move(ns)};
+        add_attributes(s.stanza, atts);
+        s.open.assign(1, &s.stanza);
+    } else {
+        if (s.depth - 1 >= s.limits.max_depth)
+            return s.fail(stream_error::policy_violation,
+                          "elements nested deeper than " + std::to_string(s.limits.max_depth) + " (max_depth)");
+        element& child = s.open.back()->add_child(element{std::move(name), std::move(ns)});
+        add_attributes(child, atts);
+        s.open.push_back(&child);
+    }
+    ++s.depth;
+    s.stanza_too_big();  // depth >= 2 here
+}
+
+void XMLCALL on_end(void* data, char const*)
+{
+    auto& s = *static_cast<state*>(data);
+    --s.depth;
+    if (s.depth == 0) {
+        s.ended = true;
+        s.deliver(stream_ended{});
+    } else if (s.depth == 1) {
+        if (s.stanza_too_big())
+            return;
+        s.open.clear();
+        s.deliver(element_received{std::move(s.stanza)});
+    } else {
+        s.open.pop_back();
+    }
+}
+
+void XMLCALL on_text(void* data, XML_Char const* text, int length)
+{
+    auto& s = *static_cast<state*>(data);
+    std::string_view t{text, static_cast<std::size_t>(length)};
+    if (s.depth == 1) {
+        // Whitespace between stanzas is keepalive (RFC 6120 §4.6.1); text is not.
+        if (t.find_first_not_of(" \t\r\n") != std::string_view::npos)
+            s.fail(stream_error::bad_format, "text outside any stanza");
+        return;
+    }
+    if (!s.stanza_too_big())
+        s.open.back()->add_text(t);
+}
+
+void XMLCALL on_namespace(void* data, XML_Char const* prefix, XML_Char const* uri)
+{
+    auto& s = *static_cast<state*>(data);
+    if (s.depth == 0)
+        s.header_namespaces.emplace_back(prefix ? prefix : "", uri ? uri : "");
+}
+
+// RFC 6120 §11.1: none of these may appear on an XMPP stream.
+void XMLCALL on_comment(void* data, XML_Char const*)
+{
+    static_cast<state*>(data)->fail(stream_error::restricted_xml, "XML comments are not allowed (RFC 6120 §11.1)");
+}
+
+void XMLCALL on_processing_instruction(void* data, XML_Char const*, XML_Char const*)
+{
+    static_cast<state*>(data)->fail(stream_error::restricted_xml,
+                                    "processing instructions are not allowed (RFC 6120 §11.1)");
+}
+
+void XMLCALL on_doctype(void* data, XML_Char const*, XML_Char const*, XML_Char const*, int)
+{
+    static_cast<state*>(data)->fail(stream_error::restricted_xml,
+                                    "document type declarations are not allowed (RFC 6120 §11.1)");
+}
+
+void XMLCALL on_entity_declaration(void* data, XML_Char const*, int, XML_Char const*, int, XML_Char const*,
+                                   XML_Char const*, XML_Char const*, XML_Char const*)
+{
+    static_cast<state*>(data)->fail(stream_error::restricted_xml,
+                                    "entity declarations are not allowed (RFC 6120 §11.1)");
+}
+
+void XMLCALL on_xml_declaration(void* data, XML_Char const*, XML_Char const* encoding, int)
+{
+    // RFC 6120 §11.6: UTF-8 only.
+    std::string e = encoding ? encoding : "UTF-8";
+    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (e != "UTF-8")
+        static_cast<state*>(data)->fail(stream_error::unsupported_encoding,
+                                        "the stream declares encoding '" + std::string{encoding} + "'; XMPP is UTF-8");
+}
+
+std::pair<stream_error, std::string> classify(XML_Error code)
+{
+    std::string text = XML_ErrorString(code);
+    switch (code) {
+    case XML_ERROR_UNDEFINED_ENTITY:
+    case XML_ERROR_EXTERNAL_ENTITY_HANDLING:
+    case XML_ERROR_ENTITY_DECLARED_IN_PE:
+        return {stream_error::restricted_xml, "entity references other than the five predefined ones are not "
+                                              "allowed (RFC 6120 §11.1): " + text};
+    case XML_ERROR_UNBOUND_PREFIX:
+        return {stream_error::bad_namespace_prefix, text};
+    case XML_ERROR_UNKNOWN_ENCODING:
+    case XML_ERROR_INCORRECT_ENCODING:
+        return {stream_error::unsupported_encoding, text};
+    default:
+        return {stream_error::not_well_formed, text};
+    }
+}
+
+}  // namespace
+
+std::string_view stream_header::attribute_or_empty(std::string_view name, std::string_view ns) const noexcept
+{
+    for (auto const& a : attributes)
+        if (a.name == name && a.ns == ns)
+            return a.value;
+    return {};
+}
+
+std::string_view stream_header::namespace_of(std::string_view prefix) const noexcept
+{
+    for (auto const& [p, uri] : namespaces)
+        if (p == prefix)
+            return uri;
+    return {};
+}
+
+stream_reader::stream_reader(reader_limits limits, std::string_view content_ns) : state_{std::make_unique<state>()}
+{
+    auto& s = *state_;
+    s.limits = limits;
+    s.content_ns = content_ns;
+    // Forcing UTF-8 makes expat ignore an encoding declaration; on_xml_declaration
+    // still sees it and refuses anything else.
+    s.parser = XML_ParserCreateNS("UTF-8", separator);
+    if (!s.parser)
+        throw std::bad_alloc{};
+    XML_SetUserData(s.parser, &s);
+    XML_SetElementHandler(s.parser, on_start, on_end);
+    XML_SetCharacterDataHandler(s.parser, on_text);
+    XML_SetStartNamespaceDeclHandler(s.parser, on_namespace);
+    XML_SetCommentHandler(s.parser, on_comment);
+    XML_SetProcessingInstructionHandler(s.parser, on_processing_instruction);
+    XML_SetStartDoctypeDeclHandler(s.parser, on_doctype);
+    XML_SetEntityDeclHandler(s.parser, on_entity_declaration);
+    XML_SetXmlDeclHandler(s.parser, on_xml_declaration);
+    XML_SetParamEntityParsing(s.parser, XML_PARAM_ENTITY_PARSING_NEVER);
+}
+
+stream_reader::~stream_reader()
+{
+    XML_ParserFree(state_->parser);
+}
+
+void stream_reader::append(std::string_view bytes)
+{
+    state_->pending.append(bytes);
+}
+
+std::optional<stream_event> stream_reader::next(std::error_code& ec)
+{
+    auto& s = *state_;
+    ec.clear();
+    while (!s.failed && !s.ended && !s.event) {
+        XML_Status status;
+        if (s.suspended) {
+            status = XML_ResumeParser(s.parser);
+        } else if (!s.pending.empty()) {
+            // Hand all pending bytes to expat at once; it keeps what follows a
+            // suspension, and `fed` keeps our copy of it for unparsed_size().
+            s.fed += s.pending;
+            std::string chunk = std::move(s.pending);
+            s.pending.clear();
+            status = XML_Parse(s.parser, chunk.data(), static_cast<int>(chunk.size()), XML_FALSE);
+            if (status != XML_STATUS_ERROR && s.depth >= 2 && !s.event &&
+                s.fed_base + static_cast<XML_Index>(s.fed.size()) - s.stanza_start >
+                    static_cast<XML_Index>(s.limits.max_stanza_bytes))
+                s.fail(stream_error::policy_violation, "stanza larger than " +
+                                                           std::to_string(s.limits.max_stanza_bytes) +
+                                                           " bytes (max_stanza_bytes)");
+        } else {
+            return std::nullopt;  // need more bytes
+        }
+        s.suspended = status == XML_STATUS_SUSPENDED;
+        if (status == XML_STATUS_ERROR && !s.failed) {
+            auto [condition, text] = classify(XML_GetErrorCode(s.parser));
+            s.failed = true;
+            s.error = condition;
+            s.error_text = std::move(text);
+        }
+    }
+    if (s.failed) {
+        ec = make_error_code(s.error);
+        error_text_ = s.error_text;
+        return std::nullopt;
+    }
+    if (!s.event)
+        return std::nullopt;
+    // Forget what has been delivered; keep only the bytes after it.
+    s.fed.erase(0, static_cast<std::size_t>(s.consumed - s.fed_base));
+    s.fed_base = s.consumed;
+    auto e = std::move(s.event);
+    s.event.reset();
+    return e;
+}
+
+std::size_t stream_reader::unparsed_size() const noexcept
+{
+    return state_->fed.size() + state_->pending.size();
+}
+
+std::string stream_reader::take_unparsed()
+{
+    std::string out = std::move(state_->fed);
+    out += state_->pending;
+    state_->fed.clear();
+    state_->pending.clear();
+    return out;
+}
+
+}  // namespace fedgate::protocol

@@ -1,0 +1,343 @@
+#include "protocol/stream_reader.hpp"
+
+#include "protocol/serializer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace {
+
+using namespace fedgate::protocol;
+
+constexpr std::string_view header =
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+    "xmlns:db='jabber:server:dialback' from='fabrikam.example' to='contoso.example' version='1.0' xml:lang='de'>";
+
+// A realistic inbound stream: features, dialback, stanzas with multi-byte UTF-8
+// (2-, 3- and 4-byte sequences), entities, nesting, a keepalive, the close.
+std::string const realistic = std::string{header} +
+                              "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/>"
+                              "</starttls></stream:features>"
+                              "<db:result from='fabrikam.example' to='contoso.example'>d3adb33f</db:result> \n "
+                              "<message from='jürgen@fabrikam.example/Küche' to='alice@contoso.example' type='chat' "
+                              "id='m1'><body>Grüße, 日本, 😀 &lt;b&gt; &amp; &#x41;&#66;</body>"
+                              "<x xmlns='urn:example:nested'><y a='1'><z/></y></x></message>"
+                              "<iq type='get' id='i1' from='fabrikam.example' to='contoso.example'>"
+                              "<ping xmlns='urn:xmpp:ping'/></iq>"
+                              "<presence from='b@fabrikam.example'/></stream:stream>";
+
+/// Appends `input` and drains every event; stops at the first error.
+std::vector<stream_event> drain(stream_reader& r, std::string_view input, std::error_code& ec)
+{
+    r.append(input);
+    std::vector<stream_event> events;
+    while (auto e = r.next(ec))
+        events.push_back(std::move(*e));
+    return events;
+}
+
+std::vector<stream_event> parse_all(std::string_view input, std::error_code& ec, reader_limits limits = {})
+{
+    stream_reader r{limits};
+    return drain(r, input, ec);
+}
+
+TEST(stream_reader, reads_a_realistic_stream)
+{
+    std::error_code ec;
+    auto events = parse_all(realistic, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_EQ(events.size(), 7u);
+
+    auto const& h = std::get<stream_opened>(events[0]).header;
+    EXPECT_EQ(h.content_ns, "jabber:server");
+    EXPECT_EQ(h.from(), "fabrikam.example");
+    EXPECT_EQ(h.to(), "contoso.example");
+    EXPECT_EQ(h.version(), "1.0");
+    EXPECT_EQ(h.lang(), "de");
+    EXPECT_EQ(h.namespace_of("db"), "jabber:server:dialback");
+    EXPECT_EQ(h.namespace_of("stream"), "http://etherx.jabber.org/streams");
+
+    auto const& features = std::get<element_received>(events[1]).stanza;
+    EXPECT_TRUE(features.is("features", ns::streams));
+    ASSERT_NE(features.child("starttls", ns::tls), nullptr);
+    EXPECT_NE(features.child("starttls", ns::tls)->child("required", ns::tls), nullptr);
+
+    auto const& result = std::get<element_received>(events[2]).stanza;
+    EXPECT_TRUE(result.is("result", ns::dialback));
+    EXPECT_EQ(result.text(), "d3adb33f");
+
+    auto const& message = std::get<element_received>(events[3]).stanza;
+    EXPECT_TRUE(message.is("message", ns::server));
+    EXPECT_EQ(message.from(), "jürgen@fabrikam.example/Küche");
+    EXPECT_EQ(message.type(), "chat");
+    EXPECT_EQ(message.child("body", ns::server)->text(), "Grüße, 日本, 😀 <b> & AB");
+    auto const* x = message.child("x", "urn:example:nested");
+    ASSERT_NE(x, nullptr);
+    EXPECT_EQ(x->child("y", "urn:example:nested")->attribute_or_empty("a"), "1");
+
+    EXPECT_TRUE(std::get<element_received>(events[4]).stanza.is("iq", ns::server));
+    EXPECT_TRUE(std::get<element_received>(events[5]).stanza.is("presence", ns::server));
+    EXPECT_TRUE(std::holds_alternative<stream_ended>(events[6]));
+}
+
+TEST(stream_reader, identical_events_at_every_split_point)
+{
+    std::error_code ec;
+    auto const expected = parse_all(realistic, ec);
+    ASSERT_FALSE(ec);
+    for (std::size_t cut = 0; cut <= realistic.size(); ++cut) {
+        stream_reader r;
+        auto events = drain(r, std::string_view{realistic}.substr(0, cut), ec);
+        ASSERT_FALSE(ec) << "cut at " << cut;
+        auto rest = drain(r, std::string_view{realistic}.substr(cut), ec);
+        ASSERT_FALSE(ec) << "cut at " << cut;
+        events.insert(events.end(), rest.begin(), rest.end());
+        ASSERT_EQ(events, expected) << "cut at " << cut;
+    }
+}
+
+TEST(stream_reader, identical_events_byte_by_byte_and_at_every_pair_of_split_points)
+{
+    std::string const small = std::string{header} + "<message to='a@b'><body>é😀</body></message></stream:stream>";
+    std::error_code ec;
+    auto const expected = parse_all(small, ec);
+    ASSERT_EQ(expected.size(), 3u);
+
+    stream_reader bytewise;
+    std::vector<stream_event> events;
+    for (char c : small) {
+        auto some = drain(bytewise, std::string_view{&c, 1}, ec);
+        ASSERT_FALSE(ec);
+        events.insert(events.end(), some.begin(), some.end());
+    }
+    EXPECT_EQ(events, expected);
+
+    for (std::size_t a = 0; a <= small.size(); ++a) {
+        for (std::size_t b = a; b <= small.size(); ++b) {
+            stream_reader r;
+            auto all = drain(r, std::string_view{small}.substr(0, a), ec);
+            auto mid = drain(r, std::string_view{small}.substr(a, b - a), ec);
+            auto end = drain(r, std::string_view{small}.substr(b), ec);
+            ASSERT_FALSE(ec);
+            all.insert(all.end(), mid.begin(), mid.end());
+            all.insert(all.end(), end.begin(), end.end());
+            ASSERT_EQ(all, expected) << "cuts at " << a << " and " << b;
+        }
+    }
+}
+
+TEST(stream_reader, next_stops_after_each_event_and_reports_what_follows)
+{
+    // RFC 6120 §5.4.3.3: after <starttls/> the next bytes belong to TLS. Whatever
+    // arrived with it must be visible, so the caller can refuse it.
+    std::string const tail = "\x16\x03\x01\x02\x00";
+    stream_reader r;
+    r.append(std::string{header} + "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" + tail);
+    std::error_code ec;
+    ASSERT_TRUE(std::holds_alternative<stream_opened>(*r.next(ec)));
+    EXPECT_GT(r.unparsed_size(), tail.size());
+    auto starttls = r.next(ec);
+    ASSERT_TRUE(starttls);
+    EXPECT_TRUE(std::get<element_received>(*starttls).stanza.is("starttls", ns::tls));
+    EXPECT_EQ(r.unparsed_size(), tail.size());
+    EXPECT_EQ(r.take_unparsed(), tail);
+}
+
+TEST(stream_reader, a_restart_hands_the_tail_to_a_fresh_reader)
+{
+    stream_reader first;
+    first.append(std::string{header} + "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" + std::string{header});
+    std::error_code ec;
+    ASSERT_TRUE(first.next(ec));
+    ASSERT_TRUE(first.next(ec));  // <success/>: the stream restarts (RFC 6120 §6.4.6)
+    stream_reader second;
+    second.append(first.take_unparsed());
+    auto reopened = second.next(ec);
+    ASSERT_TRUE(reopened) << ec.message();
+    EXPECT_EQ(std::get<stream_opened>(*reopened).header.from(), "fabrikam.example");
+}
+
+struct refusal {
+    char const* what;
+    std::string input;
+    stream_error condition;
+    char const* text;  // nullptr: not checked
+};
+
+std::vector<refusal> const refusals = {
+    {"comment", std::string{header} + "<!-- hi -->", stream_error::restricted_xml,
+     "XML comments are not allowed (RFC 6120 §11.1)"},
+    {"processing instruction", std::string{header} + "<?evil data?>", stream_error::restricted_xml,
+     "processing instructions are not allowed (RFC 6120 §11.1)"},
+    {"doctype", "<?xml version='1.0'?><!DOCTYPE stream:stream>" + std::string{header}.substr(21),
+     stream_error::restricted_xml, "document type declarations are not allowed (RFC 6120 §11.1)"},
+    {"undefined entity", std::string{header} + "<message><body>&foo;</body></message>", stream_error::restricted_xml,
+     nullptr},
+    {"mismatched tags", std::string{header} + "<message></presence>", stream_error::not_well_formed, nullptr},
+    {"wrong stream namespace",
+     "<stream:stream xmlns='jabber:server' xmlns:stream='http://example.com/streams'>",
+     stream_error::invalid_namespace, nullptr},
+    {"wrong content namespace",
+     "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>",
+     stream_error::invalid_namespace,
+     "the stream's content namespace is 'jabber:client', not 'jabber:server'"},
+    {"unbound prefix", std::string{header} + "<foo:bar/>", stream_error::bad_namespace_prefix, nullptr},
+    {"text between stanzas", std::string{header} + "hello", stream_error::bad_format, "text outside any stanza"},
+    {"other encoding",
+     "<?xml version='1.0' encoding='ISO-8859-1'?><stream:stream xmlns='jabber:server' "
+     "xmlns:stream='http://etherx.jabber.org/streams'>",
+     stream_error::unsupported_encoding, "the stream declares encoding 'ISO-8859-1'; XMPP is UTF-8"},
+    {"invalid UTF-8", std::string{header} + "<message><body>\xff\xfe</body></message>", stream_error::not_well_formed,
+     nullptr},
+};
+
+TEST(stream_reader, refuses_what_xmpp_forbids_with_the_right_stream_error)
+{
+    for (auto const& r : refusals) {
+        std::error_code ec;
+        parse_all(r.input, ec);
+        EXPECT_EQ(ec, make_error_code(r.condition)) << r.what << ": " << ec.message();
+        if (r.text) {
+            stream_reader reader;
+            drain(reader, r.input, ec);
+            EXPECT_EQ(reader.error_text(), r.text) << r.what;
+        }
+    }
+}
+
+TEST(stream_reader, billion_laughs_fails_fast)
+{
+    std::string bomb = "<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'>";
+    for (int i = 1; i < 10; ++i) {
+        bomb += "<!ENTITY lol" + std::to_string(i) + " '";
+        for (int j = 0; j < 10; ++j)
+            bomb += "&lol" + (i == 1 ? std::string{} : std::to_string(i - 1)) + ";";
+        bomb += "'>";
+    }
+    bomb += "]><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>"
+            "<message><body>&lol9;</body></message>";
+    std::error_code ec;
+    auto events = parse_all(bomb, ec);
+    EXPECT_TRUE(events.empty());
+    EXPECT_EQ(ec, make_error_code(stream_error::restricted_xml));
+}
+
+TEST(stream_reader, limits_are_policy_violations_naming_the_limit)
+{
+    reader_limits limits{12000, 4, 3};
+    std::error_code ec;
+
+    stream_reader big{limits};
+    std::string const body(20000, 'x');
+    drain(big, std::string{header} + "<message><body>" + body.substr(0, 8000), ec);
+    EXPECT_FALSE(ec);
+    drain(big, body.substr(8000) + "</body></message>", ec);
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(big.error_text(), "stanza larger than 12000 bytes (max_stanza_bytes)");
+
+    stream_reader deep{limits};
+    drain(deep, std::string{header} + "<a><b><c><d><e/></d></c></b></a>", ec);
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(deep.error_text(), "elements nested deeper than 4 (max_depth)");
+
+    stream_reader attrs{limits};
+    drain(attrs, std::string{header} + "<a w='1' x='2' y='3' z='4'/>", ec);
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(attrs.error_text(), "an element has more than 3 attributes (max_attributes)");
+
+    stream_reader fits{limits};
+    auto events = drain(fits, std::string{header} + "<a><b><c><d/></c></b></a><a w='1' x='2' y='3'/>", ec);
+    EXPECT_FALSE(ec) << fits.error_text();
+    EXPECT_EQ(events.size(), 3u);
+}
+
+TEST(stream_reader, a_huge_unterminated_stanza_is_refused_without_buffering_it_all)
+{
+    stream_reader r{reader_limits{}};
+    std::error_code ec;
+    drain(r, std::string{header} + "<message><body>", ec);
+    std::string const chunk(16 * 1024, 'a');
+    int chunks = 0;
+    while (!ec && chunks < 1000) {
+        drain(r, chunk, ec);
+        ++chunks;
+    }
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_LE(chunks, 17) << "refused only after " << chunks << " chunks of 16 KiB";
+}
+
+TEST(stream_reader, whitespace_keepalives_between_stanzas_are_ignored)
+{
+    std::error_code ec;
+    auto events = parse_all(std::string{header} + " \n\t <presence/>\n \n", ec);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(events.size(), 2u);
+}
+
+TEST(serializer, round_trips_what_the_reader_read)
+{
+    std::error_code ec;
+    auto events = parse_all(realistic, ec);
+    ASSERT_FALSE(ec);
+    std::string rewritten = open_stream({ns::server, "fabrikam.example", "contoso.example", {}, "de"});
+    for (auto const& e : events)
+        if (auto const* received = std::get_if<element_received>(&e))
+            serialize(received->stanza, rewritten);
+    rewritten += close_stream();
+    auto again = parse_all(rewritten, ec);
+    ASSERT_FALSE(ec) << rewritten;
+    ASSERT_EQ(again.size(), events.size());
+    for (std::size_t i = 1; i < events.size(); ++i)
+        EXPECT_EQ(again[i], events[i]) << i;
+}
+
+TEST(serializer, escapes_text_and_attributes)
+{
+    element e{"message", std::string{ns::server}};
+    e.set_attribute("to", "a'b\"<&>\n@x");
+    e.add_child(element{"body", std::string{ns::server}}).add_text("1 < 2 && ]]> 3");
+    EXPECT_EQ(to_string(e), "<message to='a&apos;b&quot;&lt;&amp;&gt;&#10;@x'><body>1 &lt; 2 &amp;&amp; ]]&gt; "
+                            "3</body></message>");
+}
+
+TEST(serializer, declares_namespaces_only_where_they_change)
+{
+    element iq{"iq", std::string{ns::server}};
+    auto& query = iq.add_child(element{"query", "jabber:iq:version"});
+    query.add_child(element{"name", "jabber:iq:version"}).add_text("fedgate");
+    EXPECT_EQ(to_string(iq), "<iq><query xmlns='jabber:iq:version'><name>fedgate</name></query></iq>");
+    element result{"result", std::string{ns::dialback}};
+    result.set_attribute("from", "a.example");
+    EXPECT_EQ(to_string(result), "<db:result from='a.example'/>");
+    EXPECT_EQ(to_string(result, {ns::server, false}), "<result xmlns='jabber:server:dialback' from='a.example'/>");
+    element lang{"body", std::string{ns::server}};
+    lang.set_attribute("lang", "de", ns::xml);
+    EXPECT_EQ(to_string(lang), "<body xml:lang='de'/>");
+}
+
+TEST(serializer, stream_framing)
+{
+    EXPECT_EQ(open_stream({ns::server, "contoso.example", "fabrikam.example", "abc"}),
+              "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+              "xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' "
+              "from='contoso.example' to='fabrikam.example' id='abc' xml:lang='en' version='1.0'>");
+    EXPECT_EQ(stream_error_element(stream_error::host_unknown, "no such domain"),
+              "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text "
+              "xmlns='urn:ietf:params:xml:ns:xmpp-streams'>no such domain</text></stream:error>");
+    EXPECT_EQ(close_stream(), "</stream:stream>");
+}
+
+TEST(stream_error, category_and_wire_names)
+{
+    std::error_code ec = stream_error::not_well_formed;
+    EXPECT_STREQ(ec.category().name(), "xmpp.stream");
+    EXPECT_EQ(ec.message(), "not-well-formed");
+    EXPECT_EQ(wire_name(stream_error::unsupported_version), "unsupported-version");
+    for (int i = 1; i <= 25; ++i)
+        EXPECT_EQ(stream_error_from_wire(wire_name(static_cast<stream_error>(i))), static_cast<stream_error>(i));
+    EXPECT_EQ(stream_error_from_wire("made-up"), stream_error::undefined_condition);
+}
+
+}  // namespace
