@@ -1,0 +1,138 @@
+#include "protocol/jid.hpp"
+
+#include "protocol/domain_name.hpp"
+
+namespace fedgate::protocol {
+namespace {
+
+constexpr std::size_t max_part_octets = 1023;  // RFC 7622 §3.2, §3.3, §3.4
+
+bool set_why(std::string* why, std::string text)
+{
+    if (why)
+        *why = std::move(text);
+    return false;
+}
+
+bool has_control(std::string_view s)
+{
+    for (unsigned char c : s)
+        if (c < 0x20 || c == 0x7f)
+            return true;
+    return false;
+}
+
+bool check_local(std::string& local, std::string* why)
+{
+    if (local.size() > max_part_octets)
+        return set_why(why, "the localpart is longer than 1023 bytes");
+    if (!is_valid_utf8(local))
+        return set_why(why, "the localpart is not valid UTF-8");
+    // RFC 7622 §3.3.1: these are not allowed in a localpart, nor is white space.
+    if (auto bad = local.find_first_of("\"&'/:<>@ "); bad != std::string::npos)
+        return set_why(why, std::string{"the localpart contains '"} + local[bad] + "', which JIDs do not allow there");
+    if (has_control(local))
+        return set_why(why, "the localpart contains a control character");
+    for (auto& c : local)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return true;
+}
+
+bool check_resource(std::string_view resource, std::string* why)
+{
+    if (resource.size() > max_part_octets)
+        return set_why(why, "the resourcepart is longer than 1023 bytes");
+    if (!is_valid_utf8(resource))
+        return set_why(why, "the resourcepart is not valid UTF-8");
+    if (has_control(resource))
+        return set_why(why, "the resourcepart contains a control character");
+    return true;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view text) noexcept
+{
+    std::size_t i = 0;
+    while (i < text.size()) {
+        auto const c = static_cast<unsigned char>(text[i]);
+        std::size_t length;
+        char32_t min;
+        char32_t value;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            length = 2, min = 0x80, value = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            length = 3, min = 0x800, value = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            length = 4, min = 0x10000, value = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + length > text.size())
+            return false;
+        for (std::size_t k = 1; k < length; ++k) {
+            auto const cc = static_cast<unsigned char>(text[i + k]);
+            if ((cc & 0xc0) != 0x80)
+                return false;
+            value = (value << 6) | (cc & 0x3f);
+        }
+        if (value < min || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff))
+            return false;
+        i += length;
+    }
+    return true;
+}
+
+std::optional<jid> jid::parse(std::string_view text, std::string* why)
+{
+    jid j;
+    auto const slash = text.find('/');
+    std::string_view head = text.substr(0, slash);
+    if (slash != std::string_view::npos) {
+        auto resource = text.substr(slash + 1);
+        if (resource.empty())
+            return set_why(why, "the resourcepart after '/' is empty"), std::nullopt;
+        if (!check_resource(resource, why))
+            return std::nullopt;
+        j.resource_ = resource;
+    }
+    if (auto const at = head.find('@'); at != std::string_view::npos) {
+        j.local_ = head.substr(0, at);
+        head = head.substr(at + 1);
+        if (j.local_.empty())
+            return set_why(why, "the localpart before '@' is empty"), std::nullopt;
+        if (!check_local(j.local_, why))
+            return std::nullopt;
+    }
+    if (head.size() > max_part_octets)
+        return set_why(why, "the domainpart is longer than 1023 bytes"), std::nullopt;
+    auto domain = check_domain_name(head);
+    if (!domain)
+        return set_why(why, "the domainpart \"" + std::string{head} + "\" " + domain.error), std::nullopt;
+    j.domain_ = std::move(domain.canonical);
+    return j;
+}
+
+jid jid::bare() const
+{
+    jid j = *this;
+    j.resource_.clear();
+    return j;
+}
+
+std::string jid::to_string() const
+{
+    std::string out;
+    if (!local_.empty())
+        out = local_ + "@";
+    out += domain_;
+    if (!resource_.empty())
+        out += "/" + resource_;
+    return out;
+}
+
+}  // namespace fedgate::protocol

@@ -1,0 +1,79 @@
+#include "protocol/jid.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using fedgate::protocol::is_valid_utf8;
+using fedgate::protocol::jid;
+
+std::string reason(std::string_view text)
+{
+    std::string why;
+    EXPECT_FALSE(jid::parse(text, &why)) << text;
+    return why;
+}
+
+TEST(jid, parts_and_normalisation)
+{
+    auto j = jid::parse("Juliet@Capulet.EXAMPLE./Balcony");
+    ASSERT_TRUE(j);
+    EXPECT_EQ(j->local(), "juliet");
+    EXPECT_EQ(j->domain(), "capulet.example");
+    EXPECT_EQ(j->resource(), "Balcony") << "resources are case-sensitive";
+    EXPECT_EQ(j->to_string(), "juliet@capulet.example/Balcony");
+    EXPECT_EQ(j->bare().to_string(), "juliet@capulet.example");
+    EXPECT_FALSE(j->is_bare());
+    EXPECT_TRUE(j->bare().is_bare());
+    EXPECT_EQ(*jid::parse("JULIET@capulet.example"), j->bare());
+    EXPECT_TRUE(jid::parse("capulet.example")->is_domain());
+}
+
+TEST(jid, the_first_slash_ends_the_domain_and_the_resource_may_hold_anything)
+{
+    // RFC 7622 §3.1: "a/b@c" is domain "a" with resource "b@c".
+    auto j = jid::parse("juliet@capulet.example/foo@bar/baz");
+    ASSERT_TRUE(j);
+    EXPECT_EQ(j->domain(), "capulet.example");
+    EXPECT_EQ(j->resource(), "foo@bar/baz");
+    auto k = jid::parse("capulet.example/a@b");
+    ASSERT_TRUE(k);
+    EXPECT_EQ(k->local(), "");
+    EXPECT_EQ(k->resource(), "a@b");
+}
+
+TEST(jid, internationalised_parts)
+{
+    auto j = jid::parse("jürgen@BÜCHER.example/Küche");
+    ASSERT_TRUE(j);
+    EXPECT_EQ(j->local(), "jürgen");
+    EXPECT_EQ(j->domain(), "bücher.example");
+    EXPECT_EQ(*jid::parse("jürgen@xn--bcher-kva.example/Küche"), *j);
+}
+
+TEST(jid, refusals_say_why)
+{
+    EXPECT_EQ(reason("@capulet.example"), "the localpart before '@' is empty");
+    EXPECT_EQ(reason("juliet@capulet.example/"), "the resourcepart after '/' is empty");
+    EXPECT_EQ(reason("jul iet@capulet.example"), "the localpart contains ' ', which JIDs do not allow there");
+    EXPECT_EQ(reason("a@b@capulet.example"), "the domainpart \"b@capulet.example\" contains '@', but domain labels "
+                                             "hold only letters, digits and hyphens");
+    EXPECT_EQ(reason("jul<iet@capulet.example"), "the localpart contains '<', which JIDs do not allow there");
+    EXPECT_EQ(reason(std::string(1024, 'a') + "@capulet.example"), "the localpart is longer than 1023 bytes");
+    EXPECT_EQ(reason("juliet@capulet.example/" + std::string(1024, 'r')), "the resourcepart is longer than 1023 bytes");
+    EXPECT_EQ(reason("juliet@capulet.example/a\x01"), "the resourcepart contains a control character");
+    EXPECT_EQ(reason("jul\xc3@capulet.example"), "the localpart is not valid UTF-8");
+    EXPECT_EQ(reason(""), "the domainpart \"\" is empty");
+}
+
+TEST(utf8, validity)
+{
+    EXPECT_TRUE(is_valid_utf8("plain é 日本 😀"));
+    EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+    EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+    EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+    EXPECT_FALSE(is_valid_utf8("\xe6\x97"));          // truncated
+    EXPECT_FALSE(is_valid_utf8("\x80"));
+}
+
+}  // namespace
