@@ -18,10 +18,15 @@ struct stream_reader::state {
     bool failed = false;
     bool ended = false;
 
-    std::string pending;      // appended, not yet given to expat
-    std::string fed;          // given to expat, starting at absolute offset fed_base
-    XML_Index fed_base = 0;
+    // Bytes from absolute offset `base`; the first `given` of them were handed to
+    // expat (which copies them). Compacted lazily, not per event: erasing the front
+    // after every stanza would move the rest of the buffer each time.
+    std::string buffer;
+    XML_Index base = 0;
+    std::size_t given = 0;
     XML_Index consumed = 0;   // absolute offset just past the last event delivered
+    XML_Index raw_begin = 0;  // the last element's bytes, absolute
+    XML_Index raw_end = 0;
 
     unsigned depth = 0;                      // 1 inside the stream, 2 inside a stanza
     XML_Index stanza_start = 0;
@@ -46,6 +51,7 @@ struct stream_reader::state {
     /// Delivers `e` and suspends expat just past the current token.
     void deliver(stream_event e)
     {
+        raw_begin = raw_end = 0;
         event = std::move(e);
         consumed = XML_GetCurrentByteIndex(parser) + XML_GetCurrentByteCount(parser);
         XML_StopParser(parser, XML_TRUE);
@@ -78,11 +84,13 @@ std::pair<std::string, std::string> split_name(char const* qualified)
     return {std::string{n.substr(at + 1)}, std::string{n.substr(0, at)}};
 }
 
-void add_attributes(element& e, char const** atts)
+void add_attributes(element& e, char const** atts, std::size_t count)
 {
+    // expat has already refused duplicate attributes (not well-formed).
+    e.reserve_attributes(count);
     for (; atts[0]; atts += 2) {
         auto [name, ns] = split_name(atts[0]);
-        e.set_attribute(name, atts[1], ns);
+        e.add_attribute({std::move(name), atts[1], std::move(ns)});
     }
 }
 
@@ -124,14 +132,14 @@ void XMLCALL on_start(void* data, char const* qualified, char const** atts)
     if (s.depth == 1) {
         s.stanza_start = XML_GetCurrentByteIndex(s.parser);
         s.stanza = element{std::move(name), std::move(ns)};
-        add_attributes(s.stanza, atts);
+        add_attributes(s.stanza, atts, attribute_count);
         s.open.assign(1, &s.stanza);
     } else {
         if (s.depth - 1 >= s.limits.max_depth)
             return s.fail(stream_error::policy_violation,
                           "elements nested deeper than " + std::to_string(s.limits.max_depth) + " (max_depth)");
         element& child = s.open.back()->add_child(element{std::move(name), std::move(ns)});
-        add_attributes(child, atts);
+        add_attributes(child, atts, attribute_count);
         s.open.push_back(&child);
     }
     ++s.depth;
@@ -150,6 +158,8 @@ void XMLCALL on_end(void* data, char const*)
             return;
         s.open.clear();
         s.deliver(element_received{std::move(s.stanza)});
+        s.raw_begin = s.stanza_start;
+        s.raw_end = s.consumed;
     } else {
         s.open.pop_back();
     }
@@ -277,8 +287,32 @@ stream_reader::~stream_reader()
 
 void stream_reader::append(std::string_view bytes)
 {
-    state_->pending.append(bytes);
+    state_->buffer.append(bytes);
 }
+
+namespace {
+
+/// Drops the bytes before the last delivered event once they are most of the buffer.
+void compact(state& s)
+{
+    auto const done = static_cast<std::size_t>(s.consumed - s.base);
+    if (done == 0 || done < s.buffer.size() / 2)
+        return;
+    s.buffer.erase(0, done);
+    s.given -= std::min(s.given, done);
+    s.base = s.consumed;
+}
+
+void check_stanza_size_after_chunk(state& s)
+{
+    if (s.failed || s.depth < 2 || s.event)
+        return;
+    if (s.base + static_cast<XML_Index>(s.given) - s.stanza_start > static_cast<XML_Index>(s.limits.max_stanza_bytes))
+        s.fail(stream_error::policy_violation,
+               "stanza larger than " + std::to_string(s.limits.max_stanza_bytes) + " bytes (max_stanza_bytes)");
+}
+
+}  // namespace
 
 std::optional<stream_event> stream_reader::next(std::error_code& ec)
 {
@@ -288,19 +322,15 @@ std::optional<stream_event> stream_reader::next(std::error_code& ec)
         XML_Status status;
         if (s.suspended) {
             status = XML_ResumeParser(s.parser);
-        } else if (!s.pending.empty()) {
-            // Hand all pending bytes to expat at once; it keeps what follows a
-            // suspension, and `fed` keeps our copy of it for unparsed_size().
-            s.fed += s.pending;
-            std::string chunk = std::move(s.pending);
-            s.pending.clear();
-            status = XML_Parse(s.parser, chunk.data(), static_cast<int>(chunk.size()), XML_FALSE);
-            if (status != XML_STATUS_ERROR && s.depth >= 2 && !s.event &&
-                s.fed_base + static_cast<XML_Index>(s.fed.size()) - s.stanza_start >
-                    static_cast<XML_Index>(s.limits.max_stanza_bytes))
-                s.fail(stream_error::policy_violation, "stanza larger than " +
-                                                           std::to_string(s.limits.max_stanza_bytes) +
-                                                           " bytes (max_stanza_bytes)");
+        } else if (s.given < s.buffer.size()) {
+            compact(s);
+            // expat copies what it is given and keeps what follows a suspension.
+            char const* from = s.buffer.data() + s.given;
+            auto const length = s.buffer.size() - s.given;
+            s.given = s.buffer.size();
+            status = XML_Parse(s.parser, from, static_cast<int>(length), XML_FALSE);
+            if (status != XML_STATUS_ERROR)
+                check_stanza_size_after_chunk(s);
         } else {
             return std::nullopt;  // need more bytes
         }
@@ -317,27 +347,33 @@ std::optional<stream_event> stream_reader::next(std::error_code& ec)
         error_text_ = s.error_text;
         return std::nullopt;
     }
-    if (!s.event)
-        return std::nullopt;
-    // Forget what has been delivered; keep only the bytes after it.
-    s.fed.erase(0, static_cast<std::size_t>(s.consumed - s.fed_base));
-    s.fed_base = s.consumed;
     auto e = std::move(s.event);
     s.event.reset();
     return e;
 }
 
+std::string_view stream_reader::raw_element() const noexcept
+{
+    auto const& s = *state_;
+    if (s.raw_end <= s.raw_begin || s.raw_begin < s.base)
+        return {};
+    return std::string_view{s.buffer}.substr(static_cast<std::size_t>(s.raw_begin - s.base),
+                                             static_cast<std::size_t>(s.raw_end - s.raw_begin));
+}
+
 std::size_t stream_reader::unparsed_size() const noexcept
 {
-    return state_->fed.size() + state_->pending.size();
+    auto const& s = *state_;
+    return static_cast<std::size_t>(s.base + static_cast<XML_Index>(s.buffer.size()) - s.consumed);
 }
 
 std::string stream_reader::take_unparsed()
 {
-    std::string out = std::move(state_->fed);
-    out += state_->pending;
-    state_->fed.clear();
-    state_->pending.clear();
+    auto& s = *state_;
+    std::string out = s.buffer.substr(static_cast<std::size_t>(s.consumed - s.base));
+    s.buffer.clear();
+    s.base = s.consumed;
+    s.given = 0;
     return out;
 }
 
