@@ -46,9 +46,9 @@ public:
     }
     /// Sets (replacing) an attribute.
     element& set_attribute(std::string_view name, std::string_view value, std::string_view ns = {});
-    /// Appends an attribute without looking for an existing one: for parsers, whose
-    /// input XML already forbids duplicates.
-    void add_attribute(attribute a) { attributes_.push_back(std::move(a)); }
+    /// Appends an empty attribute to fill in, without looking for an existing one:
+    /// for parsers, whose input XML already forbids duplicates.
+    attribute& add_attribute() { return attributes_.emplace_back(); }
     void reserve_attributes(std::size_t n) { attributes_.reserve(n); }
     /// Removes an attribute if present.
     void remove_attribute(std::string_view name, std::string_view ns = {});

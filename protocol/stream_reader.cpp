@@ -89,8 +89,17 @@ void add_attributes(element& e, char const** atts, std::size_t count)
     // expat has already refused duplicate attributes (not well-formed).
     e.reserve_attributes(count);
     for (; atts[0]; atts += 2) {
-        auto [name, ns] = split_name(atts[0]);
-        e.add_attribute({std::move(name), atts[1], std::move(ns)});
+        // Built in place: this runs for every attribute of every stanza.
+        attribute& a = e.add_attribute();
+        std::string_view const qualified{atts[0]};
+        auto const at = qualified.find(separator);
+        if (at == std::string_view::npos) {
+            a.name.assign(qualified);
+        } else {
+            a.ns.assign(qualified.substr(0, at));
+            a.name.assign(qualified.substr(at + 1));
+        }
+        a.value.assign(atts[1]);
     }
 }
 
