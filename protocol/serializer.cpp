@@ -3,9 +3,24 @@
 namespace fedgate::protocol {
 namespace {
 
+/// The stanza namespaces of the three stream types (RFC 6120 §4.8.2, XEP-0114).
+bool is_content_namespace(std::string_view ns) noexcept
+{
+    return ns == ns::server || ns == ns::component || ns == "jabber:client";
+}
+
 struct writer {
     std::string& out;
     stream_context const& ctx;
+
+    /// A stanza keeps its meaning across streams of different types: what was in the
+    /// content namespace of the stream it came from is in the content namespace of
+    /// the stream it goes to (a message from jabber:server becomes a message in
+    /// jabber:component:accept, not a foreign element).
+    std::string_view written_ns(element const& e) const noexcept
+    {
+        return is_content_namespace(e.ns()) ? ctx.content : std::string_view{e.ns()};
+    }
 
     void write_name(element const& e)
     {
@@ -42,12 +57,13 @@ struct writer {
     void write(element const& e, std::string_view parent_default)
     {
         bool const prefixed = e.ns() == ns::streams || (ctx.dialback_prefix && e.ns() == ns::dialback);
-        std::string_view const own_default = prefixed ? parent_default : std::string_view{e.ns()};
+        std::string_view const ns = written_ns(e);
+        std::string_view const own_default = prefixed ? parent_default : ns;
         out += '<';
         write_name(e);
-        if (!prefixed && e.ns() != parent_default) {
+        if (!prefixed && ns != parent_default) {
             out += " xmlns='";
-            append_escaped_attribute(out, e.ns());
+            append_escaped_attribute(out, ns);
             out += '\'';
         }
         write_attributes(e);

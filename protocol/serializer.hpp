@@ -23,6 +23,9 @@ struct stream_context {
 
 /// Appends `e` to `out`. Namespace declarations are written only where an element's
 /// namespace differs from its parent's (or, at the top, from the stream's content).
+/// Elements in any stanza content namespace (jabber:server, jabber:client,
+/// jabber:component:accept) are written in `ctx.content`, so a stanza relayed from
+/// an S2S stream to a component stream keeps its meaning.
 void serialize(element const& e, std::string& out, stream_context const& ctx = {});
 [[nodiscard]] std::string to_string(element const& e, stream_context const& ctx = {});
 

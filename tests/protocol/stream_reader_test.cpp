@@ -311,6 +311,31 @@ TEST(serializer, round_trips_what_the_reader_read)
         EXPECT_EQ(again[i], events[i]) << i;
 }
 
+TEST(serializer, a_stanza_keeps_its_meaning_from_a_server_stream_to_a_component_stream)
+{
+    std::error_code ec;
+    auto events = parse_all(realistic, ec);
+    auto const& message = std::get<element_received>(events[3]).stanza;
+    stream_context const component{ns::component, false};
+    std::string const written = to_string(message, component);
+    EXPECT_EQ(written.find("jabber:server"), std::string::npos) << written;
+
+    stream_reader r{reader_limits{}, ns::component};
+    std::string const wire = "<stream:stream xmlns='jabber:component:accept' "
+                             "xmlns:stream='http://etherx.jabber.org/streams'>" +
+                             written;
+    r.append(wire);
+    ASSERT_TRUE(r.next(ec));
+    auto relayed = r.next(ec);
+    ASSERT_TRUE(relayed) << ec.message() << " " << r.error_text();
+    auto const& m = std::get<element_received>(*relayed).stanza;
+    EXPECT_TRUE(m.is("message", ns::component));
+    ASSERT_NE(m.child("body", ns::component), nullptr);
+    EXPECT_EQ(m.child("body", ns::component)->text(), message.child("body", ns::server)->text());
+    EXPECT_NE(m.child("x", "urn:example:nested"), nullptr) << "foreign namespaces stay as they are";
+    EXPECT_EQ(to_string(m, {ns::server}), to_string(message, {ns::server})) << "and back again, unchanged";
+}
+
 TEST(serializer, escapes_text_and_attributes)
 {
     element e{"message", std::string{ns::server}};
