@@ -2,6 +2,8 @@
 
 #include "protocol/domain_name.hpp"
 
+#include <stringprep.h>
+
 namespace fedgate::protocol {
 namespace {
 
@@ -22,24 +24,42 @@ bool has_control(std::string_view s)
     return false;
 }
 
+/// Applies a libidn XMPP stringprep profile in place (RFC 3920 Appendix A/B, as
+/// Prosody does): case folding and NFKC for nodeprep, NFKC for resourceprep, and
+/// the profiles' prohibited characters. NFKC can lengthen a string, hence the room.
+bool prepare(std::string& part, Stringprep_profile const* profile, char const* what, std::string* why)
+{
+    std::string buffer = part;
+    buffer.resize(part.size() * 4 + 16);
+    int const rc = stringprep(buffer.data(), buffer.size(), Stringprep_profile_flags{}, profile);
+    if (rc != STRINGPREP_OK)
+        return set_why(why, std::string{"the "} + what + " is not allowed in a JID (" + stringprep_strerror(
+                                static_cast<Stringprep_rc>(rc)) + ")");
+    buffer.resize(std::char_traits<char>::length(buffer.c_str()));
+    if (buffer.empty())
+        return set_why(why, std::string{"the "} + what + " is empty after normalisation");
+    if (buffer.size() > max_part_octets)
+        return set_why(why, std::string{"the "} + what + " is longer than 1023 bytes");
+    part = std::move(buffer);
+    return true;
+}
+
 bool check_local(std::string& local, std::string* why)
 {
     if (local.size() > max_part_octets)
         return set_why(why, "the localpart is longer than 1023 bytes");
     if (!is_valid_utf8(local))
         return set_why(why, "the localpart is not valid UTF-8");
-    // RFC 7622 §3.3.1: these are not allowed in a localpart, nor is white space.
+    // RFC 7622 §3.3.1: these are not allowed in a localpart, nor is white space;
+    // named here so the reason is plainer than stringprep's.
     if (auto bad = local.find_first_of("\"&'/:<>@ "); bad != std::string::npos)
         return set_why(why, std::string{"the localpart contains '"} + local[bad] + "', which JIDs do not allow there");
     if (has_control(local))
         return set_why(why, "the localpart contains a control character");
-    for (auto& c : local)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return true;
+    return prepare(local, stringprep_xmpp_nodeprep, "localpart", why);
 }
 
-bool check_resource(std::string_view resource, std::string* why)
+bool check_resource(std::string& resource, std::string* why)
 {
     if (resource.size() > max_part_octets)
         return set_why(why, "the resourcepart is longer than 1023 bytes");
@@ -47,7 +67,7 @@ bool check_resource(std::string_view resource, std::string* why)
         return set_why(why, "the resourcepart is not valid UTF-8");
     if (has_control(resource))
         return set_why(why, "the resourcepart contains a control character");
-    return true;
+    return prepare(resource, stringprep_xmpp_resourceprep, "resourcepart", why);
 }
 
 }  // namespace
@@ -93,12 +113,11 @@ std::optional<jid> jid::parse(std::string_view text, std::string* why)
     auto const slash = text.find('/');
     std::string_view head = text.substr(0, slash);
     if (slash != std::string_view::npos) {
-        auto resource = text.substr(slash + 1);
-        if (resource.empty())
+        j.resource_ = text.substr(slash + 1);
+        if (j.resource_.empty())
             return set_why(why, "the resourcepart after '/' is empty"), std::nullopt;
-        if (!check_resource(resource, why))
+        if (!check_resource(j.resource_, why))
             return std::nullopt;
-        j.resource_ = resource;
     }
     if (auto const at = head.find('@'); at != std::string_view::npos) {
         j.local_ = head.substr(0, at);

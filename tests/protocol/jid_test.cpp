@@ -51,6 +51,17 @@ TEST(jid, internationalised_parts)
     EXPECT_EQ(*jid::parse("jürgen@xn--bcher-kva.example/Küche"), *j);
 }
 
+TEST(jid, stringprep_folds_case_and_compatibility_forms)
+{
+    EXPECT_EQ(jid::parse("JÜRGEN@capulet.example")->local(), "jürgen") << "full Unicode case folding";
+    EXPECT_EQ(jid::parse("\xef\xac\x81sh@capulet.example")->local(), "fish") << "NFKC: the fi ligature";
+    EXPECT_EQ(jid::parse("a@capulet.example/\xef\xac\x81")->resource(), "fi") << "resourceprep is NFKC too";
+    EXPECT_EQ(jid::parse("a@capulet.example/Hello")->resource(), "Hello") << "but keeps case";
+    std::string why;
+    EXPECT_FALSE(jid::parse("a\xe2\x80\x8e@capulet.example", &why)) << "a bidi mark is prohibited";
+    EXPECT_EQ(why.rfind("the localpart is not allowed in a JID (", 0), 0u) << why;
+}
+
 TEST(jid, refusals_say_why)
 {
     EXPECT_EQ(reason("@capulet.example"), "the localpart before '@' is empty");
