@@ -13,3 +13,14 @@ if(FEDGATE_SANITIZE)
   target_compile_options(fedgate_options INTERFACE ${fedgate_sanitize_flags})
   target_link_options(fedgate_options INTERFACE ${fedgate_sanitize_flags})
 endif()
+
+if(FEDGATE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "FEDGATE_FUZZ needs clang (libFuzzer): -DCMAKE_CXX_COMPILER=clang++-14")
+  endif()
+  # Coverage for libFuzzer in every library; the fuzz targets link the fuzzer main.
+  set(fedgate_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+                         -fno-omit-frame-pointer)
+  target_compile_options(fedgate_options INTERFACE ${fedgate_fuzz_flags})
+  target_link_options(fedgate_options INTERFACE -fsanitize=address,undefined)
+endif()

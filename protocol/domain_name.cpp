@@ -86,12 +86,26 @@ domain_check check_domain_name(std::string_view input)
     }
     if (auto why = check_ascii_labels(ace.get()); !why.empty())
         return {{}, why};
+    // UTS #46 mapping turns compatibility digits into ASCII ones ("\u00b3" becomes
+    // "3"), so a name that was not an address before mapping can be one after it
+    // (found by tests/fuzz/jid).
+    if (looks_like_ip_literal(ace.get()))
+        return {{}, "is an IP address, but partners and local domains are named by domain names"};
 
     char* unicode_raw = nullptr;
     rc = idn2_to_unicode_8z8z(ace.get(), &unicode_raw, 0);
     idn2_string unicode{unicode_raw};
     if (rc != IDN2_OK)
         return {{}, std::string{"is not a valid internationalized domain name ("} + idn2_strerror(rc) + ")"};
+    // RFC 5891 §5.4: an A-label is valid only if it decodes to a valid U-label that
+    // encodes back to it. libidn2 passes "xn--" input through unchecked, and such a
+    // label can decode to anything, a space included (found by tests/fuzz/jid).
+    char* again_raw = nullptr;
+    rc = idn2_lookup_u8(reinterpret_cast<std::uint8_t const*>(unicode.get()),
+                        reinterpret_cast<std::uint8_t**>(&again_raw), IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    idn2_string again{again_raw};
+    if (rc != IDN2_OK || std::string_view{again.get()} != std::string_view{ace.get()})
+        return {{}, "has an \"xn--\" label that is not a valid A-label"};
     return {unicode.get(), {}};
 }
 

@@ -4,6 +4,8 @@
 
 namespace fedgate::protocol {
 
+element::element(std::string name, std::string ns) : name_{std::move(name)}, ns_{std::move(ns)} {}
+
 std::optional<std::string_view> element::find_attribute(std::string_view name, std::string_view ns) const noexcept
 {
     for (auto const& a : attributes_)

@@ -26,7 +26,7 @@ class node;
 class element {
 public:
     element() = default;
-    element(std::string name, std::string ns) : name_{std::move(name)}, ns_{std::move(ns)} {}
+    element(std::string name, std::string ns);  // out of line: node is incomplete here
 
     [[nodiscard]] std::string const& name() const noexcept { return name_; }
     [[nodiscard]] std::string const& ns() const noexcept { return ns_; }

@@ -3,6 +3,7 @@
 #include <expat.h>
 
 #include <algorithm>
+#include <deque>
 
 namespace fedgate::protocol {
 
@@ -33,7 +34,14 @@ struct stream_reader::state {
     element stanza;
     std::vector<element*> open;              // path from the stanza to the innermost element
     std::vector<std::pair<std::string, std::string>> header_namespaces;
-    std::optional<stream_event> event;
+    // Usually one event per suspension; two when expat follows a suspending start
+    // handler with the end handler of the same empty element (<stream:stream/>).
+    struct pending {
+        stream_event event;
+        XML_Index end;        // absolute offset just past it
+        XML_Index raw_begin;  // the element's bytes, if it is one
+    };
+    std::deque<pending> events;
     stream_error error = stream_error::undefined_condition;
     std::string error_text;
 
@@ -48,13 +56,14 @@ struct stream_reader::state {
         XML_StopParser(parser, XML_FALSE);
     }
 
-    /// Delivers `e` and suspends expat just past the current token.
-    void deliver(stream_event e)
+    /// Queues `e` and suspends expat just past the current token. `raw_begin` is the
+    /// element's first byte (absolute), or -1 for events that are not elements.
+    void deliver(stream_event e, XML_Index element_begin = -1)
     {
-        raw_begin = raw_end = 0;
-        event = std::move(e);
-        consumed = XML_GetCurrentByteIndex(parser) + XML_GetCurrentByteCount(parser);
-        XML_StopParser(parser, XML_TRUE);
+        XML_Index const end = XML_GetCurrentByteIndex(parser) + XML_GetCurrentByteCount(parser);
+        events.push_back({std::move(e), end, element_begin});
+        if (events.size() == 1)
+            XML_StopParser(parser, XML_TRUE);
     }
 
     /// Inside a stanza: whether it, up to the end of the current token, exceeds
@@ -124,9 +133,15 @@ void open_stream(state& s, std::string const& name, std::string const& ns, char 
     s.deliver(stream_opened{std::move(header)});
 }
 
+// expat may still call a handler after another stopped the parser ("some
+// call-backs may still follow", e.g. the end of an empty element whose start
+// failed): every handler ignores calls after a failure (found by tests/fuzz).
+
 void XMLCALL on_start(void* data, char const* qualified, char const** atts)
 {
     auto& s = *static_cast<state*>(data);
+    if (s.failed)
+        return;
     auto [name, ns] = split_name(qualified);
     if (s.depth == 0)
         return open_stream(s, name, ns, atts);
@@ -158,6 +173,8 @@ void XMLCALL on_start(void* data, char const* qualified, char const** atts)
 void XMLCALL on_end(void* data, char const*)
 {
     auto& s = *static_cast<state*>(data);
+    if (s.failed || s.depth == 0)
+        return;
     --s.depth;
     if (s.depth == 0) {
         s.ended = true;
@@ -166,9 +183,7 @@ void XMLCALL on_end(void* data, char const*)
         if (s.stanza_too_big())
             return;
         s.open.clear();
-        s.deliver(element_received{std::move(s.stanza)});
-        s.raw_begin = s.stanza_start;
-        s.raw_end = s.consumed;
+        s.deliver(element_received{std::move(s.stanza)}, s.stanza_start);
     } else {
         s.open.pop_back();
     }
@@ -177,6 +192,8 @@ void XMLCALL on_end(void* data, char const*)
 void XMLCALL on_text(void* data, XML_Char const* text, int length)
 {
     auto& s = *static_cast<state*>(data);
+    if (s.failed || s.depth == 0)
+        return;
     std::string_view t{text, static_cast<std::size_t>(length)};
     if (s.depth == 1) {
         // Whitespace between stanzas is keepalive (RFC 6120 §4.6.1); text is not.
@@ -191,7 +208,7 @@ void XMLCALL on_text(void* data, XML_Char const* text, int length)
 void XMLCALL on_namespace(void* data, XML_Char const* prefix, XML_Char const* uri)
 {
     auto& s = *static_cast<state*>(data);
-    if (s.depth == 0)
+    if (!s.failed && s.depth == 0)
         s.header_namespaces.emplace_back(prefix ? prefix : "", uri ? uri : "");
 }
 
@@ -314,7 +331,7 @@ void compact(state& s)
 
 void check_stanza_size_after_chunk(state& s)
 {
-    if (s.failed || s.depth < 2 || s.event)
+    if (s.failed || s.depth < 2 || !s.events.empty())
         return;
     if (s.base + static_cast<XML_Index>(s.given) - s.stanza_start > static_cast<XML_Index>(s.limits.max_stanza_bytes))
         s.fail(stream_error::policy_violation,
@@ -327,7 +344,7 @@ std::optional<stream_event> stream_reader::next(std::error_code& ec)
 {
     auto& s = *state_;
     ec.clear();
-    while (!s.failed && !s.ended && !s.event) {
+    while (!s.failed && !s.ended && s.events.empty()) {
         XML_Status status;
         if (s.suspended) {
             status = XML_ResumeParser(s.parser);
@@ -351,20 +368,26 @@ std::optional<stream_event> stream_reader::next(std::error_code& ec)
             s.error_text = std::move(text);
         }
     }
+    if (!s.events.empty()) {
+        // Events that came before a failure are still delivered first.
+        auto p = std::move(s.events.front());
+        s.events.pop_front();
+        s.consumed = p.end;
+        s.raw_begin = p.raw_begin;
+        s.raw_end = p.raw_begin < 0 ? p.raw_begin : p.end;
+        return std::move(p.event);
+    }
     if (s.failed) {
         ec = make_error_code(s.error);
         error_text_ = s.error_text;
-        return std::nullopt;
     }
-    auto e = std::move(s.event);
-    s.event.reset();
-    return e;
+    return std::nullopt;
 }
 
 std::string_view stream_reader::raw_element() const noexcept
 {
     auto const& s = *state_;
-    if (s.raw_end <= s.raw_begin || s.raw_begin < s.base)
+    if (s.raw_begin < s.base || s.raw_end <= s.raw_begin)
         return {};
     return std::string_view{s.buffer}.substr(static_cast<std::size_t>(s.raw_begin - s.base),
                                              static_cast<std::size_t>(s.raw_end - s.raw_begin));

@@ -45,6 +45,23 @@ TEST(domain_name, refuses_what_is_not_a_domain_name)
     EXPECT_EQ(check_domain_name(long_name).error, "is longer than 253 characters");
 }
 
+TEST(domain_name, an_a_label_must_decode_to_a_valid_u_label)
+{
+    // Found by tests/fuzz/jid: this label decodes to text with a space in it.
+    EXPECT_EQ(check_domain_name("xn--bcheooooooooooooooooor-kva.example").error,
+              "has an \"xn--\" label that is not a valid A-label");
+    EXPECT_FALSE(check_domain_name("xn--zz.example"));
+    EXPECT_TRUE(check_domain_name("xn--bcher-kva.example"));
+}
+
+TEST(domain_name, compatibility_digits_that_map_to_an_address_are_refused)
+{
+    // Found by tests/fuzz/jid: SUPERSCRIPT THREE maps to "3", an all-numeric name.
+    EXPECT_EQ(check_domain_name("\u00b3").error,
+              "is an IP address, but partners and local domains are named by domain names");
+    EXPECT_FALSE(check_domain_name("\uff11\uff12\uff17.0.0.1"));  // fullwidth "127"
+}
+
 TEST(domain_name, a_label_of_exactly_63_octets_is_allowed)
 {
     auto name = std::string(63, 'a') + ".com";

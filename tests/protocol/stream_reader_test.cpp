@@ -225,6 +225,34 @@ TEST(stream_reader, refuses_what_xmpp_forbids_with_the_right_stream_error)
     }
 }
 
+TEST(stream_reader, a_self_closing_stream_opens_then_ends)
+{
+    // expat reports the end of an empty element right after its start, even though
+    // the start handler suspended the parser: both events must come out, in order.
+    std::error_code ec;
+    auto events = parse_all("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+                            "from='a.example'/>",
+                            ec);
+    EXPECT_FALSE(ec);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(std::get<stream_opened>(events[0]).header.from(), "a.example");
+    EXPECT_TRUE(std::holds_alternative<stream_ended>(events[1]));
+}
+
+TEST(stream_reader, callbacks_after_a_failure_are_ignored)
+{
+    // Found by tests/fuzz/stream_reader: a refused empty root element, and an empty
+    // element refused for its attributes; expat still reports their ends.
+    std::error_code ec;
+    parse_all("<ired/></starttls>", ec);
+    EXPECT_EQ(ec, make_error_code(stream_error::invalid_namespace));
+
+    reader_limits limits;
+    limits.max_attributes = 1;
+    parse_all(std::string{header} + "<a><b x='1' y='2'/></a>", ec, limits);
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+}
+
 TEST(stream_reader, billion_laughs_fails_fast)
 {
     std::string bomb = "<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'>";
