@@ -1,0 +1,43 @@
+#pragma once
+/// @file
+/// What a negotiation session needs to know about the deployment: our local
+/// domains and the partners with their negotiation policy. Built by the daemon
+/// from the configuration (one per configuration generation, so a reload swaps
+/// it whole) and shared read-only by every session.
+
+#include "negotiation/partner_policy.hpp"
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fedgate::negotiation {
+
+/// One partner as the negotiation sees it.
+struct partner_rules {
+    std::string domain;  ///< the primary domain (canonical), naming the partner in logs
+    negotiation_settings settings;
+    method_set methods;  ///< evaluate(settings).applied(): what may authenticate its streams
+};
+
+class directory {
+public:
+    /// Adds a local domain (canonical form).
+    void add_local_domain(std::string domain);
+    /// Adds a partner reachable by its primary domain and each additional domain
+    /// (canonical forms). Its methods come from evaluate(settings).applied(): a
+    /// combination the commit rule refuses authenticates nothing.
+    void add_partner(std::string domain, std::vector<std::string> const& additional_domains,
+                     negotiation_settings settings);
+
+    [[nodiscard]] bool is_local(std::string_view domain) const;
+    /// The partner owning `domain` (primary or additional), or nullptr.
+    [[nodiscard]] partner_rules const* find_partner(std::string_view domain) const;
+
+private:
+    std::vector<std::string> locals_;
+    std::map<std::string, partner_rules, std::less<>> partners_;  // by every domain of each partner
+};
+
+}  // namespace fedgate::negotiation

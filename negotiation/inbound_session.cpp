@@ -1,0 +1,434 @@
+#include "negotiation/inbound_session.hpp"
+
+#include "negotiation/base64.hpp"
+#include "negotiation/wire.hpp"
+#include "protocol/domain_name.hpp"
+#include "protocol/jid.hpp"
+#include "protocol/namespaces.hpp"
+
+namespace fedgate::negotiation {
+
+namespace ns = protocol::ns;
+using protocol::element;
+using protocol::stream_error;
+using wire::db_kind;
+
+namespace {
+
+template <class... Ts>
+struct overloaded : Ts... {
+    using Ts::operator()...;
+};
+
+/// The canonical form of a domain attribute, or "" when it is not a domain name.
+std::string canonical_domain(std::string_view text)
+{
+    auto checked = protocol::check_domain_name(text);
+    return checked ? std::move(checked.canonical) : std::string{};
+}
+
+bool is_stanza(element const& e)
+{
+    return e.ns() == ns::server && (e.name() == "message" || e.name() == "presence" || e.name() == "iq");
+}
+
+}  // namespace
+
+inbound_session::inbound_session(inbound_context context) : context_{std::move(context)}
+{
+    if (context_.direct_tls)
+        state_ = state::awaiting_tls;
+}
+
+std::vector<action> inbound_session::start()
+{
+    return {};
+}
+
+std::vector<action> inbound_session::handle(event const& e)
+{
+    if (state_ == state::closed)
+        return {};
+    return std::visit(
+        overloaded{
+            [&](protocol::stream_opened const& opened) -> std::vector<action> {
+                if (state_ != state::awaiting_header)
+                    return close(stream_error::bad_format, close_reason::bad_input, "unexpected stream header");
+                return on_header(opened.header);
+            },
+            [&](protocol::element_received const& received) -> std::vector<action> {
+                return on_element(received.stanza);
+            },
+            [&](protocol::stream_ended const&) -> std::vector<action> {
+                return close(std::nullopt, close_reason::peer_closed, "the peer closed the stream");
+            },
+            [&](tls_established const& tls) { return on_tls(tls); },
+            [&](dialback_answer const& answer) { return on_dialback_answer(answer); },
+            [&](verify_request const&) -> std::vector<action> {
+                return {discarded{"a verification request was routed to an inbound stream"}};
+            },
+            [&](deadline_passed const&) -> std::vector<action> {
+                if (!authenticated_.empty())
+                    return {};
+                return close(stream_error::connection_timeout, close_reason::timeout,
+                             "negotiation did not complete in time");
+            },
+            [&](transport_closed const& closed) -> std::vector<action> {
+                state_ = state::closed;
+                return {close_stream{std::nullopt, close_reason::transport_closed, closed.why}};
+            },
+        },
+        e);
+}
+
+// ---- stream header ---------------------------------------------------------------
+
+std::vector<action> inbound_session::on_header(protocol::stream_header const& header)
+{
+    // RFC 6120 §4.7.5: without version 1.0 there are no stream features, so no TLS
+    // and no SASL; fedgate federates with XMPP 1.0 servers only.
+    if (header.version() != "1.0")
+        return close(stream_error::unsupported_version, close_reason::bad_input,
+                     "fedgate requires version='1.0', the peer sent '" + std::string{header.version()} + "'");
+    local_ = canonical_domain(header.to());
+    if (local_.empty() || !context_.domains->is_local(local_))
+        return close(stream_error::host_unknown, close_reason::host_unknown,
+                     "'" + std::string{header.to()} + "' is not a domain served here");
+    remote_.clear();
+    partner_ = nullptr;
+    if (!header.from().empty()) {
+        remote_ = canonical_domain(header.from());
+        if (remote_.empty())
+            return close(stream_error::invalid_from, close_reason::bad_input,
+                         "'" + std::string{header.from()} + "' is not a domain name");
+        partner_ = context_.domains->find_partner(remote_);
+        if (partner_ == nullptr)
+            return close(stream_error::policy_violation, close_reason::unknown_partner,
+                         remote_ + " is not a federation partner of " + local_);
+    }
+    // RFC 6120 §4.7.3: a fresh, unpredictable id for every stream, restarts included.
+    stream_id_ = context_.make_stream_id();
+    state_ = state::open;
+    std::vector<action> out;
+    out.emplace_back(send_header{local_, remote_, stream_id_});
+    out.emplace_back(send_element{features()});
+    return out;
+}
+
+bool inbound_session::offers_starttls() const
+{
+    // A header without 'from' gives no policy yet: offer TLS, decide at db:result.
+    return !tls_ && authenticated_.empty() && (partner_ == nullptr || partner_->settings.tls != requirement::not_supported);
+}
+
+bool inbound_session::offers_external() const
+{
+    // XEP-0178 §2: EXTERNAL only when the certificate is valid for the 'from' domain.
+    return tls_ && !sasl_done_ && partner_ != nullptr && partner_->methods.contains(auth_method::sasl_over_tls) &&
+           certificate_ != nullptr && certificate_->check(remote_).valid();
+}
+
+bool inbound_session::offers_dialback() const
+{
+    return partner_ == nullptr || partner_->methods.contains(dialback_method());
+}
+
+auth_method inbound_session::dialback_method() const noexcept
+{
+    return tls_ ? auth_method::tls_dialback : auth_method::tcp_dialback;
+}
+
+element inbound_session::features() const
+{
+    element features{"features", std::string{ns::streams}};
+    if (offers_starttls()) {
+        auto& starttls = features.add_child(wire::tls("starttls"));
+        if (partner_ != nullptr && partner_->settings.tls == requirement::required)
+            starttls.add_child(wire::tls("required"));
+    }
+    if (offers_external()) {
+        auto& mechanisms = features.add_child(element{"mechanisms", std::string{ns::sasl}});
+        mechanisms.add_child(element{"mechanism", std::string{ns::sasl}}).add_text("EXTERNAL");
+    }
+    if (offers_dialback()) {
+        // XEP-0220 §2.6: <errors/> announces dialback error handling, which we use.
+        auto& dialback = features.add_child(element{"dialback", std::string{ns::dialback_feature}});
+        dialback.add_child(element{"errors", std::string{ns::dialback_feature}});
+    }
+    return features;
+}
+
+// ---- elements --------------------------------------------------------------------
+
+std::vector<action> inbound_session::on_element(element const& e)
+{
+    if (state_ != state::open && state_ != state::sasl_response)
+        return close(stream_error::not_authorized, close_reason::bad_input,
+                     "<" + e.name() + "/> while " + (state_ == state::tls_handshake ? "starting TLS" : "no stream is open"));
+    if (state_ == state::sasl_response && !(e.ns() == ns::sasl && (e.name() == "response" || e.name() == "abort")))
+        return close(stream_error::policy_violation, close_reason::bad_input,
+                     "<" + e.name() + "/> in the middle of a SASL exchange");
+    if (e.is("starttls", ns::tls))
+        return on_starttls();
+    if (e.ns() == ns::sasl) {
+        if (e.name() == "auth")
+            return on_auth(e);
+        if (e.name() == "response" && state_ == state::sasl_response)
+            return on_sasl_response(e);
+        if (e.name() == "abort" && state_ == state::sasl_response) {
+            state_ = state::open;
+            return sasl_failed(sasl_condition::aborted, "the peer aborted SASL");
+        }
+        return close(stream_error::policy_violation, close_reason::bad_input, "unexpected SASL <" + e.name() + "/>");
+    }
+    if (e.ns() == ns::dialback && e.name() == "result")
+        return on_db_result(e);
+    if (e.ns() == ns::dialback && e.name() == "verify")
+        return on_db_verify(e);
+    if (is_stanza(e))
+        return on_stanza(e);
+    if (e.is("error", ns::streams))
+        return close(std::nullopt, close_reason::stream_error_received, "the peer sent a stream error");
+    return close(stream_error::unsupported_stanza_type, close_reason::bad_input,
+                 "<" + e.name() + " xmlns='" + e.ns() + "'/> is not understood here");
+}
+
+// ---- STARTTLS (RFC 6120 §5) -----------------------------------------------------------
+
+std::vector<action> inbound_session::on_starttls()
+{
+    if (!offers_starttls() || !pending_dialback_.empty()) {
+        // §5.4.2.2: <failure/>, then close. A second STARTTLS, one on a direct-TLS
+        // stream or one after authentication all land here.
+        std::vector<action> out{send_element{wire::tls("failure")}};
+        state_ = state::closed;
+        out.emplace_back(close_stream{std::nullopt, close_reason::policy,
+                                      tls_ ? "STARTTLS on a stream that is already encrypted"
+                                           : "STARTTLS that was not offered"});
+        return out;
+    }
+    state_ = state::tls_handshake;
+    std::vector<action> out;
+    out.emplace_back(send_element{wire::tls("proceed")});
+    out.emplace_back(begin_tls{tls_role::server, local_, {}});
+    out.emplace_back(restart_stream{});
+    return out;
+}
+
+std::vector<action> inbound_session::on_tls(tls_established const& tls)
+{
+    if (state_ != state::tls_handshake && state_ != state::awaiting_tls)
+        return close(stream_error::internal_server_error, close_reason::bad_input, "TLS completed unexpectedly");
+    // RFC 6120 §5.4.3.3: everything learned before TLS is discarded.
+    tls_ = true;
+    certificate_ = tls.certificate;
+    local_.clear();
+    remote_.clear();
+    partner_ = nullptr;
+    authenticated_.clear();
+    pending_dialback_.clear();
+    state_ = state::awaiting_header;
+    return {};
+}
+
+// ---- SASL EXTERNAL (RFC 6120 §6, XEP-0178) -----------------------------------------
+
+std::vector<action> inbound_session::on_auth(element const& auth)
+{
+    if (!tls_) {
+        state_ = state::closed;
+        return {send_element{wire::sasl_failure(sasl_condition::encryption_required)},
+                close_stream{stream_error::policy_violation, close_reason::policy, "SASL before TLS"}};
+    }
+    if (sasl_done_)
+        return close(stream_error::policy_violation, close_reason::policy, "SASL after SASL succeeded");
+    if (auth.attribute_or_empty("mechanism") != "EXTERNAL" || partner_ == nullptr ||
+        !partner_->methods.contains(auth_method::sasl_over_tls))
+        return sasl_failed(sasl_condition::invalid_mechanism,
+                           "mechanism '" + std::string{auth.attribute_or_empty("mechanism")} + "' is not offered");
+    auto payload = auth.text();
+    if (payload.empty()) {
+        // RFC 6120 §6.4.2: no initial response; ask for it with an empty challenge.
+        state_ = state::sasl_response;
+        return {send_element{wire::sasl("challenge")}};
+    }
+    return finish_external(payload);
+}
+
+std::vector<action> inbound_session::on_sasl_response(element const& response)
+{
+    state_ = state::open;
+    auto payload = response.text();
+    return finish_external(payload.empty() ? "=" : payload);
+}
+
+std::vector<action> inbound_session::finish_external(std::string_view base64_payload)
+{
+    auto authzid = sasl_base64_decode(base64_payload);
+    if (!authzid)
+        return sasl_failed(sasl_condition::incorrect_encoding, "the EXTERNAL payload is not base64");
+    std::string requested = authzid->empty() ? std::string{} : canonical_domain(*authzid);
+    if (!authzid->empty() && requested.empty())
+        return sasl_failed(sasl_condition::invalid_authzid, "the authzid is not a domain name");
+    auto verdict = certificate_ ? certificate_->check(remote_) : certificate_verdict{};
+    if (!verdict.valid())
+        return sasl_failed(sasl_condition::not_authorized,
+                           "the certificate is not valid for " + remote_ + ": " + verdict.reason);
+    auto result = context_.sasl->authenticate_external(requested, remote_);
+    if (!result.ok())
+        return sasl_failed(*result.failure, result.text);
+    sasl_done_ = true;
+    domain_pair pair{local_, remote_};
+    authenticated_.insert(pair);
+    // RFC 6120 §6.4.6: after <success/> both sides restart the stream.
+    state_ = state::awaiting_header;
+    std::vector<action> out;
+    out.emplace_back(send_element{wire::sasl("success")});
+    out.emplace_back(authenticated{pair, auth_method::sasl_over_tls});
+    out.emplace_back(restart_stream{});
+    return out;
+}
+
+std::vector<action> inbound_session::sasl_failed(sasl_condition condition, std::string detail)
+{
+    return count_failure({send_element{wire::sasl_failure(condition)}}, "SASL EXTERNAL failed: " + detail);
+}
+
+std::vector<action> inbound_session::count_failure(std::vector<action> out, std::string const& detail)
+{
+    out.emplace_back(discarded{detail});
+    if (++failures_ >= context_.max_auth_failures) {
+        state_ = state::closed;
+        out.emplace_back(close_stream{stream_error::policy_violation, close_reason::too_many_failures,
+                                      std::to_string(failures_) + " failed authentication attempts"});
+    }
+    return out;
+}
+
+// ---- dialback (XEP-0220 §2.2) --------------------------------------------------------
+
+std::vector<action> inbound_session::on_db_result(element const& request)
+{
+    if (!request.type().empty())
+        return {discarded{"unsolicited db:result type='" + std::string{request.type()} + "' on an inbound stream"}};
+    auto const from = canonical_domain(request.from());
+    auto const to = canonical_domain(request.to());
+    if (from.empty() || to.empty())
+        return close(stream_error::improper_addressing, close_reason::bad_input, "db:result without a valid from and to");
+    auto error = [&](protocol::stanza_condition condition, std::string detail) {
+        return count_failure({send_element{wire::db_error(db_kind::result, to, from, {}, condition)}},
+                             "dialback for " + from + " -> " + to + " refused: " + detail);
+    };
+    if (!context_.domains->is_local(to))
+        return error(protocol::stanza_condition::item_not_found, to + " is not served here");
+    // A stream opened with 'from' speaks for that domain's server; other senders
+    // may be multiplexed (XEP-0220 §4.3), each checked on its own.
+    auto const* partner = context_.domains->find_partner(from);
+    if (partner == nullptr)
+        return error(protocol::stanza_condition::policy_violation, from + " is not a federation partner");
+    if (!partner->methods.contains(dialback_method()))
+        return error(protocol::stanza_condition::policy_violation,
+                     std::string{display_name(dialback_method())} + " is not allowed for " + partner->domain +
+                         " (allowed: " + describe(partner->methods) + ")");
+    domain_pair pair{to, from};
+    if (authenticated_.contains(pair))
+        return {send_element{wire::db_answer(db_kind::result, to, from, {}, true)}};
+    if (pending_dialback_.contains(pair))
+        return {discarded{"a second db:result for " + from + " -> " + to + " while the first is being verified"}};
+    pending_dialback_.emplace(pair, stream_id_);
+    return {ask_dialback{pair, stream_id_, request.text()}};
+}
+
+std::vector<action> inbound_session::on_dialback_answer(dialback_answer const& answer)
+{
+    auto it = pending_dialback_.find(answer.pair);
+    if (it == pending_dialback_.end() || it->second != answer.stream_id)
+        return {discarded{"a dialback answer for " + answer.pair.remote + " -> " + answer.pair.local +
+                          " that this stream did not ask for"}};
+    pending_dialback_.erase(it);
+    auto const& [local, remote] = answer.pair;
+    if (answer.outcome == dialback_outcome::valid) {
+        authenticated_.insert(answer.pair);
+        return {send_element{wire::db_answer(db_kind::result, local, remote, {}, true)},
+                authenticated{answer.pair, dialback_method()}};
+    }
+    if (answer.outcome == dialback_outcome::invalid) {
+        // XEP-0220 §2.2.1: a spoofing attempt; answer invalid and close the stream.
+        std::vector<action> out{send_element{wire::db_answer(db_kind::result, local, remote, {}, false)}};
+        state_ = state::closed;
+        out.emplace_back(close_stream{stream_error::not_authorized, close_reason::dialback_invalid,
+                                      "the dialback key for " + remote + " -> " + local + " is invalid"});
+        return out;
+    }
+    return count_failure({send_element{wire::db_error(db_kind::result, local, remote, {},
+                                                      wire::dialback_error_for(answer.outcome))}},
+                         "the authoritative server of " + remote + " could not verify the key");
+}
+
+std::vector<action> inbound_session::on_db_verify(element const& request)
+{
+    // XEP-0220 §3.1: a typed db:verify is an answer, and answers never arrive on
+    // inbound streams (no XEP-0288 here).
+    if (!request.type().empty())
+        return {discarded{"unsolicited db:verify type='" + std::string{request.type()} + "' on an inbound stream"}};
+    if (partner_ != nullptr && partner_->settings.tls == requirement::required && !tls_)
+        return close(stream_error::policy_violation, close_reason::policy,
+                     "db:verify before TLS from " + partner_->domain + ", whose policy requires TLS");
+    auto const asking = canonical_domain(request.from());  // the Receiving Server
+    auto const ours = canonical_domain(request.to());      // the domain whose key it checks
+    auto const id = request.id();
+    if (asking.empty() || ours.empty() || id.empty())
+        return close(stream_error::improper_addressing, close_reason::bad_input, "db:verify without from, to and id");
+    if (!context_.domains->is_local(ours))
+        return {send_element{wire::db_error(db_kind::verify, ours, asking, id, protocol::stanza_condition::item_not_found)}};
+    // XEP-0185: stateless, so any instance sharing the secret answers the same.
+    bool valid = context_.secret->verify(request.text(), asking, ours, id);
+    return {send_element{wire::db_answer(db_kind::verify, ours, asking, id, valid)}};
+}
+
+// ---- stanzas (RFC 6120 §8.1.1.2, §8.1.2.2) -------------------------------------------
+
+std::vector<action> inbound_session::on_stanza(element const& stanza)
+{
+    if (authenticated_.empty())
+        return close(stream_error::not_authorized, close_reason::not_authenticated,
+                     "<" + stanza.name() + "/> before authentication");
+    auto const from_text = stanza.from();
+    auto const to_text = stanza.to();
+    if (from_text.empty() || to_text.empty())
+        return close(stream_error::improper_addressing, close_reason::bad_input,
+                     "<" + stanza.name() + "/> without " + (from_text.empty() ? "'from'" : "'to'"));
+    auto from = protocol::jid::parse(from_text);
+    if (!from)
+        return close(stream_error::invalid_from, close_reason::not_authenticated,
+                     "'" + std::string{from_text} + "' is not a valid JID");
+    std::string why;
+    auto to = protocol::jid::parse(to_text, &why);
+    if (!to) {
+        domain_pair pair{local_, from->domain()};
+        if (!authenticated_.contains(pair) || !protocol::may_bounce(stanza))
+            return {discarded{"<" + stanza.name() + "/> to an invalid JID: " + why}};
+        auto reply = make_error_reply(stanza, protocol::stanza_condition::jid_malformed, why);
+        reply.set_attribute("from", pair.local);  // the invalid 'to' cannot be the sender
+        return {bounce_stanza{std::move(reply), std::move(pair)}};
+    }
+    if (!context_.domains->is_local(to->domain()))
+        return close(stream_error::host_unknown, close_reason::host_unknown,
+                     to->domain() + " is not a domain served here");
+    domain_pair pair{to->domain(), from->domain()};
+    if (!authenticated_.contains(pair))
+        return close(stream_error::invalid_from, close_reason::not_authenticated,
+                     from->domain() + " is not authenticated for " + to->domain() + " on this stream");
+    return {route_stanza{stanza, std::move(pair)}};
+}
+
+// ---- closing ---------------------------------------------------------------------
+
+std::vector<action> inbound_session::close(std::optional<protocol::stream_error> condition, close_reason reason,
+                                           std::string detail)
+{
+    state_ = state::closed;
+    return {close_stream{condition, reason, std::move(detail)}};
+}
+
+}  // namespace fedgate::negotiation

@@ -1,0 +1,93 @@
+#pragma once
+/// @file
+/// The receiving side of one S2S stream: header checks, features per partner
+/// policy, STARTTLS, SASL EXTERNAL (XEP-0178), dialback as Receiving Server and as
+/// Authoritative Server (XEP-0220, XEP-0185), and the addressing check of every
+/// stanza against the pairs authenticated on this stream.
+
+#include "negotiation/dialback_key.hpp"
+#include "negotiation/directory.hpp"
+#include "negotiation/sasl_external.hpp"
+#include "negotiation/session_types.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+namespace fedgate::negotiation {
+
+/// What an inbound session is given; everything is borrowed and must outlive it.
+struct inbound_context {
+    directory const* domains = nullptr;
+    dialback_secret const* secret = nullptr;
+    sasl_server* sasl = nullptr;
+    /// New stream ids; production uses new_stream_id (128 bits from the CSPRNG).
+    std::function<std::string()> make_stream_id = new_stream_id;
+    /// Set when the connection arrived on the direct-TLS listener (XEP-0368): the
+    /// first event is then tls_established, and STARTTLS is never offered.
+    bool direct_tls = false;
+    /// SASL and dialback failures tolerated before <policy-violation/>.
+    unsigned max_auth_failures = 3;
+};
+
+/// @see RFC 6120 §4-§6, §8.1; XEP-0178; XEP-0220 §2.2; shared/DESIGN.md "How a stanza travels"
+class inbound_session final : public session {
+public:
+    explicit inbound_session(inbound_context context);
+
+    [[nodiscard]] std::vector<action> start() override;
+    [[nodiscard]] std::vector<action> handle(event const& e) override;
+    [[nodiscard]] bool finished() const noexcept override { return state_ == state::closed; }
+
+    /// The pairs that may send stanzas on this stream.
+    [[nodiscard]] std::set<domain_pair> const& authenticated_pairs() const noexcept { return authenticated_; }
+    /// The id of the current stream header we sent (empty before the first).
+    [[nodiscard]] std::string const& stream_id() const noexcept { return stream_id_; }
+    [[nodiscard]] bool secured() const noexcept { return tls_; }
+
+private:
+    enum class state : std::uint8_t { awaiting_tls, awaiting_header, open, tls_handshake, sasl_response, closed };
+
+    std::vector<action> on_header(protocol::stream_header const& header);
+    std::vector<action> on_element(protocol::element const& e);
+    std::vector<action> on_tls(tls_established const& tls);
+    std::vector<action> on_dialback_answer(dialback_answer const& answer);
+    std::vector<action> on_starttls();
+    std::vector<action> on_auth(protocol::element const& auth);
+    std::vector<action> on_sasl_response(protocol::element const& response);
+    std::vector<action> finish_external(std::string_view base64_payload);
+    std::vector<action> on_db_result(protocol::element const& request);
+    std::vector<action> on_db_verify(protocol::element const& request);
+    std::vector<action> on_stanza(protocol::element const& stanza);
+
+    protocol::element features() const;
+    bool offers_starttls() const;
+    bool offers_external() const;
+    bool offers_dialback() const;
+    /// The method dialback would authenticate with on this stream.
+    auth_method dialback_method() const noexcept;
+    std::vector<action> sasl_failed(sasl_condition condition, std::string detail);
+    std::vector<action> count_failure(std::vector<action> out, std::string const& detail);
+    std::vector<action> close(std::optional<protocol::stream_error> condition, close_reason reason,
+                              std::string detail);
+
+    inbound_context context_;
+    state state_ = state::awaiting_header;
+    bool tls_ = false;
+    std::shared_ptr<peer_certificate const> certificate_;
+    bool sasl_done_ = false;
+    unsigned failures_ = 0;
+
+    // Learned from the current stream header; discarded on every restart.
+    std::string local_;                        ///< header 'to'
+    std::string remote_;                       ///< header 'from', empty when absent
+    partner_rules const* partner_ = nullptr;  ///< the partner of remote_, when known
+    std::string stream_id_;
+
+    std::set<domain_pair> authenticated_;
+    std::map<domain_pair, std::string> pending_dialback_;  ///< pair -> stream id asked with
+};
+
+}  // namespace fedgate::negotiation

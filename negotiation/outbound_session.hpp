@@ -1,0 +1,91 @@
+#pragma once
+/// @file
+/// The initiating side of one S2S stream: STARTTLS per policy, the peer
+/// certificate checked for the remote domain, then SASL EXTERNAL, TLS dialback or
+/// TCP dialback in that order of preference, as the partner's policy allows. Also
+/// carries db:verify requests for the router (XEP-0220 §2.1.2).
+
+#include "negotiation/dialback_key.hpp"
+#include "negotiation/directory.hpp"
+#include "negotiation/sasl_external.hpp"
+#include "negotiation/session_types.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fedgate::negotiation {
+
+/// What the stream is for.
+enum class outbound_purpose : std::uint8_t {
+    route,        ///< authenticate the pair and carry stanzas
+    verify_only,  ///< only send db:verify requests, then close (XEP-0220 §2.1.2 note)
+};
+
+/// What an outbound session is given; pointers are borrowed and must outlive it.
+struct outbound_context {
+    domain_pair pair;        ///< local = our domain (stanzas' from), remote = the partner's
+    partner_rules partner;   ///< the partner owning pair.remote
+    dialback_secret const* secret = nullptr;
+    sasl_client* sasl = nullptr;
+    bool direct_tls = false;  ///< the candidate is an _xmpps-server one (XEP-0368)
+    outbound_purpose purpose = outbound_purpose::route;
+};
+
+/// @see RFC 6120 §4-§6; RFC 7590 §3; XEP-0178 §4; XEP-0220 §2.1; shared/DESIGN.md "Partner policy"
+class outbound_session final : public session {
+public:
+    explicit outbound_session(outbound_context context);
+
+    [[nodiscard]] std::vector<action> start() override;
+    [[nodiscard]] std::vector<action> handle(event const& e) override;
+    [[nodiscard]] bool finished() const noexcept override { return state_ == state::closed; }
+
+    /// Whether the pair is authenticated and stanzas may be written.
+    [[nodiscard]] bool established() const noexcept { return state_ == state::established; }
+    /// The method that authenticated the pair, once established.
+    [[nodiscard]] std::optional<auth_method> method() const noexcept { return method_; }
+
+private:
+    enum class state : std::uint8_t {
+        awaiting_header,
+        awaiting_features,
+        awaiting_proceed,
+        tls_handshake,
+        awaiting_sasl_result,
+        awaiting_dialback_result,
+        established,
+        closed,
+    };
+
+    std::vector<action> on_element(protocol::element const& e);
+    std::vector<action> on_features(protocol::element const& features);
+    std::vector<action> on_proceed();
+    std::vector<action> on_tls(tls_established const& tls);
+    std::vector<action> on_sasl_answer(protocol::element const& answer);
+    std::vector<action> on_db_result(protocol::element const& answer);
+    std::vector<action> on_db_verify(protocol::element const& answer);
+    std::vector<action> on_verify_request(verify_request request);
+
+    std::vector<action> authenticate(protocol::element const& features);
+    std::vector<action> try_dialback(std::string const& why_not_sasl);
+    std::vector<action> become_ready(std::vector<action> out);
+    std::vector<action> send_verifies(std::vector<action> out);
+    std::vector<action> open_stream() const;
+    auth_method dialback_method() const noexcept;
+    std::vector<action> close(std::optional<protocol::stream_error> condition, close_reason reason,
+                              std::string detail);
+
+    outbound_context context_;
+    state state_ = state::awaiting_header;
+    bool tls_ = false;
+    bool sasl_done_ = false;
+    std::optional<certificate_verdict> certificate_;  ///< once TLS is up
+    std::string stream_id_;                            ///< the peer's, for the dialback key
+    std::optional<auth_method> method_;
+    bool ready_for_verify_ = false;
+    std::vector<verify_request> queued_verifies_;
+    std::vector<verify_request> sent_verifies_;
+};
+
+}  // namespace fedgate::negotiation

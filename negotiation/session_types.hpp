@@ -1,0 +1,203 @@
+#pragma once
+/// @file
+/// The vocabulary of the sans-I/O negotiation sessions (STYLE §2.2): the events a
+/// session is fed and the actions it returns. `daemon/` performs the actions in
+/// order; tests read them.
+
+#include "negotiation/certificate_identity.hpp"
+#include "negotiation/partner_policy.hpp"
+#include "protocol/element.hpp"
+#include "protocol/stream_error.hpp"
+#include "protocol/stream_reader.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace fedgate::negotiation {
+
+/// One direction of federation between a local domain and a remote one. On an
+/// inbound stream the remote domain is the stanzas' `from`, on an outbound one
+/// their `to`. Authorisation is per pair, never per set of domains.
+struct domain_pair {
+    std::string local;
+    std::string remote;
+    friend bool operator==(domain_pair const&, domain_pair const&) = default;
+    friend auto operator<=>(domain_pair const&, domain_pair const&) = default;
+};
+
+/// The certificate a peer presented in the TLS handshake, behind an interface so
+/// that sessions stay free of OpenSSL objects and tests can state a verdict.
+class peer_certificate {
+public:
+    virtual ~peer_certificate() = default;
+    /// Whether the certificate is trusted and names `domain` (canonical form), as
+    /// check_peer_certificate() decides.
+    [[nodiscard]] virtual certificate_verdict check(std::string_view domain) const = 0;
+};
+
+/// What an authoritative server (or the attempt to reach it) said about a key.
+enum class dialback_outcome : std::uint8_t {
+    valid,
+    invalid,
+    not_found,    ///< it does not host the domain, or the domain does not resolve
+    unreachable,  ///< no connection could be established
+    timeout,      ///< no answer in time, or the stream ended before one
+};
+
+// ---- events -------------------------------------------------------------------
+
+/// The TLS handshake completed; `certificate` is null when the peer sent none.
+struct tls_established {
+    std::shared_ptr<peer_certificate const> certificate;
+};
+
+/// For an inbound session: the answer to one of its ask_dialback actions.
+struct dialback_answer {
+    domain_pair pair;
+    std::string stream_id;
+    dialback_outcome outcome = dialback_outcome::invalid;
+};
+
+/// For an outbound session: send this db:verify for the router (XEP-0220 §2.1.2).
+/// `pair.local` is the Receiving Server's domain (ours), `pair.remote` the
+/// domain whose key is checked, `stream_id` the id of our inbound stream.
+struct verify_request {
+    domain_pair pair;
+    std::string stream_id;
+    std::string key;
+};
+
+/// A deadline the daemon set for the negotiation passed.
+struct deadline_passed {};
+
+/// The connection is gone (read error, EOF, TLS failure).
+struct transport_closed {
+    std::string why;
+};
+
+using event = std::variant<protocol::stream_opened, protocol::element_received, protocol::stream_ended,
+                           tls_established, dialback_answer, verify_request, deadline_passed, transport_closed>;
+
+// ---- actions ------------------------------------------------------------------
+
+/// Send a stream header (RFC 6120 §4.7) with these attributes and xmlns:db.
+struct send_header {
+    std::string from;
+    std::string to;
+    std::string id;  ///< empty on the initiating side
+};
+
+/// Send one element.
+struct send_element {
+    protocol::element element;
+};
+
+enum class tls_role : std::uint8_t { client, server };
+
+/// Start the TLS handshake. The executor must refuse (close the connection) when
+/// bytes were received after the element that asked for it (RFC 6120 §5.4.3.3).
+struct begin_tls {
+    tls_role role = tls_role::server;
+    std::string local_domain;  ///< whose certificate to present
+    std::string server_name;   ///< SNI and the name to verify (client role)
+};
+
+/// Discard the parser: the next bytes start a new stream (after TLS or SASL).
+struct restart_stream {};
+
+/// Inbound: verify a dialback key with the authoritative server of `pair.remote`
+/// and feed the answer back as a dialback_answer.
+struct ask_dialback {
+    domain_pair pair;
+    std::string stream_id;
+    std::string key;
+};
+
+/// Outbound: the authoritative server answered a verify_request.
+struct dialback_verified {
+    verify_request request;
+    dialback_outcome outcome = dialback_outcome::invalid;
+};
+
+/// The pair may now carry stanzas (inbound: from remote to local; outbound: from
+/// local to remote).
+struct authenticated {
+    domain_pair pair;
+    auth_method method = auth_method::sasl_over_tls;
+};
+
+/// Inbound: a stanza of an authenticated pair, addressing checked.
+struct route_stanza {
+    protocol::element stanza;
+    domain_pair pair;
+};
+
+/// Inbound: a stanza that cannot be routed but deserves an error to its sender
+/// (RFC 6120 §8.3); the router sends `reply` back over an outbound stream.
+struct bounce_stanza {
+    protocol::element reply;
+    domain_pair pair;
+};
+
+/// Something the peer sent was ignored on purpose (an unsolicited dialback answer,
+/// whitespace-only junk): the executor logs `what` and counts it.
+struct discarded {
+    std::string what;
+};
+
+/// Why a session ended, for logs, metrics and the bounces of queued stanzas.
+enum class close_reason : std::uint8_t {
+    peer_closed,            ///< </stream:stream>
+    transport_closed,       ///< the connection dropped
+    timeout,                ///< negotiation deadline
+    bad_input,              ///< the peer broke the protocol (reader or sequence error)
+    host_unknown,           ///< inbound `to` is not one of our domains
+    unknown_partner,        ///< the peer domain is not a configured partner
+    policy,                 ///< the partner's policy forbids what the peer did
+    not_authenticated,      ///< stanza before authentication or from an unauthorised pair
+    tls_not_offered,        ///< outbound: tls = required, the peer offered no STARTTLS
+    tls_refused,            ///< outbound: the peer requires TLS, the policy forbids it
+    certificate_invalid,    ///< the peer certificate is not valid for its domain
+    sasl_failed,            ///< EXTERNAL was refused
+    dialback_invalid,       ///< a dialback key was invalid
+    dialback_error,         ///< dialback could not be completed (XEP-0220 §2.4)
+    no_common_method,       ///< nothing the policy allows is possible with this peer
+    stream_error_received,  ///< the peer sent <stream:error/>
+    too_many_failures,      ///< repeated SASL or dialback failures
+    done,                   ///< a verification-only stream finished its work
+};
+
+/// "peer-closed", "certificate-invalid", ...: stable names for metrics labels.
+[[nodiscard]] std::string_view metric_name(close_reason r) noexcept;
+
+/// End the stream: send <stream:error/> when `condition` is set (with `detail` as
+/// its <text/>), then </stream:stream>, then close. `reason` and `detail` go into
+/// the log line. `detail` never holds keys or SASL payloads.
+struct close_stream {
+    std::optional<protocol::stream_error> condition;
+    close_reason reason = close_reason::bad_input;
+    std::string detail;
+};
+
+using action = std::variant<send_header, send_element, begin_tls, restart_stream, ask_dialback, dialback_verified,
+                            authenticated, route_stanza, bounce_stanza, discarded, close_stream>;
+
+/// What every session offers its executor.
+class session {
+public:
+    virtual ~session() = default;
+    /// The actions to take when the connection is up (or, for direct TLS, when the
+    /// TLS handshake can start).
+    [[nodiscard]] virtual std::vector<action> start() = 0;
+    /// Feeds one event; returns what to do, in order. After a close_stream the
+    /// session is finished and ignores further events.
+    [[nodiscard]] virtual std::vector<action> handle(event const& e) = 0;
+    [[nodiscard]] virtual bool finished() const noexcept = 0;
+};
+
+}  // namespace fedgate::negotiation
