@@ -335,6 +335,14 @@ std::vector<action> inbound_session::on_db_result(element const& request)
         return {send_element{wire::db_answer(db_kind::result, to, from, {}, true)}};
     if (pending_dialback_.contains(pair))
         return {discarded{"a second db:result for " + from + " -> " + to + " while the first is being verified"}};
+    if (tls_ && certificate_ != nullptr && certificate_->check(from).valid()) {
+        // XEP-0344 §2.4 "dialback without dialback": the TLS peer already proved
+        // it holds a trusted certificate for the sender domain, which is stronger
+        // than anything the Authoritative Server could tell us.
+        authenticated_.insert(pair);
+        return {send_element{wire::db_answer(db_kind::result, to, from, {}, true)},
+                authenticated{pair, auth_method::tls_dialback}};
+    }
     pending_dialback_.emplace(pair, stream_id_);
     return {ask_dialback{pair, stream_id_, request.text()}};
 }

@@ -305,6 +305,21 @@ TEST(inbound_session, dialback_asks_the_authoritative_server_and_answers_valid)
     EXPECT_EQ(only<authenticated>(out).method, auth_method::tcp_dialback);
 }
 
+TEST(inbound_session, tls_dialback_with_a_certificate_valid_for_the_sender_skips_the_verification)
+{
+    // XEP-0344 §2.4. With a certificate for another domain, the key is checked.
+    negotiation_settings tls_dialback_only{requirement::required, requirement::not_supported, true};
+    inbound_fixture f{tls_dialback_only};
+    (void)f.open();
+    (void)f.secure_and_reopen(true);
+    auto out = f.receive(db_result("fabrikam.test", "contoso.test", "whatever"));
+    EXPECT_TRUE(all<ask_dialback>(out).empty());
+    EXPECT_EQ(only<authenticated>(out).method, auth_method::tls_dialback);
+    EXPECT_THAT(sent_xml(out), HasSubstr("type='valid'"));
+    // chat.fabrikam.test is not named by that certificate: it goes to its authoritative server.
+    EXPECT_EQ(all<ask_dialback>(f.receive(db_result("chat.fabrikam.test", "contoso.test", "k"))).size(), 1u);
+}
+
 TEST(inbound_session, a_forged_dialback_key_is_invalid_and_closes_the_stream)
 {
     inbound_fixture f{tcp_dialback_only()};
