@@ -12,7 +12,18 @@
 namespace fedgate::negotiation {
 namespace {
 
-std::string to_hex(unsigned char const* data, std::size_t size)
+std::string sha256_hex(std::string_view text)
+{
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int size = 0;
+    if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error{"SHA-256 failed"};
+    return hex_encode(digest.data(), size);
+}
+
+}  // namespace
+
+std::string hex_encode(unsigned char const* data, std::size_t size)
 {
     static constexpr char digits[] = "0123456789abcdef";
     std::string out(size * 2, '0');
@@ -22,17 +33,6 @@ std::string to_hex(unsigned char const* data, std::size_t size)
     }
     return out;
 }
-
-std::string sha256_hex(std::string_view text)
-{
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int size = 0;
-    if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1)
-        throw std::runtime_error{"SHA-256 failed"};
-    return to_hex(digest.data(), size);
-}
-
-}  // namespace
 
 dialback_secret dialback_secret::from_text(std::string_view secret)
 {
@@ -57,7 +57,7 @@ std::string dialback_secret::key(std::string_view receiving, std::string_view or
     if (!HMAC(EVP_sha256(), hashed_.data(), static_cast<int>(hashed_.size()),
               reinterpret_cast<unsigned char const*>(message.data()), message.size(), mac.data(), &size))
         throw std::runtime_error{"HMAC-SHA256 failed"};
-    return to_hex(mac.data(), size);
+    return hex_encode(mac.data(), size);
 }
 
 bool dialback_secret::verify(std::string_view presented, std::string_view receiving, std::string_view originating,
@@ -76,7 +76,7 @@ std::string random_hex(std::size_t bytes)
     std::vector<unsigned char> buffer(bytes);
     if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1)
         throw std::runtime_error{"the system's random number generator failed"};
-    return to_hex(buffer.data(), buffer.size());
+    return hex_encode(buffer.data(), buffer.size());
 }
 
 }  // namespace fedgate::negotiation

@@ -43,6 +43,9 @@ private:
 /// Equality of two strings in time that depends only on their lengths.
 [[nodiscard]] bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
+/// Lowercase hex of `size` bytes.
+[[nodiscard]] std::string hex_encode(unsigned char const* data, std::size_t size);
+
 /// `bytes` bytes from OpenSSL's CSPRNG as lowercase hex. Stream ids use 16 bytes
 /// (128 bits, the minimum; RFC 6120 §4.7.3 asks for unpredictability).
 /// Throws std::runtime_error if the CSPRNG fails, which only happens when the

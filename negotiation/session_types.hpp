@@ -7,6 +7,7 @@
 #include "negotiation/certificate_identity.hpp"
 #include "negotiation/partner_policy.hpp"
 #include "protocol/element.hpp"
+#include "protocol/namespaces.hpp"
 #include "protocol/stream_error.hpp"
 #include "protocol/stream_reader.hpp"
 
@@ -85,11 +86,13 @@ using event = std::variant<protocol::stream_opened, protocol::element_received, 
 
 // ---- actions ------------------------------------------------------------------
 
-/// Send a stream header (RFC 6120 §4.7) with these attributes and xmlns:db.
+/// Send a stream header (RFC 6120 §4.7) with these attributes; S2S headers
+/// (content jabber:server) also declare xmlns:db.
 struct send_header {
     std::string from;
     std::string to;
     std::string id;  ///< empty on the initiating side
+    std::string_view content = protocol::ns::server;
 };
 
 /// Send one element.
@@ -131,14 +134,21 @@ struct authenticated {
     auth_method method = auth_method::sasl_over_tls;
 };
 
-/// Inbound: a stanza of an authenticated pair, addressing checked.
+/// A component link completed its XEP-0114 handshake for `domain`.
+struct link_ready {
+    std::string domain;
+};
+
+/// A stanza whose addressing was checked, to route: from an inbound S2S stream
+/// (pair.local = its `to` domain) or from a component link (pair.local = its
+/// `from` domain, pair.remote = the partner domain it is for).
 struct route_stanza {
     protocol::element stanza;
     domain_pair pair;
 };
 
-/// Inbound: a stanza that cannot be routed but deserves an error to its sender
-/// (RFC 6120 §8.3); the router sends `reply` back over an outbound stream.
+/// A stanza that cannot be routed but deserves an error to its sender (RFC 6120
+/// §8.3); the router sends `reply` back the way the stanza came.
 struct bounce_stanza {
     protocol::element reply;
     domain_pair pair;
@@ -185,7 +195,7 @@ struct close_stream {
 };
 
 using action = std::variant<send_header, send_element, begin_tls, restart_stream, ask_dialback, dialback_verified,
-                            authenticated, route_stanza, bounce_stanza, discarded, close_stream>;
+                            authenticated, link_ready, route_stanza, bounce_stanza, discarded, close_stream>;
 
 /// What every session offers its executor.
 class session {

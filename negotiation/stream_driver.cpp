@@ -2,8 +2,11 @@
 
 namespace fedgate::negotiation {
 
-stream_driver::stream_driver(session& s, protocol::reader_limits limits)
-    : session_{s}, limits_{limits}, reader_{std::make_unique<protocol::stream_reader>(limits)}
+stream_driver::stream_driver(session& s, protocol::reader_limits limits, std::string_view content_ns)
+    : session_{s},
+      limits_{limits},
+      content_ns_{content_ns},
+      reader_{std::make_unique<protocol::stream_reader>(limits, content_ns)}
 {
 }
 
@@ -62,7 +65,7 @@ bool stream_driver::absorb(std::vector<action> actions, std::vector<action>& out
         }
         if (std::holds_alternative<restart_stream>(a)) {
             auto tail = reader_->take_unparsed();
-            reader_ = std::make_unique<protocol::stream_reader>(limits_);
+            reader_ = std::make_unique<protocol::stream_reader>(limits_, content_ns_);
             reader_->append(tail);
         }
         bool closing = std::holds_alternative<close_stream>(a);

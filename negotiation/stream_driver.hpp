@@ -21,8 +21,10 @@ namespace fedgate::negotiation {
 
 class stream_driver {
 public:
-    /// `s` is borrowed and must outlive the driver.
-    explicit stream_driver(session& s, protocol::reader_limits limits = {});
+    /// `s` is borrowed and must outlive the driver. `content_ns` is the stream's
+    /// content namespace: jabber:server, or jabber:component:accept for a link.
+    explicit stream_driver(session& s, protocol::reader_limits limits = {},
+                           std::string_view content_ns = protocol::ns::server);
 
     /// The session's start().
     [[nodiscard]] std::vector<action> start();
@@ -42,6 +44,7 @@ private:
 
     session& session_;
     protocol::reader_limits limits_;
+    std::string_view content_ns_;
     std::unique_ptr<protocol::stream_reader> reader_;
     bool finished_ = false;
 };

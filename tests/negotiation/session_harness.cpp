@@ -41,13 +41,18 @@ template route_stanza only<route_stanza>(std::vector<action> const&);
 template bounce_stanza only<bounce_stanza>(std::vector<action> const&);
 template dialback_verified only<dialback_verified>(std::vector<action> const&);
 template discarded only<discarded>(std::vector<action> const&);
+template link_ready only<link_ready>(std::vector<action> const&);
 
 std::string sent_xml(std::vector<action> const& actions)
 {
     std::string xml;
     for (auto const& a : actions) {
         if (auto const* h = std::get_if<send_header>(&a))
-            xml += protocol::open_stream({.from = h->from, .to = h->to, .id = h->id});
+            xml += protocol::open_stream({.content = h->content,
+                                          .from = h->from,
+                                          .to = h->to,
+                                          .id = h->id,
+                                          .dialback = h->content == protocol::ns::server});
         else if (auto const* e = std::get_if<send_element>(&a))
             xml += protocol::to_string(e->element);
         else if (auto const* c = std::get_if<close_stream>(&a)) {

@@ -1,0 +1,125 @@
+#include "negotiation/component_session.hpp"
+
+#include "negotiation/dialback_key.hpp"
+#include "protocol/jid.hpp"
+#include "protocol/namespaces.hpp"
+#include "protocol/stanza_error.hpp"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace fedgate::negotiation {
+
+namespace ns = protocol::ns;
+using protocol::element;
+using protocol::stream_error;
+
+std::string component_handshake(std::string_view stream_id, std::string_view secret)
+{
+    std::string const text = std::string{stream_id} + std::string{secret};
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int size = 0;
+    if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha1(), nullptr) != 1)
+        throw std::runtime_error{"SHA-1 failed"};
+    return hex_encode(digest.data(), size);
+}
+
+component_session::component_session(component_context context) : context_{std::move(context)} {}
+
+std::vector<action> component_session::start()
+{
+    // XEP-0114 §3: the component names itself in 'to'.
+    return {send_header{{}, context_.domain, {}, ns::component}};
+}
+
+std::vector<action> component_session::handle(event const& e)
+{
+    if (state_ == state::closed)
+        return {};
+    if (auto const* opened = std::get_if<protocol::stream_opened>(&e)) {
+        if (state_ != state::awaiting_header)
+            return close(stream_error::bad_format, close_reason::bad_input, "a second stream header");
+        return on_header(opened->header);
+    }
+    if (auto const* received = std::get_if<protocol::element_received>(&e))
+        return on_element(received->stanza);
+    if (std::holds_alternative<protocol::stream_ended>(e))
+        return close(std::nullopt, close_reason::peer_closed, "the internal server closed the link");
+    if (auto const* closed = std::get_if<transport_closed>(&e))
+        return close(std::nullopt, close_reason::transport_closed, closed->why);
+    if (std::holds_alternative<deadline_passed>(e) && state_ != state::ready)
+        return close(stream_error::connection_timeout, close_reason::timeout,
+                     "the internal server did not complete the handshake in time");
+    return {};
+}
+
+std::vector<action> component_session::on_header(protocol::stream_header const& header)
+{
+    if (header.id().empty())
+        return close(stream_error::invalid_xml, close_reason::bad_input,
+                     "the internal server sent no stream id to hash the secret with");
+    state_ = state::awaiting_handshake;
+    element handshake{"handshake", std::string{ns::component}};
+    handshake.add_text(component_handshake(header.id(), context_.secret));
+    return {send_element{std::move(handshake)}};
+}
+
+std::vector<action> component_session::on_element(element const& e)
+{
+    if (e.is("error", ns::streams)) {
+        auto list = e.child_elements();
+        std::string condition = list.empty() ? "no condition" : list.front()->name();
+        return close(std::nullopt, close_reason::stream_error_received,
+                     "the internal server refused the link for " + context_.domain + ": <" + condition + "/>" +
+                         (condition == "not-authorized" ? " (check the component secret)" : ""));
+    }
+    if (state_ == state::awaiting_handshake) {
+        if (!e.is("handshake", ns::component))
+            return close(stream_error::not_authorized, close_reason::bad_input,
+                         "<" + e.name() + "/> before the handshake completed");
+        state_ = state::ready;
+        return {link_ready{context_.domain}};
+    }
+    if (state_ != state::ready)
+        return close(stream_error::bad_format, close_reason::bad_input, "<" + e.name() + "/> before the stream opened");
+    if (e.ns() == ns::component && (e.name() == "message" || e.name() == "presence" || e.name() == "iq"))
+        return on_stanza(e);
+    return close(stream_error::unsupported_stanza_type, close_reason::bad_input,
+                 "<" + e.name() + " xmlns='" + e.ns() + "'/> on a component link");
+}
+
+std::vector<action> component_session::on_stanza(element const& stanza)
+{
+    // The internal server is trusted to authenticate its users, not to speak for
+    // other domains: a stanza must come from one of our domains and go to the
+    // partner domain this link stands for.
+    auto from = protocol::jid::parse(stanza.from());
+    std::string why;
+    auto to = protocol::jid::parse(stanza.to(), &why);
+    if (!from || !context_.domains->is_local(from->domain()))
+        return {discarded{"a stanza from '" + std::string{stanza.from()} + "' on the link for " + context_.domain +
+                          ", which is not one of our domains"}};
+    domain_pair pair{from->domain(), context_.domain};
+    if (!to || to->domain() != context_.domain) {
+        if (!protocol::may_bounce(stanza))
+            return {discarded{"an error stanza to '" + std::string{stanza.to()} + "' on the link for " +
+                              context_.domain}};
+        auto reply = make_error_reply(stanza, to ? protocol::stanza_condition::item_not_found
+                                                 : protocol::stanza_condition::jid_malformed,
+                                      to ? "this link carries stanzas for " + context_.domain + " only" : why);
+        reply.set_attribute("from", context_.domain);
+        return {bounce_stanza{std::move(reply), std::move(pair)}};
+    }
+    return {route_stanza{stanza, std::move(pair)}};
+}
+
+std::vector<action> component_session::close(std::optional<protocol::stream_error> condition, close_reason reason,
+                                             std::string detail)
+{
+    state_ = state::closed;
+    return {close_stream{condition, reason, std::move(detail)}};
+}
+
+}  // namespace fedgate::negotiation
