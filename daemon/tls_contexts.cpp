@@ -1,0 +1,177 @@
+#include "daemon/tls_contexts.hpp"
+
+#include "protocol/domain_name.hpp"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <stdexcept>
+
+namespace fedgate::daemon {
+
+namespace ssl = boost::asio::ssl;
+
+namespace {
+
+std::string openssl_reason()
+{
+    unsigned long code = ERR_get_error();
+    std::string reason = code ? ERR_reason_error_string(code) ? ERR_reason_error_string(code) : "unknown error"
+                              : "unknown error";
+    ERR_clear_error();
+    return reason;
+}
+
+[[noreturn]] void fail(std::string const& what)
+{
+    throw std::runtime_error{what + ": " + openssl_reason()};
+}
+
+/// Accept every chain during the handshake; the sessions judge it afterwards with
+/// a reason they can log and act on (RFC 7590 §3.2, XEP-0178, XEP-0344).
+int defer_verification(int, X509_STORE_CTX*)
+{
+    return 1;
+}
+
+/// XEP-0368 §3: a client that offers ALPN without xmpp-server is not an S2S peer.
+int select_xmpp_server(SSL*, unsigned char const** out, unsigned char* out_len, unsigned char const* in,
+                       unsigned int in_len, void*)
+{
+    for (unsigned i = 0; i < in_len;) {
+        unsigned const len = in[i];
+        std::string_view proto{reinterpret_cast<char const*>(in + i + 1), std::min<unsigned>(len, in_len - i - 1)};
+        if (proto == alpn_xmpp_server) {
+            *out = in + i + 1;
+            *out_len = static_cast<unsigned char>(len);
+            return SSL_TLSEXT_ERR_OK;
+        }
+        i += 1 + len;
+    }
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+void harden(SSL_CTX* ctx, conf::tls_settings const& tls, X509_STORE* trust)
+{
+    int const min = tls.min_version == conf::tls_settings::version::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
+    if (SSL_CTX_set_min_proto_version(ctx, min) != 1)
+        fail("cannot set the minimum TLS version");
+    // No TLS compression (CRIME), no renegotiation, ever (issue 5's hard rules).
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, defer_verification);
+    SSL_CTX_set1_cert_store(ctx, trust);
+}
+
+void use_identity(SSL_CTX* ctx, conf::local_domain const& domain)
+{
+    auto const cert = domain.certificate.path.string();
+    auto const key = domain.key.path.string();
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1)
+        fail("cannot use the certificate " + cert + " of " + domain.name);
+    if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+            fail("the key " + key + " does not belong to the certificate " + cert + " of " + domain.name);
+        fail("cannot use the key " + key + " of " + domain.name);
+    }
+}
+
+X509_STORE* load_trust(conf::tls_settings const& tls)
+{
+    X509_STORE* store = X509_STORE_new();
+    if (store == nullptr)
+        fail("cannot create a trust store");
+    bool const configured = !tls.ca_file.empty() || !tls.ca_path.empty();
+    int const ok = configured
+                       ? X509_STORE_load_locations(store, tls.ca_file.empty() ? nullptr : tls.ca_file.path.c_str(),
+                                                   tls.ca_path.empty() ? nullptr : tls.ca_path.path.c_str())
+                       : X509_STORE_set_default_paths(store);
+    if (ok != 1) {
+        X509_STORE_free(store);
+        fail(configured ? "cannot load the CA certificates of [tls] (" + tls.ca_file.path.string() +
+                              tls.ca_path.path.string() + ")"
+                        : std::string{"cannot load the system trust store"});
+    }
+    return store;
+}
+
+}  // namespace
+
+std::unique_ptr<tls_contexts> tls_contexts::load(conf::tls_settings const& tls,
+                                                 std::vector<conf::local_domain> const& domains)
+{
+    if (domains.empty())
+        throw std::runtime_error{"no local domain: TLS needs at least one certificate"};
+    std::unique_ptr<tls_contexts> self{new tls_contexts};
+    self->trust_ = load_trust(tls);
+    for (auto const& domain : domains) {
+        auto server = std::make_unique<ssl::context>(ssl::context::tls_server);
+        harden(server->native_handle(), tls, self->trust_);
+        use_identity(server->native_handle(), domain);
+        SSL_CTX_set_alpn_select_cb(server->native_handle(), select_xmpp_server, nullptr);
+        auto client = std::make_unique<ssl::context>(ssl::context::tls_client);
+        harden(client->native_handle(), tls, self->trust_);
+        use_identity(client->native_handle(), domain);
+        self->servers_.emplace(protocol::to_ascii_domain(domain.name), std::move(server));
+        self->clients_.emplace(domain.name, std::move(client));
+    }
+    // The listener starts with the first domain's identity and switches by SNI.
+    self->listener_ = std::make_unique<ssl::context>(ssl::context::tls_server);
+    auto* listener = self->listener_->native_handle();
+    harden(listener, tls, self->trust_);
+    use_identity(listener, domains.front());
+    SSL_CTX_set_alpn_select_cb(listener, select_xmpp_server, nullptr);
+    // The SSL_CTX_set_tlsext_servername_* macros hide C casts; call what they expand to.
+    SSL_CTX_callback_ctrl(listener, SSL_CTRL_SET_TLSEXT_SERVERNAME_CB,
+                          reinterpret_cast<void (*)()>(&tls_contexts::on_server_name));
+    SSL_CTX_ctrl(listener, SSL_CTRL_SET_TLSEXT_SERVERNAME_ARG, 0, self.get());
+    return self;
+}
+
+tls_contexts::~tls_contexts()
+{
+    X509_STORE_free(trust_);
+}
+
+int tls_contexts::on_server_name(SSL* ssl, int*, void* arg)
+{
+    auto* self = static_cast<tls_contexts*>(arg);
+    auto name = requested_server_name(ssl);
+    auto it = self->servers_.find(name);
+    // An unknown name keeps the default identity: the stream header's 'to' then
+    // gets <host-unknown/>, which says more than a TLS alert.
+    if (it != self->servers_.end())
+        SSL_set_SSL_CTX(ssl, it->second->native_handle());
+    return SSL_TLSEXT_ERR_OK;
+}
+
+boost::asio::ssl::context* tls_contexts::client(std::string_view local_domain)
+{
+    auto it = clients_.find(local_domain);
+    return it == clients_.end() ? nullptr : it->second.get();
+}
+
+void tls_contexts::prepare_client(SSL* ssl, std::string_view server_name, bool direct_tls)
+{
+    auto const ascii = protocol::to_ascii_domain(server_name);
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(ascii.c_str()));
+    if (direct_tls) {
+        std::string protos;
+        protos += static_cast<char>(alpn_xmpp_server.size());
+        protos += alpn_xmpp_server;
+        SSL_set_alpn_protos(ssl, reinterpret_cast<unsigned char const*>(protos.data()),
+                            static_cast<unsigned>(protos.size()));
+    }
+}
+
+std::string tls_contexts::requested_server_name(SSL* ssl)
+{
+    char const* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (name == nullptr)
+        return {};
+    std::string lower{name};
+    for (auto& c : lower)
+        c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    return lower;
+}
+
+}  // namespace fedgate::daemon
