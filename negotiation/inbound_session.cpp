@@ -2,7 +2,6 @@
 
 #include "negotiation/base64.hpp"
 #include "negotiation/wire.hpp"
-#include "protocol/domain_name.hpp"
 #include "protocol/jid.hpp"
 #include "protocol/namespaces.hpp"
 
@@ -11,21 +10,11 @@ namespace fedgate::negotiation {
 namespace ns = protocol::ns;
 using protocol::element;
 using protocol::stream_error;
+using wire::canonical_domain;
 using wire::db_kind;
+using wire::overloaded;
 
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-    using Ts::operator()...;
-};
-
-/// The canonical form of a domain attribute, or "" when it is not a domain name.
-std::string canonical_domain(std::string_view text)
-{
-    auto checked = protocol::check_domain_name(text);
-    return checked ? std::move(checked.canonical) : std::string{};
-}
 
 bool is_stanza(element const& e)
 {

@@ -2,7 +2,6 @@
 
 #include "negotiation/base64.hpp"
 #include "negotiation/wire.hpp"
-#include "protocol/domain_name.hpp"
 #include "protocol/namespaces.hpp"
 
 #include <algorithm>
@@ -12,14 +11,11 @@ namespace fedgate::negotiation {
 namespace ns = protocol::ns;
 using protocol::element;
 using protocol::stream_error;
+using wire::canonical_domain;
 using wire::db_kind;
+using wire::overloaded;
 
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-    using Ts::operator()...;
-};
 
 bool offers_external(element const& features)
 {
@@ -32,11 +28,6 @@ bool offers_external(element const& features)
     });
 }
 
-std::string canonical_domain(std::string_view text)
-{
-    auto checked = protocol::check_domain_name(text);
-    return checked ? std::move(checked.canonical) : std::string{};
-}
 
 }  // namespace
 

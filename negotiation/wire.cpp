@@ -1,5 +1,6 @@
 #include "negotiation/wire.hpp"
 
+#include "protocol/domain_name.hpp"
 #include "protocol/namespaces.hpp"
 
 namespace fedgate::negotiation::wire {
@@ -102,6 +103,12 @@ protocol::stanza_condition dialback_error_for(dialback_outcome outcome) noexcept
         break;
     }
     return protocol::stanza_condition::undefined_condition;
+}
+
+std::string canonical_domain(std::string_view text)
+{
+    auto checked = protocol::check_domain_name(text);
+    return checked ? std::move(checked.canonical) : std::string{};
 }
 
 std::optional<dialback_outcome> read_db_type(element const& answer)

@@ -9,6 +9,7 @@
 #include "protocol/stanza_error.hpp"
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace fedgate::negotiation::wire {
@@ -42,6 +43,15 @@ enum class db_kind : std::uint8_t { result, verify };
 /// The dialback error a Receiving Server sends for a failed verification
 /// (XEP-0220 §2.4 table).
 [[nodiscard]] protocol::stanza_condition dialback_error_for(dialback_outcome outcome) noexcept;
+
+/// The canonical form of a domain attribute, or "" when it is not a domain name.
+[[nodiscard]] std::string canonical_domain(std::string_view text);
+
+/// Visitor helper for the sessions' std::visit over events.
+template <class... Ts>
+struct overloaded : Ts... {
+    using Ts::operator()...;
+};
 
 /// Reads the 'type' of a received dialback answer.
 [[nodiscard]] std::optional<dialback_outcome> read_db_type(protocol::element const& answer);
