@@ -95,6 +95,14 @@ std::vector<action> inbound_session::on_header(protocol::stream_header const& he
             return close(stream_error::policy_violation, close_reason::unknown_partner,
                          remote_ + " is not a federation partner of " + local_);
     }
+    // After the SASL restart (the only one that keeps authenticated pairs) the
+    // header must name the same partner (RFC 6120 §4.9.3.9).
+    if (!authenticated_.empty()) {
+        auto const* bound = context_.domains->find_partner(authenticated_.begin()->remote);
+        if (partner_ == nullptr || bound == nullptr || partner_->domain != bound->domain)
+            return close(stream_error::invalid_from, close_reason::not_authenticated,
+                         "the restarted stream claims '" + remote_ + "', not the partner authenticated on it");
+    }
     // RFC 6120 §4.7.3: a fresh, unpredictable id for every stream, restarts included.
     stream_id_ = context_.make_stream_id();
     state_ = state::open;
@@ -315,6 +323,11 @@ std::vector<action> inbound_session::on_db_result(element const& request)
     auto const* partner = context_.domains->find_partner(from);
     if (partner == nullptr)
         return error(protocol::stanza_condition::policy_violation, from + " is not a federation partner");
+    // The header's 'from' chose the partner: only its own domains share the stream.
+    if (partner_ != nullptr && partner->domain != partner_->domain)
+        return error(protocol::stanza_condition::policy_violation,
+                     from + " belongs to " + partner->domain + ", not to " + partner_->domain +
+                         ", whose stream this is");
     if (!partner->methods.contains(dialback_method()))
         return error(protocol::stanza_condition::policy_violation,
                      std::string{display_name(dialback_method())} + " is not allowed for " + partner->domain +
@@ -368,14 +381,17 @@ std::vector<action> inbound_session::on_db_verify(element const& request)
     // inbound streams (no XEP-0288 here).
     if (!request.type().empty())
         return {discarded{"unsolicited db:verify type='" + std::string{request.type()} + "' on an inbound stream"}};
-    if (partner_ != nullptr && partner_->settings.tls == requirement::required && !tls_)
-        return close(stream_error::policy_violation, close_reason::policy,
-                     "db:verify before TLS from " + partner_->domain + ", whose policy requires TLS");
     auto const asking = canonical_domain(request.from());  // the Receiving Server
     auto const ours = canonical_domain(request.to());      // the domain whose key it checks
     auto const id = request.id();
     if (asking.empty() || ours.empty() || id.empty())
         return close(stream_error::improper_addressing, close_reason::bad_input, "db:verify without from, to and id");
+    // The asking domain's partner counts too: a header without 'from' must not
+    // bypass its TLS requirement.
+    for (auto const* partner : {partner_, context_.domains->find_partner(asking)})
+        if (partner != nullptr && partner->settings.tls == requirement::required && !tls_)
+            return close(stream_error::policy_violation, close_reason::policy,
+                         "db:verify before TLS from " + partner->domain + ", whose policy requires TLS");
     if (!context_.domains->is_local(ours))
         return {send_element{wire::db_error(db_kind::verify, ours, asking, id, protocol::stanza_condition::item_not_found)}};
     // XEP-0185: stateless, so any instance sharing the secret answers the same.
