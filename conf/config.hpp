@@ -85,6 +85,10 @@ struct limit_settings {
     unsigned max_depth = 64;
     unsigned max_attributes = 64;
     unsigned connections_per_ip = 16;
+    unsigned max_inbound_connections = 10000;  ///< all inbound S2S connections together
+    std::size_t queue_stanzas = 10000;         ///< per outbound pair while it is not up
+    std::size_t queue_bytes = 4 * 1024 * 1024;
+    std::chrono::seconds delivery_deadline{60};  ///< queued stanzas are bounced after this
     std::chrono::seconds negotiation_timeout{30};
     std::chrono::seconds idle_timeout{600};
 };

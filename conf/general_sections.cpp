@@ -114,6 +114,14 @@ void loader::read_limits(toml::table const& t)
     l.max_attributes = static_cast<unsigned>(r.integer("max_attributes", 8, 1024).value_or(l.max_attributes));
     l.connections_per_ip =
         static_cast<unsigned>(r.integer("connections_per_ip", 1, 100000).value_or(l.connections_per_ip));
+    l.max_inbound_connections = static_cast<unsigned>(
+        r.integer("max_inbound_connections", 1, 1000000).value_or(l.max_inbound_connections));
+    l.queue_stanzas = static_cast<std::size_t>(
+        r.integer("queue_stanzas", 1, 1000000).value_or(static_cast<std::int64_t>(l.queue_stanzas)));
+    l.queue_bytes = static_cast<std::size_t>(r.integer("queue_bytes", 64 * 1024, std::int64_t{1} << 32)
+                                                 .value_or(static_cast<std::int64_t>(l.queue_bytes)));
+    l.delivery_deadline =
+        std::chrono::seconds{r.integer("delivery_deadline_seconds", 1, 86400).value_or(l.delivery_deadline.count())};
     l.negotiation_timeout =
         std::chrono::seconds{r.integer("negotiation_timeout_seconds", 1, 3600).value_or(l.negotiation_timeout.count())};
     l.idle_timeout =

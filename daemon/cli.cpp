@@ -2,6 +2,7 @@
 
 #include "conf/config.hpp"
 #include "conf/report.hpp"
+#include "daemon/gateway.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -34,6 +35,19 @@ int check_config(std::string const& file)
     return success;
 }
 
+/// `fedgate run`: the same checks as check-config, then the gateway.
+int run(std::string const& file)
+{
+    auto result = conf::load_file(file);
+    for (auto const& d : result.findings)
+        std::cerr << d.format() << "\n";
+    if (!result.ok()) {
+        std::cerr << file << ": invalid configuration; nothing was started (see `fedgate check-config`)\n";
+        return failure;
+    }
+    return run_gateway(std::move(*result.cfg));
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv)
@@ -47,6 +61,8 @@ int run_cli(int argc, char** argv)
                                                      "effective negotiation policy of every partner");
     check->add_option("-c,--config", config_file, "Configuration file")->capture_default_str();
 
+    auto* run_command = app.add_subcommand("run", "Run the gateway in the foreground until SIGINT or SIGTERM");
+    run_command->add_option("-c,--config", config_file, "Configuration file")->capture_default_str();
     app.add_subcommand("matrix", "Print the 18 combinations of the partner negotiation settings "
                                  "(tls, sasl, dialback) and what each allows");
 
@@ -59,6 +75,8 @@ int run_cli(int argc, char** argv)
 
     if (check->parsed())
         return check_config(config_file);
+    if (run_command->parsed())
+        return run(config_file);
     std::cout << conf::policy_matrix_table();
     return success;
 }

@@ -1,6 +1,7 @@
 #include "negotiation/component_session.hpp"
 
 #include "negotiation/dialback_key.hpp"
+#include "negotiation/wire.hpp"
 #include "protocol/jid.hpp"
 #include "protocol/namespaces.hpp"
 #include "protocol/stanza_error.hpp"
@@ -69,11 +70,10 @@ std::vector<action> component_session::on_header(protocol::stream_header const& 
 std::vector<action> component_session::on_element(element const& e)
 {
     if (e.is("error", ns::streams)) {
-        auto list = e.child_elements();
-        std::string condition = list.empty() ? "no condition" : list.front()->name();
+        auto const what = wire::describe_stream_error(e);
         return close(std::nullopt, close_reason::stream_error_received,
-                     "the internal server refused the link for " + context_.domain + ": <" + condition + "/>" +
-                         (condition == "not-authorized" ? " (check the component secret)" : ""));
+                     "the internal server ended the link for " + context_.domain + " with " + what +
+                         (what.starts_with("<not-authorized/>") ? " (check the component secret)" : ""));
     }
     if (state_ == state::awaiting_handshake) {
         if (!e.is("handshake", ns::component))

@@ -11,6 +11,7 @@ namespace ns = protocol::ns;
 using protocol::element;
 using protocol::stream_error;
 using wire::canonical_domain;
+using wire::describe_stream_error;
 using wire::db_kind;
 using wire::overloaded;
 
@@ -185,7 +186,7 @@ std::vector<action> inbound_session::on_element(element const& e)
     if (is_stanza(e))
         return on_stanza(e);
     if (e.is("error", ns::streams))
-        return close(std::nullopt, close_reason::stream_error_received, "the peer sent a stream error");
+        return close(std::nullopt, close_reason::stream_error_received, "the peer sent " + describe_stream_error(e));
     return close(stream_error::unsupported_stanza_type, close_reason::bad_input,
                  "<" + e.name() + " xmlns='" + e.ns() + "'/> is not understood here");
 }

@@ -12,6 +12,7 @@ namespace ns = protocol::ns;
 using protocol::element;
 using protocol::stream_error;
 using wire::canonical_domain;
+using wire::describe_stream_error;
 using wire::db_kind;
 using wire::overloaded;
 
@@ -103,15 +104,9 @@ std::vector<action> outbound_session::on_element(element const& e)
         return on_db_result(e);
     if (e.is("verify", ns::dialback))
         return on_db_verify(e);
-    if (e.is("error", ns::streams)) {
-        auto list = e.child_elements();
-        auto condition = std::find_if(list.begin(), list.end(),
-                                      [](element const* c) { return c->ns() == ns::stream_errors && c->name() != "text"; });
-        std::string name = condition == list.end() ? "no condition" : (*condition)->name();
-        auto const* text = e.child("text", ns::stream_errors);
+    if (e.is("error", ns::streams))
         return close(std::nullopt, close_reason::stream_error_received,
-                     context_.pair.remote + " sent <" + name + "/>" + (text ? ": " + text->text() : std::string{}));
-    }
+                     context_.pair.remote + " sent " + describe_stream_error(e));
     // RFC 6120 §4.1: a stream is unidirectional; without XEP-0288 the peer is not
     // authenticated to send anything else on ours.
     return close(stream_error::not_authorized, close_reason::bad_input,

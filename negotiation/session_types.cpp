@@ -2,6 +2,23 @@
 
 namespace fedgate::negotiation {
 
+std::string_view outcome_name(dialback_outcome o) noexcept
+{
+    switch (o) {
+    case dialback_outcome::valid:
+        return "valid";
+    case dialback_outcome::invalid:
+        return "invalid";
+    case dialback_outcome::not_found:
+        return "not-found";
+    case dialback_outcome::unreachable:
+        return "unreachable";
+    case dialback_outcome::timeout:
+        return "timeout";
+    }
+    return "unknown";
+}
+
 std::string_view metric_name(close_reason r) noexcept
 {
     switch (r) {

@@ -50,6 +50,9 @@ enum class dialback_outcome : std::uint8_t {
     timeout,      ///< no answer in time, or the stream ended before one
 };
 
+/// "valid", "invalid", "not-found", "unreachable", "timeout": for logs and metrics.
+[[nodiscard]] std::string_view outcome_name(dialback_outcome o) noexcept;
+
 // ---- events -------------------------------------------------------------------
 
 /// The TLS handshake completed; `certificate` is null when the peer sent none.

@@ -105,6 +105,18 @@ protocol::stanza_condition dialback_error_for(dialback_outcome outcome) noexcept
     return protocol::stanza_condition::undefined_condition;
 }
 
+std::string describe_stream_error(protocol::element const& error)
+{
+    std::string name = "no condition";
+    for (auto const* c : error.child_elements())
+        if (c->ns() == protocol::ns::stream_errors && c->name() != "text") {
+            name = c->name();
+            break;
+        }
+    auto const* text = error.child("text", protocol::ns::stream_errors);
+    return "<" + name + "/>" + (text ? ": " + text->text() : std::string{});
+}
+
 std::string canonical_domain(std::string_view text)
 {
     auto checked = protocol::check_domain_name(text);

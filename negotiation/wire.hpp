@@ -44,6 +44,9 @@ enum class db_kind : std::uint8_t { result, verify };
 /// (XEP-0220 §2.4 table).
 [[nodiscard]] protocol::stanza_condition dialback_error_for(dialback_outcome outcome) noexcept;
 
+/// "<system-shutdown/>: text" for a received <stream:error/>, for logs and bounces.
+[[nodiscard]] std::string describe_stream_error(protocol::element const& error);
+
 /// The canonical form of a domain attribute, or "" when it is not a domain name.
 [[nodiscard]] std::string canonical_domain(std::string_view text);
 

@@ -1,0 +1,169 @@
+#include "daemon/component_link.hpp"
+
+#include "daemon/connector.hpp"
+#include "daemon/router.hpp"
+#include "negotiation/component_session.hpp"
+#include "protocol/serializer.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+namespace fedgate::daemon {
+
+namespace asio = boost::asio;
+namespace ng = fedgate::negotiation;
+using protocol::stanza_condition;
+
+namespace {
+/// The internal server is next door: come back quickly, but do not spin.
+constexpr retry_limits link_retry{.first_max = std::chrono::milliseconds{1000}, .cap = std::chrono::milliseconds{30'000}};
+}  // namespace
+
+component_link::component_link(router& r, std::string domain)
+    : router_{r},
+      domain_{std::move(domain)},
+      queue_{queue_limits{.max_stanzas = r.rt().cfg.limits.queue_stanzas,
+                          .max_bytes = r.rt().cfg.limits.queue_bytes,
+                          .delivery_deadline = r.rt().cfg.limits.delivery_deadline}},
+      retry_{link_retry},
+      retry_timer_{r.executor()}
+{
+}
+
+component_link::~component_link()
+{
+    *alive_ = false;
+}
+
+void component_link::start()
+{
+    if (connecting_ || connection_ || stopped_)
+        return;
+    connecting_ = true;
+    asio::co_spawn(router_.executor(), connect(), asio::detached);
+}
+
+asio::awaitable<void> component_link::connect()
+{
+    auto alive = alive_;
+    auto const& in = router_.rt().cfg.internal;
+    asio::ip::tcp::resolver resolver{router_.executor()};
+    auto const service = std::to_string(in.port);  // named: see connection::run() on GCC 12
+    auto [ec, found] = co_await resolver.async_resolve(in.host, service, asio::as_tuple(asio::use_awaitable));
+    if (!*alive)
+        co_return;
+    std::vector<dns::candidate> candidates;
+    for (auto const& entry : found) {
+        auto ip = entry.endpoint().address();
+        candidates.push_back({.host = in.host,
+                              .port = in.port,
+                              .addr = {ip.to_string(), ip.is_v6() ? dns::address::family::ipv6 : dns::address::family::ipv4}});
+    }
+    connect_result attempt;
+    if (!candidates.empty())
+        attempt = co_await connect_first(router_.executor(), candidates);
+    if (!*alive)
+        co_return;
+    connecting_ = false;
+    if (!attempt.socket) {
+        spdlog::warn("link {}: cannot reach the internal server at {} port {}: {}", domain_, in.host, in.port,
+                     ec ? ec.message() : attempt.error);
+        reconnect_later();
+        co_return;
+    }
+    if (stopped_)
+        co_return;
+    auto& rt = router_.rt();
+    auto session = std::make_unique<ng::component_session>(
+        ng::component_context{.domain = domain_, .secret = rt.component_secret, .domains = &rt.domains});
+    auto options = s2s_options(rt.cfg.limits, "link");
+    options.content_ns = protocol::ns::component;
+    options.idle_timeout = std::chrono::seconds{0};
+    options.keepalive = std::chrono::seconds{60};
+    connection_ = std::make_shared<connection>(std::move(*attempt.socket), std::move(session), std::move(options),
+                                               *rt.tls, *this);
+    spdlog::info("{} component link for {} to {} port {}", connection_->id(), domain_, in.host, in.port);
+    connection_->start();
+}
+
+void component_link::reconnect_later()
+{
+    if (stopped_ || router_.stopping())
+        return;
+    auto delay = retry_.next();
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+        if (*alive && !ec)
+            start();
+    });
+}
+
+void component_link::on_action(connection& source, ng::action& a)
+{
+    if (std::holds_alternative<ng::link_ready>(a)) {
+        spdlog::info("{} component link for {} ready", source.id(), domain_);
+        ready_ = true;
+        retry_.reset();
+        for (auto& stanza : queue_.drain())
+            source.send_stanza(stanza);
+    } else if (auto* r = std::get_if<ng::route_stanza>(&a)) {
+        router_.from_internal(r->pair, std::move(r->stanza), &source);
+    } else if (auto* b = std::get_if<ng::bounce_stanza>(&a)) {
+        source.send_stanza(b->reply);  // back to the internal sender
+    } else if (auto const* ignored = std::get_if<ng::discarded>(&a)) {
+        spdlog::info("{} ignored: {}", source.id(), ignored->what);
+    }
+}
+
+void component_link::on_closed(connection&, ng::close_stream const&)
+{
+    ready_ = false;
+    connection_.reset();
+    if (stopped_)
+        router_.check_stopped();
+    else
+        reconnect_later();
+}
+
+void component_link::deliver(protocol::element stanza, connection* source)
+{
+    if (ready_) {
+        connection_->send_stanza(stanza);
+        if (source && connection_->congested())
+            source->hold_reading_for(connection_);
+        return;
+    }
+    if (stopped_) {
+        spdlog::warn("link {}: a stanza from {} dropped at shutdown", domain_, stanza.from());
+        return;
+    }
+    auto const bytes = protocol::to_string(stanza).size();
+    if (auto refused = queue_.push(std::move(stanza), bytes, clock::now()))
+        router_.deliver_bounces(std::move(*refused), "queue for the internal server full");
+}
+
+void component_link::tick(clock::time_point now)
+{
+    if (queue_.empty())
+        return;
+    auto expired = queue_.expire(now, {stanza_condition::remote_server_timeout, true,
+                                       "the internal server of this domain is not reachable"});
+    if (!expired.replies.empty() || expired.dropped_errors > 0)
+        router_.deliver_bounces(std::move(expired), "internal server unreachable for " + domain_);
+}
+
+void component_link::stop()
+{
+    stopped_ = true;
+    retry_timer_.cancel();
+    router_.deliver_bounces(queue_.fail_all({stanza_condition::service_unavailable, false, "the gateway is shutting down"}),
+                            "shutdown");
+    if (connection_)
+        connection_->close(std::nullopt, ng::close_reason::done, "fedgate is shutting down");
+}
+
+}  // namespace fedgate::daemon

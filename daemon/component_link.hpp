@@ -1,0 +1,57 @@
+#pragma once
+/// @file
+/// The XEP-0114 link to the internal server for one partner domain: fedgate
+/// connects to [internal] as the component of that domain, keeps the link up
+/// (reconnecting with backoff), carries stanzas from the partner's users to the
+/// internal server, and hands stanzas from the internal server to the router.
+/// Stanzas for a link that is down wait, bounded, until it is back.
+
+#include "daemon/connection.hpp"
+#include "daemon/delivery_queue.hpp"
+#include "daemon/retry_schedule.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <string>
+
+namespace fedgate::daemon {
+
+class router;
+
+class component_link final : public connection_observer {
+public:
+    component_link(router& r, std::string domain);
+    ~component_link() override;
+
+    /// Connects, and reconnects whenever the link drops, until stop().
+    void start();
+    /// Writes `stanza` to the internal server, or holds it while the link is down.
+    void deliver(protocol::element stanza, connection* source);
+    /// Bounces held stanzas whose delivery deadline passed.
+    void tick(clock::time_point now);
+    void stop();
+    [[nodiscard]] bool ready() const noexcept { return ready_; }
+    [[nodiscard]] bool closed() const noexcept { return !connection_ && !connecting_; }
+    [[nodiscard]] std::string const& domain() const noexcept { return domain_; }
+
+private:
+    void on_action(connection& source, negotiation::action& a) override;
+    void on_closed(connection& source, negotiation::close_stream const& why) override;
+    boost::asio::awaitable<void> connect();
+    void reconnect_later();
+
+    router& router_;
+    std::string domain_;
+    delivery_queue queue_;
+    retry_schedule retry_;
+    std::shared_ptr<connection> connection_;
+    bool ready_ = false;
+    bool connecting_ = false;
+    bool stopped_ = false;
+    boost::asio::steady_timer retry_timer_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace fedgate::daemon

@@ -1,0 +1,226 @@
+#include "daemon/outbound_link.hpp"
+
+#include "daemon/connector.hpp"
+#include "daemon/router.hpp"
+#include "protocol/domain_name.hpp"
+#include "protocol/serializer.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <spdlog/spdlog.h>
+
+namespace fedgate::daemon {
+
+namespace asio = boost::asio;
+namespace ng = fedgate::negotiation;
+using protocol::stanza_condition;
+
+namespace {
+
+queue_limits limits_of(conf::limit_settings const& l)
+{
+    return {.max_stanzas = l.queue_stanzas, .max_bytes = l.queue_bytes, .delivery_deadline = l.delivery_deadline};
+}
+
+/// What a verification that could not even reach the authoritative server
+/// tells the inbound session.
+ng::dialback_outcome outcome_of(delivery_failure const& f)
+{
+    if (f.condition == stanza_condition::remote_server_timeout)
+        return ng::dialback_outcome::timeout;
+    return f.condition == stanza_condition::remote_server_not_found ? ng::dialback_outcome::not_found
+                                                                      : ng::dialback_outcome::unreachable;
+}
+
+}  // namespace
+
+outbound_link::outbound_link(router& r, ng::domain_pair pair, ng::outbound_purpose purpose)
+    : router_{r},
+      pair_{std::move(pair)},
+      purpose_{purpose},
+      queue_{limits_of(r.rt().cfg.limits)},
+      retry_timer_{r.executor()}
+{
+}
+
+outbound_link::~outbound_link()
+{
+    *alive_ = false;
+}
+
+bool outbound_link::idle() const noexcept
+{
+    return !connection_ && !connecting_ && !waiting_to_retry_ && queue_.empty() && verifies_.empty();
+}
+
+void outbound_link::deliver(protocol::element stanza, connection* source)
+{
+    if (connection_ && session_->established()) {
+        connection_->send_stanza(stanza);
+        if (source && connection_->congested())
+            source->hold_reading_for(connection_);
+        return;
+    }
+    auto const bytes = protocol::to_string(stanza).size();
+    if (auto refused = queue_.push(std::move(stanza), bytes, clock::now()))
+        router_.deliver_bounces(std::move(*refused), "queue for " + pair_.remote + " full");
+    ensure_connecting();
+}
+
+void outbound_link::verify(ng::verify_request request)
+{
+    if (connection_) {
+        connection_->feed(request);
+        return;
+    }
+    verifies_.push_back(std::move(request));
+    ensure_connecting();
+}
+
+void outbound_link::ensure_connecting()
+{
+    if (connection_ || connecting_ || waiting_to_retry_ || stopped_ || router_.stopping())
+        return;
+    connecting_ = true;
+    asio::co_spawn(router_.executor(), connect(), asio::detached);
+}
+
+asio::awaitable<void> outbound_link::connect()
+{
+    auto alive = alive_;
+    auto& rt = router_.rt();
+    auto ascii = protocol::to_ascii_domain(pair_.remote);  // named: see connection::run() on GCC 12
+    auto resolved = co_await rt.resolver->resolve(std::move(ascii));
+    if (!*alive)
+        co_return;
+    if (resolved.candidates.empty()) {
+        connecting_ = false;
+        auto failure = classify(static_cast<dns::error>(resolved.error.value()));
+        failure.text = pair_.remote + ": " + failure.text;
+        failed(std::move(failure));
+        co_return;
+    }
+    auto attempt = co_await connect_first(router_.executor(), resolved.candidates);
+    if (!*alive)
+        co_return;
+    connecting_ = false;
+    if (!attempt.socket) {
+        auto failure = connection_failed(attempt.timed_out);
+        failure.text = pair_.remote + ": " + attempt.error;
+        failed(std::move(failure));
+        co_return;
+    }
+    auto const* partner = rt.domains.find_partner(pair_.remote);
+    if (stopped_ || partner == nullptr) {
+        failed({stanza_condition::service_unavailable, false, pair_.remote + " is no longer a federation partner"});
+        co_return;
+    }
+    auto session = std::make_unique<ng::outbound_session>(ng::outbound_context{.pair = pair_,
+                                                                               .partner = *partner,
+                                                                               .secret = &rt.dialback,
+                                                                               .sasl = rt.sasl_client.get(),
+                                                                               .direct_tls = attempt.used.direct_tls,
+                                                                               .purpose = purpose_});
+    session_ = session.get();
+    auto options = s2s_options(rt.cfg.limits, "out");
+    options.alpn = attempt.used.direct_tls;
+    options.keepalive = std::chrono::seconds{60};
+    connection_ = std::make_shared<connection>(std::move(*attempt.socket), std::move(session), std::move(options),
+                                               *rt.tls, *this);
+    spdlog::info("{} {} -> {}{}: {} port {} ({})", connection_->id(), pair_.local, pair_.remote,
+                 purpose_ == ng::outbound_purpose::verify_only ? " (dialback verification)" : "", attempt.used.host,
+                 attempt.used.port, attempt.used.direct_tls ? "direct TLS" : "STARTTLS");
+    for (auto& v : std::exchange(verifies_, {}))
+        connection_->feed(v);
+    connection_->start();
+}
+
+void outbound_link::on_action(connection& source, ng::action& a)
+{
+    if (auto const* done = std::get_if<ng::authenticated>(&a)) {
+        spdlog::info("{} {} -> {} authenticated by {}", source.id(), done->pair.local, done->pair.remote,
+                     display_name(done->method));
+        retry_.reset();
+        last_failure_.reset();
+        for (auto& stanza : queue_.drain())
+            connection_->send_stanza(stanza);
+    } else if (auto const* answer = std::get_if<ng::dialback_verified>(&a)) {
+        router_.dialback_answered(answer->request, answer->outcome);
+    } else if (auto const* ignored = std::get_if<ng::discarded>(&a)) {
+        spdlog::info("{} ignored: {}", source.id(), ignored->what);
+    }
+}
+
+void outbound_link::on_closed(connection&, ng::close_stream const& why)
+{
+    bool const was_up = session_ != nullptr && session_->established();
+    connection_.reset();
+    session_ = nullptr;
+    if (stopped_ || purpose_ == ng::outbound_purpose::verify_only) {
+        router_.retire(this);
+        return;
+    }
+    if (was_up) {
+        // An established stream may end (idle, the peer restarting); held
+        // stanzas get a new one, and a failure then goes through the backoff.
+        if (queue_.empty())
+            router_.retire(this);
+        else
+            ensure_connecting();
+        return;
+    }
+    failed(classify(why.reason, pair_.remote + ": " + why.detail));
+}
+
+void outbound_link::failed(delivery_failure failure)
+{
+    spdlog::warn("link {} -> {} failed: {}{}", pair_.local, pair_.remote, failure.text,
+                 failure.retry && !queue_.empty() ? " (will retry)" : "");
+    last_failure_ = failure;
+    for (auto& v : std::exchange(verifies_, {}))
+        router_.dialback_answered(v, outcome_of(failure));
+    if (!failure.retry || stopped_)
+        router_.deliver_bounces(queue_.fail_all(failure), failure.text);
+    if (queue_.empty() || purpose_ == ng::outbound_purpose::verify_only) {
+        router_.retire(this);
+        return;
+    }
+    waiting_to_retry_ = true;
+    auto const delay = retry_.next();
+    spdlog::info("link {} -> {}: next attempt in {} ms", pair_.local, pair_.remote, delay.count());
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+        if (!*alive)
+            return;
+        waiting_to_retry_ = false;
+        if (!ec && !queue_.empty())
+            ensure_connecting();
+        else if (idle())
+            router_.retire(this);
+    });
+}
+
+void outbound_link::tick(clock::time_point now)
+{
+    if (queue_.empty())
+        return;
+    auto failure = last_failure_.value_or(delivery_failure{stanza_condition::remote_server_timeout, true,
+                                                           "no stream to " + pair_.remote + " within the delivery deadline"});
+    auto expired = queue_.expire(now, failure);
+    if (!expired.replies.empty() || expired.dropped_errors > 0)
+        router_.deliver_bounces(std::move(expired), failure.text);
+}
+
+void outbound_link::stop()
+{
+    stopped_ = true;
+    retry_timer_.cancel();
+    router_.deliver_bounces(queue_.fail_all({stanza_condition::service_unavailable, false, "the gateway is shutting down"}),
+                            "shutdown");
+    for (auto& v : std::exchange(verifies_, {}))
+        router_.dialback_answered(v, ng::dialback_outcome::timeout);
+    if (connection_)
+        connection_->close(protocol::stream_error::system_shutdown, ng::close_reason::done, "fedgate is shutting down");
+}
+
+}  // namespace fedgate::daemon

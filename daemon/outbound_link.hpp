@@ -1,0 +1,73 @@
+#pragma once
+/// @file
+/// Our side of federation with one (local, remote) pair: the one outbound
+/// stream that carries its stanzas, connected on demand (DNS, Happy Eyeballs,
+/// negotiation per the partner's policy), the stanzas held while it is not up,
+/// and the retries after a failure (RFC 6120 §3.3). A link made for dialback
+/// verification only (XEP-0220 §2.1.2) carries db:verify requests and ends
+/// when they are answered.
+
+#include "daemon/connection.hpp"
+#include "daemon/delivery_queue.hpp"
+#include "daemon/retry_schedule.hpp"
+#include "negotiation/outbound_session.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace fedgate::daemon {
+
+class router;
+
+class outbound_link final : public connection_observer {
+public:
+    outbound_link(router& r, negotiation::domain_pair pair, negotiation::outbound_purpose purpose);
+    ~outbound_link() override;
+
+    /// Sends `stanza` now, or holds it until the stream is up (connecting if
+    /// needed). A full queue bounces it with <resource-constraint/>.
+    void deliver(protocol::element stanza, connection* source);
+    /// Sends a db:verify for the router on this link's stream.
+    void verify(negotiation::verify_request request);
+    /// Bounces held stanzas whose delivery deadline passed.
+    void tick(clock::time_point now);
+    /// Closes the stream with <system-shutdown/> and bounces everything held.
+    void stop();
+    /// Whether a stream exists (up or negotiating).
+    [[nodiscard]] bool connected() const noexcept { return connection_ != nullptr; }
+    /// Whether the stream is up and authenticated.
+    [[nodiscard]] bool up() const noexcept { return session_ != nullptr && session_->established(); }
+    /// Nothing held, nothing to verify, no stream: the router may drop the link.
+    [[nodiscard]] bool idle() const noexcept;
+    [[nodiscard]] negotiation::domain_pair const& pair() const noexcept { return pair_; }
+
+private:
+    void on_action(connection& source, negotiation::action& a) override;
+    void on_closed(connection& source, negotiation::close_stream const& why) override;
+
+    void ensure_connecting();
+    boost::asio::awaitable<void> connect();
+    void failed(delivery_failure failure);
+    void flush_queue();
+
+    router& router_;
+    negotiation::domain_pair pair_;
+    negotiation::outbound_purpose purpose_;
+    delivery_queue queue_;
+    retry_schedule retry_;
+    std::shared_ptr<connection> connection_;
+    negotiation::outbound_session* session_ = nullptr;  // owned by connection_
+    bool connecting_ = false;
+    bool waiting_to_retry_ = false;
+    bool stopped_ = false;
+    std::vector<negotiation::verify_request> verifies_;  ///< not yet handed to a stream
+    std::optional<delivery_failure> last_failure_;
+    boost::asio::steady_timer retry_timer_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace fedgate::daemon

@@ -1,0 +1,287 @@
+#include "daemon/router.hpp"
+
+#include "daemon/component_link.hpp"
+#include "daemon/outbound_link.hpp"
+#include "negotiation/inbound_session.hpp"
+#include "negotiation/wire.hpp"
+#include "protocol/jid.hpp"
+#include "protocol/stanza_error.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace fedgate::daemon {
+
+namespace asio = boost::asio;
+namespace ng = fedgate::negotiation;
+using protocol::stanza_condition;
+
+namespace {
+
+constexpr std::chrono::seconds tick_interval{1};
+
+std::string domain_of(std::string_view address)
+{
+    auto jid = protocol::jid::parse(address);
+    return jid ? std::string{jid->domain()} : std::string{};
+}
+
+}  // namespace
+
+router::router(asio::any_io_executor executor, runtime& rt) : executor_{std::move(executor)}, rt_{rt}, clock_{executor_}
+{
+}
+
+router::~router() = default;
+
+void router::start()
+{
+    for (auto const& p : rt_.cfg.partners) {
+        std::vector<std::string> domains{p.domain};
+        domains.insert(domains.end(), p.additional_domains.begin(), p.additional_domains.end());
+        for (auto const& d : domains) {
+            auto link = std::make_unique<component_link>(*this, d);
+            link->start();
+            components_.emplace(d, std::move(link));
+        }
+    }
+    tick();
+}
+
+void router::tick()
+{
+    auto const now = clock::now();
+    for (auto& [pair, link] : links_)
+        link->tick(now);
+    for (auto& [domain, link] : components_)
+        link->tick(now);
+    for (auto it = checks_.begin(); it != checks_.end();) {
+        if (it->second.deadline > now) {
+            ++it;
+            continue;
+        }
+        auto [stream_id, pair] = it->first;
+        auto inbound = it->second.inbound.lock();
+        it = checks_.erase(it);
+        spdlog::warn("dialback verification of {} for {} (stream {}) timed out", pair.remote, pair.local, stream_id);
+        if (inbound)
+            inbound->feed(ng::dialback_answer{pair, stream_id, ng::dialback_outcome::timeout});
+    }
+    if (stopping_)
+        return;
+    clock_.expires_after(tick_interval);
+    clock_.async_wait([this](boost::system::error_code ec) {
+        if (!ec)
+            tick();
+    });
+}
+
+// ---- inbound S2S --------------------------------------------------------------
+
+void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
+{
+    boost::system::error_code ec;
+    auto const ip = socket.remote_endpoint(ec).address().to_string();
+    if (ec)
+        return;
+    auto const& limits = rt_.cfg.limits;
+    std::string refusal;
+    if (stopping_)
+        refusal = "shutting down";
+    else if (inbound_.size() >= limits.max_inbound_connections)
+        refusal = std::to_string(inbound_.size()) + " inbound connections, the configured maximum";
+    else if (inbound_per_ip_[ip] >= limits.connections_per_ip)
+        refusal = std::to_string(inbound_per_ip_[ip]) + " connections from this address, the configured maximum";
+    if (!refusal.empty()) {
+        spdlog::warn("connection from {} refused: {}", ip, refusal);
+        socket.close(ec);
+        return;
+    }
+    auto session = std::make_unique<ng::inbound_session>(ng::inbound_context{.domains = &rt_.domains,
+                                                                             .secret = &rt_.dialback,
+                                                                             .sasl = rt_.sasl_server.get(),
+                                                                             .direct_tls = direct_tls});
+    auto options = s2s_options(rt_.cfg.limits, "in");
+    options.tls_first = direct_tls;
+    auto c = std::make_shared<connection>(std::move(socket), std::move(session), std::move(options), *rt_.tls, *this);
+    ++inbound_per_ip_[ip];
+    inbound_.emplace(c.get(), c);
+    c->start();
+}
+
+void router::on_action(connection& source, ng::action& a)
+{
+    std::visit(ng::wire::overloaded{
+                   [&](ng::authenticated& done) {
+                       spdlog::info("{} {} -> {} authenticated by {}", source.id(), done.pair.remote, done.pair.local,
+                                    display_name(done.method));
+                   },
+                   [&](ng::route_stanza& r) { to_internal(std::move(r.stanza), &source); },
+                   [&](ng::bounce_stanza& b) { to_remote(b.pair, std::move(b.reply)); },
+                   [&](ng::ask_dialback& ask) { ask_dialback(source, ask); },
+                   [&](ng::discarded& d) { spdlog::info("{} ignored: {}", source.id(), d.what); },
+                   [&](auto&) {},
+               },
+               a);
+}
+
+void router::on_closed(connection& source, ng::close_stream const&)
+{
+    auto it = inbound_.find(&source);
+    if (it == inbound_.end())
+        return;
+    auto const ip = source.io().peer_address().to_string();
+    if (auto count = inbound_per_ip_.find(ip); count != inbound_per_ip_.end() && --count->second == 0)
+        inbound_per_ip_.erase(count);
+    // Released later: the connection is still running its last lines.
+    asio::post(executor_, [keep = it->second] {});
+    inbound_.erase(it);
+    check_stopped();
+}
+
+// ---- dialback -------------------------------------------------------------------
+
+void router::ask_dialback(connection& source, ng::ask_dialback const& ask)
+{
+    auto it = inbound_.find(&source);
+    if (it == inbound_.end())
+        return;
+    spdlog::info("{} verifying the dialback key of {} for {} with its authoritative server", source.id(),
+                 ask.pair.remote, ask.pair.local);
+    checks_[{ask.stream_id, ask.pair}] = {it->second, clock::now() + rt_.cfg.limits.negotiation_timeout};
+    ng::verify_request request{ask.pair, ask.stream_id, ask.key};
+    // XEP-0220 §2.1.2: on our stream to that domain when there is one, else on
+    // a stream opened for this purpose.
+    if (auto link = links_.find(ask.pair); link != links_.end() && link->second->connected()) {
+        link->second->verify(std::move(request));
+        return;
+    }
+    auto& verifier = verifiers_[ask.pair];
+    if (!verifier)
+        verifier = std::make_unique<outbound_link>(*this, ask.pair, ng::outbound_purpose::verify_only);
+    verifier->verify(std::move(request));
+}
+
+void router::dialback_answered(ng::verify_request const& request, ng::dialback_outcome outcome)
+{
+    auto it = checks_.find({request.stream_id, request.pair});
+    if (it == checks_.end())
+        return;  // answered late, after the timeout
+    auto inbound = it->second.inbound.lock();
+    checks_.erase(it);
+    spdlog::info("dialback verification of {} for {}: {}", request.pair.remote, request.pair.local,
+                 ng::outcome_name(outcome));
+    if (inbound)
+        inbound->feed(ng::dialback_answer{request.pair, request.stream_id, outcome});
+}
+
+// ---- stanzas --------------------------------------------------------------------
+
+outbound_link& router::link_for(ng::domain_pair const& pair)
+{
+    auto& link = links_[pair];
+    if (!link)
+        link = std::make_unique<outbound_link>(*this, pair, ng::outbound_purpose::route);
+    return *link;
+}
+
+void router::from_internal(ng::domain_pair const& pair, protocol::element stanza, connection* source)
+{
+    if (rt_.domains.find_partner(pair.remote) == nullptr) {
+        spdlog::warn("stanza from {} to {} refused: {} is not a federation partner", stanza.from(), stanza.to(),
+                     pair.remote);
+        if (protocol::may_bounce(stanza))
+            deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable,
+                                                                    pair.remote + " is not a federation partner")}},
+                            "not a partner");
+        return;
+    }
+    auto link = links_.find(pair);
+    if (stopping_ && (link == links_.end() || !link->second->up())) {
+        spdlog::warn("stanza from {} to {} dropped: shutting down", stanza.from(), stanza.to());
+        return;
+    }
+    link_for(pair).deliver(std::move(stanza), source);
+}
+
+void router::to_internal(protocol::element stanza, connection* source)
+{
+    auto const from = domain_of(stanza.from());
+    auto link = components_.find(from);
+    if (link == components_.end()) {
+        spdlog::warn("stanza from {} to {} dropped: no component link for {}", stanza.from(), stanza.to(), from);
+        return;
+    }
+    link->second->deliver(std::move(stanza), source);
+}
+
+void router::to_remote(ng::domain_pair const& pair, protocol::element reply)
+{
+    from_internal(pair, std::move(reply), nullptr);
+}
+
+void router::deliver_bounces(bounced b, std::string_view why)
+{
+    if (b.replies.empty() && b.dropped_errors == 0)
+        return;
+    spdlog::info("bouncing {} stanzas ({} error stanzas dropped without reply): {}", b.replies.size(),
+                 b.dropped_errors, why);
+    for (auto& reply : b.replies) {
+        auto const to = domain_of(reply.to());
+        if (rt_.domains.is_local(to))
+            to_internal(std::move(reply), nullptr);
+        else
+            to_remote({domain_of(reply.from()), to}, std::move(reply));
+    }
+}
+
+void router::retire(outbound_link* link)
+{
+    // Deferred: the link is usually on the call stack that asks.
+    asio::post(executor_, [this, link] {
+        for (auto* map : {&links_, &verifiers_})
+            for (auto it = map->begin(); it != map->end(); ++it)
+                if (it->second.get() == link && link->idle()) {
+                    map->erase(it);
+                    break;
+                }
+        check_stopped();
+    });
+}
+
+// ---- shutdown -------------------------------------------------------------------
+
+void router::stop(std::function<void()> done)
+{
+    if (stopping_)
+        return;
+    spdlog::info("stopping: closing {} inbound, {} outbound and {} component streams", inbound_.size(),
+                 links_.size() + verifiers_.size(), components_.size());
+    stopping_ = true;
+    on_stopped_ = std::move(done);
+    clock_.cancel();
+    for (auto& [domain, link] : components_)
+        link->stop();
+    for (auto* map : {&links_, &verifiers_})
+        for (auto& [pair, link] : *map)
+            link->stop();
+    for (auto& [raw, c] : inbound_)
+        c->close(protocol::stream_error::system_shutdown, ng::close_reason::done, "fedgate is shutting down");
+    check_stopped();
+}
+
+void router::check_stopped()
+{
+    if (!stopping_ || !on_stopped_ || !inbound_.empty())
+        return;
+    for (auto* map : {&links_, &verifiers_})
+        for (auto& [pair, link] : *map)
+            if (link->connected())
+                return;
+    for (auto& [domain, link] : components_)
+        if (!link->closed())
+            return;
+    asio::post(executor_, std::exchange(on_stopped_, {}));
+}
+
+}  // namespace fedgate::daemon

@@ -1,0 +1,92 @@
+#pragma once
+/// @file
+/// The hub of the running gateway (shared/DESIGN.md "How a stanza travels"):
+/// owns the inbound S2S connections, the outbound links per (local, remote)
+/// pair, the dialback verifiers and the component links to the internal
+/// server, and moves stanzas, dialback questions and answers, and bounces
+/// between them. Nothing here parses or negotiates: connections and their
+/// sessions did that; the router decides where things go.
+
+#include "daemon/connection.hpp"
+#include "daemon/delivery_queue.hpp"
+#include "daemon/runtime.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+namespace fedgate::daemon {
+
+class outbound_link;
+class component_link;
+
+class router final : public connection_observer {
+public:
+    router(boost::asio::any_io_executor executor, runtime& rt);
+    ~router() override;
+    router(router const&) = delete;
+    router& operator=(router const&) = delete;
+
+    /// Connects the component links and starts the housekeeping clock.
+    void start();
+    /// Closes every stream with <system-shutdown/>, bounces what waits, stops
+    /// reconnecting. `done` runs when every connection is gone.
+    void stop(std::function<void()> done);
+
+    /// A connection accepted by a listener; refused (closed) over the limits.
+    void accept(boost::asio::ip::tcp::socket socket, bool direct_tls);
+
+    // ---- used by the links -----------------------------------------------------
+    /// A stanza from the internal server (a component link) for a remote domain.
+    void from_internal(negotiation::domain_pair const& pair, protocol::element stanza, connection* source);
+    /// A stanza for a local user, from a remote domain: to the component link of
+    /// that domain. Bounces of outbound stanzas come this way too.
+    void to_internal(protocol::element stanza, connection* source);
+    /// An error reply for a remote sender (pair.local ours, pair.remote theirs).
+    void to_remote(negotiation::domain_pair const& pair, protocol::element reply);
+    /// The authoritative server answered (or could not answer) a db:verify.
+    void dialback_answered(negotiation::verify_request const& request, negotiation::dialback_outcome outcome);
+    /// Stanzas that left a queue other than by delivery.
+    void deliver_bounces(bounced b, std::string_view why);
+    /// A link or verifier has nothing left to do.
+    void retire(outbound_link* link);
+    /// A stream closed during shutdown: if it was the last, shutdown is done.
+    void check_stopped();
+
+    [[nodiscard]] runtime& rt() noexcept { return rt_; }
+    [[nodiscard]] boost::asio::any_io_executor executor() const { return executor_; }
+    [[nodiscard]] bool stopping() const noexcept { return stopping_; }
+
+private:
+    // connection_observer, for inbound S2S connections
+    void on_action(connection& source, negotiation::action& a) override;
+    void on_closed(connection& source, negotiation::close_stream const& why) override;
+
+    void ask_dialback(connection& source, negotiation::ask_dialback const& ask);
+    outbound_link& link_for(negotiation::domain_pair const& pair);
+    void tick();
+
+    struct pending_check {
+        std::weak_ptr<connection> inbound;
+        std::chrono::steady_clock::time_point deadline;
+    };
+
+    boost::asio::any_io_executor executor_;
+    runtime& rt_;
+    std::map<connection*, std::shared_ptr<connection>> inbound_;
+    std::map<std::string, unsigned> inbound_per_ip_;
+    std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> links_;
+    std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> verifiers_;
+    std::map<std::string, std::unique_ptr<component_link>, std::less<>> components_;  // by partner domain
+    std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
+    boost::asio::steady_timer clock_;
+    bool stopping_ = false;
+    std::function<void()> on_stopped_;
+};
+
+}  // namespace fedgate::daemon

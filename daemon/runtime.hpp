@@ -1,0 +1,43 @@
+#pragma once
+/// @file
+/// Everything one configuration generation gives the running gateway, built
+/// once at start (and, later, at each reload) and shared by reference: the
+/// configuration, the negotiation directory, secrets, SASL, TLS, DNS.
+
+#include "conf/config.hpp"
+#include "daemon/connection.hpp"
+#include "daemon/tls_contexts.hpp"
+#include "dns/resolver.hpp"
+#include "negotiation/dialback_key.hpp"
+#include "negotiation/directory.hpp"
+#include "negotiation/sasl_external.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <memory>
+#include <string>
+
+namespace fedgate::daemon {
+
+struct runtime {
+    conf::config cfg;
+    negotiation::directory domains;
+    negotiation::dialback_secret dialback = negotiation::dialback_secret::random();
+    std::string component_secret;
+    std::unique_ptr<negotiation::sasl_server> sasl_server;
+    std::unique_ptr<negotiation::sasl_client> sasl_client;
+    std::unique_ptr<tls_contexts> tls;
+    std::unique_ptr<dns::resolver> resolver;
+};
+
+/// Builds the runtime of a loaded configuration. Throws std::runtime_error
+/// naming what could not be set up (a certificate, a secret, SASL, DNS).
+[[nodiscard]] std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor);
+
+/// Options of an S2S connection from [limits]; `label` prefixes its log id.
+[[nodiscard]] connection_options s2s_options(conf::limit_settings const& l, std::string label);
+
+/// The [dns] section in the resolver's terms.
+[[nodiscard]] dns::settings dns_settings_of(conf::dns_settings const& d);
+
+}  // namespace fedgate::daemon

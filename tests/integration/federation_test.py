@@ -1,0 +1,252 @@
+"""Integration tests of `fedgate run` (issue 6): two real fedgate processes
+federate over loopback, find each other through a real dnsmasq serving SRV
+records, and relay stanzas between two XEP-0114 servers standing in for the
+internal XMPP servers. Run: python3 tests/integration/federation_test.py
+(FEDGATE_BINARY names the binary; default build/daemon/fedgate)."""
+
+import os
+import socket
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from lab import ComponentServer, Dnsmasq, Gateway, Workspace, free_port, srv_records, wait_for  # noqa: E402
+
+STREAMS = "urn:ietf:params:xml:ns:xmpp-streams"
+STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+
+def message(sender, recipient, ident, body="hello", kind="chat"):
+    return ("<message from='%s' to='%s' id='%s' type='%s'><body>%s</body></message>"
+            % (sender, recipient, ident, kind, body))
+
+
+def has_id(ident):
+    return lambda e: e.get("id") == ident
+
+
+def error_condition(stanza):
+    error = stanza.find("error")
+    if error is None:
+        return None
+    for child in error:
+        if child.get("xmlns") == STANZAS:
+            return child.tag
+    return None
+
+
+class TwoGateways:
+    """a.test behind gateway A, b.test behind gateway B, partners of each other
+    with `policy`; subclasses choose the policy and how B is reached."""
+
+    policy = {"tls": "required", "sasl": "required", "dialback": False}
+    direct_tls = False
+    expected_method = "SASL over TLS"
+
+    @classmethod
+    def setUpClass(cls):
+        try:
+            cls.start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start(cls):
+        cls.ws = Workspace(["a.test", "b.test"])
+        ports = {"a": free_port(), "b": free_port()}
+        records = srv_records("a.test", ports["a"]) + srv_records("b.test", ports["b"], direct_tls=cls.direct_tls)
+        cls.dns = Dnsmasq(records, os.path.join(cls.ws.dir, "dnsmasq.log"))
+        cls.internal_a = ComponentServer("component-secret-of-a")
+        cls.internal_b = ComponentServer("component-secret-of-b")
+        b_plain, b_direct = (free_port(), ports["b"]) if cls.direct_tls else (ports["b"], None)
+        cls.a = Gateway(cls.ws, "A", "a.test", [dict(domain="b.test", **cls.policy)], cls.internal_a, cls.dns.port,
+                        ports["a"])
+        cls.b = Gateway(cls.ws, "B", "b.test", [dict(domain="a.test", **cls.policy)], cls.internal_b, cls.dns.port,
+                        b_plain, direct_tls_port=b_direct)
+        cls.internal_a.wait_links(["b.test"], cls.a)
+        cls.internal_b.wait_links(["a.test"], cls.b)
+
+    @classmethod
+    def tearDownClass(cls):
+        for name in ("a", "b", "internal_a", "internal_b", "dns", "ws"):
+            part = getattr(cls, name, None)
+            if part is not None:
+                (part.remove if name == "ws" else part.kill if name in "ab" else part.stop)()
+
+    def relay(self, ident, sender, recipient, from_internal, to_internal, link):
+        from_internal.send(link, message(sender, recipient, ident, body="body of " + ident))
+        got = to_internal.wait_stanza(has_id(ident), what="message %s" % ident)
+        self.assertEqual(got.get("from"), sender)
+        self.assertEqual(got.get("to"), recipient)
+        self.assertEqual(got.findtext("body"), "body of " + ident)
+        return got
+
+    def test_message_and_reply_cross_with_the_policy_method(self):
+        self.relay("m1", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
+        self.relay("r1", "bob@b.test/phone", "alice@a.test/desk", self.internal_b, self.internal_a, "a.test")
+        self.b.wait_log("a.test -> b.test authenticated by " + self.expected_method)
+        self.a.wait_log("b.test -> a.test authenticated by " + self.expected_method)
+
+    def test_a_burst_arrives_complete_and_in_order(self):
+        for i in range(200):
+            self.internal_a.send("b.test", message("alice@a.test/desk", "bob@b.test", "burst%d" % i))
+        self.internal_b.wait_stanza(has_id("burst199"), what="the last of the burst")
+        seen = [e.get("id") for e in self.internal_b.received if (e.get("id") or "").startswith("burst")]
+        self.assertEqual(seen, ["burst%d" % i for i in range(200)])
+
+
+class SaslOverTls(TwoGateways, unittest.TestCase):
+    pass
+
+
+class TlsDialback(TwoGateways, unittest.TestCase):
+    policy = {"tls": "required", "sasl": "not_supported", "dialback": True}
+    expected_method = "TLS dialback"
+
+
+class TcpDialback(TwoGateways, unittest.TestCase):
+    policy = {"tls": "not_supported", "sasl": "not_supported", "dialback": True}
+    expected_method = "TCP dialback"
+
+
+class DirectTls(TwoGateways, unittest.TestCase):
+    """B is published only as _xmpps-server (XEP-0368)."""
+    direct_tls = True
+
+    def test_the_stream_used_direct_tls(self):
+        self.test_message_and_reply_cross_with_the_policy_method()
+        self.a.wait_log("(direct TLS)")
+
+
+class OneGateway(unittest.TestCase):
+    """Gateway A alone, with partners that are unreachable in different ways,
+    and raw TCP clients playing misbehaving peers."""
+
+    @classmethod
+    def setUpClass(cls):
+        try:
+            cls.start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start(cls):
+        cls.ws = Workspace(["a.test"])
+        cls.port = free_port()
+        closed_port = free_port()  # nothing listens there
+        records = srv_records("a.test", cls.port) + srv_records("down.test", closed_port)
+        cls.dns = Dnsmasq(records, os.path.join(cls.ws.dir, "dnsmasq.log"))
+        cls.internal = ComponentServer("component-secret-of-a")
+        partners = [dict(domain=d, tls="required", sasl="required", dialback=False)
+                    for d in ("down.test", "gone.test")]
+        cls.a = Gateway(cls.ws, "A", "a.test", partners, cls.internal, cls.dns.port, cls.port,
+                        limits={"connections_per_ip": 3, "negotiation_timeout_seconds": 2})
+        cls.internal.wait_links(["down.test", "gone.test"], cls.a)
+
+    @classmethod
+    def tearDownClass(cls):
+        for name in ("a", "internal", "dns", "ws"):
+            part = getattr(cls, name, None)
+            if part is not None:
+                (part.remove if name == "ws" else part.kill if name == "a" else part.stop)()
+
+    def connect(self):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        self.addCleanup(s.close)
+        return s
+
+    @staticmethod
+    def read_until_closed(s, limit=10):
+        s.settimeout(limit)
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return data.decode()
+            data += chunk
+
+    def test_a_domain_that_does_not_exist_bounces_remote_server_not_found(self):
+        self.internal.send("gone.test", message("alice@a.test/desk", "bob@gone.test", "nx1"))
+        bounce = self.internal.wait_stanza(lambda e: e.get("id") == "nx1" and e.get("type") == "error")
+        self.assertEqual(bounce.get("to"), "alice@a.test/desk")
+        self.assertEqual(bounce.get("from"), "bob@gone.test")
+        self.assertEqual(error_condition(bounce), "remote-server-not-found")
+
+    def test_an_unreachable_partner_holds_stanzas_until_the_deadline_then_bounces(self):
+        sent = time.monotonic()
+        self.internal.send("down.test", message("alice@a.test/desk", "bob@down.test", "held1"))
+        bounce = self.internal.wait_stanza(lambda e: e.get("id") == "held1" and e.get("type") == "error")
+        waited = time.monotonic() - sent
+        self.assertEqual(error_condition(bounce), "remote-server-not-found")
+        # Held, not bounced at the first refused connection (delivery deadline: 4 s).
+        self.assertGreaterEqual(waited, 3.0)
+        self.a.wait_log("down.test failed")
+
+    def test_an_error_stanza_is_never_bounced(self):
+        self.internal.send("gone.test", message("alice@a.test/desk", "bob@gone.test", "err1", kind="error"))
+        self.internal.send("gone.test", message("alice@a.test/desk", "bob@gone.test", "after-err1"))
+        self.internal.wait_stanza(lambda e: e.get("id") == "after-err1" and e.get("type") == "error")
+        self.assertFalse([e for e in self.internal.received if e.get("id") == "err1"])
+
+    def test_a_silent_peer_gets_connection_timeout(self):
+        s = self.connect()
+        text = self.read_until_closed(s)
+        self.assertIn("<stream:stream", text)
+        self.assertIn("connection-timeout", text)
+        self.assertTrue(text.endswith("</stream:stream>"), text)
+
+    def test_an_unknown_domain_gets_policy_violation(self):
+        s = self.connect()
+        s.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:db='jabber:server:dialback' "
+                  b"xmlns:stream='http://etherx.jabber.org/streams' from='evil.test' to='a.test' version='1.0'>")
+        text = self.read_until_closed(s)
+        self.assertIn("policy-violation", text)
+        self.assertIn("evil.test", text)
+        self.a.wait_log("unknown-partner")
+
+    def test_connections_over_the_per_address_limit_are_closed(self):
+        held = [self.connect() for _ in range(3)]
+        wait_for(lambda: self.a.log_text().count(" opened") >= 3, 5, "three connections")
+        extra = self.connect()
+        self.assertEqual(self.read_until_closed(extra, limit=5), "")
+        self.a.wait_log("connections from this address, the configured maximum")
+        del held
+
+
+class Shutdown(unittest.TestCase):
+    def test_sigterm_closes_every_stream_and_exits_zero(self):
+        ws = Workspace(["a.test", "b.test"])
+        self.addCleanup(ws.remove)
+        ports = {"a": free_port(), "b": free_port()}
+        dns = Dnsmasq(srv_records("a.test", ports["a"]) + srv_records("b.test", ports["b"]),
+                      os.path.join(ws.dir, "dnsmasq.log"))
+        self.addCleanup(dns.stop)
+        internal_a, internal_b = ComponentServer("component-secret-of-a"), ComponentServer("component-secret-of-b")
+        self.addCleanup(internal_a.stop)
+        self.addCleanup(internal_b.stop)
+        policy = {"tls": "required", "sasl": "required", "dialback": False}
+        a = Gateway(ws, "A", "a.test", [dict(domain="b.test", **policy)], internal_a, dns.port, ports["a"])
+        b = Gateway(ws, "B", "b.test", [dict(domain="a.test", **policy)], internal_b, dns.port, ports["b"])
+        self.addCleanup(a.kill)
+        self.addCleanup(b.kill)
+        internal_a.wait_links(["b.test"], a)
+        internal_b.wait_links(["a.test"], b)
+        internal_a.send("b.test", message("alice@a.test", "bob@b.test", "before-stop"))
+        internal_b.wait_stanza(has_id("before-stop"))
+
+        self.assertEqual(a.terminate(), 0)
+        log = a.log_text()
+        self.assertIn("SIGTERM received", log)
+        self.assertIn("stopped", log)
+        self.assertNotIn("still open after", log)
+        # The partner was told why (RFC 6120 §4.9.3.22) and the internal links ended properly.
+        b.wait_log("system-shutdown")
+        wait_for(lambda: all(l.ended_properly for l in internal_a.links if l.ready or l.domain), 5,
+                 "the component links to end with </stream:stream>")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

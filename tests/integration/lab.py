@@ -1,0 +1,297 @@
+"""Pieces for the daemon's integration tests: a dnsmasq serving the test
+domains' SRV and A records, a small XEP-0114 server standing in for the
+internal XMPP server, and `fedgate run` processes with their own
+configuration, all on 127.0.0.1 and stopped by PID. Real fedgate processes
+talk to each other; only the internal server is written here (issue 6)."""
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import xml.etree.ElementTree as ET
+import xml.parsers.expat
+
+SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+
+
+class Workspace:
+    """A temporary folder with a CA, certificates and secrets for `domains`."""
+
+    def __init__(self, domains):
+        self.dir = tempfile.mkdtemp(prefix="fedgate-it-")
+        self.pki = os.path.join(self.dir, "pki")
+        subprocess.run(["bash", os.path.join(SOURCE, "scripts/make-demo-certs"), self.pki] + list(domains),
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def secret(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(text + "\n")
+        return path
+
+    def remove(self):
+        if os.environ.get("FEDGATE_KEEP_TEST_DIRS"):
+            print("kept", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Dnsmasq:
+    """dnsmasq on 127.0.0.1:<free port>, authoritative for .test."""
+
+    def __init__(self, records, log_path):
+        self.port = free_port(socket.SOCK_DGRAM)
+        args = ["/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
+                "--listen-address=127.0.0.1", "--bind-interfaces", "--port=%d" % self.port, "--local=/test/",
+                "--local-ttl=1", "--log-queries", "--log-facility=" + log_path]
+        if os.geteuid() == 0:
+            args.append("--user=root")
+        self.process = subprocess.Popen(args + records)
+        wait_for(self._answers, 10, "dnsmasq to listen")
+
+    def _answers(self):
+        if self.process.poll() is not None:
+            raise AssertionError("dnsmasq exited with %s" % self.process.returncode)
+        out = subprocess.run(["ss", "-lun", "sport = :%d" % self.port], capture_output=True, text=True).stdout
+        return ":%d" % self.port in out
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def srv_records(domain, port, address="127.0.0.1", direct_tls=False):
+    service = "_xmpps-server" if direct_tls else "_xmpp-server"
+    return ["--srv-host=%s._tcp.%s,%s,%d,0,5" % (service, domain, domain, port),
+            "--host-record=%s,%s" % (domain, address)]
+
+
+class _Link:
+    """One component connection accepted by the internal server."""
+
+    def __init__(self, server, sock):
+        self.server = server
+        self.sock = sock
+        self.domain = None
+        self.ready = False
+        self.closed = False
+        self.ended_properly = False
+        self.stream_id = os.urandom(8).hex()
+        self.depth = 0
+        self.builder = None
+        self.parser = xml.parsers.expat.ParserCreate()
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+        self.parser.CharacterDataHandler = self._text
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def send(self, data):
+        self.sock.sendall(data.encode())
+
+    def _read(self):
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    break
+                self.parser.Parse(data, False)
+        except (OSError, xml.parsers.expat.ExpatError):
+            pass
+        self.closed = True
+        self.ready = False
+        with self.server.changed:
+            self.server.changed.notify_all()
+
+    def _start(self, name, attrs):
+        self.depth += 1
+        if self.depth == 1:
+            self.domain = attrs.get("to")
+            self.send("<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "
+                      "xmlns:stream='http://etherx.jabber.org/streams' id='%s' from='%s'>" % (self.stream_id, self.domain))
+            return
+        if self.depth == 2:
+            self.builder = ET.TreeBuilder()
+        self.builder.start(name, attrs)
+
+    def _text(self, data):
+        if self.builder is not None and self.depth >= 2:
+            self.builder.data(data)
+
+    def _end(self, name):
+        self.depth -= 1
+        if self.depth == 0:
+            self.ended_properly = True
+            self.send("</stream:stream>")
+            return
+        self.builder.end(name)
+        if self.depth == 1:
+            self._element(self.builder.close())
+            self.builder = None
+
+    def _element(self, e):
+        if e.tag == "handshake":
+            expected = hashlib.sha1((self.stream_id + self.server.secret).encode()).hexdigest()
+            if (e.text or "").strip() == expected:
+                self.ready = True
+                self.send("<handshake/>")
+            else:
+                self.send("<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                          "</stream:error></stream:stream>")
+        else:
+            with self.server.changed:
+                self.server.received.append(e)
+                self.server.changed.notify_all()
+        with self.server.changed:
+            self.server.changed.notify_all()
+
+
+class ComponentServer:
+    """The internal XMPP server as fedgate sees it: accepts XEP-0114 component
+    connections with `secret`, records every stanza, sends stanzas on request."""
+
+    def __init__(self, secret):
+        self.secret = secret
+        self.port = free_port()
+        self.links = []
+        self.received = []
+        self.changed = threading.Condition()
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            self.links.append(_Link(self, sock))
+
+    def link(self, domain):
+        for l in reversed(self.links):
+            if l.domain == domain and l.ready and not l.closed:
+                return l
+        return None
+
+    def wait_links(self, domains, gateway, timeout=15):
+        wait_for(lambda: gateway.running() and all(self.link(d) for d in domains), timeout, "component links for %s" % ", ".join(domains))
+
+    def send(self, domain, stanza):
+        self.link(domain).send(stanza)
+
+    def wait_stanza(self, predicate, timeout=15, what="a stanza"):
+        def found():
+            with self.changed:
+                for e in self.received:
+                    if predicate(e):
+                        return e
+            return None
+        return wait_for(found, timeout, what)
+
+    def stop(self):
+        self.listener.close()
+        for l in self.links:
+            try:
+                l.sock.close()
+            except OSError:
+                pass
+
+
+class Gateway:
+    """A `fedgate run` process with its own configuration and log."""
+
+    def __init__(self, workspace, name, domain, partners, internal, dns_port, listen_port, direct_tls_port=None,
+                 limits=None):
+        self.name = name
+        self.domain = domain
+        self.log_path = os.path.join(workspace.dir, name + ".log")
+        self.config_path = os.path.join(workspace.dir, name + ".toml")
+        pki = workspace.pki
+        lines = [
+            "[gateway]",
+            's2s_listen = ["127.0.0.1:%d"]' % listen_port,
+            "direct_tls_listen = [%s]" % ('"127.0.0.1:%d"' % direct_tls_port if direct_tls_port else ""),
+            'dialback_secret_file = "%s"' % workspace.secret(name + "-dialback.secret", os.urandom(24).hex()),
+            'state_dir = "%s"' % workspace.dir,
+            "[[local_domain]]",
+            'name = "%s"' % domain,
+            'certificate = "%s/%s.crt"' % (pki, domain),
+            'key = "%s/%s.key"' % (pki, domain),
+            "[internal]",
+            'host = "127.0.0.1"',
+            "port = %d" % internal.port,
+            'secret_file = "%s"' % workspace.secret(name + "-component.secret", internal.secret),
+            "[tls]",
+            'ca_file = "%s/ca.crt"' % pki,
+            "[dns]",
+            'servers = ["127.0.0.1:%d"]' % dns_port,
+            "timeout_ms = 1000",
+            "[limits]",
+        ]
+        settings = {"negotiation_timeout_seconds": 5, "delivery_deadline_seconds": 4}
+        settings.update(limits or {})
+        lines += ["%s = %s" % (k, v) for k, v in settings.items()]
+        lines += ["[log]", 'level = "debug"']
+        for p in partners:
+            lines += ["[[partner]]", 'domain = "%s"' % p["domain"], 'type = "%s"' % p.get("type", "federated")]
+            for key in ("tls", "sasl"):
+                if key in p:
+                    lines.append('%s = "%s"' % (key, p[key]))
+            if "dialback" in p:
+                lines.append("dialback = %s" % ("true" if p["dialback"] else "false"))
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        binary = os.environ.get("FEDGATE_BINARY", os.path.join(SOURCE, "build/daemon/fedgate"))
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen([binary, "run", "-c", self.config_path], stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+
+    def running(self):
+        if self.process.poll() is not None:
+            raise AssertionError("fedgate %s exited with %s:\n%s" % (self.name, self.process.returncode,
+                                                                   self.log_text()[-3000:]))
+        return True
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_log(self, text, timeout=15):
+        return wait_for(lambda: text in self.log_text(), timeout, "'%s' in %s's log" % (text, self.name))
+
+    def terminate(self, timeout=15):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self.log.close()
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
