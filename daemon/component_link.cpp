@@ -70,8 +70,10 @@ asio::awaitable<void> component_link::connect()
         co_return;
     connecting_ = false;
     if (!attempt.socket) {
-        spdlog::warn("link {}: cannot reach the internal server at {} port {}: {}", domain_, in.host, in.port,
-                     ec ? ec.message() : attempt.error);
+        // One warning per outage; the retries in between are debug lines.
+        auto const level = retry_.failures() == 0 ? spdlog::level::warn : spdlog::level::debug;
+        spdlog::log(level, "link {}: cannot reach the internal server: {} (retrying)", domain_,
+                    ec ? in.host + " port " + std::to_string(in.port) + ": " + ec.message() : attempt.error);
         reconnect_later();
         co_return;
     }
@@ -131,7 +133,7 @@ void component_link::on_closed(connection&, ng::close_stream const&)
 
 void component_link::deliver(protocol::element stanza, connection* source)
 {
-    if (ready_) {
+    if (ready()) {
         connection_->send_stanza(stanza);
         if (source && connection_->congested())
             source->hold_reading_for(connection_);
@@ -156,12 +158,16 @@ void component_link::tick(clock::time_point now)
         router_.deliver_bounces(std::move(expired), "internal server unreachable for " + domain_);
 }
 
+void component_link::bounce_held(std::string const& why)
+{
+    router_.deliver_bounces(queue_.fail_all({stanza_condition::service_unavailable, false, why}), why);
+}
+
 void component_link::stop()
 {
     stopped_ = true;
     retry_timer_.cancel();
-    router_.deliver_bounces(queue_.fail_all({stanza_condition::service_unavailable, false, "the gateway is shutting down"}),
-                            "shutdown");
+    bounce_held("the gateway is shutting down");
     if (connection_)
         connection_->close(std::nullopt, ng::close_reason::done, "fedgate is shutting down");
 }

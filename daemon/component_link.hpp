@@ -31,8 +31,11 @@ public:
     void deliver(protocol::element stanza, connection* source);
     /// Bounces held stanzas whose delivery deadline passed.
     void tick(clock::time_point now);
+    /// Bounces everything held for the internal server (shutdown).
+    void bounce_held(std::string const& why);
+    /// Stops reconnecting and closes the link after what it has to write.
     void stop();
-    [[nodiscard]] bool ready() const noexcept { return ready_; }
+    [[nodiscard]] bool ready() const noexcept { return ready_ && connection_ && !connection_->closing(); }
     [[nodiscard]] bool closed() const noexcept { return !connection_ && !connecting_; }
     [[nodiscard]] std::string const& domain() const noexcept { return domain_; }
 

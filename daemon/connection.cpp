@@ -82,9 +82,12 @@ asio::awaitable<void> connection::run()
     // Small enough for many idle streams, large enough for a burst of stanzas.
     std::array<char, 8192> buffer;
     while (!closing_) {
-        if (auto destination = held_by_.lock())
+        if (auto destination = held_by_.lock(); destination && destination->congested()) {
+            spdlog::debug("{} reading paused: {} has {} bytes to write", id_, destination->id_, destination->backlog());
             while (destination->congested() && !destination->closing_ && !closing_)
                 co_await destination->drained_.wait();
+            spdlog::debug("{} reading resumed", id_);
+        }
         held_by_.reset();
         if (closing_)
             break;
@@ -327,8 +330,11 @@ asio::awaitable<void> connection::clock_loop()
 
 void connection::send_stanza(protocol::element const& stanza)
 {
-    if (closing_)
+    if (closing_) {
+        // Callers check closing() first; this is the last line of defence.
+        spdlog::warn("{} stanza from {} to {} dropped: the stream is closing", id_, stanza.from(), stanza.to());
         return;
+    }
     last_stanza_ = steady_clock::now();
     std::string xml;
     protocol::serialize(stanza, xml, write_context_);

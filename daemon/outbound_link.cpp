@@ -55,7 +55,7 @@ bool outbound_link::idle() const noexcept
 
 void outbound_link::deliver(protocol::element stanza, connection* source)
 {
-    if (connection_ && session_->established()) {
+    if (up()) {
         connection_->send_stanza(stanza);
         if (source && connection_->congested())
             source->hold_reading_for(connection_);

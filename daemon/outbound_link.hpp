@@ -40,7 +40,10 @@ public:
     /// Whether a stream exists (up or negotiating).
     [[nodiscard]] bool connected() const noexcept { return connection_ != nullptr; }
     /// Whether the stream is up and authenticated.
-    [[nodiscard]] bool up() const noexcept { return session_ != nullptr && session_->established(); }
+    [[nodiscard]] bool up() const noexcept
+    {
+        return connection_ && !connection_->closing() && session_ != nullptr && session_->established();
+    }
     /// Nothing held, nothing to verify, no stream: the router may drop the link.
     [[nodiscard]] bool idle() const noexcept;
     [[nodiscard]] negotiation::domain_pair const& pair() const noexcept { return pair_; }

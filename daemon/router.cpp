@@ -198,7 +198,11 @@ void router::from_internal(ng::domain_pair const& pair, protocol::element stanza
     }
     auto link = links_.find(pair);
     if (stopping_ && (link == links_.end() || !link->second->up())) {
-        spdlog::warn("stanza from {} to {} dropped: shutting down", stanza.from(), stanza.to());
+        spdlog::info("stanza from {} to {} refused: shutting down", stanza.from(), stanza.to());
+        if (protocol::may_bounce(stanza))
+            deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable,
+                                                                    "the gateway is shutting down")}},
+                            "shutdown");
         return;
     }
     link_for(pair).deliver(std::move(stanza), source);
@@ -260,8 +264,10 @@ void router::stop(std::function<void()> done)
     stopping_ = true;
     on_stopped_ = std::move(done);
     clock_.cancel();
+    // The S2S side first, while the component links still carry the bounces
+    // to local senders; the links close last (check_stopped).
     for (auto& [domain, link] : components_)
-        link->stop();
+        link->bounce_held("the gateway is shutting down");
     for (auto* map : {&links_, &verifiers_})
         for (auto& [pair, link] : *map)
             link->stop();
@@ -278,6 +284,11 @@ void router::check_stopped()
         for (auto& [pair, link] : *map)
             if (link->connected())
                 return;
+    if (!components_stopping_) {
+        components_stopping_ = true;
+        for (auto& [domain, link] : components_)
+            link->stop();
+    }
     for (auto& [domain, link] : components_)
         if (!link->closed())
             return;

@@ -86,6 +86,7 @@ private:
     std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
     boost::asio::steady_timer clock_;
     bool stopping_ = false;
+    bool components_stopping_ = false;
     std::function<void()> on_stopped_;
 };
 

@@ -11,7 +11,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lab import ComponentServer, Dnsmasq, Gateway, Workspace, free_port, srv_records, wait_for  # noqa: E402
+from lab import ComponentServer, Dnsmasq, FakePeer, Gateway, Workspace, free_port, srv_records, wait_for  # noqa: E402
 
 STREAMS = "urn:ietf:params:xml:ns:xmpp-streams"
 STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
@@ -38,9 +38,11 @@ def error_condition(stanza):
 
 class TwoGateways:
     """a.test behind gateway A, b.test behind gateway B, partners of each other
-    with `policy`; subclasses choose the policy and how B is reached."""
+    with `policy` (B's for a.test: `peer_policy`, by default the same);
+    subclasses choose the policies and how B is reached."""
 
     policy = {"tls": "required", "sasl": "required", "dialback": False}
+    peer_policy = None
     direct_tls = False
     expected_method = "SASL over TLS"
 
@@ -63,7 +65,8 @@ class TwoGateways:
         b_plain, b_direct = (free_port(), ports["b"]) if cls.direct_tls else (ports["b"], None)
         cls.a = Gateway(cls.ws, "A", "a.test", [dict(domain="b.test", **cls.policy)], cls.internal_a, cls.dns.port,
                         ports["a"])
-        cls.b = Gateway(cls.ws, "B", "b.test", [dict(domain="a.test", **cls.policy)], cls.internal_b, cls.dns.port,
+        cls.b = Gateway(cls.ws, "B", "b.test", [dict(domain="a.test", **(cls.peer_policy or cls.policy))],
+                        cls.internal_b, cls.dns.port,
                         b_plain, direct_tls_port=b_direct)
         cls.internal_a.wait_links(["b.test"], cls.a)
         cls.internal_b.wait_links(["a.test"], cls.b)
@@ -83,6 +86,8 @@ class TwoGateways:
         self.assertEqual(got.findtext("body"), "body of " + ident)
         return got
 
+
+class RelayTests(TwoGateways):
     def test_message_and_reply_cross_with_the_policy_method(self):
         self.relay("m1", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
         self.relay("r1", "bob@b.test/phone", "alice@a.test/desk", self.internal_b, self.internal_a, "a.test")
@@ -97,27 +102,64 @@ class TwoGateways:
         self.assertEqual(seen, ["burst%d" % i for i in range(200)])
 
 
-class SaslOverTls(TwoGateways, unittest.TestCase):
+class SaslOverTls(RelayTests, unittest.TestCase):
     pass
 
 
-class TlsDialback(TwoGateways, unittest.TestCase):
+class TlsDialback(RelayTests, unittest.TestCase):
     policy = {"tls": "required", "sasl": "not_supported", "dialback": True}
     expected_method = "TLS dialback"
 
 
-class TcpDialback(TwoGateways, unittest.TestCase):
+class TcpDialback(RelayTests, unittest.TestCase):
     policy = {"tls": "not_supported", "sasl": "not_supported", "dialback": True}
     expected_method = "TCP dialback"
 
 
-class DirectTls(TwoGateways, unittest.TestCase):
+class DirectTls(RelayTests, unittest.TestCase):
     """B is published only as _xmpps-server (XEP-0368)."""
     direct_tls = True
 
     def test_the_stream_used_direct_tls(self):
         self.test_message_and_reply_cross_with_the_policy_method()
         self.a.wait_log("(direct TLS)")
+
+
+class PolicyMismatch(TwoGateways, unittest.TestCase):
+    """A requires TLS and SASL of b.test; B does not offer TLS to a.test."""
+    peer_policy = {"tls": "not_supported", "sasl": "not_supported", "dialback": True}
+
+    def test_the_stream_fails_with_the_reason_and_the_stanza_bounces(self):
+        self.internal_a.send("b.test", message("alice@a.test/desk", "bob@b.test", "mismatch1"))
+        bounce = self.internal_a.wait_stanza(lambda e: e.get("id") == "mismatch1" and e.get("type") == "error")
+        self.assertEqual(bounce.get("to"), "alice@a.test/desk")
+        self.assertEqual(error_condition(bounce), "remote-server-not-found")
+        self.a.wait_log("closed: tls-not-offered")
+        self.assertFalse([e for e in self.internal_b.received if e.get("id") == "mismatch1"])
+
+
+class Backpressure(TwoGateways, unittest.TestCase):
+    """B's internal server stops reading: B stops reading from A's stream
+    instead of buffering without bound; nothing is lost when it reads again."""
+
+    def test_a_slow_internal_server_pauses_the_stream_and_loses_nothing(self):
+        import threading
+        link = self.internal_b.link("a.test")
+        link.pause()
+        padding = "x" * 2000
+        count = 3000
+
+        def flood():
+            for i in range(count):
+                self.internal_a.send("b.test", message("alice@a.test/desk", "bob@b.test", "bp%d" % i, body=padding))
+        sender = threading.Thread(target=flood, daemon=True)
+        sender.start()
+        self.b.wait_log("reading paused", timeout=30)
+        link.resume()
+        sender.join(60)
+        self.internal_b.wait_stanza(has_id("bp%d" % (count - 1)), timeout=60, what="the last stanza")
+        seen = [e.get("id") for e in self.internal_b.received if (e.get("id") or "").startswith("bp")]
+        self.assertEqual(seen, ["bp%d" % i for i in range(count)])
 
 
 class OneGateway(unittest.TestCase):
@@ -134,17 +176,17 @@ class OneGateway(unittest.TestCase):
 
     @classmethod
     def start(cls):
-        cls.ws = Workspace(["a.test"])
+        cls.ws = Workspace(["a.test", "b.test"])
         cls.port = free_port()
         closed_port = free_port()  # nothing listens there
         records = srv_records("a.test", cls.port) + srv_records("down.test", closed_port)
         cls.dns = Dnsmasq(records, os.path.join(cls.ws.dir, "dnsmasq.log"))
         cls.internal = ComponentServer("component-secret-of-a")
         partners = [dict(domain=d, tls="required", sasl="required", dialback=False)
-                    for d in ("down.test", "gone.test")]
+                    for d in ("down.test", "gone.test", "b.test")]
         cls.a = Gateway(cls.ws, "A", "a.test", partners, cls.internal, cls.dns.port, cls.port,
                         limits={"connections_per_ip": 3, "negotiation_timeout_seconds": 2})
-        cls.internal.wait_links(["down.test", "gone.test"], cls.a)
+        cls.internal.wait_links(["down.test", "gone.test", "b.test"], cls.a)
 
     @classmethod
     def tearDownClass(cls):
@@ -207,6 +249,21 @@ class OneGateway(unittest.TestCase):
         self.assertIn("evil.test", text)
         self.a.wait_log("unknown-partner")
 
+    def test_a_stanza_with_a_spoofed_from_ends_the_stream(self):
+        peer = FakePeer(self.port, "b.test", "a.test", self.ws.pki)
+        self.addCleanup(peer.close)
+        peer.send(message("bob@b.test/x", "alice@a.test", "honest1"))
+        self.internal.wait_stanza(has_id("honest1"))
+        peer.send(message("eve@c.test/x", "alice@a.test", "spoof1"))
+        peer.send(message("bob@b.test/x", "alice@a.test", "after-spoof1"))
+        text = peer.read_to_end()
+        self.assertIn("<invalid-from", text)
+        self.assertTrue(text.endswith("</stream:stream>"), text)
+        time.sleep(0.5)
+        ids = [e.get("id") for e in self.internal.received]
+        self.assertNotIn("spoof1", ids)
+        self.assertNotIn("after-spoof1", ids)
+
     def test_connections_over_the_per_address_limit_are_closed(self):
         held = [self.connect() for _ in range(3)]
         wait_for(lambda: self.a.log_text().count(" opened") >= 3, 5, "three connections")
@@ -217,6 +274,30 @@ class OneGateway(unittest.TestCase):
 
 
 class Shutdown(unittest.TestCase):
+    def test_sigterm_bounces_every_stanza_it_holds(self):
+        ws = Workspace(["a.test"])
+        self.addCleanup(ws.remove)
+        dns = Dnsmasq(srv_records("a.test", free_port()) + srv_records("down.test", free_port()),
+                      os.path.join(ws.dir, "dnsmasq.log"))
+        self.addCleanup(dns.stop)
+        internal = ComponentServer("component-secret-of-a")
+        self.addCleanup(internal.stop)
+        a = Gateway(ws, "A", "a.test", [dict(domain="down.test")], internal, dns.port, free_port(),
+                    limits={"delivery_deadline_seconds": 600})
+        self.addCleanup(a.kill)
+        internal.wait_links(["down.test"], a)
+        count = 300
+        for i in range(count):
+            internal.send("down.test", message("alice@a.test/desk", "bob@down.test", "held%d" % i))
+        a.wait_log("down.test failed")  # the first attempt failed: everything waits in the queue
+        time.sleep(0.5)
+        self.assertEqual(a.terminate(), 0)
+        wait_for(lambda: all(l.closed for l in internal.links), 5, "the internal server to read everything")
+        bounced = [e for e in internal.received if e.get("type") == "error"]
+        self.assertEqual(sorted(e.get("id") for e in bounced), sorted("held%d" % i for i in range(count)))
+        self.assertTrue(all(error_condition(e) == "service-unavailable" for e in bounced))
+
+
     def test_sigterm_closes_every_stream_and_exits_zero(self):
         ws = Workspace(["a.test", "b.test"])
         self.addCleanup(ws.remove)

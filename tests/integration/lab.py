@@ -20,9 +20,19 @@ SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now, below the kernel's ephemeral range (32768 and up on
+    Linux), so that no outgoing connection or DNS query of a running test takes
+    it before its server binds it."""
+    import random
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise AssertionError("no free port")
 
 
 def wait_for(predicate, timeout, what):
@@ -104,7 +114,16 @@ class _Link:
         self.parser.StartElementHandler = self._start
         self.parser.EndElementHandler = self._end
         self.parser.CharacterDataHandler = self._text
+        self.reading = threading.Event()
+        self.reading.set()
         threading.Thread(target=self._read, daemon=True).start()
+
+    def pause(self):
+        """Stops reading, as a busy internal server would."""
+        self.reading.clear()
+
+    def resume(self):
+        self.reading.set()
 
     def send(self, data):
         self.sock.sendall(data.encode())
@@ -112,6 +131,7 @@ class _Link:
     def _read(self):
         try:
             while True:
+                self.reading.wait()
                 data = self.sock.recv(65536)
                 if not data:
                     break
@@ -295,3 +315,62 @@ class Gateway:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+class FakePeer:
+    """A hand-driven S2S client for what a real server would never send: it
+    negotiates STARTTLS and SASL EXTERNAL with a certificate of `domain`, then
+    writes whatever the test says."""
+
+    HEADER = ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:db='jabber:server:dialback' "
+              "xmlns:stream='http://etherx.jabber.org/streams' from='%s' to='%s' version='1.0'>")
+
+    def __init__(self, port, domain, to, pki):
+        import ssl
+        self.domain, self.to = domain, to
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buffer = ""
+        self.send(self.HEADER % (domain, to))
+        assert "urn:ietf:params:xml:ns:xmpp-tls" in self.features(), "no STARTTLS offered"
+        self.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        self.read_until("<proceed")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(os.path.join(pki, "ca.crt"))
+        context.load_cert_chain(os.path.join(pki, domain + ".crt"), os.path.join(pki, domain + ".key"))
+        self.sock = context.wrap_socket(self.sock, server_hostname=to)
+        self.buffer = ""
+        self.send(self.HEADER % (domain, to))
+        assert "EXTERNAL" in self.features(), "no SASL EXTERNAL offered"
+        self.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>")
+        self.read_until("<success")
+        self.buffer = ""
+        self.send(self.HEADER % (domain, to))
+        self.features()
+
+    def send(self, text):
+        self.sock.sendall(text.encode())
+
+    def read_until(self, *markers):
+        while not any(m in self.buffer for m in markers):
+            data = self.sock.recv(65536)
+            if not data:
+                raise AssertionError("the stream ended; received: " + self.buffer)
+            self.buffer += data.decode()
+        return self.buffer
+
+    def features(self):
+        return self.read_until("</stream:features>", "<stream:features/>")
+
+    def read_to_end(self):
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    break
+                self.buffer += data.decode()
+        except OSError:
+            pass
+        return self.buffer
+
+    def close(self):
+        self.sock.close()
