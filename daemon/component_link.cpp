@@ -6,8 +6,9 @@
 #include "protocol/serializer.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include "daemon/log_failure.hpp"
+
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -44,7 +45,7 @@ void component_link::start()
     if (connecting_ || connection_ || stopped_)
         return;
     connecting_ = true;
-    asio::co_spawn(router_.executor(), connect(), asio::detached);
+    asio::co_spawn(router_.executor(), connect(), log_failure("link " + domain_));
 }
 
 asio::awaitable<void> component_link::connect()
@@ -64,11 +65,15 @@ asio::awaitable<void> component_link::connect()
                               .addr = {ip.to_string(), ip.is_v6() ? dns::address::family::ipv6 : dns::address::family::ipv4}});
     }
     connect_result attempt;
-    if (!candidates.empty())
-        attempt = co_await connect_first(router_.executor(), candidates);
+    if (!candidates.empty()) {
+        auto executor = router_.executor();  // named: see connection::serve() on GCC 12
+        attempt = co_await connect_first(executor, std::move(candidates));
+    }
     if (!*alive)
         co_return;
     connecting_ = false;
+    if (stopped_)
+        co_return;  // abandoned: the socket, if any, closes with `attempt`
     if (!attempt.socket) {
         // One warning per outage; the retries in between are debug lines.
         auto const level = retry_.failures() == 0 ? spdlog::level::warn : spdlog::level::debug;
@@ -77,8 +82,6 @@ asio::awaitable<void> component_link::connect()
         reconnect_later();
         co_return;
     }
-    if (stopped_)
-        co_return;
     auto& rt = router_.rt();
     auto session = std::make_unique<ng::component_session>(
         ng::component_context{.domain = domain_, .secret = rt.component_secret, .domains = &rt.domains});
@@ -115,7 +118,11 @@ void component_link::on_action(connection& source, ng::action& a)
     } else if (auto* r = std::get_if<ng::route_stanza>(&a)) {
         router_.from_internal(r->pair, std::move(r->stanza), &source);
     } else if (auto* b = std::get_if<ng::bounce_stanza>(&a)) {
-        source.send_stanza(b->reply);  // back to the internal sender
+        // Back to the internal sender, on the stream it came from: a sender that
+        // does not read its bounces stops being read.
+        source.send_stanza(b->reply);
+        if (connection_ && connection_->congested())
+            source.hold_reading_for(connection_);
     } else if (auto const* ignored = std::get_if<ng::discarded>(&a)) {
         spdlog::info("{} ignored: {}", source.id(), ignored->what);
     }

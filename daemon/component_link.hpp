@@ -36,7 +36,9 @@ public:
     /// Stops reconnecting and closes the link after what it has to write.
     void stop();
     [[nodiscard]] bool ready() const noexcept { return ready_ && connection_ && !connection_->closing(); }
-    [[nodiscard]] bool closed() const noexcept { return !connection_ && !connecting_; }
+    /// No stream, and none coming: a connection attempt still pending after stop()
+    /// is abandoned (it closes its socket when it returns, if ever).
+    [[nodiscard]] bool closed() const noexcept { return !connection_ && (!connecting_ || stopped_); }
     [[nodiscard]] std::string const& domain() const noexcept { return domain_; }
 
 private:

@@ -1,11 +1,11 @@
 #include "daemon/connection.hpp"
 
+#include "daemon/log_failure.hpp"
 #include "daemon/tls_contexts.hpp"
 #include "negotiation/wire.hpp"
 #include "negotiation/x509_peer_certificate.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -63,12 +63,31 @@ void connection::start()
     opened_at_ = last_stanza_ = last_write_ = steady_clock::now();
     spdlog::info("{} {} opened", id_, io_.peer());
     auto self = shared_from_this();
-    asio::co_spawn(clock_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
-    asio::co_spawn(clock_.get_executor(), [self]() { return self->clock_loop(); }, asio::detached);
-    asio::co_spawn(clock_.get_executor(), [self]() { return self->run(); }, asio::detached);
+    auto const executor = clock_.get_executor();
+    asio::co_spawn(executor, [self]() { return self->write_loop(); }, log_failure(id_ + " writer"));
+    asio::co_spawn(executor, [self]() { return self->clock_loop(); }, log_failure(id_ + " clock"));
+    asio::co_spawn(executor, [self]() { return self->run(); }, log_failure(id_));
 }
 
 asio::awaitable<void> connection::run()
+{
+    // A bug that throws ends this stream, not the process (co_spawn would
+    // terminate); the handler cannot co_await, so the close comes after it.
+    std::string failure;
+    try {
+        co_await serve();
+    } catch (std::exception const& e) {
+        failure = e.what();
+    }
+    if (!failure.empty()) {
+        spdlog::error("{} internal error: {}", id_, failure);
+        perform_all_now({ng::close_stream{protocol::stream_error::internal_server_error, ng::close_reason::bad_input,
+                                          "internal error"}});
+    }
+    co_await finish();
+}
+
+asio::awaitable<void> connection::serve()
 {
     // GCC 12 may destroy temporaries of a co_await full-expression twice: every
     // argument with a destructor is a named local first.
@@ -81,28 +100,27 @@ asio::awaitable<void> connection::run()
     }
     // Small enough for many idle streams, large enough for a burst of stanzas.
     std::array<char, 8192> buffer;
-    while (!closing_) {
-        if (auto destination = held_by_.lock(); destination && destination->congested()) {
+    // After a close of ours (idle, shutdown) the peer may still have stanzas in
+    // flight: they are read and routed until its </stream:stream>, its FIN or the
+    // closing grace. After a session error nothing more is read.
+    while (!driver_.finished() && !transport_failed_) {
+        if (auto destination = held_by_.lock(); destination && destination->congested() && !closing_) {
             spdlog::debug("{} reading paused: {} has {} bytes to write", id_, destination->id_, destination->backlog());
             while (destination->congested() && !destination->closing_ && !closing_)
                 co_await destination->drained_.wait();
             spdlog::debug("{} reading resumed", id_);
         }
         held_by_.reset();
-        if (closing_)
-            break;
         boost::system::error_code ec;
         auto n = co_await io_.read_some(asio::buffer(buffer), ec);
-        if (closing_)
-            break;
         if (ec) {
-            fail_transport(ec == asio::error::eof ? "the peer closed the connection" : ec.message());
+            if (!closing_)
+                fail_transport(ec == asio::error::eof ? "the peer closed the connection" : ec.message());
             break;
         }
         auto actions = driver_.receive({buffer.data(), n});
         co_await perform(std::move(actions));
     }
-    co_await finish();
 }
 
 void connection::fail_transport(std::string why)
@@ -114,16 +132,36 @@ void connection::fail_transport(std::string why)
     for (auto& a : actions)
         if (!std::holds_alternative<ng::close_stream>(a))
             perform_now(a);
+    mark_closing();
+}
+
+void connection::mark_closing()
+{
+    if (closing_)
+        return;
     closing_ = true;
+    closing_since_ = steady_clock::now();
+    clock_.cancel();
+    writer_wake_.notify();
+    // A reader paused for a destination must see that this stream ends.
+    if (auto destination = held_by_.lock())
+        destination->drained_.notify();
 }
 
 asio::awaitable<void> connection::perform(std::vector<ng::action> actions)
 {
+    bool after_tls = false;
     for (auto& a : actions) {
-        if (auto const* tls = std::get_if<ng::begin_tls>(&a))
+        if (auto const* tls = std::get_if<ng::begin_tls>(&a)) {
             co_await start_tls(*tls);
-        else
+            after_tls = true;
+            continue;
+        }
+        // The restart that goes with begin_tls already happened in start_tls:
+        // the post-TLS header is out, and must stay counted as sent.
+        if (!(after_tls && std::holds_alternative<ng::restart_stream>(a)))
             perform_now(a);
+        after_tls = false;
         if (closed_)
             break;
     }
@@ -141,16 +179,23 @@ void connection::perform_all_now(std::vector<ng::action> actions)
         }
         perform_now(a);
     }
-    if (closing_)
-        io_.cancel_read();
+    if (driver_.finished())
+        io_.cancel_read();  // the session ended the stream: nothing more is read
 }
 
 void connection::perform_now(ng::action& a)
 {
+    if (closing_ && (std::holds_alternative<ng::send_header>(a) || std::holds_alternative<ng::send_element>(a))) {
+        spdlog::debug("{} nothing more is sent after </stream:stream>", id_);
+        return;
+    }
     std::visit(ng::wire::overloaded{
                    [&](ng::send_header& h) {
                        header_sent_ = true;
-                       spdlog::debug("{} header from='{}' to='{}' id='{}'", id_, h.from, h.to, h.id);
+                       if (domains_.empty())
+                           domains_ = h.from.empty() ? h.to : h.from + (h.id.empty() ? " -> " : " <- ") + h.to;
+                       spdlog::info("{} stream header from='{}' to='{}'{}{}", id_, h.from, h.to,
+                                    h.id.empty() ? "" : " id=", h.id);
                        enqueue(protocol::open_stream({.content = h.content,
                                                       .from = h.from,
                                                       .to = h.to,
@@ -181,9 +226,7 @@ void connection::perform_now(ng::action& a)
                        bytes += protocol::close_stream();
                        enqueue(bytes);
                        ending_ = c;
-                       closing_ = true;
-                       closing_since_ = steady_clock::now();
-                       clock_.cancel();
+                       mark_closing();
                    },
                    [&](auto&) {
                        if (std::holds_alternative<ng::authenticated>(a) || std::holds_alternative<ng::link_ready>(a))
@@ -216,17 +259,20 @@ asio::awaitable<void> connection::start_tls(ng::begin_tls const& request)
                            request.role == ng::tls_role::client ? transport::role::client : transport::role::server,
                            request.server_name, options_.alpn, ec);
     tls_pending_ = false;
+    writer_wake_.notify();  // held bytes (a close of ours) may go now
     if (ec) {
         spdlog::warn("{} TLS handshake failed: {}", id_, ec.message());
         fail_transport("TLS handshake failed: " + ec.message());
         co_return;
     }
+    if (closing_)
+        co_return;  // closed from outside during the handshake
+    header_sent_ = false;  // a new stream starts over TLS
     SSL* ssl = io_.ssl();
     X509* leaf = SSL_get0_peer_certificate(ssl);
     spdlog::info("{} TLS up: {}, sni '{}', peer certificate: {}", id_, io_.tls_summary(),
                  tls_contexts::requested_server_name(ssl), subject_of(leaf));
     auto certificate = ng::make_x509_peer_certificate(leaf, SSL_get_peer_cert_chain(ssl), tls_.trust());
-    writer_wake_.notify();
     if (options_.tls_first) {
         auto started = driver_.start();
         co_await perform(std::move(started));
@@ -323,7 +369,11 @@ asio::awaitable<void> connection::clock_loop()
         } else if (options_.idle_timeout.count() > 0 && now >= last_stanza_ + options_.idle_timeout) {
             close(std::nullopt, ng::close_reason::done, "idle");
         } else {
-            enqueue(" ");  // RFC 6120 §4.6.1 whitespace keepalive
+            // RFC 6120 §4.6.1 whitespace keepalive, unless bytes are on their way
+            // anyway; either way the next one is a full interval away.
+            last_write_ = now;
+            if (!writing_ && outbox_.empty())
+                enqueue(" ");
         }
     }
 }
@@ -354,8 +404,6 @@ void connection::close(std::optional<protocol::stream_error> condition, ng::clos
     std::vector<ng::action> actions;
     actions.emplace_back(ng::close_stream{condition, reason, std::move(detail)});
     perform_all_now(std::move(actions));
-    if (auto destination = held_by_.lock())
-        destination->drained_.notify();
 }
 
 void connection::hold_reading_for(std::shared_ptr<connection> const& destination)
@@ -365,12 +413,7 @@ void connection::hold_reading_for(std::shared_ptr<connection> const& destination
 
 asio::awaitable<void> connection::finish()
 {
-    closing_ = true;
-    if (closing_since_ == steady_clock::time_point{}) {
-        closing_since_ = steady_clock::now();
-        clock_.cancel();
-    }
-    writer_wake_.notify();
+    mark_closing();
     co_await flush();
     if (!transport_failed_)
         co_await io_.shutdown(close_notify_wait);
@@ -378,7 +421,8 @@ asio::awaitable<void> connection::finish()
     closed_ = true;
     clock_.cancel();
     auto const& e = ending_;
-    spdlog::info("{} closed: {}{}{}", id_, ng::metric_name(e.reason), e.detail.empty() ? "" : ": ", e.detail);
+    spdlog::info("{} {} closed: {}{}{}", id_, domains_.empty() ? io_.peer() : domains_, ng::metric_name(e.reason),
+                 e.detail.empty() ? "" : ": ", e.detail);
     observer_.on_closed(*this, ending_);
 }
 

@@ -75,6 +75,8 @@ public:
 
 private:
     boost::asio::awaitable<void> run();
+    boost::asio::awaitable<void> serve();
+    void mark_closing();
     boost::asio::awaitable<void> write_loop();
     boost::asio::awaitable<void> clock_loop();
     boost::asio::awaitable<void> perform(std::vector<negotiation::action> actions);
@@ -95,6 +97,7 @@ private:
     tls_contexts& tls_;
     connection_observer& observer_;
     std::string id_;
+    std::string domains_;  ///< "a.test -> b.test" (ours first), for the close line
     protocol::stream_context write_context_;
 
     std::string outbox_;

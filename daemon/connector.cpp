@@ -1,8 +1,9 @@
 #include "daemon/connector.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include "daemon/log_failure.hpp"
+
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -78,7 +79,7 @@ asio::awaitable<connect_result> connect_first(asio::any_io_executor executor, st
     auto r = std::make_shared<race>(executor);
     for (auto& c : candidates) {
         ++r->running;
-        asio::co_spawn(executor, attempt(r, c, timing.attempt), asio::detached);
+        asio::co_spawn(executor, attempt(r, c, timing.attempt), log_failure("connect " + c.addr.ip));
         co_await settle(*r, asio::steady_timer::clock_type::now() + timing.stagger);
         if (r->winner)
             break;

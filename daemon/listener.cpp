@@ -4,8 +4,9 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include "daemon/log_failure.hpp"
+
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -52,7 +53,7 @@ std::string listener::describe() const
 
 void listener::start()
 {
-    asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+    asio::co_spawn(acceptor_.get_executor(), accept_loop(), log_failure("listener " + describe()));
 }
 
 void listener::stop()

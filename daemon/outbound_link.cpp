@@ -5,8 +5,9 @@
 #include "protocol/domain_name.hpp"
 #include "protocol/serializer.hpp"
 
+#include "daemon/log_failure.hpp"
+
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
 namespace fedgate::daemon {
@@ -69,7 +70,7 @@ void outbound_link::deliver(protocol::element stanza, connection* source)
 
 void outbound_link::verify(ng::verify_request request)
 {
-    if (connection_) {
+    if (connection_ && !connection_->closing()) {
         connection_->feed(request);
         return;
     }
@@ -82,7 +83,7 @@ void outbound_link::ensure_connecting()
     if (connection_ || connecting_ || waiting_to_retry_ || stopped_ || router_.stopping())
         return;
     connecting_ = true;
-    asio::co_spawn(router_.executor(), connect(), asio::detached);
+    asio::co_spawn(router_.executor(), connect(), log_failure("link " + pair_.local + " -> " + pair_.remote));
 }
 
 asio::awaitable<void> outbound_link::connect()
@@ -100,7 +101,8 @@ asio::awaitable<void> outbound_link::connect()
         failed(std::move(failure));
         co_return;
     }
-    auto attempt = co_await connect_first(router_.executor(), resolved.candidates);
+    auto executor = router_.executor();  // named: see connection::serve() on GCC 12
+    auto attempt = co_await connect_first(executor, std::move(resolved.candidates));
     if (!*alive)
         co_return;
     connecting_ = false;
@@ -140,6 +142,7 @@ void outbound_link::on_action(connection& source, ng::action& a)
     if (auto const* done = std::get_if<ng::authenticated>(&a)) {
         spdlog::info("{} {} -> {} authenticated by {}", source.id(), done->pair.local, done->pair.remote,
                      display_name(done->method));
+        authenticated_ = true;
         retry_.reset();
         last_failure_.reset();
         for (auto& stanza : queue_.drain())
@@ -153,17 +156,18 @@ void outbound_link::on_action(connection& source, ng::action& a)
 
 void outbound_link::on_closed(connection&, ng::close_stream const& why)
 {
-    bool const was_up = session_ != nullptr && session_->established();
+    bool const was_up = std::exchange(authenticated_, false);
     connection_.reset();
     session_ = nullptr;
-    if (stopped_ || purpose_ == ng::outbound_purpose::verify_only) {
+    if (stopped_) {
         router_.retire(this);
         return;
     }
-    if (was_up) {
-        // An established stream may end (idle, the peer restarting); held
-        // stanzas get a new one, and a failure then goes through the backoff.
-        if (queue_.empty())
+    if (was_up || purpose_ == ng::outbound_purpose::verify_only) {
+        // An established stream may end (idle, the peer restarting), a verifier
+        // when it has answered: what arrived meanwhile gets a new stream, and a
+        // failure then goes through the backoff.
+        if (queue_.empty() && verifies_.empty())
             router_.retire(this);
         else
             ensure_connecting();

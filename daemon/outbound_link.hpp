@@ -65,6 +65,7 @@ private:
     std::shared_ptr<connection> connection_;
     negotiation::outbound_session* session_ = nullptr;  // owned by connection_
     bool connecting_ = false;
+    bool authenticated_ = false;  ///< the current stream got as far as authentication
     bool waiting_to_retry_ = false;
     bool stopped_ = false;
     std::vector<negotiation::verify_request> verifies_;  ///< not yet handed to a stream

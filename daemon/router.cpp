@@ -117,7 +117,7 @@ void router::on_action(connection& source, ng::action& a)
                                     display_name(done.method));
                    },
                    [&](ng::route_stanza& r) { to_internal(std::move(r.stanza), &source); },
-                   [&](ng::bounce_stanza& b) { to_remote(b.pair, std::move(b.reply)); },
+                   [&](ng::bounce_stanza& b) { to_remote(b.pair, std::move(b.reply), &source); },
                    [&](ng::ask_dialback& ask) { ask_dialback(source, ask); },
                    [&](ng::discarded& d) { spdlog::info("{} ignored: {}", source.id(), d.what); },
                    [&](auto&) {},
@@ -130,7 +130,7 @@ void router::on_closed(connection& source, ng::close_stream const&)
     auto it = inbound_.find(&source);
     if (it == inbound_.end())
         return;
-    auto const ip = source.io().peer_address().to_string();
+    auto const& ip = source.io().peer_ip();
     if (auto count = inbound_per_ip_.find(ip); count != inbound_per_ip_.end() && --count->second == 0)
         inbound_per_ip_.erase(count);
     // Released later: the connection is still running its last lines.
@@ -152,7 +152,7 @@ void router::ask_dialback(connection& source, ng::ask_dialback const& ask)
     ng::verify_request request{ask.pair, ask.stream_id, ask.key};
     // XEP-0220 §2.1.2: on our stream to that domain when there is one, else on
     // a stream opened for this purpose.
-    if (auto link = links_.find(ask.pair); link != links_.end() && link->second->connected()) {
+    if (auto link = links_.find(ask.pair); link != links_.end() && link->second->up()) {
         link->second->verify(std::move(request));
         return;
     }
@@ -219,9 +219,9 @@ void router::to_internal(protocol::element stanza, connection* source)
     link->second->deliver(std::move(stanza), source);
 }
 
-void router::to_remote(ng::domain_pair const& pair, protocol::element reply)
+void router::to_remote(ng::domain_pair const& pair, protocol::element reply, connection* source)
 {
-    from_internal(pair, std::move(reply), nullptr);
+    from_internal(pair, std::move(reply), source);
 }
 
 void router::deliver_bounces(bounced b, std::string_view why)
@@ -235,7 +235,7 @@ void router::deliver_bounces(bounced b, std::string_view why)
         if (rt_.domains.is_local(to))
             to_internal(std::move(reply), nullptr);
         else
-            to_remote({domain_of(reply.from()), to}, std::move(reply));
+            to_remote({domain_of(reply.from()), to}, std::move(reply), nullptr);
     }
 }
 

@@ -47,8 +47,9 @@ public:
     /// A stanza for a local user, from a remote domain: to the component link of
     /// that domain. Bounces of outbound stanzas come this way too.
     void to_internal(protocol::element stanza, connection* source);
-    /// An error reply for a remote sender (pair.local ours, pair.remote theirs).
-    void to_remote(negotiation::domain_pair const& pair, protocol::element reply);
+    /// An error reply for a remote sender (pair.local ours, pair.remote theirs);
+    /// `source`, the stream that caused it, pauses if the reply's stream is full.
+    void to_remote(negotiation::domain_pair const& pair, protocol::element reply, connection* source);
     /// The authoritative server answered (or could not answer) a db:verify.
     void dialback_answered(negotiation::verify_request const& request, negotiation::dialback_outcome outcome);
     /// Stanzas that left a queue other than by delivery.

@@ -30,6 +30,10 @@ std::string describe(tcp::socket const& s)
 
 transport::transport(tcp::socket socket) : socket_{std::move(socket)}, peer_{describe(socket_)}
 {
+    boost::system::error_code ec;
+    auto endpoint = socket_.remote_endpoint(ec);
+    if (!ec)
+        peer_ip_ = endpoint.address().to_string();
     boost::system::error_code ignored;
     socket_.set_option(tcp::no_delay{true}, ignored);
 }
@@ -85,13 +89,6 @@ std::string transport::tls_summary()
         return {};
     SSL* s = tls_->native_handle();
     return std::string{SSL_get_version(s)} + " " + SSL_get_cipher_name(s);
-}
-
-asio::ip::address transport::peer_address() const
-{
-    boost::system::error_code ec;
-    auto ep = socket_.remote_endpoint(ec);
-    return ec ? asio::ip::address{} : ep.address();
 }
 
 }  // namespace fedgate::daemon

@@ -49,12 +49,15 @@ public:
     [[nodiscard]] std::string tls_summary();
     /// "203.0.113.7:40122"
     [[nodiscard]] std::string const& peer() const noexcept { return peer_; }
-    [[nodiscard]] boost::asio::ip::address peer_address() const;
+    /// The peer's IP address as text, captured when the connection was made (it
+    /// stays readable after close()).
+    [[nodiscard]] std::string const& peer_ip() const noexcept { return peer_ip_; }
 
 private:
     boost::asio::ip::tcp::socket socket_;
     std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
     std::string peer_;
+    std::string peer_ip_;
     boost::asio::cancellation_signal read_cancel_;
 };
 

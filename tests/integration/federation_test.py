@@ -264,6 +264,20 @@ class OneGateway(unittest.TestCase):
         self.assertNotIn("spoof1", ids)
         self.assertNotIn("after-spoof1", ids)
 
+    def test_closed_connections_give_back_their_place(self):
+        # Regression: the per-address count once kept growing after closes.
+        closes_before = self.a.log_text().count(" closed: ")
+        for i in range(5):
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            s.close()
+            wait_for(lambda: self.a.log_text().count(" closed: ") >= closes_before + i + 1, 10,
+                     "connection %d to be closed" % i)
+        s = self.connect()
+        s.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:db='jabber:server:dialback' "
+                  b"xmlns:stream='http://etherx.jabber.org/streams' from='b.test' to='a.test' version='1.0'>")
+        s.settimeout(10)
+        self.assertIn(b"stream:features", s.recv(65536))
+
     def test_connections_over_the_per_address_limit_are_closed(self):
         held = [self.connect() for _ in range(3)]
         wait_for(lambda: self.a.log_text().count(" opened") >= 3, 5, "three connections")
@@ -274,6 +288,36 @@ class OneGateway(unittest.TestCase):
 
 
 class Shutdown(unittest.TestCase):
+    def test_sigterm_while_the_internal_server_does_not_answer(self):
+        ws = Workspace(["a.test"])
+        self.addCleanup(ws.remove)
+        dns = Dnsmasq(srv_records("a.test", free_port()), os.path.join(ws.dir, "dnsmasq.log"))
+        self.addCleanup(dns.stop)
+        # A listener whose backlog is full: connection attempts to it hang.
+        stuck = socket.socket()
+        stuck.bind(("127.0.0.1", free_port()))
+        stuck.listen(0)
+        fillers = []
+        for _ in range(4):
+            f = socket.socket()
+            f.setblocking(False)
+            f.connect_ex(stuck.getsockname())
+            fillers.append(f)
+        self.addCleanup(lambda: [x.close() for x in fillers + [stuck]])
+
+        class Stuck:
+            port = stuck.getsockname()[1]
+            secret = "component-secret-of-a"
+        a = Gateway(ws, "A", "a.test", [dict(domain="b.test")], Stuck, dns.port, free_port())
+        self.addCleanup(a.kill)
+        a.wait_log("running")
+        time.sleep(0.3)
+        started = time.monotonic()
+        self.assertEqual(a.terminate(), 0)
+        self.assertNotIn("still open after", a.log_text())
+        self.assertLess(time.monotonic() - started, 9)
+
+
     def test_sigterm_bounces_every_stanza_it_holds(self):
         ws = Workspace(["a.test"])
         self.addCleanup(ws.remove)
