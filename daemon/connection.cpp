@@ -255,9 +255,14 @@ asio::awaitable<void> connection::start_tls(ng::begin_tls const& request)
     }
     tls_pending_ = true;
     boost::system::error_code ec;
-    co_await io_.handshake(*context,
-                           request.role == ng::tls_role::client ? transport::role::client : transport::role::server,
-                           request.server_name, options_.alpn, ec);
+    bool const client = request.role == ng::tls_role::client;
+    std::function<void(SSL*)> const prepare = [&](SSL* ssl) {
+        if (client)
+            tls_contexts::prepare_client(ssl, request.server_name, options_.alpn);
+        else
+            tls_.present(ssl, request.local_domain);
+    };
+    co_await io_.handshake(*context, client ? transport::role::client : transport::role::server, prepare, ec);
     tls_pending_ = false;
     writer_wake_.notify();  // held bytes (a close of ours) may go now
     if (ec) {

@@ -144,6 +144,16 @@ int tls_contexts::on_server_name(SSL* ssl, int*, void* arg)
     return SSL_TLSEXT_ERR_OK;
 }
 
+void tls_contexts::present(SSL* ssl, std::string_view local_domain) const
+{
+    if (local_domain.empty())
+        return;
+    // The SNI callback stays with the listener context (OpenSSL calls the
+    // session context's), so a client's SNI can still switch identities.
+    if (auto it = servers_.find(protocol::to_ascii_domain(local_domain)); it != servers_.end())
+        SSL_set_SSL_CTX(ssl, it->second->native_handle());
+}
+
 boost::asio::ssl::context* tls_contexts::client(std::string_view local_domain)
 {
     auto it = clients_.find(local_domain);

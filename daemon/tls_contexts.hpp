@@ -35,6 +35,10 @@ public:
     /// For accepted connections: presents the certificate of the domain the
     /// client asked for by SNI, or of the first local domain without SNI.
     [[nodiscard]] boost::asio::ssl::context& listener() { return *listener_; }
+    /// On an accepted connection before its handshake: present `local_domain`'s
+    /// certificate (the stream header's `to`, known before STARTTLS). SNI, when
+    /// the client sends it, still decides. Unknown domains change nothing.
+    void present(SSL* ssl, std::string_view local_domain) const;
     /// For connections we initiate as `local_domain`; nullptr if it is not ours.
     [[nodiscard]] boost::asio::ssl::context* client(std::string_view local_domain);
     /// The trust anchors peer certificates are verified against.

@@ -1,7 +1,5 @@
 #include "daemon/transport.hpp"
 
-#include "daemon/tls_contexts.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -54,12 +52,11 @@ asio::awaitable<void> transport::write(asio::const_buffer bytes, boost::system::
     ec = e;
 }
 
-asio::awaitable<void> transport::handshake(asio::ssl::context& context, role r, std::string const& server_name,
-                                           bool alpn, boost::system::error_code& ec)
+asio::awaitable<void> transport::handshake(asio::ssl::context& context, role r,
+                                           std::function<void(SSL*)> const& prepare, boost::system::error_code& ec)
 {
     tls_.emplace(socket_, context);
-    if (r == role::client)
-        tls_contexts::prepare_client(tls_->native_handle(), server_name, alpn);
+    prepare(tls_->native_handle());
     auto [e] = co_await tls_->async_handshake(
         r == role::client ? asio::ssl::stream_base::client : asio::ssl::stream_base::server, use_tuple);
     ec = e;

@@ -12,6 +12,7 @@
 #include <boost/asio/ssl/stream.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -29,11 +30,11 @@ public:
     boost::asio::awaitable<void> write(boost::asio::const_buffer bytes, boost::system::error_code& ec);
 
     enum class role : std::uint8_t { client, server };
-    /// The TLS handshake on `context`. As client, `server_name` goes into SNI,
-    /// and `alpn` offers xmpp-server (XEP-0368). Precondition: no read or write
-    /// is in progress.
-    boost::asio::awaitable<void> handshake(boost::asio::ssl::context& context, role r, std::string const& server_name,
-                                           bool alpn, boost::system::error_code& ec);
+    /// The TLS handshake on `context`, after `prepare` ran on the new SSL object
+    /// (SNI and ALPN as client, the identity to present as server).
+    /// Precondition: no read or write is in progress.
+    boost::asio::awaitable<void> handshake(boost::asio::ssl::context& context, role r,
+                                           std::function<void(SSL*)> const& prepare, boost::system::error_code& ec);
     void cancel_read() { read_cancel_.emit(boost::asio::cancellation_type::total); }
     /// Sends TLS close_notify and waits (at most `limit`) for the peer's, then
     /// sends TCP FIN. Precondition: no read or write is in progress.

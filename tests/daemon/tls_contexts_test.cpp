@@ -121,6 +121,30 @@ TEST(tls_contexts, the_listener_presents_the_identity_the_client_asked_for)
     }
 }
 
+TEST(tls_contexts, without_sni_the_stream_header_to_chooses_the_identity)
+{
+    pki_folder pki;
+    auto contexts = tls_contexts::load(pki.settings(), {pki.issue("contoso.test"), pki.issue("contoso-sales.test")});
+    auto partner = tls_contexts::load(pki.settings(), {pki.issue("fabrikam.test")});
+    for (std::string to : {"contoso-sales.test", "contoso.test"}) {
+        ssl_ptr server{SSL_new(contexts->listener().native_handle())};
+        contexts->present(server.get(), to);
+        ssl_ptr client{SSL_new(partner->client("fabrikam.test")->native_handle())};
+        ASSERT_TRUE(handshake(client.get(), server.get()));
+        EXPECT_EQ(tls_contexts::requested_server_name(server.get()), "");
+        std::unique_ptr<X509, decltype(&X509_free)> presented{SSL_get1_peer_certificate(client.get()), &X509_free};
+        EXPECT_EQ(subject_dns(presented.get()), to);
+    }
+    // SNI still decides when the client sends it.
+    ssl_ptr server{SSL_new(contexts->listener().native_handle())};
+    contexts->present(server.get(), "contoso.test");
+    ssl_ptr client{SSL_new(partner->client("fabrikam.test")->native_handle())};
+    tls_contexts::prepare_client(client.get(), "contoso-sales.test", false);
+    ASSERT_TRUE(handshake(client.get(), server.get()));
+    std::unique_ptr<X509, decltype(&X509_free)> presented{SSL_get1_peer_certificate(client.get()), &X509_free};
+    EXPECT_EQ(subject_dns(presented.get()), "contoso-sales.test");
+}
+
 TEST(tls_contexts, an_untrusted_peer_completes_the_handshake_and_is_judged_after)
 {
     pki_folder pki;
