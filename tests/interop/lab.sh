@@ -139,6 +139,7 @@ access_rules:
 modules:
   mod_roster: {}
   mod_disco: {}
+  mod_s2s_dialback: {}  # XEP-0220, for the dialback scenarios
 CFG
   # ejabberdctl sources its ctl config after reading its flags: without our own, the
   # system one would point the node back at /etc/ejabberd/ejabberd.yml.

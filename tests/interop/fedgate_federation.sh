@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# fedgate between real servers (issue 7): in the lab namespace, contoso.test is an
+# internal Prosody that knows each partner domain as a XEP-0114 component, and
+# fedgate is contoso.test's S2S edge (its SRV record points at fedgate). Partners
+# are real servers: fabrikam.test (Prosody) and northwind.test (ejabberd). Real
+# clients (slixmpp) send a message across and get the echo back, once per
+# authentication method the partner policy selects; fedgate's log must show the
+# method. Needs root (network namespaces); FEDGATE_BINARY names the binary.
+set -u
+if [ "$(id -u)" -ne 0 ]; then echo "skipped: the lab needs root for network namespaces"; exit 77; fi
+here=$(cd "$(dirname "$0")" && pwd)
+fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
+. "$here/lab.sh"
+work=$(mktemp -d /tmp/fedgate-interop-XXXXXX)
+fedgate_pid=""
+stop_fedgate() {
+  [ -n "$fedgate_pid" ] || return 0
+  kill -TERM "$fedgate_pid" 2>/dev/null
+  local rc=0
+  wait "$fedgate_pid" || rc=$?
+  fedgate_pid=""
+  return $rc
+}
+trap 'stop_fedgate; lab_down; [ -n "${KEEP_LAB:-}" ] && echo "kept $work" || rm -rf "$work"' EXIT
+passed=0
+
+fail() {
+  echo "FAIL: $*"
+  for f in "$work"/fedgate-*.log "$work"/*/prosody.log "$work"/*/logs/ejabberd.log; do
+    [ -f "$f" ] && { echo "== $f"; tail -25 "$f"; }
+  done
+  exit 1
+}
+
+component_secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+lab_up "$work" contoso.test=127.0.0.11 fabrikam.test=127.0.0.20 northwind.test=127.0.0.30 tailspin.test=127.0.0.40 ||
+  fail "lab did not come up"
+cat > "$work/internal.cfg.lua" <<CFG
+modules_disabled = { "s2s" }  -- fedgate is the only S2S here
+component_ports = { 5347 }
+component_interface = "127.0.0.10"
+Component "fabrikam.test"
+  component_secret = "$component_secret"
+Component "northwind.test"
+  component_secret = "$component_secret"
+Component "tailspin.test"
+  component_secret = "$component_secret"
+CFG
+# tailspin.test: a Prosody that federates without TLS, for TCP dialback.
+echo 's2s_require_encryption = false' > "$work/plaintext.cfg.lua"
+lab_prosody contoso contoso.test 127.0.0.10 "$work/internal.cfg.lua" || fail "internal Prosody did not start"
+lab_prosody fabrikam fabrikam.test 127.0.0.20 || fail "fabrikam Prosody did not start"
+lab_register contoso alice contoso.test alicepass
+lab_register fabrikam bob fabrikam.test bobpass
+lab_prosody tailspin tailspin.test 127.0.0.40 "$work/plaintext.cfg.lua" || fail "tailspin Prosody did not start"
+lab_register tailspin dave tailspin.test davepass
+lab_ejabberd northwind northwind.test 127.0.0.30 || fail "northwind ejabberd did not start"
+lab_ejabberd_register northwind carol northwind.test carolpass >/dev/null || fail "cannot register carol"
+printf '%s\n' "$component_secret" > "$work/component.secret"
+head -c 32 /dev/urandom | base64 > "$work/dialback.secret"
+chmod 600 "$work/component.secret" "$work/dialback.secret"
+
+# start_fedgate NAME FABRIKAM_SETTINGS NORTHWIND_SETTINGS: settings are TOML lines;
+# tailspin.test is always a TCP dialback partner.
+start_fedgate() {
+  local name=$1 config="$work/fedgate-$1.toml" log="$work/fedgate-$1.log"
+  cat > "$config" <<TOML
+[gateway]
+s2s_listen = ["127.0.0.11:5269"]
+direct_tls_listen = ["127.0.0.11:5270"]
+dialback_secret_file = "$work/dialback.secret"
+state_dir = "$work"
+[[local_domain]]
+name = "contoso.test"
+certificate = "$work/pki/contoso.test.crt"
+key = "$work/pki/contoso.test.key"
+[internal]
+host = "127.0.0.10"
+port = 5347
+secret_file = "$work/component.secret"
+[tls]
+ca_file = "$work/pki/ca.crt"
+[dns]
+servers = ["$LAB_DNS:53"]
+[log]
+level = "debug"
+[[partner]]
+domain = "fabrikam.test"
+type = "federated"
+$2
+[[partner]]
+domain = "northwind.test"
+type = "federated"
+$3
+[[partner]]
+domain = "tailspin.test"
+type = "federated"
+tls = "not_supported"
+sasl = "not_supported"
+dialback = true
+TOML
+  ip netns exec "$LAB_NS" "$fedgate" run -c "$config" > "$log" 2>&1 &
+  fedgate_pid=$!
+  for _ in $(seq 100); do
+    [ "$(grep -c 'component link for .* ready' "$log")" -ge 3 ] && return 0
+    kill -0 "$fedgate_pid" 2>/dev/null || fail "fedgate ($name) exited: $(tail -5 "$log")"
+    sleep 0.1
+  done
+  fail "fedgate ($name) did not link to the internal server"
+}
+
+# round_trip LABEL JID PASSWORD ADDRESS: JID writes to alice@contoso.test, who echoes.
+round_trip() {
+  lab_exec /usr/bin/python3 "$here/xmpp_client.py" echo alice@contoso.test alicepass 127.0.0.10 \
+    "$work/pki/ca.crt" > "$work/alice-$1.out" 2>"$work/alice-$1.err" &
+  local alice=$!
+  for _ in $(seq 100); do grep -q ready "$work/alice-$1.out" && break; sleep 0.1; done
+  local reply
+  reply=$(lab_exec /usr/bin/python3 "$here/xmpp_client.py" send "$2" "$3" "$4" "$work/pki/ca.crt" \
+    alice@contoso.test "hello from $1" 2>"$work/$1.err" | tail -1)
+  wait $alice
+  [ "$reply" = "echo: hello from $1" ] || fail "$1 got '$reply' instead of the echo"
+  grep -q "hello from $1" "$work/alice-$1.out" || fail "alice did not receive $1's message"
+}
+
+# expect_method NAME PARTNER METHOD: both directions authenticated by METHOD.
+expect_method() {
+  local log="$work/fedgate-$1.log"
+  grep -q "$2 -> contoso.test authenticated by $3" "$log" || fail "$1: $2's inbound stream did not use $3"
+  grep -q "contoso.test -> $2 authenticated by $3" "$log" || fail "$1: our stream to $2 did not use $3"
+}
+
+scenario() {  # scenario NAME: the checks passed
+  stop_fedgate || fail "$1: fedgate did not exit 0 on SIGTERM"
+  echo "ok: $1"
+  passed=$((passed + 1))
+}
+
+# 1. Certificates on both sides: SASL EXTERNAL over TLS only (XEP-0178).
+start_fedgate sasl 'tls = "required"
+sasl = "required"
+dialback = false' 'tls = "required"
+sasl = "optional"
+dialback = true'
+round_trip fabrikam-sasl bob@fabrikam.test bobpass 127.0.0.20
+expect_method sasl fabrikam.test "SASL over TLS"
+round_trip northwind-any carol@northwind.test carolpass 127.0.0.30
+grep -qE "northwind.test -> contoso.test authenticated by" "$work/fedgate-sasl.log" ||
+  fail "sasl: northwind's stream was not authenticated"
+scenario "fabrikam (Prosody) by SASL EXTERNAL both ways; northwind (ejabberd) by what its policy allows"
+
+# 2. TLS dialback: SASL not supported, so Prosody falls back to XEP-0220 and asks
+# fedgate, as contoso.test's authoritative server, to verify keys (and the other way).
+start_fedgate tls-dialback 'tls = "required"
+sasl = "not_supported"
+dialback = true' 'tls = "required"
+sasl = "not_supported"
+dialback = true'
+round_trip fabrikam-dialback bob@fabrikam.test bobpass 127.0.0.20
+expect_method tls-dialback fabrikam.test "TLS dialback"
+round_trip northwind-dialback carol@northwind.test carolpass 127.0.0.30
+expect_method tls-dialback northwind.test "TLS dialback"
+scenario "fabrikam (Prosody) and northwind (ejabberd) by TLS dialback both ways"
+
+# 3. TCP dialback: a partner without TLS (fedgate's policy: tls not_supported).
+start_fedgate tcp-dialback 'tls = "required"' 'tls = "required"'
+round_trip tailspin-dialback dave@tailspin.test davepass 127.0.0.40
+expect_method tcp-dialback tailspin.test "TCP dialback"
+scenario "tailspin (Prosody without TLS) by TCP dialback both ways"
+
+echo "$passed passed, 0 failed"
+exit 0
