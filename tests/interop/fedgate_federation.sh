@@ -33,8 +33,11 @@ fail() {
 }
 
 component_secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-lab_up "$work" contoso.test=127.0.0.11 fabrikam.test=127.0.0.20 northwind.test=127.0.0.30 tailspin.test=127.0.0.40 ||
-  fail "lab did not come up"
+lab_up "$work" contoso.test=127.0.0.11 fabrikam.test=127.0.0.20 northwind.test=127.0.0.30 tailspin.test=127.0.0.40 \
+  adatum.test=127.0.0.50 || fail "lab did not come up"
+# adatum.test presents fabrikam.test's certificate: valid, but not for adatum.test.
+cp "$work/pki/fabrikam.test.crt" "$work/pki/adatum.test.crt"
+cp "$work/pki/fabrikam.test.key" "$work/pki/adatum.test.key"
 cat > "$work/internal.cfg.lua" <<CFG
 modules_disabled = { "s2s" }  -- fedgate is the only S2S here
 component_ports = { 5347 }
@@ -45,23 +48,32 @@ Component "northwind.test"
   component_secret = "$component_secret"
 Component "tailspin.test"
   component_secret = "$component_secret"
+Component "adatum.test"
+  component_secret = "$component_secret"
 CFG
-# tailspin.test: a Prosody that federates without TLS, for TCP dialback.
-echo 's2s_require_encryption = false' > "$work/plaintext.cfg.lua"
+# tailspin.test: a Prosody without TLS at all, for TCP dialback and for the
+# refusal of a partner that must use TLS.
+printf '%s\n' 's2s_require_encryption = false' 'modules_disabled = { "tls" }' > "$work/plaintext.cfg.lua"
 lab_prosody contoso contoso.test 127.0.0.10 "$work/internal.cfg.lua" || fail "internal Prosody did not start"
 lab_prosody fabrikam fabrikam.test 127.0.0.20 || fail "fabrikam Prosody did not start"
-lab_register contoso alice contoso.test alicepass
-lab_register fabrikam bob fabrikam.test bobpass
+lab_register contoso alice contoso.test alicepass >/dev/null 2>&1
+lab_register fabrikam bob fabrikam.test bobpass >/dev/null 2>&1
 lab_prosody tailspin tailspin.test 127.0.0.40 "$work/plaintext.cfg.lua" || fail "tailspin Prosody did not start"
-lab_register tailspin dave tailspin.test davepass
+lab_register tailspin dave tailspin.test davepass >/dev/null 2>&1
+lab_prosody adatum adatum.test 127.0.0.50 || fail "adatum Prosody did not start"
+lab_register adatum erin adatum.test erinpass >/dev/null 2>&1
 lab_ejabberd northwind northwind.test 127.0.0.30 || fail "northwind ejabberd did not start"
 lab_ejabberd_register northwind carol northwind.test carolpass >/dev/null || fail "cannot register carol"
 printf '%s\n' "$component_secret" > "$work/component.secret"
 head -c 32 /dev/urandom | base64 > "$work/dialback.secret"
 chmod 600 "$work/component.secret" "$work/dialback.secret"
 
-# start_fedgate NAME FABRIKAM_SETTINGS NORTHWIND_SETTINGS: settings are TOML lines;
-# tailspin.test is always a TCP dialback partner.
+# partner DOMAIN TLS SASL DIALBACK: one [[partner]] section.
+partner() {
+  printf '[[partner]]\ndomain = "%s"\ntype = "federated"\ntls = "%s"\nsasl = "%s"\ndialback = %s\n' "$@"
+}
+
+# start_fedgate NAME PARTNERS: PARTNERS is TOML ([[partner]] sections).
 start_fedgate() {
   local name=$1 config="$work/fedgate-$1.toml" log="$work/fedgate-$1.log"
   cat > "$config" <<TOML
@@ -84,25 +96,12 @@ ca_file = "$work/pki/ca.crt"
 servers = ["$LAB_DNS:53"]
 [log]
 level = "debug"
-[[partner]]
-domain = "fabrikam.test"
-type = "federated"
 $2
-[[partner]]
-domain = "northwind.test"
-type = "federated"
-$3
-[[partner]]
-domain = "tailspin.test"
-type = "federated"
-tls = "not_supported"
-sasl = "not_supported"
-dialback = true
 TOML
   ip netns exec "$LAB_NS" "$fedgate" run -c "$config" > "$log" 2>&1 &
   fedgate_pid=$!
   for _ in $(seq 100); do
-    [ "$(grep -c 'component link for .* ready' "$log")" -ge 3 ] && return 0
+    [ "$(grep -c 'component link for .* ready' "$log")" -ge "$(grep -c '^\[\[partner' "$config")" ] && return 0
     kill -0 "$fedgate_pid" 2>/dev/null || fail "fedgate ($name) exited: $(tail -5 "$log")"
     sleep 0.1
   done
@@ -137,11 +136,7 @@ scenario() {  # scenario NAME: the checks passed
 }
 
 # 1. Certificates on both sides: SASL EXTERNAL over TLS only (XEP-0178).
-start_fedgate sasl 'tls = "required"
-sasl = "required"
-dialback = false' 'tls = "required"
-sasl = "optional"
-dialback = true'
+start_fedgate sasl "$(partner fabrikam.test required required false; partner northwind.test required optional true)"
 round_trip fabrikam-sasl bob@fabrikam.test bobpass 127.0.0.20
 expect_method sasl fabrikam.test "SASL over TLS"
 round_trip northwind-any carol@northwind.test carolpass 127.0.0.30
@@ -151,11 +146,8 @@ scenario "fabrikam (Prosody) by SASL EXTERNAL both ways; northwind (ejabberd) by
 
 # 2. TLS dialback: SASL not supported, so Prosody falls back to XEP-0220 and asks
 # fedgate, as contoso.test's authoritative server, to verify keys (and the other way).
-start_fedgate tls-dialback 'tls = "required"
-sasl = "not_supported"
-dialback = true' 'tls = "required"
-sasl = "not_supported"
-dialback = true'
+start_fedgate tls-dialback "$(partner fabrikam.test required not_supported true
+                              partner northwind.test required not_supported true)"
 round_trip fabrikam-dialback bob@fabrikam.test bobpass 127.0.0.20
 expect_method tls-dialback fabrikam.test "TLS dialback"
 round_trip northwind-dialback carol@northwind.test carolpass 127.0.0.30
@@ -163,10 +155,45 @@ expect_method tls-dialback northwind.test "TLS dialback"
 scenario "fabrikam (Prosody) and northwind (ejabberd) by TLS dialback both ways"
 
 # 3. TCP dialback: a partner without TLS (fedgate's policy: tls not_supported).
-start_fedgate tcp-dialback 'tls = "required"' 'tls = "required"'
+start_fedgate tcp-dialback "$(partner tailspin.test not_supported not_supported true)"
 round_trip tailspin-dialback dave@tailspin.test davepass 127.0.0.40
 expect_method tcp-dialback tailspin.test "TCP dialback"
 scenario "tailspin (Prosody without TLS) by TCP dialback both ways"
+
+# refused LABEL JID PASSWORD ADDRESS TO: JID's message to TO must come back as an error.
+refused() {
+  local reply
+  reply=$(lab_exec /usr/bin/python3 "$here/xmpp_client.py" send "$2" "$3" "$4" "$work/pki/ca.crt" \
+    "$5" "hello from $1" 2>"$work/$1.err" | tail -1)
+  case "$reply" in
+    error:*) ;;
+    *) fail "$1: expected an error bounce, got '$reply'" ;;
+  esac
+  echo "$reply"
+}
+
+# 4. Policy refusals seen from real servers, each with fedgate's reason in its log.
+start_fedgate refusals "$(partner tailspin.test required optional true
+                          partner adatum.test required required false
+                          partner fabrikam.test required required false)"
+# tailspin must use TLS but offers none: our stream to it fails, alice's message bounces.
+bounce=$(refused alice-to-tailspin alice@contoso.test alicepass 127.0.0.10 dave@tailspin.test)
+grep -q "contoso.test -> tailspin.test closed: tls-not-offered" "$work/fedgate-refusals.log" ||
+  fail "refusals: no tls-not-offered for tailspin.test"
+echo "   alice -> dave@tailspin.test: $bounce (fedgate: tls-not-offered)"
+# adatum presents a certificate for another domain and SASL is required.
+bounce=$(refused alice-to-adatum alice@contoso.test alicepass 127.0.0.10 erin@adatum.test)
+grep -q "contoso.test -> adatum.test closed: certificate-invalid" "$work/fedgate-refusals.log" ||
+  fail "refusals: no certificate-invalid for adatum.test"
+echo "   alice -> erin@adatum.test: $bounce (fedgate: certificate-invalid)"
+# northwind is not a partner in this configuration: its stream is refused.
+bounce=$(refused carol-not-partner carol@northwind.test carolpass 127.0.0.30 alice@contoso.test)
+grep -q "northwind.test is not a federation partner" "$work/fedgate-refusals.log" ||
+  fail "refusals: northwind.test was not refused as a non-partner"
+echo "   carol@northwind.test -> alice: $bounce (fedgate: not a federation partner)"
+# The partner that is configured right still gets through.
+round_trip fabrikam-alongside bob@fabrikam.test bobpass 127.0.0.20
+scenario "refusals: TLS required but not offered, certificate for another domain, not a partner"
 
 echo "$passed passed, 0 failed"
 exit 0
