@@ -144,6 +144,27 @@ grep -qE "northwind.test -> contoso.test authenticated by" "$work/fedgate-sasl.l
   fail "sasl: northwind's stream was not authenticated"
 scenario "fabrikam (Prosody) by SASL EXTERNAL both ways; northwind (ejabberd) by what its policy allows"
 
+# subscription LABEL JID PASSWORD ADDRESS: JID and alice@contoso.test subscribe to
+# each other's presence and each sees the other online.
+subscription() {
+  lab_exec /usr/bin/python3 "$here/xmpp_client.py" accept alice@contoso.test alicepass 127.0.0.10 \
+    "$work/pki/ca.crt" > "$work/alice-$1.out" 2>"$work/alice-$1.err" &
+  local alice=$!
+  for _ in $(seq 100); do grep -q ready "$work/alice-$1.out" && break; sleep 0.1; done
+  local result
+  result=$(lab_exec /usr/bin/python3 "$here/xmpp_client.py" subscribe "$2" "$3" "$4" "$work/pki/ca.crt" \
+    alice@contoso.test 2>"$work/$1.err" | tail -1)
+  wait $alice || fail "$1: alice did not see $2's presence: $(tail -1 "$work/alice-$1.out")"
+  [ "$result" = "subscribed, and presence received from alice@contoso.test" ] || fail "$1: $2 got '$result'"
+}
+
+# 1b. Presence subscription both ways, for a federated and a public_verified partner.
+start_fedgate presence "$(partner fabrikam.test required required false
+                          partner northwind.test required optional true | sed 's/federated/public_verified/')"
+subscription fabrikam-presence bob@fabrikam.test bobpass 127.0.0.20
+subscription northwind-presence carol@northwind.test carolpass 127.0.0.30
+scenario "presence subscription with fabrikam (federated, Prosody) and northwind (public_verified, ejabberd)"
+
 # 2. TLS dialback: SASL not supported, so Prosody falls back to XEP-0220 and asks
 # fedgate, as contoso.test's authoritative server, to verify keys (and the other way).
 start_fedgate tls-dialback "$(partner fabrikam.test required not_supported true

@@ -4,6 +4,10 @@ message to another JID and wait for a message back, or wait for a message and an
 
     xmpp_client.py send JID PASSWORD ADDRESS CA TO BODY   -> waits for a reply, prints it
     xmpp_client.py echo JID PASSWORD ADDRESS CA           -> answers the first message
+    xmpp_client.py subscribe JID PASSWORD ADDRESS CA TO   -> asks for TO's presence and
+        waits until TO accepted and its presence arrived
+    xmpp_client.py accept JID PASSWORD ADDRESS CA         -> accepts a subscription
+        request (and asks back), waits for the requester's presence
 Exits 0 on success, 1 on timeout.
 """
 import asyncio
@@ -22,7 +26,14 @@ class client(slixmpp.ClientXMPP):
         self.add_event_handler("session_start", self.on_start)
         self.add_event_handler("message", self.on_message)
         self.add_event_handler("failed_auth", lambda _: self.finish("login failed"))
+        self.add_event_handler("presence_subscribed", self.on_subscribed)
+        self.add_event_handler("presence_available", self.on_available)
+        self.add_event_handler("presence_subscribe", self.on_subscribe)
         self.mode = None
+        self.accepted = False
+        self.asked_back = False
+        self.seen = False
+        self.to = None
 
     def finish(self, result):
         if not self.done.done():
@@ -33,8 +44,39 @@ class client(slixmpp.ClientXMPP):
         await self.get_roster()
         if self.mode == "send":
             self.send_message(mto=self.to, mbody=self.body, mtype="chat")
+        elif self.mode == "subscribe":
+            self.send_presence(pto=self.to, ptype="subscribe")
         else:
             print("ready", flush=True)
+
+    def on_subscribed(self, presence):
+        if self.mode == "subscribe" and presence["from"].bare == self.to:
+            self.accepted = True
+            self.check_subscribed()
+
+    def on_subscribe(self, presence):
+        # The contact asks back; answer explicitly, so that the answer is sent
+        # before this client may finish (slixmpp's auto_authorize answers too).
+        if self.mode == "subscribe" and presence["from"].bare == self.to:
+            self.send_presence(pto=self.to, ptype="subscribed")
+            self.asked_back = True
+            self.check_subscribed()
+
+    def check_subscribed(self):
+        if self.accepted and self.asked_back and self.seen:
+            self.finish("subscribed, and presence received from " + self.to)
+
+    def on_available(self, presence):
+        # slixmpp accepts requests and asks back by itself (auto_authorize,
+        # auto_subscribe): presence from the other side means both ways work.
+        sender = presence["from"].bare
+        if sender == self.boundjid.bare:
+            return
+        if self.mode == "subscribe" and sender == self.to:
+            self.seen = True
+            self.check_subscribed()
+        elif self.mode == "accept":
+            self.finish("accepted, and presence received from " + sender)
 
     def on_message(self, msg):
         if msg["type"] == "error":
@@ -51,6 +93,8 @@ def main():
     xmpp.mode = mode
     if mode == "send":
         xmpp.to, xmpp.body = sys.argv[6], sys.argv[7]
+    elif mode == "subscribe":
+        xmpp.to = sys.argv[6]
     xmpp.connect((address, 5222))
     loop = asyncio.get_event_loop()
     try:
@@ -60,6 +104,10 @@ def main():
         return 1
     print(result, flush=True)
     xmpp.disconnect()
+    try:  # let what was sent last leave before the process ends
+        loop.run_until_complete(asyncio.wait_for(xmpp.disconnected, 5))
+    except (asyncio.TimeoutError, Exception):
+        pass
     return 0 if not result.startswith(("error", "login failed")) else 1
 
 
