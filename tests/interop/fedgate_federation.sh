@@ -6,12 +6,18 @@
 # clients (slixmpp) send a message across and get the echo back, once per
 # authentication method the partner policy selects; fedgate's log must show the
 # method. Needs root (network namespaces); FEDGATE_BINARY names the binary.
+# Scenarios: SASL EXTERNAL, presence subscription, TLS dialback, TCP dialback, and
+# policy refusals; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
+# ./fedgate-federation-lab).
 set -u
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: the lab needs root for network namespaces"; exit 77; fi
 here=$(cd "$(dirname "$0")" && pwd)
 fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
 . "$here/lab.sh"
-work=$(mktemp -d /tmp/fedgate-interop-XXXXXX)
+# Kept after the run for debugging: every server's log and fedgate's (under the
+# build directory when ctest runs this).
+work=${FEDGATE_LAB_DIR:-$PWD/fedgate-federation-lab}
+rm -rf "$work" && mkdir -p "$work"
 fedgate_pid=""
 stop_fedgate() {
   [ -n "$fedgate_pid" ] || return 0
@@ -21,7 +27,7 @@ stop_fedgate() {
   fedgate_pid=""
   return $rc
 }
-trap 'stop_fedgate; lab_down; [ -n "${KEEP_LAB:-}" ] && echo "kept $work" || rm -rf "$work"' EXIT
+trap 'stop_fedgate; lab_down; echo "logs: $work"' EXIT
 passed=0
 
 fail() {
@@ -32,29 +38,16 @@ fail() {
   exit 1
 }
 
-component_secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 lab_up "$work" contoso.test=127.0.0.11 fabrikam.test=127.0.0.20 northwind.test=127.0.0.30 tailspin.test=127.0.0.40 \
   adatum.test=127.0.0.50 || fail "lab did not come up"
 # adatum.test presents fabrikam.test's certificate: valid, but not for adatum.test.
 cp "$work/pki/fabrikam.test.crt" "$work/pki/adatum.test.crt"
 cp "$work/pki/fabrikam.test.key" "$work/pki/adatum.test.key"
-cat > "$work/internal.cfg.lua" <<CFG
-modules_disabled = { "s2s" }  -- fedgate is the only S2S here
-component_ports = { 5347 }
-component_interface = "127.0.0.10"
-Component "fabrikam.test"
-  component_secret = "$component_secret"
-Component "northwind.test"
-  component_secret = "$component_secret"
-Component "tailspin.test"
-  component_secret = "$component_secret"
-Component "adatum.test"
-  component_secret = "$component_secret"
-CFG
 # tailspin.test: a Prosody without TLS at all, for TCP dialback and for the
 # refusal of a partner that must use TLS.
 printf '%s\n' 's2s_require_encryption = false' 'modules_disabled = { "tls" }' > "$work/plaintext.cfg.lua"
-lab_prosody contoso contoso.test 127.0.0.10 "$work/internal.cfg.lua" || fail "internal Prosody did not start"
+lab_internal_prosody contoso contoso.test fabrikam.test northwind.test tailspin.test adatum.test ||
+  fail "internal Prosody did not start"
 lab_prosody fabrikam fabrikam.test 127.0.0.20 || fail "fabrikam Prosody did not start"
 lab_register contoso alice contoso.test alicepass >/dev/null 2>&1
 lab_register fabrikam bob fabrikam.test bobpass >/dev/null 2>&1
@@ -64,62 +57,22 @@ lab_prosody adatum adatum.test 127.0.0.50 || fail "adatum Prosody did not start"
 lab_register adatum erin adatum.test erinpass >/dev/null 2>&1
 lab_ejabberd northwind northwind.test 127.0.0.30 || fail "northwind ejabberd did not start"
 lab_ejabberd_register northwind carol northwind.test carolpass >/dev/null || fail "cannot register carol"
-printf '%s\n' "$component_secret" > "$work/component.secret"
-head -c 32 /dev/urandom | base64 > "$work/dialback.secret"
-chmod 600 "$work/component.secret" "$work/dialback.secret"
 
-# partner DOMAIN TLS SASL DIALBACK: one [[partner]] section.
-partner() {
-  printf '[[partner]]\ndomain = "%s"\ntype = "federated"\ntls = "%s"\nsasl = "%s"\ndialback = %s\n' "$@"
-}
+partner() { lab_partner "$@"; }
 
 # start_fedgate NAME PARTNERS: PARTNERS is TOML ([[partner]] sections).
 start_fedgate() {
-  local name=$1 config="$work/fedgate-$1.toml" log="$work/fedgate-$1.log"
-  cat > "$config" <<TOML
-[gateway]
-s2s_listen = ["127.0.0.11:5269"]
-direct_tls_listen = ["127.0.0.11:5270"]
-dialback_secret_file = "$work/dialback.secret"
-state_dir = "$work"
-[[local_domain]]
-name = "contoso.test"
-certificate = "$work/pki/contoso.test.crt"
-key = "$work/pki/contoso.test.key"
-[internal]
-host = "127.0.0.10"
-port = 5347
-secret_file = "$work/component.secret"
-[tls]
-ca_file = "$work/pki/ca.crt"
-[dns]
-servers = ["$LAB_DNS:53"]
-[log]
-level = "debug"
-$2
-TOML
-  ip netns exec "$LAB_NS" "$fedgate" run -c "$config" > "$log" 2>&1 &
-  fedgate_pid=$!
-  for _ in $(seq 100); do
-    [ "$(grep -c 'component link for .* ready' "$log")" -ge "$(grep -c '^\[\[partner' "$config")" ] && return 0
-    kill -0 "$fedgate_pid" 2>/dev/null || fail "fedgate ($name) exited: $(tail -5 "$log")"
-    sleep 0.1
-  done
-  fail "fedgate ($name) did not link to the internal server"
+  lab_fedgate_config "$work/fedgate-$1.toml" contoso.test 127.0.0.11 "$2"
+  lab_fedgate "$fedgate" "$work/fedgate-$1.toml" "$work/fedgate-$1.log" || fail "fedgate ($1) did not start"
+  fedgate_pid=$LAB_FEDGATE_PID
 }
 
 # round_trip LABEL JID PASSWORD ADDRESS: JID writes to alice@contoso.test, who echoes.
 round_trip() {
-  lab_exec /usr/bin/python3 "$here/xmpp_client.py" echo alice@contoso.test alicepass 127.0.0.10 \
-    "$work/pki/ca.crt" > "$work/alice-$1.out" 2>"$work/alice-$1.err" &
-  local alice=$!
-  for _ in $(seq 100); do grep -q ready "$work/alice-$1.out" && break; sleep 0.1; done
   local reply
-  reply=$(lab_exec /usr/bin/python3 "$here/xmpp_client.py" send "$2" "$3" "$4" "$work/pki/ca.crt" \
-    alice@contoso.test "hello from $1" 2>"$work/$1.err" | tail -1)
-  wait $alice
+  reply=$(lab_round_trip "$1" "$2" "$3" "$4" alice@contoso.test alicepass 127.0.0.10)
   [ "$reply" = "echo: hello from $1" ] || fail "$1 got '$reply' instead of the echo"
-  grep -q "hello from $1" "$work/alice-$1.out" || fail "alice did not receive $1's message"
+  grep -q "hello from $1" "$work/echo-$1.out" || fail "alice did not receive $1's message"
 }
 
 # expect_method NAME PARTNER METHOD: both directions authenticated by METHOD.
@@ -160,7 +113,7 @@ subscription() {
 
 # 1b. Presence subscription both ways, for a federated and a public_verified partner.
 start_fedgate presence "$(partner fabrikam.test required required false
-                          partner northwind.test required optional true | sed 's/federated/public_verified/')"
+                          partner northwind.test required optional true public_verified)"
 subscription fabrikam-presence bob@fabrikam.test bobpass 127.0.0.20
 subscription northwind-presence carol@northwind.test carolpass 127.0.0.30
 scenario "presence subscription with fabrikam (federated, Prosody) and northwind (public_verified, ejabberd)"

@@ -164,3 +164,90 @@ lab_ejabberd_register() {
   lab_exec ejabberdctl --ctl-config "$dir/ejabberdctl.cfg" --spool "$dir/spool" --logs "$dir/logs" \
     --node "$1@localhost" register "$2" "$3" "$4"
 }
+
+# ---- fedgate in the lab ----------------------------------------------------------
+# The internal server sits at LAB_INTERNAL, fedgate (the S2S edge of the internal
+# domain, which its SRV record names) at the internal domain's lab address.
+LAB_INTERNAL=127.0.0.10
+
+# lab_internal_prosody NAME DOMAIN PARTNER_DOMAIN...: a Prosody for DOMAIN with no
+# S2S of its own, knowing each partner domain as a XEP-0114 component with the
+# secret in $LAB_DIR/component.secret (made here; also the dialback secret).
+lab_internal_prosody() {
+  local name=$1 domain=$2 d; shift 2
+  [ -f "$LAB_DIR/component.secret" ] || head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$LAB_DIR/component.secret"
+  [ -f "$LAB_DIR/dialback.secret" ] || head -c 32 /dev/urandom | base64 > "$LAB_DIR/dialback.secret"
+  chmod 600 "$LAB_DIR/component.secret" "$LAB_DIR/dialback.secret"
+  {
+    echo 'modules_disabled = { "s2s" }  -- fedgate is the only S2S here'
+    echo "component_ports = { 5347 }"
+    echo "component_interface = \"$LAB_INTERNAL\""
+    for d in "$@"; do
+      printf 'Component "%s"\n  component_secret = "%s"\n' "$d" "$(cat "$LAB_DIR/component.secret")"
+    done
+  } > "$LAB_DIR/$name-components.cfg.lua"
+  lab_prosody "$name" "$domain" "$LAB_INTERNAL" "$LAB_DIR/$name-components.cfg.lua"
+}
+
+# lab_partner DOMAIN TLS SASL DIALBACK [TYPE]: one [[partner]] section of fedgate's
+# configuration.
+lab_partner() {
+  printf '[[partner]]\ndomain = "%s"\ntype = "%s"\ntls = "%s"\nsasl = "%s"\ndialback = %s\n' \
+    "$1" "${5:-federated}" "$2" "$3" "$4"
+}
+
+# lab_fedgate_config FILE DOMAIN ADDRESS PARTNERS: fedgate for DOMAIN, listening on
+# ADDRESS (5269 STARTTLS, 5270 direct TLS), with the lab's CA, DNS and internal server.
+lab_fedgate_config() {
+  cat > "$1" <<TOML
+[gateway]
+s2s_listen = ["$3:5269"]
+direct_tls_listen = ["$3:5270"]
+dialback_secret_file = "$LAB_DIR/dialback.secret"
+state_dir = "$LAB_DIR"
+[[local_domain]]
+name = "$2"
+certificate = "$LAB_DIR/pki/$2.crt"
+key = "$LAB_DIR/pki/$2.key"
+[internal]
+host = "$LAB_INTERNAL"
+port = 5347
+secret_file = "$LAB_DIR/component.secret"
+[tls]
+ca_file = "$LAB_DIR/pki/ca.crt"
+[dns]
+servers = ["$LAB_DNS:53"]
+[log]
+level = "debug"
+$4
+TOML
+}
+
+# lab_fedgate BINARY CONFIG LOG: runs fedgate in the lab (its PID is recorded, and
+# in LAB_FEDGATE_PID); waits until every partner's component link is ready.
+lab_fedgate() {
+  ip netns exec "$LAB_NS" "$1" run -c "$2" > "$3" 2>&1 &
+  LAB_FEDGATE_PID=$!
+  echo "$LAB_FEDGATE_PID" >> "$LAB_DIR/pids"
+  local partners
+  partners=$(grep -c '^\[\[partner' "$2")
+  for _ in $(seq 100); do
+    [ "$(grep -c 'component link for .* ready' "$3")" -ge "$partners" ] && return 0
+    kill -0 "$LAB_FEDGATE_PID" 2>/dev/null || { lab_log "fedgate exited: $(tail -5 "$3")"; return 1; }
+    sleep 0.1
+  done
+  lab_log "fedgate did not link to the internal server"; return 1
+}
+
+# lab_round_trip LABEL JID PASSWORD ADDRESS TO TO_PASSWORD TO_ADDRESS: TO answers the
+# first message with "echo: ..."; JID sends "hello from LABEL". Prints the reply.
+lab_round_trip() {
+  local client; client="$(dirname "${BASH_SOURCE[0]}")/xmpp_client.py"
+  lab_exec /usr/bin/python3 "$client" echo "$5" "$6" "$7" "$LAB_DIR/pki/ca.crt" \
+    > "$LAB_DIR/echo-$1.out" 2>"$LAB_DIR/echo-$1.err" &
+  local echo_pid=$!
+  for _ in $(seq 100); do grep -q ready "$LAB_DIR/echo-$1.out" && break; sleep 0.1; done
+  lab_exec /usr/bin/python3 "$client" send "$2" "$3" "$4" "$LAB_DIR/pki/ca.crt" "$5" "hello from $1" \
+    2>"$LAB_DIR/send-$1.err" | tail -1
+  wait $echo_pid
+}
