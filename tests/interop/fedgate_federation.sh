@@ -169,5 +169,29 @@ echo "   carol@northwind.test -> alice: $bounce (fedgate: not a federation partn
 round_trip fabrikam-alongside bob@fabrikam.test bobpass 127.0.0.20
 scenario "refusals: TLS required but not offered, certificate for another domain, not a partner"
 
+# 5. The known trap: fedgate's certificate with an XmppAddr name (the lab's have
+# DNS-IDs only). Prosody accepts it for SASL EXTERNAL. ejabberd 23.01 crashes on
+# the EXTERNAL <auth/> of a peer whose certificate carries one (and, since the
+# certificate is valid, will not use dialback with it either): alice's message to
+# carol bounces. The operator's workaround (README): DNS-ID certificates only.
+mkdir -p "$work/pki-xmppaddr"
+cp "$work/pki/ca.crt" "$work/pki/ca.key" "$work/pki-xmppaddr/"
+bash "$here/../../scripts/make-demo-certs" "$work/pki-xmppaddr" contoso.test >/dev/null
+openssl x509 -in "$work/pki-xmppaddr/contoso.test.crt" -noout -text | grep -q "othername" ||
+  fail "the XmppAddr certificate has no otherName"
+lab_fedgate_config "$work/fedgate-xmppaddr.toml" contoso.test 127.0.0.11 \
+  "$(partner fabrikam.test required required false; partner northwind.test required optional true)"
+sed -i "s|$work/pki/contoso.test|$work/pki-xmppaddr/contoso.test|" "$work/fedgate-xmppaddr.toml"
+printf '[limits]\ndelivery_deadline_seconds = 5\n' >> "$work/fedgate-xmppaddr.toml"
+lab_fedgate "$fedgate" "$work/fedgate-xmppaddr.toml" "$work/fedgate-xmppaddr.log" || fail "fedgate (xmppaddr) did not start"
+fedgate_pid=$LAB_FEDGATE_PID
+round_trip fabrikam-xmppaddr bob@fabrikam.test bobpass 127.0.0.20
+expect_method xmppaddr fabrikam.test "SASL over TLS"
+bounce=$(refused alice-to-carol-xmppaddr alice@contoso.test alicepass 127.0.0.10 carol@northwind.test)
+grep -q "contoso.test -> northwind.test closed: peer-closed" "$work/fedgate-xmppaddr.log" ||
+  fail "xmppaddr: ejabberd did not end our stream (has ejabberd's XmppAddr handling changed? update the README)"
+echo "   alice -> carol@northwind.test with an XmppAddr certificate: $bounce (ejabberd ends the stream)"
+scenario "a certificate with XmppAddr: Prosody by SASL EXTERNAL; ejabberd 23.01 fails as documented"
+
 echo "$passed passed, 0 failed"
 exit 0
