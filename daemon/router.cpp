@@ -1,6 +1,7 @@
 #include "daemon/router.hpp"
 
 #include "daemon/component_link.hpp"
+#include "daemon/contact_rules.hpp"
 #include "daemon/outbound_link.hpp"
 #include "negotiation/inbound_session.hpp"
 #include "negotiation/wire.hpp"
@@ -116,7 +117,7 @@ void router::on_action(connection& source, ng::action& a)
                        spdlog::info("{} {} -> {} authenticated by {}", source.id(), done.pair.remote, done.pair.local,
                                     display_name(done.method));
                    },
-                   [&](ng::route_stanza& r) { to_internal(std::move(r.stanza), &source); },
+                   [&](ng::route_stanza& r) { from_remote(r.pair, std::move(r.stanza), source); },
                    [&](ng::bounce_stanza& b) { to_remote(b.pair, std::move(b.reply), &source); },
                    [&](ng::ask_dialback& ask) { ask_dialback(source, ask); },
                    [&](ng::discarded& d) { spdlog::info("{} ignored: {}", source.id(), d.what); },
@@ -205,7 +206,83 @@ void router::from_internal(ng::domain_pair const& pair, protocol::element stanza
                             "shutdown");
         return;
     }
-    link_for(pair).deliver(std::move(stanza), source);
+    learn_and_send(pair, std::move(stanza), source);
+}
+
+void router::learn_and_send(ng::domain_pair const& pair, protocol::element stanza, connection* source)
+{
+    std::optional<relationship> who;
+    relationship_state after;
+    if (auto event = subscription_event_of(stanza))
+        if ((who = relationship_of(stanza, false))) {
+            auto const before = rt_.relationships->get(*who);
+            after = next_state(before, *event, true);
+            if (after == before)
+                who.reset();
+        }
+    auto& gate = gates_[pair];
+    auto pushed = gate.push(std::move(stanza), who.has_value());
+    if (pushed.wait_for)
+        rt_.relationships->put(*who, after, [this, pair, t = *pushed.wait_for, who = *who, after](std::string const& error) {
+            if (error.empty())
+                spdlog::info("relationship {} ~ {}: to={} from={} asked={} (committed)", who.local, who.remote, after.to,
+                             after.from, after.asked);
+            committed(pair, t, error);
+        });
+    for (auto& s : pushed.release)
+        link_for(pair).deliver(std::move(s), source);
+    if (gate.empty())
+        gates_.erase(pair);
+}
+
+void router::committed(ng::domain_pair const& pair, commit_gate::ticket t, std::string const& error)
+{
+    auto gate = gates_.find(pair);
+    if (gate == gates_.end())
+        return;
+    auto out = gate->second.committed(t, error.empty());
+    if (out.failed) {
+        // Not durable, so not sent: the sender learns, and may try again.
+        spdlog::error("relationship store {}: {}; the stanza from {} to {} is bounced",
+                      rt_.relationships->file().string(), error, out.failed->from(), out.failed->to());
+        if (protocol::may_bounce(*out.failed))
+            deliver_bounces({.replies = {protocol::make_error_reply(*out.failed, stanza_condition::internal_server_error,
+                                                                    "the gateway could not record this")}},
+                            "relationship store");
+    }
+    for (auto& s : out.release)
+        link_for(pair).deliver(std::move(s), nullptr);
+    if (gate->second.empty())
+        gates_.erase(gate);
+}
+
+void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, connection& source)
+{
+    auto const* partner = rt_.cfg.find_partner(pair.remote);
+    auto const who = relationship_of(stanza, true);
+    // Stanzas to or from a server itself (pings, disco) are not a contact's.
+    bool const related = !who || rt_.relationships->get(*who).any();
+    auto decision = judge_inbound(partner ? partner->type : conf::partner_type::federated, stanza, related);
+    if (!decision.pass) {
+        auto const count = ++refusals_[{partner ? partner->domain : pair.remote, decision.reason}];
+        spdlog::info("refused {} from {} to {} (partner {}, {}): {} [{} so far]", stanza_kind(stanza), who->remote,
+                     who->local, partner ? partner->domain : pair.remote,
+                     partner ? conf::config_name(partner->type) : "?", decision.reason, count);
+        if (decision.reply)
+            to_remote(pair, std::move(*decision.reply), &source);
+        return;
+    }
+    if (who)
+        if (auto event = subscription_event_of(stanza)) {
+            auto const before = rt_.relationships->get(*who);
+            auto const after = next_state(before, *event, false);
+            if (after != before)
+                rt_.relationships->put(*who, after, [who = *who](std::string const& error) {
+                    if (!error.empty())
+                        spdlog::error("relationship {} ~ {} not recorded: {}", who.local, who.remote, error);
+                });
+        }
+    to_internal(std::move(stanza), &source);
 }
 
 void router::to_internal(protocol::element stanza, connection* source)

@@ -7,6 +7,7 @@
 /// between them. Nothing here parses or negotiates: connections and their
 /// sessions did that; the router decides where things go.
 
+#include "daemon/commit_gate.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/delivery_queue.hpp"
 #include "daemon/runtime.hpp"
@@ -69,6 +70,12 @@ private:
     void on_closed(connection& source, negotiation::close_stream const& why) override;
 
     void ask_dialback(connection& source, negotiation::ask_dialback const& ask);
+    /// An authenticated inbound stanza: contact rules, then the internal server.
+    void from_remote(negotiation::domain_pair const& pair, protocol::element stanza, connection& source);
+    /// What the stanza teaches about relationships, and its way out once that
+    /// is durable (an invitation is committed before it leaves).
+    void learn_and_send(negotiation::domain_pair const& pair, protocol::element stanza, connection* source);
+    void committed(negotiation::domain_pair const& pair, commit_gate::ticket t, std::string const& error);
     outbound_link& link_for(negotiation::domain_pair const& pair);
     void tick();
 
@@ -85,6 +92,8 @@ private:
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> verifiers_;
     std::map<std::string, std::unique_ptr<component_link>, std::less<>> components_;  // by partner domain
     std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
+    std::map<negotiation::domain_pair, commit_gate> gates_;  // stanzas waiting for the store, per pair
+    std::map<std::pair<std::string, std::string>, std::uint64_t> refusals_;  // (partner, reason) -> count
     boost::asio::steady_timer clock_;
     bool stopping_ = false;
     bool components_stopping_ = false;

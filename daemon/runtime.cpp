@@ -1,5 +1,6 @@
 #include "daemon/runtime.hpp"
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
@@ -52,6 +53,10 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
     rt->sasl_client = negotiation::make_cyrus_sasl_client();
     rt->tls = tls_contexts::load(c.tls, c.local_domains);
     rt->resolver = std::make_unique<dns::resolver>(executor, dns_settings_of(c.dns));
+    // Completions of store writes come back to the event loop.
+    rt->relationships = relationship_store::open(
+        c.gateway.state_dir / "relationships.sqlite3",
+        [executor](std::function<void()> f) { boost::asio::post(executor, std::move(f)); });
     return rt;
 }
 

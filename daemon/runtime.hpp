@@ -6,6 +6,7 @@
 
 #include "conf/config.hpp"
 #include "daemon/connection.hpp"
+#include "daemon/relationship_store.hpp"
 #include "daemon/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "negotiation/dialback_key.hpp"
@@ -28,6 +29,8 @@ struct runtime {
     std::unique_ptr<negotiation::sasl_client> sasl_client;
     std::unique_ptr<tls_contexts> tls;
     std::unique_ptr<dns::resolver> resolver;
+    /// Not per generation in spirit: a reload will hand it over, not reopen it.
+    std::unique_ptr<relationship_store> relationships;
 };
 
 /// Builds the runtime of a loaded configuration. Throws std::runtime_error

@@ -249,13 +249,15 @@ class Gateway:
         self.domain = domain
         self.log_path = os.path.join(workspace.dir, name + ".log")
         self.config_path = os.path.join(workspace.dir, name + ".toml")
+        self.state_dir = os.path.join(workspace.dir, name + "-state")
+        os.makedirs(self.state_dir, exist_ok=True)
         pki = workspace.pki
         lines = [
             "[gateway]",
             's2s_listen = ["127.0.0.1:%d"]' % listen_port,
             "direct_tls_listen = [%s]" % ('"127.0.0.1:%d"' % direct_tls_port if direct_tls_port else ""),
             'dialback_secret_file = "%s"' % workspace.secret(name + "-dialback.secret", os.urandom(24).hex()),
-            'state_dir = "%s"' % workspace.dir,
+            'state_dir = "%s"' % self.state_dir,
             "[[local_domain]]",
             'name = "%s"' % domain,
             'certificate = "%s/%s.crt"' % (pki, domain),

@@ -1,0 +1,46 @@
+#include "daemon/commit_gate.hpp"
+
+namespace fedgate::daemon {
+
+commit_gate::pushed commit_gate::push(protocol::element stanza, bool needs_commit)
+{
+    pushed out;
+    if (!needs_commit && waiting_.empty()) {
+        out.release.push_back(std::move(stanza));
+        return out;
+    }
+    item i{std::move(stanza), std::nullopt};
+    if (needs_commit)
+        i.pending = out.wait_for = next_++;
+    waiting_.push_back(std::move(i));
+    out.release = release_ready();
+    return out;
+}
+
+commit_gate::outcome commit_gate::committed(ticket t, bool ok)
+{
+    outcome out;
+    for (auto& i : waiting_)
+        if (i.pending == t) {
+            i.pending.reset();
+            i.failed = !ok;
+            if (!ok)
+                out.failed = i.stanza;
+            break;
+        }
+    out.release = release_ready();
+    return out;
+}
+
+std::vector<protocol::element> commit_gate::release_ready()
+{
+    std::vector<protocol::element> ready;
+    while (!waiting_.empty() && !waiting_.front().pending) {
+        if (!waiting_.front().failed)
+            ready.push_back(std::move(waiting_.front().stanza));
+        waiting_.pop_front();
+    }
+    return ready;
+}
+
+}  // namespace fedgate::daemon
