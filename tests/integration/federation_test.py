@@ -287,6 +287,65 @@ class OneGateway(unittest.TestCase):
         del held
 
 
+class ContactRules(unittest.TestCase):
+    """b.test is a public_unverified partner of a.test, played by a fake peer;
+    our own stream to b.test never comes up, so what a.test sends waits."""
+
+    def setUp(self):
+        self.ws = Workspace(["a.test", "b.test"])
+        self.addCleanup(self.ws.remove)
+        self.port = free_port()
+        self.dns = Dnsmasq(srv_records("a.test", self.port) + srv_records("b.test", free_port()),
+                           os.path.join(self.ws.dir, "dnsmasq.log"))
+        self.addCleanup(self.dns.stop)
+        self.internal = ComponentServer("component-secret-of-a")
+        self.addCleanup(self.internal.stop)
+        self.partners = [dict(domain="b.test", type="public_unverified", tls="required", sasl="required",
+                              dialback=False)]
+        self.a = self.start("A")
+
+    def start(self, name, state_dir=None):
+        gateway = Gateway(self.ws, name, "a.test", self.partners, self.internal, self.dns.port, self.port,
+                          limits={"delivery_deadline_seconds": 600}, state_dir=state_dir)
+        self.addCleanup(gateway.kill)
+        wait_for(lambda: gateway.running() and "component link for b.test ready" in gateway.log_text(), 15,
+                 "the component link")
+        return gateway
+
+    def peer_sends(self, *stanzas):
+        peer = FakePeer(self.port, "b.test", "a.test", self.ws.pki)
+        self.addCleanup(peer.close)
+        for stanza in stanzas:
+            peer.send(stanza)
+        return peer
+
+    def received(self, ident):
+        return [e for e in self.internal.received if e.get("id") == ident]
+
+    def test_a_stranger_is_refused_and_logged(self):
+        self.peer_sends("<presence from='eve@b.test/x' to='alice@a.test' type='subscribe' id='s1'/>",
+                        message("eve@b.test/x", "alice@a.test", "m1"),
+                        "<presence from='b.test' to='a.test' type='probe' id='server1'/>")
+        self.a.wait_log("refused message chat from eve@b.test to alice@a.test (partner b.test, public_unverified)")
+        self.a.wait_log("refused presence subscribe from eve@b.test to alice@a.test")
+        self.assertEqual(self.received("s1"), [])
+        self.assertEqual(self.received("m1"), [])
+
+    def test_an_invitation_survives_sigkill_and_lets_the_contact_in(self):
+        self.internal.send("b.test", "<presence from='alice@a.test/desk' to='bob@b.test' type='subscribe' id='inv'/>")
+        self.a.wait_log("relationship alice@a.test ~ bob@b.test: to=false from=false asked=true (committed)")
+        self.a.sigkill()
+        again = self.start("A-restarted", state_dir=self.a.state_dir)
+        self.assertNotIn("relationship", again.log_text())  # nothing re-learned: it was on disk
+        self.peer_sends("<presence from='bob@b.test/phone' to='alice@a.test' type='subscribe' id='back'/>",
+                        message("bob@b.test/phone", "alice@a.test", "hello"),
+                        message("eve@b.test/x", "alice@a.test", "stranger"))
+        self.internal.wait_stanza(has_id("back"), what="bob's subscription request")
+        self.internal.wait_stanza(has_id("hello"), what="bob's message")
+        again.wait_log("refused message chat from eve@b.test")
+        self.assertEqual(self.received("stranger"), [])
+
+
 class Shutdown(unittest.TestCase):
     def test_sigterm_while_the_internal_server_does_not_answer(self):
         ws = Workspace(["a.test"])

@@ -224,12 +224,10 @@ class ComponentServer:
 
     def wait_stanza(self, predicate, timeout=15, what="a stanza"):
         def found():
+            # In a list: an Element without children is false.
             with self.changed:
-                for e in self.received:
-                    if predicate(e):
-                        return e
-            return None
-        return wait_for(found, timeout, what)
+                return [e for e in self.received if predicate(e)][:1]
+        return wait_for(found, timeout, what)[0]
 
     def stop(self):
         self.listener.close()
@@ -244,12 +242,12 @@ class Gateway:
     """A `fedgate run` process with its own configuration and log."""
 
     def __init__(self, workspace, name, domain, partners, internal, dns_port, listen_port, direct_tls_port=None,
-                 limits=None):
+                 limits=None, state_dir=None):
         self.name = name
         self.domain = domain
         self.log_path = os.path.join(workspace.dir, name + ".log")
         self.config_path = os.path.join(workspace.dir, name + ".toml")
-        self.state_dir = os.path.join(workspace.dir, name + "-state")
+        self.state_dir = state_dir or os.path.join(workspace.dir, name + "-state")
         os.makedirs(self.state_dir, exist_ok=True)
         pki = workspace.pki
         lines = [
@@ -312,11 +310,18 @@ class Gateway:
         finally:
             self.log.close()
 
+    def sigkill(self):
+        """Ends the process at once, as a crash would."""
+        self.process.kill()
+        self.process.wait()
+        self.log.close()
+
     def kill(self):
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
 
 
 class FakePeer:
