@@ -2,6 +2,7 @@
 
 #include "conf/config.hpp"
 #include "conf/report.hpp"
+#include "daemon/contacts_cli.hpp"
 #include "daemon/gateway.hpp"
 
 #include <CLI/CLI.hpp>
@@ -63,6 +64,20 @@ int run_cli(int argc, char** argv)
 
     auto* run_command = app.add_subcommand("run", "Run the gateway in the foreground until SIGINT or SIGTERM");
     run_command->add_option("-c,--config", config_file, "Configuration file")->capture_default_str();
+    auto* contacts = app.add_subcommand("contacts", "The relationship store: who may reach whom (public_unverified "
+                                                     "partners need a relationship)");
+    contacts->add_option("-c,--config", config_file, "Configuration file")->capture_default_str();
+    contacts->require_subcommand(1);
+    std::string contacts_argument;
+    contacts->add_subcommand("list", "Every relationship: local JID, remote JID, subscription");
+    contacts->add_subcommand("show", "One local user's relationships")
+        ->add_option("LOCAL_JID", contacts_argument, "The local user")
+        ->required();
+    contacts->add_subcommand("import", "Add relationships from a CSV (local,remote[,subscription]) or JSON "
+                                       "(the export format) file, e.g. from the internal server's rosters")
+        ->add_option("FILE", contacts_argument, "The file")
+        ->required();
+    contacts->add_subcommand("export", "Every relationship as JSON on stdout (import reads it back)");
     app.add_subcommand("matrix", "Print the 18 combinations of the partner negotiation settings "
                                  "(tls, sasl, dialback) and what each allows");
 
@@ -77,6 +92,8 @@ int run_cli(int argc, char** argv)
         return check_config(config_file);
     if (run_command->parsed())
         return run(config_file);
+    if (contacts->parsed())
+        return contacts_command(config_file, contacts->get_subcommands().front()->get_name(), contacts_argument);
     std::cout << conf::policy_matrix_table();
     return success;
 }

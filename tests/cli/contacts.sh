@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `fedgate contacts`: import (CSV and JSON, all or nothing), list, show, export,
+# and a round trip of export into a fresh store.
+#   contacts.sh FEDGATE_BINARY SOURCE_DIR
+set -u
+fedgate=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+check() {  # check DESCRIPTION CONDITION...
+  local what=$1; shift
+  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failures=$((failures + 1)); fi
+}
+
+bash "$src/scripts/make-demo-certs" "$work/certs" contoso.test >/dev/null
+config() {  # config FILE STATE_DIR
+  mkdir -p "$2"
+  cat > "$1" <<TOML
+[gateway]
+state_dir = "$2"
+[[local_domain]]
+name = "contoso.test"
+certificate = "certs/contoso.test.crt"
+key = "certs/contoso.test.key"
+[internal]
+secret_file = "certs/component.secret"
+[[partner]]
+domain = "fabrikam.test"
+type = "public_unverified"
+TOML
+}
+config "$work/a.toml" "$work/state-a"
+config "$work/b.toml" "$work/state-b"
+
+cat > "$work/bad.csv" <<CSV
+local,remote,subscription
+alice@contoso.test,bob@fabrikam.test,both
+not a jid,bob@fabrikam.test
+CSV
+"$fedgate" contacts -c "$work/a.toml" import "$work/bad.csv" >"$work/out" 2>"$work/err"
+check "a bad line fails the import" [ $? -eq 1 ]
+check "the error names file and line" grep -q "bad.csv:3: local JID 'not a jid'" "$work/err"
+"$fedgate" contacts -c "$work/a.toml" list >"$work/out"
+check "nothing was imported" [ ! -s "$work/out" ]
+
+cat > "$work/good.csv" <<CSV
+# from the internal server's rosters
+Alice@Contoso.test/desk,bob@fabrikam.test,both
+alice@contoso.test,carol@fabrikam.test,asked
+dave@contoso.test,bob@fabrikam.test
+CSV
+"$fedgate" contacts -c "$work/a.toml" import "$work/good.csv" >"$work/out" 2>"$work/err"
+check "a good CSV imports" [ $? -eq 0 ]
+check "it says how many" grep -q "imported 3 relationships (3 new)" "$work/out"
+"$fedgate" contacts -c "$work/a.toml" show alice@contoso.test >"$work/out"
+check "show: alice's two, normalised" [ "$(cat "$work/out")" = "$(printf 'alice@contoso.test\tbob@fabrikam.test\tboth\nalice@contoso.test\tcarol@fabrikam.test\tnone+asked')" ]
+"$fedgate" contacts -c "$work/a.toml" export >"$work/export.json"
+check "export is JSON" grep -q '"remote": "carol@fabrikam.test", "subscription": "none+asked"' "$work/export.json"
+"$fedgate" contacts -c "$work/b.toml" import "$work/export.json" >"$work/out" 2>"$work/err"
+check "the export imports into a fresh store" [ $? -eq 0 ]
+check "the round trip keeps everything" [ "$("$fedgate" contacts -c "$work/a.toml" list)" = "$("$fedgate" contacts -c "$work/b.toml" list)" ]
+echo "garbage" > "$work/state-b/relationships.sqlite3"
+"$fedgate" contacts -c "$work/b.toml" list >"$work/out" 2>"$work/err"
+check "a corrupt store is an error" [ $? -eq 1 ]
+check "that names the file" grep -q "state-b/relationships.sqlite3" "$work/err"
+check "and leaves it alone" [ "$(cat "$work/state-b/relationships.sqlite3")" = "garbage" ]
+
+[ "$failures" -eq 0 ] || { echo "$failures failed"; exit 1; }
+echo "all passed"
