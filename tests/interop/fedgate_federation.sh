@@ -6,8 +6,8 @@
 # clients (slixmpp) send a message across and get the echo back, once per
 # authentication method the partner policy selects; fedgate's log must show the
 # method. Needs root (network namespaces); FEDGATE_BINARY names the binary.
-# Scenarios (arguments select some; default all): sasl, presence, tls-dialback,
-# tcp-dialback, refusals, xmppaddr; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
+# Scenarios (arguments select some; default all): sasl, presence, unverified,
+# tls-dialback, tcp-dialback, refusals, xmppaddr; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
 # ./fedgate-federation-lab).
 set -u
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: the lab needs root for network namespaces"; exit 77; fi
@@ -19,7 +19,7 @@ fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
 work=${FEDGATE_LAB_DIR:-$PWD/fedgate-federation-lab}
 rm -rf "$work" && mkdir -p "$work"
 fedgate_pid=""
-# Scenarios to run (default: all): sasl presence tls-dialback tcp-dialback refusals xmppaddr
+# Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals xmppaddr
 scenarios=("$@")
 wanted() {
   [ ${#scenarios[@]} -eq 0 ] && return 0
@@ -58,6 +58,8 @@ lab_internal_prosody contoso contoso.test fabrikam.test northwind.test tailspin.
 lab_prosody fabrikam fabrikam.test 127.0.0.20 || fail "fabrikam Prosody did not start"
 lab_register contoso alice contoso.test alicepass >/dev/null 2>&1
 lab_register fabrikam bob fabrikam.test bobpass >/dev/null 2>&1
+lab_register contoso hana contoso.test hanapass >/dev/null 2>&1
+lab_register fabrikam ivan fabrikam.test ivanpass >/dev/null 2>&1
 lab_prosody tailspin tailspin.test 127.0.0.40 "$work/plaintext.cfg.lua" || fail "tailspin Prosody did not start"
 lab_register tailspin dave tailspin.test davepass >/dev/null 2>&1
 lab_prosody adatum adatum.test 127.0.0.50 || fail "adatum Prosody did not start"
@@ -127,6 +129,35 @@ start_fedgate presence "$(partner fabrikam.test required required false
 subscription fabrikam-presence bob@fabrikam.test bobpass 127.0.0.20
 subscription northwind-presence carol@northwind.test carolpass 127.0.0.30
 scenario "presence subscription with fabrikam (federated, Prosody) and northwind (public_verified, ejabberd)"
+fi
+
+# 1c. A public_unverified partner: a subscription request without an invitation
+# is refused (hana never sees it); once hana invites ivan, it works both ways.
+# Users of their own: the others' rosters already hold each other.
+if wanted unverified; then
+start_fedgate unverified "$(partner fabrikam.test required required false public_unverified)"
+XMPP_CLIENT_TIMEOUT=6 lab_exec /usr/bin/python3 "$here/xmpp_client.py" accept hana@contoso.test hanapass \
+  127.0.0.10 "$work/pki/ca.crt" > "$work/hana-uninvited.out" 2>/dev/null &
+hana=$!
+for _ in $(seq 100); do grep -q ready "$work/hana-uninvited.out" && break; sleep 0.1; done
+result=$(XMPP_CLIENT_TIMEOUT=6 lab_exec /usr/bin/python3 "$here/xmpp_client.py" subscribe ivan@fabrikam.test \
+  ivanpass 127.0.0.20 "$work/pki/ca.crt" hana@contoso.test 2>/dev/null | tail -1)
+wait $hana && fail "unverified: hana saw ivan without an invitation"
+[ "$result" = timeout ] || fail "unverified: ivan's uninvited request got '$result'"
+grep -q "refused presence subscribe from ivan@fabrikam.test to hana@contoso.test (partner fabrikam.test, public_unverified)" \
+  "$work/fedgate-unverified.log" || fail "unverified: no refusal in fedgate's log"
+# hana invites ivan (her client subscribes; his accepts and asks back).
+lab_exec /usr/bin/python3 "$here/xmpp_client.py" accept ivan@fabrikam.test ivanpass 127.0.0.20 \
+  "$work/pki/ca.crt" > "$work/ivan-invited.out" 2>/dev/null &
+ivan=$!
+for _ in $(seq 100); do grep -q ready "$work/ivan-invited.out" && break; sleep 0.1; done
+result=$(lab_exec /usr/bin/python3 "$here/xmpp_client.py" subscribe hana@contoso.test hanapass 127.0.0.10 \
+  "$work/pki/ca.crt" ivan@fabrikam.test 2>/dev/null | tail -1)
+wait $ivan || fail "unverified: ivan did not see hana after her invitation: $(tail -1 "$work/ivan-invited.out")"
+[ "$result" = "subscribed, and presence received from ivan@fabrikam.test" ] || fail "unverified: hana got '$result'"
+grep -q "relationship hana@contoso.test ~ ivan@fabrikam.test: to=false from=false asked=true (committed)" \
+  "$work/fedgate-unverified.log" || fail "unverified: the invitation was not recorded"
+scenario "public_unverified fabrikam: refused without an invitation, subscribed after hana invited ivan"
 fi
 
 # 2. TLS dialback: SASL not supported, so Prosody falls back to XEP-0220 and asks

@@ -197,14 +197,16 @@ lab_partner() {
 }
 
 # lab_fedgate_config FILE DOMAIN ADDRESS PARTNERS: fedgate for DOMAIN, listening on
-# ADDRESS (5269 STARTTLS, 5270 direct TLS), with the lab's CA, DNS and internal server.
+# ADDRESS (5269 STARTTLS, 5270 direct TLS), with the lab's CA, DNS and internal server,
+# and a state directory (relationship store) of its own beside FILE.
 lab_fedgate_config() {
+  mkdir -p "${1%.toml}-state"
   cat > "$1" <<TOML
 [gateway]
 s2s_listen = ["$3:5269"]
 direct_tls_listen = ["$3:5270"]
 dialback_secret_file = "$LAB_DIR/dialback.secret"
-state_dir = "$LAB_DIR"
+state_dir = "${1%.toml}-state"
 [[local_domain]]
 name = "$2"
 certificate = "$LAB_DIR/pki/$2.crt"

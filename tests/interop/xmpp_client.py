@@ -11,11 +11,12 @@ message to another JID and wait for a message back, or wait for a message and an
 Exits 0 on success, 1 on timeout.
 """
 import asyncio
+import os
 import sys
 
 import slixmpp
 
-TIMEOUT = 20
+TIMEOUT = float(os.environ.get("XMPP_CLIENT_TIMEOUT", "20"))
 
 
 class client(slixmpp.ClientXMPP):
