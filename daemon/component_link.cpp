@@ -51,7 +51,8 @@ void component_link::start()
 asio::awaitable<void> component_link::connect()
 {
     auto alive = alive_;
-    auto const& in = router_.rt().cfg.internal;
+    auto const generation = router_.generation();  // kept alive across the awaits
+    auto const& in = generation->cfg.internal;
     asio::ip::tcp::resolver resolver{router_.executor()};
     auto const service = std::to_string(in.port);  // named: see connection::run() on GCC 12
     auto [ec, found] = co_await resolver.async_resolve(in.host, service, asio::as_tuple(asio::use_awaitable));
@@ -79,10 +80,11 @@ asio::awaitable<void> component_link::connect()
         auto const level = retry_.failures() == 0 ? spdlog::level::warn : spdlog::level::debug;
         spdlog::log(level, "link {}: cannot reach the internal server: {} (retrying)", domain_,
                     ec ? in.host + " port " + std::to_string(in.port) + ": " + ec.message() : attempt.error);
+        settle();
         reconnect_later();
         co_return;
     }
-    auto& rt = router_.rt();
+    auto& rt = *generation;
     auto session = std::make_unique<ng::component_session>(
         ng::component_context{.domain = domain_, .secret = rt.component_secret, .domains = &rt.domains});
     auto options = s2s_options(rt.cfg.limits, "link");
@@ -91,8 +93,15 @@ asio::awaitable<void> component_link::connect()
     options.keepalive = std::chrono::seconds{60};
     connection_ = std::make_shared<connection>(std::move(*attempt.socket), std::move(session), std::move(options),
                                                *rt.tls, *this);
+    connection_->keep(generation);
     spdlog::info("{} component link for {} to {} port {}", connection_->id(), domain_, in.host, in.port);
     connection_->start();
+}
+
+void component_link::settle()
+{
+    if (!std::exchange(settled_, true))
+        router_.link_settled();
 }
 
 void component_link::reconnect_later()
@@ -113,6 +122,7 @@ void component_link::on_action(connection& source, ng::action& a)
         spdlog::info("{} component link for {} ready", source.id(), domain_);
         ready_ = true;
         retry_.reset();
+        settle();
         for (auto& stanza : queue_.drain())
             source.send_stanza(stanza);
     } else if (auto* r = std::get_if<ng::route_stanza>(&a)) {
@@ -132,6 +142,7 @@ void component_link::on_closed(connection&, ng::close_stream const&)
 {
     ready_ = false;
     connection_.reset();
+    settle();
     if (stopped_)
         router_.check_stopped();
     else

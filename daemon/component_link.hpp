@@ -46,6 +46,7 @@ private:
     void on_closed(connection& source, negotiation::close_stream const& why) override;
     boost::asio::awaitable<void> connect();
     void reconnect_later();
+    void settle();
 
     router& router_;
     std::string domain_;
@@ -55,6 +56,7 @@ private:
     bool ready_ = false;
     bool connecting_ = false;
     bool stopped_ = false;
+    bool settled_ = false;  ///< up, or failed a first time: counts for READY
     boost::asio::steady_timer retry_timer_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

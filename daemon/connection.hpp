@@ -64,6 +64,9 @@ public:
     /// Ends the stream from outside (shutdown, reload): `condition` is sent as a
     /// stream error when set.
     void close(std::optional<protocol::stream_error> condition, negotiation::close_reason reason, std::string detail);
+    /// Keeps `generation` (the configuration the session's pointers come from)
+    /// alive as long as this stream.
+    void keep(std::shared_ptr<void const> generation) { generation_ = std::move(generation); }
     /// Back-pressure: stop reading until `destination` has written its backlog.
     void hold_reading_for(std::shared_ptr<connection> const& destination);
     [[nodiscard]] bool congested() const noexcept { return backlog() > options_.backlog_high; }
@@ -121,6 +124,7 @@ private:
     bool closed_ = false;
     negotiation::close_stream ending_{std::nullopt, negotiation::close_reason::transport_closed, "connection lost"};
     std::weak_ptr<connection> held_by_;
+    std::shared_ptr<void const> generation_;
 };
 
 }  // namespace fedgate::daemon

@@ -3,6 +3,7 @@
 #include "daemon/listener.hpp"
 #include "daemon/router.hpp"
 #include "daemon/runtime.hpp"
+#include "daemon/service_notifier.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -25,12 +26,144 @@ constexpr std::chrono::seconds stop_limit{10};
 void set_up_logging(conf::log_settings const& log)
 {
     // stderr: the journal under systemd, the terminal otherwise.
-    auto logger = spdlog::stderr_color_mt("fedgate");
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-    spdlog::set_default_logger(logger);
+    auto logger = spdlog::get("fedgate");
+    if (!logger) {
+        logger = spdlog::stderr_color_mt("fedgate");
+        logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+        spdlog::set_default_logger(logger);
+        spdlog::flush_on(spdlog::level::info);
+    }
     spdlog::set_level(spdlog::level::from_str(log.level));
-    spdlog::flush_on(spdlog::level::info);
 }
+
+/// The running gateway: what SIGHUP and SIGTERM act on.
+class gateway {
+public:
+    gateway(asio::io_context& io, std::filesystem::path config_file)
+        : io_{io}, config_file_{std::move(config_file)}, signals_{io, SIGINT, SIGTERM}, hangup_{io, SIGHUP},
+          deadline_{io}, notifier_{io.get_executor()}
+    {
+    }
+
+    /// Sets everything up; false (after a log line) when it cannot start.
+    bool start(conf::config cfg)
+    {
+        try {
+            rt_ = build_runtime(std::move(cfg), io_.get_executor());
+            hub_ = std::make_unique<router>(io_.get_executor(), rt_);
+            for (auto const& where : rt_->cfg.gateway.s2s_listen)
+                listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, false, *hub_));
+            for (auto const& where : rt_->cfg.gateway.direct_tls_listen)
+                listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, true, *hub_));
+        } catch (std::exception const& e) {
+            spdlog::critical("{}; nothing was started", e.what());
+            return false;
+        }
+        for (auto& l : listeners_) {
+            l->start();
+            spdlog::info("listening on {}", l->describe());
+        }
+        hub_->start();
+        spdlog::info("fedgate {} running: {} local domains, {} partners, internal server {} port {}", FEDGATE_VERSION,
+                     rt_->cfg.local_domains.size(), rt_->cfg.partners.size(), rt_->cfg.internal.host,
+                     rt_->cfg.internal.port);
+        hub_->on_settled([this] {
+            spdlog::info("ready");
+            notifier_.ready(summary());
+        });
+        notifier_.start_watchdog();
+        wait_for_stop();
+        wait_for_reload();
+        return true;
+    }
+
+private:
+    std::string summary() const
+    {
+        return "serving " + std::to_string(rt_->cfg.local_domains.size()) + " local domains for " +
+               std::to_string(rt_->cfg.partners.size()) + " partners";
+    }
+
+    void wait_for_stop()
+    {
+        signals_.async_wait([this](boost::system::error_code ec, int signal) {
+            if (ec)
+                return;
+            spdlog::info("{} received: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+            notifier_.stopping();
+            hangup_.cancel();
+            for (auto& l : listeners_)
+                l->stop();
+            hub_->stop([this] {
+                deadline_.cancel();
+                notifier_.stop_watchdog();
+                io_.stop();
+            });
+            deadline_.expires_after(stop_limit);
+            deadline_.async_wait([this](boost::system::error_code timer_ec) {
+                if (!timer_ec) {
+                    spdlog::warn("streams still open after {} s: cut", stop_limit.count());
+                    io_.stop();
+                }
+            });
+        });
+    }
+
+    void wait_for_reload()
+    {
+        hangup_.async_wait([this](boost::system::error_code ec, int) {
+            if (ec)
+                return;
+            notifier_.reloading();
+            reload();
+            notifier_.ready(summary());
+            wait_for_reload();
+        });
+    }
+
+    /// SIGHUP: the configuration and certificates again. An invalid result
+    /// changes nothing and is logged with check-config's messages.
+    void reload()
+    {
+        spdlog::info("SIGHUP received: reloading {}", config_file_.string());
+        auto loaded = conf::load_file(config_file_);
+        for (auto const& d : loaded.findings)
+            spdlog::log(d.level == conf::diagnostic::severity::warning ? spdlog::level::warn : spdlog::level::err, "{}",
+                        d.format());
+        if (!loaded.ok()) {
+            spdlog::error("reload refused: {} is invalid; nothing was changed", config_file_.string());
+            return;
+        }
+        auto const& next = *loaded.cfg;
+        if (next.gateway.s2s_listen != rt_->cfg.gateway.s2s_listen ||
+            next.gateway.direct_tls_listen != rt_->cfg.gateway.direct_tls_listen)
+            spdlog::warn("the listening addresses changed: that takes a restart");
+        if (next.gateway.state_dir != rt_->cfg.gateway.state_dir)
+            spdlog::warn("state_dir changed: that takes a restart (the relationship store stays open)");
+        std::shared_ptr<runtime> fresh;
+        try {
+            fresh = build_runtime(std::move(*loaded.cfg), io_.get_executor(), false);
+        } catch (std::exception const& e) {
+            spdlog::error("reload refused: {}; nothing was changed", e.what());
+            return;
+        }
+        // The one open store moves over once everything else was built.
+        fresh->relationships = std::move(rt_->relationships);
+        auto const changes = hub_->reload(fresh);
+        rt_ = std::move(fresh);
+        spdlog::info("reloaded: {}", changes);
+    }
+
+    asio::io_context& io_;
+    std::filesystem::path config_file_;
+    std::shared_ptr<runtime> rt_;
+    std::unique_ptr<router> hub_;
+    std::vector<std::unique_ptr<listener>> listeners_;
+    asio::signal_set signals_;
+    asio::signal_set hangup_;
+    asio::steady_timer deadline_;
+    service_notifier notifier_;
+};
 
 }  // namespace
 
@@ -38,52 +171,10 @@ int run_gateway(conf::config cfg)
 {
     set_up_logging(cfg.log);
     asio::io_context io{1};
-    std::unique_ptr<runtime> rt;
-    std::vector<std::unique_ptr<listener>> listeners;
-    try {
-        rt = build_runtime(std::move(cfg), io.get_executor());
-    } catch (std::exception const& e) {
-        spdlog::critical("{}; nothing was started", e.what());
+    auto const file = cfg.file;
+    gateway g{io, file};
+    if (!g.start(std::move(cfg)))
         return 1;
-    }
-    router hub{io.get_executor(), *rt};
-    try {
-        for (auto const& where : rt->cfg.gateway.s2s_listen)
-            listeners.push_back(std::make_unique<listener>(io.get_executor(), where, false, hub));
-        for (auto const& where : rt->cfg.gateway.direct_tls_listen)
-            listeners.push_back(std::make_unique<listener>(io.get_executor(), where, true, hub));
-    } catch (std::exception const& e) {
-        spdlog::critical("{}; nothing was started", e.what());
-        return 1;
-    }
-    for (auto& l : listeners) {
-        l->start();
-        spdlog::info("listening on {}", l->describe());
-    }
-    hub.start();
-    spdlog::info("fedgate {} running: {} local domains, {} partners, internal server {} port {}", FEDGATE_VERSION,
-                 rt->cfg.local_domains.size(), rt->cfg.partners.size(), rt->cfg.internal.host, rt->cfg.internal.port);
-
-    asio::signal_set signals{io, SIGINT, SIGTERM};
-    asio::steady_timer deadline{io};
-    signals.async_wait([&](boost::system::error_code ec, int signal) {
-        if (ec)
-            return;
-        spdlog::info("{} received: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
-        for (auto& l : listeners)
-            l->stop();
-        hub.stop([&] {
-            deadline.cancel();
-            io.stop();
-        });
-        deadline.expires_after(stop_limit);
-        deadline.async_wait([&](boost::system::error_code timer_ec) {
-            if (!timer_ec) {
-                spdlog::warn("streams still open after {} s: cut", stop_limit.count());
-                io.stop();
-            }
-        });
-    });
     io.run();
     spdlog::info("stopped");
     return 0;

@@ -89,7 +89,8 @@ void outbound_link::ensure_connecting()
 asio::awaitable<void> outbound_link::connect()
 {
     auto alive = alive_;
-    auto& rt = router_.rt();
+    auto const generation = router_.generation();  // the configuration this attempt uses, kept alive
+    auto& rt = *generation;
     auto ascii = protocol::to_ascii_domain(pair_.remote);  // named: see connection::run() on GCC 12
     auto resolved = co_await rt.resolver->resolve(std::move(ascii));
     if (!*alive)
@@ -129,6 +130,7 @@ asio::awaitable<void> outbound_link::connect()
     options.keepalive = std::chrono::seconds{60};
     connection_ = std::make_shared<connection>(std::move(*attempt.socket), std::move(session), std::move(options),
                                                *rt.tls, *this);
+    connection_->keep(generation);
     spdlog::info("{} {} -> {}{}: {} port {} ({})", connection_->id(), pair_.local, pair_.remote,
                  purpose_ == ng::outbound_purpose::verify_only ? " (dialback verification)" : "", attempt.used.host,
                  attempt.used.port, attempt.used.direct_tls ? "direct TLS" : "STARTTLS");
@@ -215,16 +217,17 @@ void outbound_link::tick(clock::time_point now)
         router_.deliver_bounces(std::move(expired), failure.text);
 }
 
-void outbound_link::stop()
+void outbound_link::stop(protocol::stream_error condition, std::string const& why)
 {
     stopped_ = true;
     retry_timer_.cancel();
-    router_.deliver_bounces(queue_.fail_all({stanza_condition::service_unavailable, false, "the gateway is shutting down"}),
-                            "shutdown");
+    router_.deliver_bounces(queue_.fail_all({stanza_condition::service_unavailable, false, why}), why);
     for (auto& v : std::exchange(verifies_, {}))
         router_.dialback_answered(v, ng::dialback_outcome::timeout);
     if (connection_)
-        connection_->close(protocol::stream_error::system_shutdown, ng::close_reason::done, "fedgate is shutting down");
+        connection_->close(condition, ng::close_reason::done, why);
+    else if (!connecting_ && !waiting_to_retry_)
+        router_.retire(this);
 }
 
 }  // namespace fedgate::daemon

@@ -35,8 +35,10 @@ public:
     void verify(negotiation::verify_request request);
     /// Bounces held stanzas whose delivery deadline passed.
     void tick(clock::time_point now);
-    /// Closes the stream with <system-shutdown/> and bounces everything held.
-    void stop();
+    /// Closes the stream with `condition` and bounces everything held with
+    /// <service-unavailable/> and `why`.
+    void stop(protocol::stream_error condition = protocol::stream_error::system_shutdown,
+              std::string const& why = "fedgate is shutting down");
     /// Whether a stream exists (up or negotiating).
     [[nodiscard]] bool connected() const noexcept { return connection_ != nullptr; }
     /// Whether the stream is up and authenticated.

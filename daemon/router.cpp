@@ -29,22 +29,91 @@ std::string domain_of(std::string_view address)
 
 }  // namespace
 
-router::router(asio::any_io_executor executor, runtime& rt) : executor_{std::move(executor)}, rt_{rt}, clock_{executor_}
+router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt)
+    : executor_{std::move(executor)}, rt_{std::move(rt)}, clock_{executor_}
 {
+}
+
+namespace {
+/// Every domain of every partner: the component links there must be.
+std::set<std::string> partner_domains(conf::config const& cfg)
+{
+    std::set<std::string> domains;
+    for (auto const& p : cfg.partners) {
+        domains.insert(p.domain);
+        domains.insert(p.additional_domains.begin(), p.additional_domains.end());
+    }
+    return domains;
+}
+}  // namespace
+
+void router::on_settled(std::function<void()> f)
+{
+    on_settled_ = std::move(f);
+    if (settled_ >= components_.size() && on_settled_)
+        std::exchange(on_settled_, {})();
+}
+
+void router::link_settled()
+{
+    ++settled_;
+    if (settled_ >= components_.size() && on_settled_)
+        std::exchange(on_settled_, {})();
+}
+
+std::string router::reload(std::shared_ptr<runtime> next)
+{
+    rt_ = std::move(next);
+    auto const wanted = partner_domains(rt_->cfg);
+    std::vector<std::string> added, removed;
+    for (auto it = components_.begin(); it != components_.end();) {
+        if (wanted.contains(it->first)) {
+            ++it;
+            continue;
+        }
+        removed.push_back(it->first);
+        it->second->stop();
+        retired_components_.push_back(std::move(it->second));
+        it = components_.erase(it);
+    }
+    for (auto const& d : wanted)
+        if (!components_.contains(d)) {
+            added.push_back(d);
+            auto link = std::make_unique<component_link>(*this, d);
+            link->start();
+            components_.emplace(d, std::move(link));
+        }
+    // Streams of partners that are gone end now; the others keep their
+    // generation (and its policy) until they close.
+    auto const gone = [&](std::string const& domain) { return rt_->domains.find_partner(domain) == nullptr; };
+    for (auto* map : {&links_, &verifiers_})
+        for (auto& [pair, link] : *map)
+            if (gone(pair.remote))
+                link->stop(protocol::stream_error::policy_violation, pair.remote + " is no longer a federation partner");
+    for (auto& [raw, in] : inbound_)
+        for (auto const& pair : in.session->authenticated_pairs())
+            if (gone(pair.remote)) {
+                in.c->close(protocol::stream_error::policy_violation, ng::close_reason::unknown_partner,
+                            pair.remote + " is no longer a federation partner");
+                break;
+            }
+    auto join = [](std::vector<std::string> const& v) {
+        std::string out;
+        for (auto const& d : v)
+            out += (out.empty() ? "" : ", ") + d;
+        return out.empty() ? std::string{"none"} : out;
+    };
+    return "partner domains added: " + join(added) + "; removed: " + join(removed);
 }
 
 router::~router() = default;
 
 void router::start()
 {
-    for (auto const& p : rt_.cfg.partners) {
-        std::vector<std::string> domains{p.domain};
-        domains.insert(domains.end(), p.additional_domains.begin(), p.additional_domains.end());
-        for (auto const& d : domains) {
-            auto link = std::make_unique<component_link>(*this, d);
-            link->start();
-            components_.emplace(d, std::move(link));
-        }
+    for (auto const& d : partner_domains(rt_->cfg)) {
+        auto link = std::make_unique<component_link>(*this, d);
+        link->start();
+        components_.emplace(d, std::move(link));
     }
     tick();
 }
@@ -56,6 +125,7 @@ void router::tick()
         link->tick(now);
     for (auto& [domain, link] : components_)
         link->tick(now);
+    std::erase_if(retired_components_, [](auto const& link) { return link->closed(); });
     for (auto it = checks_.begin(); it != checks_.end();) {
         if (it->second.deadline > now) {
             ++it;
@@ -85,7 +155,7 @@ void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
     auto const ip = socket.remote_endpoint(ec).address().to_string();
     if (ec)
         return;
-    auto const& limits = rt_.cfg.limits;
+    auto const& limits = rt_->cfg.limits;
     std::string refusal;
     if (stopping_)
         refusal = "shutting down";
@@ -98,15 +168,17 @@ void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
         socket.close(ec);
         return;
     }
-    auto session = std::make_unique<ng::inbound_session>(ng::inbound_context{.domains = &rt_.domains,
-                                                                             .secret = &rt_.dialback,
-                                                                             .sasl = rt_.sasl_server.get(),
+    auto session = std::make_unique<ng::inbound_session>(ng::inbound_context{.domains = &rt_->domains,
+                                                                             .secret = &rt_->dialback,
+                                                                             .sasl = rt_->sasl_server.get(),
                                                                              .direct_tls = direct_tls});
-    auto options = s2s_options(rt_.cfg.limits, "in");
+    auto options = s2s_options(rt_->cfg.limits, "in");
     options.tls_first = direct_tls;
-    auto c = std::make_shared<connection>(std::move(socket), std::move(session), std::move(options), *rt_.tls, *this);
+    auto const* typed = session.get();
+    auto c = std::make_shared<connection>(std::move(socket), std::move(session), std::move(options), *rt_->tls, *this);
+    c->keep(rt_);
     ++inbound_per_ip_[ip];
-    inbound_.emplace(c.get(), c);
+    inbound_.emplace(c.get(), inbound_stream{c, typed});
     c->start();
 }
 
@@ -135,7 +207,7 @@ void router::on_closed(connection& source, ng::close_stream const&)
     if (auto count = inbound_per_ip_.find(ip); count != inbound_per_ip_.end() && --count->second == 0)
         inbound_per_ip_.erase(count);
     // Released later: the connection is still running its last lines.
-    asio::post(executor_, [keep = it->second] {});
+    asio::post(executor_, [keep = it->second.c] {});
     inbound_.erase(it);
     check_stopped();
 }
@@ -149,7 +221,7 @@ void router::ask_dialback(connection& source, ng::ask_dialback const& ask)
         return;
     spdlog::info("{} verifying the dialback key of {} for {} with its authoritative server", source.id(),
                  ask.pair.remote, ask.pair.local);
-    checks_[{ask.stream_id, ask.pair}] = {it->second, clock::now() + rt_.cfg.limits.negotiation_timeout};
+    checks_[{ask.stream_id, ask.pair}] = {it->second.c, clock::now() + rt_->cfg.limits.negotiation_timeout};
     ng::verify_request request{ask.pair, ask.stream_id, ask.key};
     // XEP-0220 §2.1.2: on our stream to that domain when there is one, else on
     // a stream opened for this purpose.
@@ -188,7 +260,7 @@ outbound_link& router::link_for(ng::domain_pair const& pair)
 
 void router::from_internal(ng::domain_pair const& pair, protocol::element stanza, connection* source)
 {
-    if (rt_.domains.find_partner(pair.remote) == nullptr) {
+    if (rt_->domains.find_partner(pair.remote) == nullptr) {
         spdlog::warn("stanza from {} to {} refused: {} is not a federation partner", stanza.from(), stanza.to(),
                      pair.remote);
         if (protocol::may_bounce(stanza))
@@ -215,7 +287,7 @@ void router::learn_and_send(ng::domain_pair const& pair, protocol::element stanz
     relationship_state after;
     if (auto event = subscription_event_of(stanza))
         if ((who = relationship_of(stanza, false))) {
-            auto const before = rt_.relationships->get(*who);
+            auto const before = rt_->relationships->get(*who);
             after = next_state(before, *event, true);
             if (after == before)
                 who.reset();
@@ -223,7 +295,7 @@ void router::learn_and_send(ng::domain_pair const& pair, protocol::element stanz
     auto& gate = gates_[pair];
     auto pushed = gate.push(std::move(stanza), who.has_value());
     if (pushed.wait_for)
-        rt_.relationships->put(*who, after, [this, pair, t = *pushed.wait_for, who = *who, after](std::string const& error) {
+        rt_->relationships->put(*who, after, [this, pair, t = *pushed.wait_for, who = *who, after](std::string const& error) {
             if (error.empty())
                 spdlog::info("relationship {} ~ {}: to={} from={} asked={} (committed)", who.local, who.remote, after.to,
                              after.from, after.asked);
@@ -244,7 +316,7 @@ void router::committed(ng::domain_pair const& pair, commit_gate::ticket t, std::
     if (out.failed) {
         // Not durable, so not sent: the sender learns, and may try again.
         spdlog::error("relationship store {}: {}; the stanza from {} to {} is bounced",
-                      rt_.relationships->file().string(), error, out.failed->from(), out.failed->to());
+                      rt_->relationships->file().string(), error, out.failed->from(), out.failed->to());
         if (protocol::may_bounce(*out.failed))
             deliver_bounces({.replies = {protocol::make_error_reply(*out.failed, stanza_condition::internal_server_error,
                                                                     "the gateway could not record this")}},
@@ -258,10 +330,10 @@ void router::committed(ng::domain_pair const& pair, commit_gate::ticket t, std::
 
 void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, connection& source)
 {
-    auto const* partner = rt_.cfg.find_partner(pair.remote);
+    auto const* partner = rt_->cfg.find_partner(pair.remote);
     auto const who = relationship_of(stanza, true);
     // Stanzas to or from a server itself (pings, disco) are not a contact's.
-    bool const related = !who || rt_.relationships->get(*who).any();
+    bool const related = !who || rt_->relationships->get(*who).any();
     auto decision = judge_inbound(partner ? partner->type : conf::partner_type::federated, stanza, related);
     if (!decision.pass) {
         auto const count = ++refusals_[{partner ? partner->domain : pair.remote, decision.reason}];
@@ -274,10 +346,10 @@ void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, 
     }
     if (who)
         if (auto event = subscription_event_of(stanza)) {
-            auto const before = rt_.relationships->get(*who);
+            auto const before = rt_->relationships->get(*who);
             auto const after = next_state(before, *event, false);
             if (after != before)
-                rt_.relationships->put(*who, after, [who = *who](std::string const& error) {
+                rt_->relationships->put(*who, after, [who = *who](std::string const& error) {
                     if (!error.empty())
                         spdlog::error("relationship {} ~ {} not recorded: {}", who.local, who.remote, error);
                 });
@@ -309,7 +381,7 @@ void router::deliver_bounces(bounced b, std::string_view why)
                  b.dropped_errors, why);
     for (auto& reply : b.replies) {
         auto const to = domain_of(reply.to());
-        if (rt_.domains.is_local(to))
+        if (rt_->domains.is_local(to))
             to_internal(std::move(reply), nullptr);
         else
             to_remote({domain_of(reply.from()), to}, std::move(reply), nullptr);
@@ -348,8 +420,8 @@ void router::stop(std::function<void()> done)
     for (auto* map : {&links_, &verifiers_})
         for (auto& [pair, link] : *map)
             link->stop();
-    for (auto& [raw, c] : inbound_)
-        c->close(protocol::stream_error::system_shutdown, ng::close_reason::done, "fedgate is shutting down");
+    for (auto& [raw, in] : inbound_)
+        in.c->close(protocol::stream_error::system_shutdown, ng::close_reason::done, "fedgate is shutting down");
     check_stopped();
 }
 
@@ -367,6 +439,9 @@ void router::check_stopped()
             link->stop();
     }
     for (auto& [domain, link] : components_)
+        if (!link->closed())
+            return;
+    for (auto const& link : retired_components_)
         if (!link->closed())
             return;
     asio::post(executor_, std::exchange(on_stopped_, {}));

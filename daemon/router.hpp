@@ -11,6 +11,7 @@
 #include "daemon/connection.hpp"
 #include "daemon/delivery_queue.hpp"
 #include "daemon/runtime.hpp"
+#include "negotiation/inbound_session.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,7 +29,7 @@ class component_link;
 
 class router final : public connection_observer {
 public:
-    router(boost::asio::any_io_executor executor, runtime& rt);
+    router(boost::asio::any_io_executor executor, std::shared_ptr<runtime> rt);
     ~router() override;
     router(router const&) = delete;
     router& operator=(router const&) = delete;
@@ -60,7 +61,18 @@ public:
     /// A stream closed during shutdown: if it was the last, shutdown is done.
     void check_stopped();
 
-    [[nodiscard]] runtime& rt() noexcept { return rt_; }
+    /// The current configuration generation.
+    [[nodiscard]] runtime& rt() noexcept { return *rt_; }
+    /// The same, shared: a connection keeps the generation it was made with.
+    [[nodiscard]] std::shared_ptr<runtime> const& generation() const noexcept { return rt_; }
+    /// Switches to a new configuration generation (SIGHUP): new streams use it at
+    /// once; streams of partners that are gone are closed with <policy-violation/>,
+    /// the others stay up. Returns a summary for the log.
+    std::string reload(std::shared_ptr<runtime> next);
+    /// Runs `f` once every component link is up or has failed a first time.
+    void on_settled(std::function<void()> f);
+    /// A component link is up, or its first attempt failed (once per link).
+    void link_settled();
     [[nodiscard]] boost::asio::any_io_executor executor() const { return executor_; }
     [[nodiscard]] bool stopping() const noexcept { return stopping_; }
 
@@ -85,12 +97,19 @@ private:
     };
 
     boost::asio::any_io_executor executor_;
-    runtime& rt_;
-    std::map<connection*, std::shared_ptr<connection>> inbound_;
+    std::shared_ptr<runtime> rt_;
+    struct inbound_stream {
+        std::shared_ptr<connection> c;
+        negotiation::inbound_session const* session;  // owned by c
+    };
+    std::map<connection*, inbound_stream> inbound_;
     std::map<std::string, unsigned> inbound_per_ip_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> links_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> verifiers_;
     std::map<std::string, std::unique_ptr<component_link>, std::less<>> components_;  // by partner domain
+    std::vector<std::unique_ptr<component_link>> retired_components_;               // closing after a reload
+    std::size_t settled_ = 0;
+    std::function<void()> on_settled_;
     std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
     std::map<negotiation::domain_pair, commit_gate> gates_;  // stanzas waiting for the store, per pair
     std::map<std::pair<std::string, std::string>, std::uint64_t> refusals_;  // (partner, reason) -> count

@@ -25,7 +25,7 @@ dns::settings dns_settings_of(conf::dns_settings const& d)
     return s;
 }
 
-std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor)
+std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor, bool open_store)
 {
     auto rt = std::make_unique<runtime>();
     rt->cfg = std::move(cfg);
@@ -53,6 +53,8 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
     rt->sasl_client = negotiation::make_cyrus_sasl_client();
     rt->tls = tls_contexts::load(c.tls, c.local_domains);
     rt->resolver = std::make_unique<dns::resolver>(executor, dns_settings_of(c.dns));
+    if (!open_store)
+        return rt;
     // Completions of store writes come back to the event loop.
     rt->relationships = relationship_store::open(
         c.gateway.state_dir / "relationships.sqlite3",

@@ -34,8 +34,11 @@ struct runtime {
 };
 
 /// Builds the runtime of a loaded configuration. Throws std::runtime_error
-/// naming what could not be set up (a certificate, a secret, SASL, DNS).
-[[nodiscard]] std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor);
+/// naming what could not be set up (a certificate, a secret, SASL, DNS, the
+/// relationship store). A reload leaves the store out (`open_store` false) and
+/// hands over the one already open.
+[[nodiscard]] std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor,
+                                                     bool open_store = true);
 
 /// Options of an S2S connection from [limits]; `label` prefixes its log id.
 [[nodiscard]] connection_options s2s_options(conf::limit_settings const& l, std::string label);

@@ -242,7 +242,7 @@ class Gateway:
     """A `fedgate run` process with its own configuration and log."""
 
     def __init__(self, workspace, name, domain, partners, internal, dns_port, listen_port, direct_tls_port=None,
-                 limits=None, state_dir=None):
+                 limits=None, state_dir=None, env=None):
         self.name = name
         self.domain = domain
         self.log_path = os.path.join(workspace.dir, name + ".log")
@@ -275,6 +275,17 @@ class Gateway:
         settings.update(limits or {})
         lines += ["%s = %s" % (k, v) for k, v in settings.items()]
         lines += ["[log]", 'level = "debug"']
+        self.common = lines
+        self.write_config(partners)
+        binary = os.environ.get("FEDGATE_BINARY", os.path.join(SOURCE, "build/daemon/fedgate"))
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen([binary, "run", "-c", self.config_path], stdout=self.log,
+                                        stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
+
+    def write_config(self, partners, extra=()):
+        """(Re)writes the configuration with these partners (and `extra` lines,
+        which may break it on purpose)."""
+        lines = list(self.common)
         for p in partners:
             lines += ["[[partner]]", 'domain = "%s"' % p["domain"], 'type = "%s"' % p.get("type", "federated")]
             for key in ("tls", "sasl"):
@@ -282,12 +293,12 @@ class Gateway:
                     lines.append('%s = "%s"' % (key, p[key]))
             if "dialback" in p:
                 lines.append("dialback = %s" % ("true" if p["dialback"] else "false"))
+        lines += list(extra)
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
-        binary = os.environ.get("FEDGATE_BINARY", os.path.join(SOURCE, "build/daemon/fedgate"))
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen([binary, "run", "-c", self.config_path], stdout=self.log,
-                                        stderr=subprocess.STDOUT)
+
+    def signal(self, number):
+        self.process.send_signal(number)
 
     def running(self):
         if self.process.poll() is not None:

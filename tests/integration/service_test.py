@@ -1,0 +1,136 @@
+"""`fedgate run` as a system service (issue 9): what it tells systemd through
+NOTIFY_SOCKET (READY, WATCHDOG, RELOADING, STOPPING), and SIGHUP reloads that
+keep established streams and lose no stanza, refuse an invalid configuration,
+and close the streams of a partner that was removed."""
+
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from lab import ComponentServer, Dnsmasq, Gateway, Workspace, free_port, srv_records, wait_for  # noqa: E402
+from federation_test import has_id, message  # noqa: E402
+
+SASL = {"tls": "required", "sasl": "required", "dialback": False}
+
+
+class NotifySocket:
+    """A stand-in for systemd's notification socket."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.messages = []
+
+    def collect(self):
+        try:
+            while True:
+                self.messages.append(self.sock.recv(4096).decode())
+        except socket.timeout:
+            pass
+        return self.messages
+
+    def wait(self, text, timeout=10):
+        return wait_for(lambda: [m for m in self.collect() if text in m], timeout, "%r on the notify socket" % text)
+
+
+class Notifications(unittest.TestCase):
+    def test_ready_watchdog_reloading_stopping(self):
+        ws = Workspace(["a.test"])
+        self.addCleanup(ws.remove)
+        dns = Dnsmasq(srv_records("a.test", free_port()), os.path.join(ws.dir, "dnsmasq.log"))
+        self.addCleanup(dns.stop)
+        internal = ComponentServer("component-secret-of-a")
+        self.addCleanup(internal.stop)
+        notify = NotifySocket(ws.dir)
+        a = Gateway(ws, "A", "a.test", [dict(domain="b.test", **SASL)], internal, dns.port, free_port(),
+                    env={"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"})
+        self.addCleanup(a.kill)
+        notify.wait("READY=1")
+        # READY comes after the component links were set up.
+        self.assertIn("component link for b.test ready", a.log_text())
+        time.sleep(1)
+        self.assertGreaterEqual(sum("WATCHDOG=1" in m for m in notify.collect()), 3)
+        a.signal(signal.SIGHUP)
+        notify.wait("RELOADING=1")
+        wait_for(lambda: sum("READY=1" in m for m in notify.collect()) >= 2, 10, "READY after the reload")
+        self.assertEqual(a.terminate(), 0)
+        notify.wait("STOPPING=1")
+        order = [m.split("\n")[0] for m in notify.messages if "WATCHDOG" not in m]
+        self.assertEqual(order, ["READY=1", "RELOADING=1", "READY=1", "STOPPING=1"])
+
+
+class Reload(unittest.TestCase):
+    def setUp(self):
+        self.ws = Workspace(["a.test", "b.test"])
+        self.addCleanup(self.ws.remove)
+        ports = {"a": free_port(), "b": free_port()}
+        self.dns = Dnsmasq(srv_records("a.test", ports["a"]) + srv_records("b.test", ports["b"]),
+                           os.path.join(self.ws.dir, "dnsmasq.log"))
+        self.addCleanup(self.dns.stop)
+        self.internal_a = ComponentServer("component-secret-of-a")
+        self.internal_b = ComponentServer("component-secret-of-b")
+        self.addCleanup(self.internal_a.stop)
+        self.addCleanup(self.internal_b.stop)
+        self.a = Gateway(self.ws, "A", "a.test", [dict(domain="b.test", **SASL)], self.internal_a, self.dns.port,
+                         ports["a"])
+        self.b = Gateway(self.ws, "B", "b.test", [dict(domain="a.test", **SASL)], self.internal_b, self.dns.port,
+                         ports["b"])
+        self.addCleanup(self.a.kill)
+        self.addCleanup(self.b.kill)
+        self.internal_a.wait_links(["b.test"], self.a)
+        self.internal_b.wait_links(["a.test"], self.b)
+
+    def reload(self, partners, extra=()):
+        before = self.a.log_text().count("SIGHUP received")
+        self.a.write_config(partners, extra)
+        self.a.signal(signal.SIGHUP)
+        wait_for(lambda: self.a.log_text().count("SIGHUP received") > before and
+                 ("reloaded:" in self.a.log_text().split("SIGHUP received")[-1] or
+                  "reload refused" in self.a.log_text().split("SIGHUP received")[-1]), 10, "the reload")
+
+    def test_a_reload_keeps_streams_loses_nothing_refuses_bad_input_and_drops_removed_partners(self):
+        # Traffic flows while a partner is added: nothing lost, the stream stays.
+        count = 300
+
+        def flow():
+            for i in range(count):
+                self.internal_a.send("b.test", message("alice@a.test/desk", "bob@b.test", "r%d" % i))
+                time.sleep(0.004)
+        sender = threading.Thread(target=flow)
+        sender.start()
+        time.sleep(0.3)
+        self.reload([dict(domain="b.test", **SASL), dict(domain="c.test", **SASL)])
+        sender.join()
+        self.internal_b.wait_stanza(has_id("r%d" % (count - 1)), what="the last stanza")
+        seen = [e.get("id") for e in self.internal_b.received if (e.get("id") or "").startswith("r")]
+        self.assertEqual(seen, ["r%d" % i for i in range(count)])
+        self.assertIn("reloaded: partner domains added: c.test; removed: none", self.a.log_text())
+        self.assertEqual(self.a.log_text().count("a.test -> b.test: b.test port"), 1, "the stream was reopened")
+        self.internal_a.wait_links(["c.test"], self.a)
+
+        # An invalid configuration changes nothing, with check-config's message.
+        self.reload([dict(domain="b.test", **SASL)], extra=["[limits]", "bogus_setting = 1"])
+        log = self.a.log_text()
+        self.assertIn("reload refused", log)
+        self.assertRegex(log, r"A\.toml:\d+: error: ")
+        self.internal_a.send("b.test", message("alice@a.test/desk", "bob@b.test", "after-bad-reload"))
+        self.internal_b.wait_stanza(has_id("after-bad-reload"))
+
+        # b.test removed: its streams end with <policy-violation/>, its link closes.
+        self.reload([dict(domain="c.test", **SASL)])
+        self.assertIn("reloaded: partner domains added: none; removed: b.test", self.a.log_text())
+        self.b.wait_log("policy-violation")
+        wait_for(lambda: all(l.closed for l in self.internal_a.links if l.domain == "b.test"), 10,
+                 "the link for b.test to close")
+        self.assertIsNotNone(self.internal_a.link("c.test"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
