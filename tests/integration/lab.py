@@ -216,8 +216,14 @@ class ComponentServer:
                 return l
         return None
 
-    def wait_links(self, domains, gateway, timeout=15):
-        wait_for(lambda: gateway.running() and all(self.link(d) for d in domains), timeout, "component links for %s" % ", ".join(domains))
+    def wait_links(self, domains, gateway, timeout=30):
+        try:
+            wait_for(lambda: gateway.running() and all(self.link(d) for d in domains), timeout,
+                     "component links for %s" % ", ".join(domains))
+        except AssertionError as e:
+            links = [(l.domain, l.ready, l.closed) for l in self.links]
+            raise AssertionError("%s; links seen: %s; %s's log ends:\n%s"
+                                 % (e, links, gateway.name, gateway.log_text()[-3000:])) from None
 
     def send(self, domain, stanza):
         self.link(domain).send(stanza)
