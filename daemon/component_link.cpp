@@ -138,8 +138,10 @@ void component_link::on_action(connection& source, ng::action& a)
     }
 }
 
-void component_link::on_closed(connection&, ng::close_stream const&)
+void component_link::on_closed(connection&, ng::close_stream const& why)
 {
+    router_.stats().count("fedgate_stream_closes_total",
+                          {{"direction", "component"}, {"reason", std::string{ng::metric_name(why.reason)}}});
     ready_ = false;
     connection_.reset();
     settle();

@@ -40,6 +40,7 @@ public:
     /// is abandoned (it closes its socket when it returns, if ever).
     [[nodiscard]] bool closed() const noexcept { return !connection_ && (!connecting_ || stopped_); }
     [[nodiscard]] std::string const& domain() const noexcept { return domain_; }
+    [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
 
 private:
     void on_action(connection& source, negotiation::action& a) override;

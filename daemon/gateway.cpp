@@ -1,6 +1,7 @@
 #include "daemon/gateway.hpp"
 
 #include "daemon/listener.hpp"
+#include "daemon/metrics_server.hpp"
 #include "daemon/router.hpp"
 #include "daemon/runtime.hpp"
 #include "daemon/service_notifier.hpp"
@@ -55,6 +56,8 @@ public:
                 listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, false, *hub_));
             for (auto const& where : rt_->cfg.gateway.direct_tls_listen)
                 listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, true, *hub_));
+            if (rt_->cfg.metrics.listen)
+                metrics_ = std::make_unique<metrics_server>(io_.get_executor(), *rt_->cfg.metrics.listen, hub_->stats());
         } catch (std::exception const& e) {
             spdlog::critical("{}; nothing was started", e.what());
             return false;
@@ -64,6 +67,10 @@ public:
             spdlog::info("listening on {}", l->describe());
         }
         hub_->start();
+        if (metrics_) {
+            metrics_->start();
+            spdlog::info("metrics on http://{}:{}/metrics", rt_->cfg.metrics.listen->host, rt_->cfg.metrics.listen->port);
+        }
         spdlog::info("fedgate {} running: {} local domains, {} partners, internal server {} port {}", FEDGATE_VERSION,
                      rt_->cfg.local_domains.size(), rt_->cfg.partners.size(), rt_->cfg.internal.host,
                      rt_->cfg.internal.port);
@@ -94,6 +101,8 @@ private:
             hangup_.cancel();
             for (auto& l : listeners_)
                 l->stop();
+            if (metrics_)
+                metrics_->stop();
             hub_->stop([this] {
                 deadline_.cancel();
                 notifier_.stop_watchdog();
@@ -159,6 +168,7 @@ private:
     std::shared_ptr<runtime> rt_;
     std::unique_ptr<router> hub_;
     std::vector<std::unique_ptr<listener>> listeners_;
+    std::unique_ptr<metrics_server> metrics_;
     asio::signal_set signals_;
     asio::signal_set hangup_;
     asio::steady_timer deadline_;

@@ -95,6 +95,8 @@ asio::awaitable<void> outbound_link::connect()
     auto resolved = co_await rt.resolver->resolve(std::move(ascii));
     if (!*alive)
         co_return;
+    router_.stats().count("fedgate_dns_resolutions_total",
+                          {{"result", resolved.candidates.empty() ? resolved.error.message() : std::string{"ok"}}});
     if (resolved.candidates.empty()) {
         connecting_ = false;
         auto failure = classify(static_cast<dns::error>(resolved.error.value()));
@@ -145,6 +147,8 @@ void outbound_link::on_action(connection& source, ng::action& a)
         spdlog::info("{} {} -> {} authenticated by {}", source.id(), done->pair.local, done->pair.remote,
                      display_name(done->method));
         authenticated_ = true;
+        router_.stats().count("fedgate_streams_authenticated_total",
+                              {{"direction", "out"}, {"method", std::string{display_name(done->method)}}});
         retry_.reset();
         last_failure_.reset();
         for (auto& stanza : queue_.drain())
@@ -158,6 +162,8 @@ void outbound_link::on_action(connection& source, ng::action& a)
 
 void outbound_link::on_closed(connection&, ng::close_stream const& why)
 {
+    router_.stats().count("fedgate_stream_closes_total",
+                          {{"direction", "out"}, {"reason", std::string{ng::metric_name(why.reason)}}});
     bool const was_up = std::exchange(authenticated_, false);
     connection_.reset();
     session_ = nullptr;

@@ -49,6 +49,7 @@ public:
     /// Nothing held, nothing to verify, no stream: the router may drop the link.
     [[nodiscard]] bool idle() const noexcept;
     [[nodiscard]] negotiation::domain_pair const& pair() const noexcept { return pair_; }
+    [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
 
 private:
     void on_action(connection& source, negotiation::action& a) override;

@@ -32,6 +32,32 @@ std::string domain_of(std::string_view address)
 router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt)
     : executor_{std::move(executor)}, rt_{std::move(rt)}, clock_{executor_}
 {
+    metrics_.gauge_source([this](std::vector<metrics::sample>& out) { gauges(out); });
+}
+
+void router::gauges(std::vector<metrics::sample>& out) const
+{
+    std::map<std::pair<std::string, std::string>, double> streams{
+        {{"in", "negotiating"}, 0}, {{"in", "established"}, 0}, {{"out", "negotiating"}, 0},
+        {{"out", "established"}, 0}, {{"component", "negotiating"}, 0}, {{"component", "established"}, 0}};
+    for (auto const& [raw, in] : inbound_)
+        ++streams[{"in", in.session->authenticated_pairs().empty() ? "negotiating" : "established"}];
+    double queued_out = 0, queued_internal = 0;
+    for (auto const* map : {&links_, &verifiers_})
+        for (auto const& [pair, link] : *map) {
+            if (link->connected())
+                ++streams[{"out", link->up() ? "established" : "negotiating"}];
+            queued_out += static_cast<double>(link->queued());
+        }
+    for (auto const& [domain, link] : components_) {
+        if (!link->closed())
+            ++streams[{"component", link->ready() ? "established" : "negotiating"}];
+        queued_internal += static_cast<double>(link->queued());
+    }
+    for (auto const& [key, value] : streams)
+        out.push_back({"fedgate_streams", {{"direction", key.first}, {"state", key.second}}, value});
+    out.push_back({"fedgate_queued_stanzas", {{"side", "outbound"}}, queued_out});
+    out.push_back({"fedgate_queued_stanzas", {{"side", "internal"}}, queued_internal});
 }
 
 namespace {
@@ -135,6 +161,7 @@ void router::tick()
         auto inbound = it->second.inbound.lock();
         it = checks_.erase(it);
         spdlog::warn("dialback verification of {} for {} (stream {}) timed out", pair.remote, pair.local, stream_id);
+        metrics_.count("fedgate_dialback_verifications_total", {{"result", "timeout"}});
         if (inbound)
             inbound->feed(ng::dialback_answer{pair, stream_id, ng::dialback_outcome::timeout});
     }
@@ -165,6 +192,7 @@ void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
         refusal = std::to_string(inbound_per_ip_[ip]) + " connections from this address, the configured maximum";
     if (!refusal.empty()) {
         spdlog::warn("connection from {} refused: {}", ip, refusal);
+        metrics_.count("fedgate_connections_refused_total", {});
         socket.close(ec);
         return;
     }
@@ -188,6 +216,8 @@ void router::on_action(connection& source, ng::action& a)
                    [&](ng::authenticated& done) {
                        spdlog::info("{} {} -> {} authenticated by {}", source.id(), done.pair.remote, done.pair.local,
                                     display_name(done.method));
+                       metrics_.count("fedgate_streams_authenticated_total",
+                                      {{"direction", "in"}, {"method", std::string{display_name(done.method)}}});
                    },
                    [&](ng::route_stanza& r) { from_remote(r.pair, std::move(r.stanza), source); },
                    [&](ng::bounce_stanza& b) { to_remote(b.pair, std::move(b.reply), &source); },
@@ -198,8 +228,9 @@ void router::on_action(connection& source, ng::action& a)
                a);
 }
 
-void router::on_closed(connection& source, ng::close_stream const&)
+void router::on_closed(connection& source, ng::close_stream const& why)
 {
+    metrics_.count("fedgate_stream_closes_total", {{"direction", "in"}, {"reason", std::string{ng::metric_name(why.reason)}}});
     auto it = inbound_.find(&source);
     if (it == inbound_.end())
         return;
@@ -244,6 +275,7 @@ void router::dialback_answered(ng::verify_request const& request, ng::dialback_o
     checks_.erase(it);
     spdlog::info("dialback verification of {} for {}: {}", request.pair.remote, request.pair.local,
                  ng::outcome_name(outcome));
+    metrics_.count("fedgate_dialback_verifications_total", {{"result", std::string{ng::outcome_name(outcome)}}});
     if (inbound)
         inbound->feed(ng::dialback_answer{request.pair, request.stream_id, outcome});
 }
@@ -260,7 +292,10 @@ outbound_link& router::link_for(ng::domain_pair const& pair)
 
 void router::from_internal(ng::domain_pair const& pair, protocol::element stanza, connection* source)
 {
-    if (rt_->domains.find_partner(pair.remote) == nullptr) {
+    auto const* partner = rt_->domains.find_partner(pair.remote);
+    if (partner != nullptr)
+        metrics_.count("fedgate_stanzas_total", {{"direction", "out"}, {"partner", partner->domain}});
+    if (partner == nullptr) {
         spdlog::warn("stanza from {} to {} refused: {} is not a federation partner", stanza.from(), stanza.to(),
                      pair.remote);
         if (protocol::may_bounce(stanza))
@@ -336,7 +371,9 @@ void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, 
     bool const related = !who || rt_->relationships->get(*who).any();
     auto decision = judge_inbound(partner ? partner->type : conf::partner_type::federated, stanza, related);
     if (!decision.pass) {
-        auto const count = ++refusals_[{partner ? partner->domain : pair.remote, decision.reason}];
+        auto const partner_name = partner ? partner->domain : pair.remote;
+        metrics_.count("fedgate_refusals_total", {{"partner", partner_name}, {"reason", decision.reason}});
+        auto const count = metrics_.value("fedgate_refusals_total", {{"partner", partner_name}, {"reason", decision.reason}});
         spdlog::info("refused {} from {} to {} (partner {}, {}): {} [{} so far]", stanza_kind(stanza), who->remote,
                      who->local, partner ? partner->domain : pair.remote,
                      partner ? conf::config_name(partner->type) : "?", decision.reason, count);
@@ -344,6 +381,7 @@ void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, 
             to_remote(pair, std::move(*decision.reply), &source);
         return;
     }
+    metrics_.count("fedgate_stanzas_total", {{"direction", "in"}, {"partner", partner ? partner->domain : pair.remote}});
     if (who)
         if (auto event = subscription_event_of(stanza)) {
             auto const before = rt_->relationships->get(*who);
@@ -380,6 +418,9 @@ void router::deliver_bounces(bounced b, std::string_view why)
     spdlog::info("bouncing {} stanzas ({} error stanzas dropped without reply): {}", b.replies.size(),
                  b.dropped_errors, why);
     for (auto& reply : b.replies) {
+        auto const* error = reply.child("error", reply.ns());
+        auto const conditions = error ? error->child_elements() : std::vector<protocol::element const*>{};
+        metrics_.count("fedgate_bounces_total", {{"condition", conditions.empty() ? "unknown" : conditions.front()->name()}});
         auto const to = domain_of(reply.to());
         if (rt_->domains.is_local(to))
             to_internal(std::move(reply), nullptr);

@@ -10,6 +10,7 @@
 #include "daemon/commit_gate.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/delivery_queue.hpp"
+#include "daemon/metrics.hpp"
 #include "daemon/runtime.hpp"
 #include "negotiation/inbound_session.hpp"
 
@@ -75,6 +76,8 @@ public:
     void link_settled();
     [[nodiscard]] boost::asio::any_io_executor executor() const { return executor_; }
     [[nodiscard]] bool stopping() const noexcept { return stopping_; }
+    /// The counters, and the gauges read from the streams at scrape time.
+    [[nodiscard]] metrics& stats() noexcept { return metrics_; }
 
 private:
     // connection_observer, for inbound S2S connections
@@ -112,7 +115,8 @@ private:
     std::function<void()> on_settled_;
     std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
     std::map<negotiation::domain_pair, commit_gate> gates_;  // stanzas waiting for the store, per pair
-    std::map<std::pair<std::string, std::string>, std::uint64_t> refusals_;  // (partner, reason) -> count
+    metrics metrics_;
+    void gauges(std::vector<metrics::sample>& out) const;
     boost::asio::steady_timer clock_;
     bool stopping_ = false;
     bool components_stopping_ = false;

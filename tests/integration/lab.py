@@ -248,7 +248,7 @@ class Gateway:
     """A `fedgate run` process with its own configuration and log."""
 
     def __init__(self, workspace, name, domain, partners, internal, dns_port, listen_port, direct_tls_port=None,
-                 limits=None, state_dir=None, env=None):
+                 limits=None, state_dir=None, env=None, metrics_port=None):
         self.name = name
         self.domain = domain
         self.log_path = os.path.join(workspace.dir, name + ".log")
@@ -281,6 +281,9 @@ class Gateway:
         settings.update(limits or {})
         lines += ["%s = %s" % (k, v) for k, v in settings.items()]
         lines += ["[log]", 'level = "debug"']
+        if metrics_port:
+            lines += ["[metrics]", 'listen = "127.0.0.1:%d"' % metrics_port]
+        self.metrics_port = metrics_port
         self.common = lines
         self.write_config(partners)
         binary = os.environ.get("FEDGATE_BINARY", os.path.join(SOURCE, "build/daemon/fedgate"))
@@ -302,6 +305,17 @@ class Gateway:
         lines += list(extra)
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
+
+    def scrape(self):
+        """The metrics as {'name{labels}': value}."""
+        import urllib.request
+        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port, timeout=5).read().decode()
+        values = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                key, _, value = line.rpartition(" ")
+                values[key] = float(value)
+        return values
 
     def signal(self, number):
         self.process.send_signal(number)

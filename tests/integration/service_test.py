@@ -10,6 +10,8 @@ import sys
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from lab import ComponentServer, Dnsmasq, Gateway, Workspace, free_port, srv_records, wait_for  # noqa: E402
@@ -79,7 +81,7 @@ class Reload(unittest.TestCase):
         self.addCleanup(self.internal_a.stop)
         self.addCleanup(self.internal_b.stop)
         self.a = Gateway(self.ws, "A", "a.test", [dict(domain="b.test", **SASL)], self.internal_a, self.dns.port,
-                         ports["a"])
+                         ports["a"], metrics_port=free_port())
         self.b = Gateway(self.ws, "B", "b.test", [dict(domain="a.test", **SASL)], self.internal_b, self.dns.port,
                          ports["b"])
         self.addCleanup(self.a.kill)
@@ -95,7 +97,10 @@ class Reload(unittest.TestCase):
                  ("reloaded:" in self.a.log_text().split("SIGHUP received")[-1] or
                   "reload refused" in self.a.log_text().split("SIGHUP received")[-1]), 10, "the reload")
 
-    def test_a_reload_keeps_streams_loses_nothing_refuses_bad_input_and_drops_removed_partners(self):
+    def test_reload_scenario(self):
+        self.reload_keeps_streams_loses_nothing_refuses_bad_input_and_drops_removed_partners()
+
+    def reload_keeps_streams_loses_nothing_refuses_bad_input_and_drops_removed_partners(self):
         # Traffic flows while a partner is added: nothing lost, the stream stays.
         count = 300
 
@@ -130,6 +135,38 @@ class Reload(unittest.TestCase):
         wait_for(lambda: all(l.closed for l in self.internal_a.links if l.domain == "b.test"), 10,
                  "the link for b.test to close")
         self.assertIsNotNone(self.internal_a.link("c.test"))
+
+
+class Metrics(Reload):
+    """Same two gateways; A serves [metrics]."""
+
+    def test_reload_scenario(self):
+        pass  # covered by Reload
+
+    def test_values_move_as_traffic_flows(self):
+        out = 'fedgate_stanzas_total{direction="out",partner="b.test"}'
+        inbound = 'fedgate_stanzas_total{direction="in",partner="b.test"}'
+        before = self.a.scrape()
+        self.assertEqual(before['fedgate_streams{direction="component",state="established"}'], 1)
+        self.assertEqual(before.get(out, 0), 0)
+        for i in range(5):
+            self.internal_a.send("b.test", message("alice@a.test/desk", "bob@b.test", "m%d" % i))
+        for i in range(3):
+            self.internal_b.send("a.test", message("bob@b.test/phone", "alice@a.test/desk", "n%d" % i))
+        self.internal_b.wait_stanza(has_id("m4"))
+        self.internal_a.wait_stanza(has_id("n2"))
+        after = self.a.scrape()
+        self.assertEqual(after[out], 5)
+        self.assertEqual(after[inbound], 3)
+        self.assertEqual(after['fedgate_streams{direction="out",state="established"}'], 1)
+        self.assertEqual(after['fedgate_streams{direction="in",state="established"}'], 1)
+        self.assertEqual(after['fedgate_streams_authenticated_total{direction="out",method="SASL over TLS"}'], 1)
+        self.assertEqual(after['fedgate_dns_resolutions_total{result="ok"}'], 1)
+        self.assertEqual(after['fedgate_queued_stanzas{side="outbound"}'], 0)
+        # Only /metrics is served.
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen("http://127.0.0.1:%d/other" % self.a.metrics_port, timeout=5)
+        self.assertEqual(refused.exception.code, 404)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,98 @@
+#include "daemon/metrics.hpp"
+
+#include <sstream>
+
+namespace fedgate::daemon {
+
+namespace {
+
+struct help_entry {
+    std::string_view name;
+    std::string_view help;
+};
+
+constexpr help_entry helps[] = {
+    {"fedgate_streams", "Streams open now, by direction (in, out, component) and state."},
+    {"fedgate_streams_authenticated_total", "S2S pairs authenticated, by direction and method."},
+    {"fedgate_stream_closes_total", "Streams closed, by direction and reason (negotiation failures included)."},
+    {"fedgate_stanzas_total", "Stanzas relayed, by direction (in: from a partner, out: to a partner) and partner."},
+    {"fedgate_refusals_total", "Stanzas refused by the contact rules, by partner and reason."},
+    {"fedgate_bounces_total", "Error replies sent for stanzas that could not be delivered, by condition."},
+    {"fedgate_dialback_verifications_total", "Dialback keys checked with an authoritative server, by result."},
+    {"fedgate_dns_resolutions_total", "Partner domains resolved for outbound streams, by result."},
+    {"fedgate_queued_stanzas", "Stanzas held for a stream that is not up, by side (outbound, internal)."},
+    {"fedgate_connections_refused_total", "Inbound connections refused by the connection limits."},
+};
+
+std::string escape(std::string_view value)
+{
+    std::string out;
+    for (char c : value) {
+        if (c == '\\' || c == '"')
+            out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string_view metric_help(std::string_view name) noexcept
+{
+    for (auto const& h : helps)
+        if (h.name == name)
+            return h.help;
+    return "fedgate metric.";
+}
+
+std::string render_labels(metric_labels const& labels)
+{
+    if (labels.empty())
+        return {};
+    std::string out = "{";
+    for (auto const& [k, v] : labels)
+        out += (out.size() > 1 ? "," : "") + k + "=\"" + escape(v) + "\"";
+    return out + "}";
+}
+
+void metrics::count(std::string const& name, metric_labels const& labels, std::uint64_t n)
+{
+    counters_[name][render_labels(labels)] += n;
+}
+
+std::uint64_t metrics::value(std::string const& name, metric_labels const& labels) const
+{
+    auto m = counters_.find(name);
+    if (m == counters_.end())
+        return 0;
+    auto v = m->second.find(render_labels(labels));
+    return v == m->second.end() ? 0 : v->second;
+}
+
+std::string metrics::render() const
+{
+    std::ostringstream out;
+    for (auto const& [name, values] : counters_) {
+        out << "# HELP " << name << " " << metric_help(name) << "\n# TYPE " << name << " counter\n";
+        for (auto const& [labels, value] : values)
+            out << name << labels << " " << value << "\n";
+    }
+    std::vector<sample> gauges;
+    if (source_)
+        source_(gauges);
+    std::map<std::string, std::vector<sample const*>> by_name;
+    for (auto const& g : gauges)
+        by_name[g.name].push_back(&g);
+    for (auto const& [name, samples] : by_name) {
+        out << "# HELP " << name << " " << metric_help(name) << "\n# TYPE " << name << " gauge\n";
+        for (auto const* s : samples)
+            out << name << render_labels(s->labels) << " " << s->value << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace fedgate::daemon
