@@ -98,6 +98,14 @@ asio::awaitable<void> component_link::connect()
     connection_->start();
 }
 
+void component_link::count_bytes(std::size_t bytes)
+{
+    // Stanzas from the partner's users, as written to the internal server.
+    auto const* partner = router_.rt().domains.find_partner(domain_);
+    router_.stats().count("fedgate_stanza_bytes_total",
+                          {{"direction", "in"}, {"partner", partner ? partner->domain : domain_}}, bytes);
+}
+
 void component_link::settle()
 {
     if (!std::exchange(settled_, true))
@@ -124,7 +132,7 @@ void component_link::on_action(connection& source, ng::action& a)
         retry_.reset();
         settle();
         for (auto& stanza : queue_.drain())
-            source.send_stanza(stanza);
+            count_bytes(source.send_stanza(stanza));
     } else if (auto* r = std::get_if<ng::route_stanza>(&a)) {
         router_.from_internal(r->pair, std::move(r->stanza), &source);
     } else if (auto* b = std::get_if<ng::bounce_stanza>(&a)) {
@@ -154,7 +162,7 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
 void component_link::deliver(protocol::element stanza, connection* source)
 {
     if (ready()) {
-        connection_->send_stanza(stanza);
+        count_bytes(connection_->send_stanza(stanza));
         if (source && connection_->congested())
             source->hold_reading_for(connection_);
         return;

@@ -48,6 +48,7 @@ private:
     boost::asio::awaitable<void> connect();
     void reconnect_later();
     void settle();
+    void count_bytes(std::size_t bytes);
 
     router& router_;
     std::string domain_;

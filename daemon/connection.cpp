@@ -383,17 +383,18 @@ asio::awaitable<void> connection::clock_loop()
     }
 }
 
-void connection::send_stanza(protocol::element const& stanza)
+std::size_t connection::send_stanza(protocol::element const& stanza)
 {
     if (closing_) {
         // Callers check closing() first; this is the last line of defence.
         spdlog::warn("{} stanza from {} to {} dropped: the stream is closing", id_, stanza.from(), stanza.to());
-        return;
+        return 0;
     }
     last_stanza_ = steady_clock::now();
     std::string xml;
     protocol::serialize(stanza, xml, write_context_);
     enqueue(xml);
+    return xml.size();
 }
 
 void connection::feed(ng::event const& e)

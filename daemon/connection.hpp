@@ -56,8 +56,9 @@ public:
 
     /// Starts reading, writing and the clocks.
     void start();
-    /// Writes a routed stanza.
-    void send_stanza(protocol::element const& stanza);
+    /// Writes a routed stanza; returns its size on the wire (0 when the stream
+    /// is closing and it was not written).
+    std::size_t send_stanza(protocol::element const& stanza);
     /// Feeds an event from elsewhere in the gateway (a dialback answer, a verify
     /// request) and performs what the session answers.
     void feed(negotiation::event const& e);

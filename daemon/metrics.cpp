@@ -16,6 +16,7 @@ constexpr help_entry helps[] = {
     {"fedgate_streams_authenticated_total", "S2S pairs authenticated, by direction and method."},
     {"fedgate_stream_closes_total", "Streams closed, by direction and reason (negotiation failures included)."},
     {"fedgate_stanzas_total", "Stanzas relayed, by direction (in: from a partner, out: to a partner) and partner."},
+    {"fedgate_stanza_bytes_total", "Bytes of relayed stanzas as written, by direction and partner."},
     {"fedgate_refusals_total", "Stanzas refused by the contact rules, by partner and reason."},
     {"fedgate_bounces_total", "Error replies sent for stanzas that could not be delivered, by condition."},
     {"fedgate_dialback_verifications_total", "Dialback keys checked with an authoritative server, by result."},

@@ -57,7 +57,7 @@ bool outbound_link::idle() const noexcept
 void outbound_link::deliver(protocol::element stanza, connection* source)
 {
     if (up()) {
-        connection_->send_stanza(stanza);
+        count_bytes(connection_->send_stanza(stanza));
         if (source && connection_->congested())
             source->hold_reading_for(connection_);
         return;
@@ -66,6 +66,13 @@ void outbound_link::deliver(protocol::element stanza, connection* source)
     if (auto refused = queue_.push(std::move(stanza), bytes, clock::now()))
         router_.deliver_bounces(std::move(*refused), "queue for " + pair_.remote + " full");
     ensure_connecting();
+}
+
+void outbound_link::count_bytes(std::size_t bytes)
+{
+    auto const* partner = router_.rt().domains.find_partner(pair_.remote);
+    router_.stats().count("fedgate_stanza_bytes_total",
+                          {{"direction", "out"}, {"partner", partner ? partner->domain : pair_.remote}}, bytes);
 }
 
 void outbound_link::verify(ng::verify_request request)
@@ -152,7 +159,7 @@ void outbound_link::on_action(connection& source, ng::action& a)
         retry_.reset();
         last_failure_.reset();
         for (auto& stanza : queue_.drain())
-            connection_->send_stanza(stanza);
+            count_bytes(connection_->send_stanza(stanza));
     } else if (auto const* answer = std::get_if<ng::dialback_verified>(&a)) {
         router_.dialback_answered(answer->request, answer->outcome);
     } else if (auto const* ignored = std::get_if<ng::discarded>(&a)) {

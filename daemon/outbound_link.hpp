@@ -58,7 +58,7 @@ private:
     void ensure_connecting();
     boost::asio::awaitable<void> connect();
     void failed(delivery_failure failure);
-    void flush_queue();
+    void count_bytes(std::size_t bytes);
 
     router& router_;
     negotiation::domain_pair pair_;

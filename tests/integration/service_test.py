@@ -158,6 +158,9 @@ class Metrics(Reload):
         after = self.a.scrape()
         self.assertEqual(after[out], 5)
         self.assertEqual(after[inbound], 3)
+        # Each message is about 100 bytes on the wire.
+        self.assertGreater(after['fedgate_stanza_bytes_total{direction="out",partner="b.test"}'], 5 * 80)
+        self.assertGreater(after['fedgate_stanza_bytes_total{direction="in",partner="b.test"}'], 3 * 80)
         self.assertEqual(after['fedgate_streams{direction="out",state="established"}'], 1)
         self.assertEqual(after['fedgate_streams{direction="in",state="established"}'], 1)
         self.assertEqual(after['fedgate_streams_authenticated_total{direction="out",method="SASL over TLS"}'], 1)
