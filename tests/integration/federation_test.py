@@ -36,15 +36,10 @@ def error_condition(stanza):
     return None
 
 
-class TwoGateways:
-    """a.test behind gateway A, b.test behind gateway B, partners of each other
-    with `policy` (B's for a.test: `peer_policy`, by default the same);
-    subclasses choose the policies and how B is reached."""
-
-    policy = {"tls": "required", "sasl": "required", "dialback": False}
-    peer_policy = None
-    direct_tls = False
-    expected_method = "SASL over TLS"
+class ClassLab:
+    """A lab shared by a test class: start() builds it into class attributes;
+    whatever it made is taken down after the class, or at once when start()
+    fails half-way."""
 
     @classmethod
     def setUpClass(cls):
@@ -53,6 +48,28 @@ class TwoGateways:
         except BaseException:
             cls.tearDownClass()
             raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for name in ("a", "b"):
+            if getattr(cls, name, None) is not None:
+                getattr(cls, name).kill()
+        for name in ("internal", "internal_a", "internal_b", "dns"):
+            if getattr(cls, name, None) is not None:
+                getattr(cls, name).stop()
+        if getattr(cls, "ws", None) is not None:
+            cls.ws.remove()
+
+
+class TwoGateways(ClassLab):
+    """a.test behind gateway A, b.test behind gateway B, partners of each other
+    with `policy` (B's for a.test: `peer_policy`, by default the same);
+    subclasses choose the policies and how B is reached."""
+
+    policy = {"tls": "required", "sasl": "required", "dialback": False}
+    peer_policy = None
+    direct_tls = False
+    expected_method = "SASL over TLS"
 
     @classmethod
     def start(cls):
@@ -71,12 +88,6 @@ class TwoGateways:
         cls.internal_a.wait_links(["b.test"], cls.a)
         cls.internal_b.wait_links(["a.test"], cls.b)
 
-    @classmethod
-    def tearDownClass(cls):
-        for name in ("a", "b", "internal_a", "internal_b", "dns", "ws"):
-            part = getattr(cls, name, None)
-            if part is not None:
-                (part.remove if name == "ws" else part.kill if name in "ab" else part.stop)()
 
     def relay(self, ident, sender, recipient, from_internal, to_internal, link):
         from_internal.send(link, message(sender, recipient, ident, body="body of " + ident))
@@ -162,17 +173,9 @@ class Backpressure(TwoGateways, unittest.TestCase):
         self.assertEqual(seen, ["bp%d" % i for i in range(count)])
 
 
-class OneGateway(unittest.TestCase):
+class OneGateway(ClassLab, unittest.TestCase):
     """Gateway A alone, with partners that are unreachable in different ways,
     and raw TCP clients playing misbehaving peers."""
-
-    @classmethod
-    def setUpClass(cls):
-        try:
-            cls.start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
 
     @classmethod
     def start(cls):
@@ -188,12 +191,6 @@ class OneGateway(unittest.TestCase):
                         limits={"connections_per_ip": 3, "negotiation_timeout_seconds": 2})
         cls.internal.wait_links(["down.test", "gone.test", "b.test"], cls.a)
 
-    @classmethod
-    def tearDownClass(cls):
-        for name in ("a", "internal", "dns", "ws"):
-            part = getattr(cls, name, None)
-            if part is not None:
-                (part.remove if name == "ws" else part.kill if name == "a" else part.stop)()
 
     def connect(self):
         s = socket.create_connection(("127.0.0.1", self.port), timeout=10)

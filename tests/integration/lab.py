@@ -236,6 +236,13 @@ class ComponentServer:
         return wait_for(found, timeout, what)[0]
 
     def stop(self):
+        # shutdown() first: close() alone leaves the socket listening while the
+        # accept thread is blocked in it, and a later server on the same port
+        # would share connections with this one.
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.listener.close()
         for l in self.links:
             try:
