@@ -54,6 +54,30 @@ std::string check_ascii_labels(std::string_view ace)
     }
 }
 
+/// The lowercase form of an all-ASCII name whose labels are plain LDH labels
+/// (no A-labels, no "--" in the third and fourth positions), or "" when the name
+/// needs the full IDNA2008 treatment. For such names UTS #46 mapping is exactly
+/// lowercasing, and this is the common case on every stanza.
+std::string plain_ascii_name(std::string_view input)
+{
+    std::string lower;
+    lower.reserve(input.size());
+    for (char c : input) {
+        if (static_cast<unsigned char>(c) >= 0x80)
+            return {};
+        lower += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    if (!check_ascii_labels(lower).empty())
+        return {};
+    for (std::size_t start = 0; start < lower.size();) {
+        auto label = std::string_view{lower}.substr(start, lower.find('.', start) - start);
+        if (label.size() >= 4 && label.substr(2, 2) == "--")
+            return {};
+        start += label.size() + 1;
+    }
+    return lower;
+}
+
 }  // namespace
 
 domain_check check_domain_name(std::string_view input)
@@ -67,6 +91,8 @@ domain_check check_domain_name(std::string_view input)
         return {{}, "contains a NUL character"};
     if (looks_like_ip_literal(input))
         return {{}, "is an IP address, but partners and local domains are named by domain names"};
+    if (auto plain = plain_ascii_name(input); !plain.empty())
+        return {std::move(plain), {}};
 
     std::string const owned{input};
     char* ace_raw = nullptr;

@@ -1,5 +1,7 @@
 #include "protocol/jid.hpp"
 
+#include <algorithm>
+
 #include "protocol/domain_name.hpp"
 
 #include <stringprep.h>
@@ -44,6 +46,11 @@ bool prepare(std::string& part, Stringprep_profile const* profile, char const* w
     return true;
 }
 
+bool is_ascii(std::string_view s)
+{
+    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
 bool check_local(std::string& local, std::string* why)
 {
     if (local.size() > max_part_octets)
@@ -56,6 +63,14 @@ bool check_local(std::string& local, std::string* why)
         return set_why(why, std::string{"the localpart contains '"} + local[bad] + "', which JIDs do not allow there");
     if (has_control(local))
         return set_why(why, "the localpart contains a control character");
+    if (!local.empty() && is_ascii(local)) {
+        // Nodeprep of printable ASCII without the characters refused above is
+        // case folding and nothing else (RFC 3920 Appendix A): the common case,
+        // without stringprep's cost on every stanza.
+        std::transform(local.begin(), local.end(), local.begin(),
+                       [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+        return true;
+    }
     return prepare(local, stringprep_xmpp_nodeprep, "localpart", why);
 }
 
@@ -67,6 +82,8 @@ bool check_resource(std::string& resource, std::string* why)
         return set_why(why, "the resourcepart is not valid UTF-8");
     if (has_control(resource))
         return set_why(why, "the resourcepart contains a control character");
+    if (!resource.empty() && is_ascii(resource))
+        return true;  // resourceprep leaves printable ASCII as it is (RFC 3920 Appendix B)
     return prepare(resource, stringprep_xmpp_resourceprep, "resourcepart", why);
 }
 

@@ -88,3 +88,26 @@ TEST(utf8, validity)
 }
 
 }  // namespace
+
+namespace {
+
+// Plain ASCII parts skip stringprep and IDNA (the hot path); these are the
+// results the full preparation gives, so the shortcut must give them too.
+TEST(jid, plain_ascii_parts_come_out_as_the_full_preparation_makes_them)
+{
+    auto j = jid::parse("Mary.Ann+News_2@Mail-Server.Example.ORG/Home Office #2");
+    ASSERT_TRUE(j);
+    EXPECT_EQ(j->local(), "mary.ann+news_2");
+    EXPECT_EQ(j->domain(), "mail-server.example.org");
+    EXPECT_EQ(j->resource(), "Home Office #2");
+    // Names the shortcut leaves to libidn2: A-labels and "--" in positions 3-4.
+    EXPECT_EQ(jid::parse("user@XN--BCHER-KVA.example")->domain(), "b\xc3\xbc" "cher.example");
+    std::string why;
+    EXPECT_FALSE(jid::parse("user@xn--abc.example", &why)) << "an invalid A-label must still be refused";
+    // And what the shortcut refuses, it refuses as before.
+    EXPECT_FALSE(jid::parse("us er@example.org"));
+    EXPECT_FALSE(jid::parse("user@exa_mple.org"));
+    EXPECT_FALSE(jid::parse("user@-example.org"));
+}
+
+}  // namespace

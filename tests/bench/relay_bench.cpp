@@ -1,0 +1,387 @@
+// The relay benchmark (issue 10, first part): fedgate as the S2S edge of a.test,
+// N inbound streams from partner b.test (STARTTLS + SASL EXTERNAL with b.test's
+// test certificate) each sending M pre-serialised ~300-byte messages as fast as
+// fedgate takes them, and a XEP-0114 sink standing in for the internal server
+// that counts what arrives. It measures; it does not assert.
+//
+//   relay_bench --fedgate build/daemon/fedgate [--streams 4] [--stanzas 50000]
+//
+// Prints stanzas per wall second, fedgate's CPU seconds (utime + stime from
+// /proc) and stanzas per CPU-second, peak RSS (VmHWM), and the loss (must be 0).
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using steady = std::chrono::steady_clock;
+
+[[noreturn]] void die(std::string const& what)
+{
+    std::cerr << "relay_bench: " << what << "\n";
+    std::exit(1);
+}
+
+int listen_on(std::uint16_t& port)
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 16) != 0)
+        die("cannot listen");
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    return fd;
+}
+
+std::uint16_t free_port()
+{
+    std::uint16_t port = 0;
+    ::close(listen_on(port));
+    return port;
+}
+
+int connect_to(std::uint16_t port)
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+            int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            return fd;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    }
+    die("cannot connect to fedgate on port " + std::to_string(port));
+}
+
+/// The XEP-0114 server: accepts fedgate's component connection, answers the
+/// handshake, then counts every </message> that arrives.
+class sink {
+public:
+    sink() : listener_{listen_on(port_)} {}
+    ~sink()
+    {
+        ::close(listener_);
+        if (thread_.joinable())
+            thread_.detach();
+    }
+    void start() { thread_ = std::thread{[this] { serve(); }}; }
+    [[nodiscard]] std::uint16_t port() const { return port_; }
+    std::atomic<std::uint64_t> messages{0};
+    std::atomic<bool> linked{false};
+
+private:
+    void serve()
+    {
+        int fd = ::accept(listener_, nullptr, nullptr);
+        if (fd < 0)
+            return;
+        std::string buffer;
+        char chunk[65536];
+        while (!linked) {  // the header, then the handshake
+            auto n = ::recv(fd, chunk, sizeof chunk, 0);
+            if (n <= 0)
+                return;
+            buffer.append(chunk, static_cast<std::size_t>(n));
+            if (buffer.find("<stream:stream") != std::string::npos && buffer.find("sent-header") == std::string::npos) {
+                std::string reply = "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "
+                                    "xmlns:stream='http://etherx.jabber.org/streams' id='bench' from='b.test'>";
+                ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+                buffer += "sent-header";
+            }
+            if (buffer.find("</handshake>") != std::string::npos) {
+                ::send(fd, "<handshake/>", 12, MSG_NOSIGNAL);
+                linked = true;
+            }
+        }
+        static constexpr std::string_view end = "</message>";
+        std::string tail;
+        for (;;) {
+            auto n = ::recv(fd, chunk, sizeof chunk, 0);
+            if (n <= 0)
+                return;
+            tail.append(chunk, static_cast<std::size_t>(n));
+            std::uint64_t found = 0;
+            std::size_t at = 0;
+            while ((at = tail.find(end, at)) != std::string::npos) {
+                ++found;
+                at += end.size();
+            }
+            messages += found;
+            // Keep what could be the start of a split "</message>".
+            tail.erase(0, tail.size() > end.size() ? tail.size() - end.size() + 1 : 0);
+        }
+    }
+
+    std::uint16_t port_ = 0;
+    int listener_;
+    std::thread thread_;
+};
+
+/// fedgate's CPU seconds so far.
+double cpu_seconds(pid_t pid)
+{
+    std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+    std::string line;
+    std::getline(stat, line);
+    std::istringstream fields{line.substr(line.rfind(')') + 2)};
+    std::string skip;
+    for (int i = 0; i < 11; ++i)  // state .. cmajflt: fields 3..13
+        fields >> skip;
+    double utime = 0, stime = 0;
+    fields >> utime >> stime;
+    return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+long peak_rss_kib(pid_t pid)
+{
+    std::ifstream status{"/proc/" + std::to_string(pid) + "/status"};
+    for (std::string line; std::getline(status, line);)
+        if (line.starts_with("VmHWM:"))
+            return std::stol(line.substr(6));
+    return -1;
+}
+
+/// One inbound S2S stream from b.test: negotiation with blocking OpenSSL.
+class partner_stream {
+public:
+    partner_stream(std::uint16_t port, SSL_CTX* ctx) : fd_{connect_to(port)}, ctx_{ctx} {}
+    ~partner_stream()
+    {
+        if (ssl_)
+            SSL_free(ssl_);
+        ::close(fd_);
+    }
+
+    void negotiate()
+    {
+        send(header());
+        read_until("</stream:features>");
+        send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        read_until("<proceed");
+        ssl_ = SSL_new(ctx_);
+        SSL_set_fd(ssl_, fd_);
+        SSL_set_tlsext_host_name(ssl_, "a.test");
+        if (SSL_connect(ssl_) != 1)
+            die("TLS handshake failed");
+        send(header());
+        read_until("</stream:features>");
+        send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>");
+        read_until("<success");
+        send(header());
+        read_until("</stream:features>", "<stream:features/>");
+    }
+
+    void send(std::string_view bytes)
+    {
+        while (!bytes.empty()) {
+            int n = ssl_ ? SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()))
+                         : static_cast<int>(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL));
+            if (n <= 0)
+                die("write failed");
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+
+private:
+    static std::string header()
+    {
+        return "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:db='jabber:server:dialback' "
+               "xmlns:stream='http://etherx.jabber.org/streams' from='b.test' to='a.test' version='1.0'>";
+    }
+
+    void read_until(std::string_view marker, std::string_view other = "\x01")
+    {
+        for (;;) {
+            if (seen_.find(marker) != std::string::npos || seen_.find(other) != std::string::npos) {
+                seen_.clear();
+                return;
+            }
+            char chunk[16384];
+            int n = ssl_ ? SSL_read(ssl_, chunk, sizeof chunk) : static_cast<int>(::recv(fd_, chunk, sizeof chunk, 0));
+            if (n <= 0)
+                die("the stream ended during negotiation; received: " + seen_);
+            seen_.append(chunk, static_cast<std::size_t>(n));
+        }
+    }
+
+    int fd_;
+    SSL_CTX* ctx_;
+    SSL* ssl_ = nullptr;
+    std::string seen_;
+};
+
+std::string message(unsigned stream, unsigned n)
+{
+    std::string head = "<message from='user" + std::to_string(stream) + "@b.test/bench' to='alice@a.test' type='chat' id='" +
+                       std::to_string(stream) + "-" + std::to_string(n) + "'><body>";
+    std::string tail = "</body></message>";
+    return head + std::string(300 - head.size() - tail.size(), 'x') + tail;
+}
+
+struct options {
+    std::string fedgate;
+    std::string source = FEDGATE_SOURCE_DIR;
+    unsigned streams = 4;
+    unsigned stanzas = 50000;
+};
+
+options parse(int argc, char** argv)
+{
+    options o;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        std::string key = argv[i], value = argv[i + 1];
+        if (key == "--fedgate")
+            o.fedgate = value;
+        else if (key == "--streams")
+            o.streams = static_cast<unsigned>(std::stoul(value));
+        else if (key == "--stanzas")
+            o.stanzas = static_cast<unsigned>(std::stoul(value));
+        else
+            die("unknown option " + key);
+    }
+    if (o.fedgate.empty())
+        die("usage: relay_bench --fedgate PATH [--streams N] [--stanzas M]");
+    return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    auto const opt = parse(argc, argv);
+    ::signal(SIGPIPE, SIG_IGN);
+    char pattern[] = "/tmp/fedgate-bench-XXXXXX";
+    fs::path dir = ::mkdtemp(pattern);
+    auto const certs = "bash '" + opt.source + "/scripts/make-demo-certs' '" + (dir / "pki").string() +
+                       "' a.test b.test >/dev/null";
+    if (std::system(certs.c_str()) != 0)
+        die("cannot make the test certificates");
+
+    sink internal;
+    internal.start();
+    auto const s2s_port = free_port();
+    fs::create_directories(dir / "state");
+    {
+        std::ofstream secret{dir / "component.secret"};
+        secret << "bench-component-secret-0123456789\n";
+    }
+    fs::permissions(dir / "component.secret", fs::perms::owner_read | fs::perms::owner_write);
+    std::ofstream{dir / "fedgate.toml"} << "[gateway]\ns2s_listen = [\"127.0.0.1:" << s2s_port
+                                        << "\"]\ndirect_tls_listen = []\nstate_dir = \"" << (dir / "state").string()
+                                        << "\"\n[[local_domain]]\nname = \"a.test\"\ncertificate = \"pki/a.test.crt\"\n"
+                                           "key = \"pki/a.test.key\"\n[internal]\nport = "
+                                        << internal.port()
+                                        << "\nsecret_file = \"component.secret\"\n[tls]\nca_file = \"pki/ca.crt\"\n"
+                                           "[dns]\nservers = [\"127.0.0.1:9\"]\n[limits]\nconnections_per_ip = 1000\n"
+                                           "[log]\nlevel = \"warn\"\n[[partner]]\ndomain = \"b.test\"\n"
+                                           "type = \"federated\"\ntls = \"required\"\nsasl = \"required\"\n"
+                                           "dialback = false\n";
+
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        auto log = (dir / "fedgate.log").string();
+        std::freopen(log.c_str(), "w", stderr);
+        ::execl(opt.fedgate.c_str(), opt.fedgate.c_str(), "run", "-c", (dir / "fedgate.toml").c_str(), nullptr);
+        std::_Exit(127);
+    }
+    for (int i = 0; i < 200 && !internal.linked; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds{25});
+    if (!internal.linked)
+        die("fedgate did not link to the sink; see " + (dir / "fedgate.log").string());
+
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_load_verify_locations(ctx, (dir / "pki/ca.crt").c_str(), nullptr);
+    SSL_CTX_use_certificate_chain_file(ctx, (dir / "pki/b.test.crt").c_str());
+    SSL_CTX_use_PrivateKey_file(ctx, (dir / "pki/b.test.key").c_str(), SSL_FILETYPE_PEM);
+
+    auto const negotiation_start = steady::now();
+    std::vector<std::unique_ptr<partner_stream>> streams;
+    for (unsigned s = 0; s < opt.streams; ++s) {
+        streams.push_back(std::make_unique<partner_stream>(s2s_port, ctx));
+        streams.back()->negotiate();
+    }
+    auto const negotiated = steady::now();
+
+    // Pre-serialised, in 64 KiB writes.
+    std::vector<std::vector<std::string>> batches(opt.streams);
+    for (unsigned s = 0; s < opt.streams; ++s) {
+        std::string batch;
+        for (unsigned n = 0; n < opt.stanzas; ++n) {
+            batch += message(s, n);
+            if (batch.size() >= 65536 || n + 1 == opt.stanzas) {
+                batches[s].push_back(std::move(batch));
+                batch.clear();
+            }
+        }
+    }
+    auto const total = static_cast<std::uint64_t>(opt.streams) * opt.stanzas;
+    double const cpu0 = cpu_seconds(pid);
+    auto const t0 = steady::now();
+    std::vector<std::thread> senders;
+    for (unsigned s = 0; s < opt.streams; ++s)
+        senders.emplace_back([&, s] {
+            for (auto const& b : batches[s])
+                streams[s]->send(b);
+        });
+    for (auto& t : senders)
+        t.join();
+    auto deadline = steady::now() + std::chrono::seconds{120};
+    while (internal.messages < total && steady::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    auto const t1 = steady::now();
+    double const cpu1 = cpu_seconds(pid);
+    long const rss = peak_rss_kib(pid);
+
+    double const wall = std::chrono::duration<double>(t1 - t0).count();
+    double const cpu = cpu1 - cpu0;
+    auto const got = internal.messages.load();
+    std::printf("relay_bench: fedgate, %u inbound TLS+EXTERNAL streams x %u stanzas of 300 bytes\n", opt.streams,
+                opt.stanzas);
+    std::printf("  negotiation        %8.1f ms for %u streams\n",
+                std::chrono::duration<double, std::milli>(negotiated - negotiation_start).count(), opt.streams);
+    std::printf("  relayed            %8llu of %llu (loss %llu)\n", static_cast<unsigned long long>(got),
+                static_cast<unsigned long long>(total), static_cast<unsigned long long>(total - std::min(total, got)));
+    std::printf("  wall               %8.3f s   -> %10.0f stanzas/s\n", wall, static_cast<double>(got) / wall);
+    std::printf("  fedgate CPU        %8.3f s   -> %10.0f stanzas per CPU-second\n", cpu,
+                cpu > 0 ? static_cast<double>(got) / cpu : 0.0);
+    std::printf("  fedgate peak RSS   %8ld KiB\n", rss);
+
+    streams.clear();
+    SSL_CTX_free(ctx);
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    fs::remove_all(dir);
+    return got == total ? 0 : 1;
+}
