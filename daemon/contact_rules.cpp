@@ -85,6 +85,11 @@ contact_decision judge_inbound(conf::partner_type type, protocol::element const&
 {
     if (type != conf::partner_type::public_unverified || related)
         return {};
+    // These only take access away (RFC 6121 §3.2, §3.3): a contact whose
+    // relationship just ended must still be able to say so, and go offline.
+    if (stanza.name() == "presence" &&
+        (stanza.type() == "unavailable" || stanza.type() == "unsubscribe" || stanza.type() == "unsubscribed"))
+        return {};
     contact_decision refused{.pass = false, .reply = std::nullopt, .reason = {}};
     refused.reason = stanza_kind(stanza) == "presence subscribe"
                          ? "a subscription request the local user did not invite (public_unverified partner)"

@@ -113,6 +113,81 @@ bool read_csv(std::string const& file, std::istream& in, std::vector<entry>& out
     return ok;
 }
 
+void append_utf8(std::string& out, unsigned code)
+{
+    if (code < 0x80) {
+        out += static_cast<char>(code);
+    } else if (code < 0x800) {
+        out += static_cast<char>(0xC0 | (code >> 6));
+        out += static_cast<char>(0x80 | (code & 0x3F));
+    } else if (code < 0x10000) {
+        out += static_cast<char>(0xE0 | (code >> 12));
+        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (code & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (code >> 18));
+        out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (code & 0x3F));
+    }
+}
+
+/// Four hex digits at `at`.
+bool read_hex4(std::string_view text, std::size_t at, unsigned& code)
+{
+    if (at + 4 > text.size())
+        return false;
+    code = 0;
+    for (std::size_t k = at; k < at + 4; ++k) {
+        char const c = text[k];
+        int const d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return false;
+        code = code * 16 + static_cast<unsigned>(d);
+    }
+    return true;
+}
+
+/// A JSON string starting at text[i] (a quote), escapes decoded (RFC 8259 §7);
+/// `i` ends after the closing quote.
+bool read_json_string(std::string_view text, std::size_t& i, std::string& value)
+{
+    if (i >= text.size() || text[i] != '"')
+        return false;
+    for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] != '\\') {
+            value += text[i];
+            continue;
+        }
+        if (++i >= text.size())
+            return false;
+        char const e = text[i];
+        if (e == '"' || e == '\\' || e == '/')
+            value += e;
+        else if (e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't')
+            value += e == 'b' ? '\b' : e == 'f' ? '\f' : e == 'n' ? '\n' : e == 'r' ? '\r' : '\t';
+        else if (e != 'u')
+            return false;  // not a JSON escape
+        else {
+            unsigned code = 0, low = 0;
+            if (!read_hex4(text, i + 1, code))
+                return false;
+            i += 4;
+            if (code >= 0xD800 && code < 0xDC00) {  // a surrogate pair
+                if (i + 2 >= text.size() || text[i + 1] != '\\' || text[i + 2] != 'u' || !read_hex4(text, i + 3, low) ||
+                    low < 0xDC00 || low > 0xDFFF)
+                    return false;
+                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                i += 6;
+            } else if (code >= 0xDC00 && code < 0xE000) {
+                return false;
+            }
+            append_utf8(value, code);
+        }
+    }
+    return i++ < text.size();
+}
+
 /// The export format: [{"local": "...", "remote": "...", "subscription": "..."}, ...].
 /// A small reader for exactly that shape (strings only, no escapes but \" and \\).
 bool read_json(std::string const& file, std::string const& text, std::vector<entry>& out)
@@ -135,14 +210,7 @@ bool read_json(std::string const& file, std::string const& text, std::vector<ent
     };
     auto string = [&](std::string& value) {
         skip();
-        if (i >= text.size() || text[i] != '"')
-            return false;
-        for (++i; i < text.size() && text[i] != '"'; ++i) {
-            if (text[i] == '\\' && i + 1 < text.size())
-                ++i;
-            value += text[i];
-        }
-        return i++ < text.size();
+        return read_json_string(text, i, value);
     };
     if (!expect('['))
         return fail("expected a JSON array of {\"local\", \"remote\", \"subscription\"} objects");
@@ -213,18 +281,13 @@ int import_file(relationship_store& store, std::string const& file)
         return 1;
     }
     std::size_t added = 0;
-    std::string failure;
+    std::vector<std::pair<relationship, relationship_state>> states;
     for (auto const& e : entries) {
-        auto before = store.get(e.who);
-        added += !before.any();
-        store.put(e.who, e.state, [&failure](std::string const& error) {
-            if (!error.empty())
-                failure = error;  // written by the worker; read after flush()
-        });
+        added += !store.get(e.who).any();
+        states.emplace_back(e.who, e.state);
     }
-    store.flush();
-    if (!failure.empty()) {
-        std::cerr << store.file().string() << ": " << failure << "\n";
+    if (auto failure = store.put_all(states); !failure.empty()) {
+        std::cerr << store.file().string() << ": " << failure << "; nothing was imported\n";
         return 1;
     }
     std::cout << "imported " << entries.size() << " relationships (" << added << " new) into "

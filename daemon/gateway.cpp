@@ -158,6 +158,10 @@ private:
         }
         // The one open store moves over once everything else was built.
         fresh->relationships = std::move(rt_->relationships);
+        // Without a secret file the secret is random per start, not per reload:
+        // streams of both generations must agree on dialback keys.
+        if (fresh->cfg.gateway.dialback_secret_file.empty())
+            fresh->dialback = rt_->dialback;
         auto const changes = hub_->reload(fresh);
         rt_ = std::move(fresh);
         spdlog::info("reloaded: {}", changes);

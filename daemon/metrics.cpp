@@ -1,5 +1,7 @@
 #include "daemon/metrics.hpp"
 
+#include <array>
+#include <charconv>
 #include <sstream>
 
 namespace fedgate::daemon {
@@ -90,8 +92,11 @@ std::string metrics::render() const
         by_name[g.name].push_back(&g);
     for (auto const& [name, samples] : by_name) {
         out << "# HELP " << name << " " << metric_help(name) << "\n# TYPE " << name << " gauge\n";
-        for (auto const* s : samples)
-            out << name << render_labels(s->labels) << " " << s->value << "\n";
+        for (auto const* s : samples) {
+            std::array<char, 32> number{};
+            auto end = std::to_chars(number.data(), number.data() + number.size(), s->value).ptr;
+            out << name << render_labels(s->labels) << " " << std::string_view{number.data(), end} << "\n";
+        }
     }
     return out.str();
 }

@@ -51,13 +51,31 @@ void metrics_server::stop()
     acceptor_.close(ignored);
 }
 
+namespace {
+/// Scrapers are few; more at once is a client misbehaving, and every socket
+/// here is one the S2S side cannot have.
+constexpr unsigned max_open = 8;
+}  // namespace
+
 asio::awaitable<void> metrics_server::accept_loop()
 {
     while (acceptor_.is_open()) {
         auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
-        if (ec)
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open())
             break;
-        asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), log_failure("metrics request"));
+        if (ec) {
+            // Out of file descriptors, most likely: pause, as the S2S listeners do.
+            asio::steady_timer pause{acceptor_.get_executor(), std::chrono::milliseconds{100}};
+            (void)co_await pause.async_wait(use_tuple);
+            continue;
+        }
+        if (open_ >= max_open)
+            continue;  // closed by going out of scope
+        ++open_;
+        asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), [this](std::exception_ptr e) {
+            --open_;
+            log_failure("metrics request")(e);
+        });
     }
 }
 
@@ -83,7 +101,8 @@ asio::awaitable<void> metrics_server::serve(tcp::socket socket)
         response.body() = "fedgate serves GET /metrics only\n";
     }
     response.prepare_payload();
-    (void)co_await http::async_write(socket, response, use_tuple);
+    limit.expires_after(std::chrono::seconds{5});  // a reader that does not read loses the answer
+    (void)co_await (http::async_write(socket, response, use_tuple) || limit.async_wait(use_tuple));
     boost::system::error_code ignored;
     socket.shutdown(tcp::socket::shutdown_both, ignored);
 }

@@ -26,6 +26,7 @@ private:
 
     boost::asio::ip::tcp::acceptor acceptor_;
     metrics const& metrics_;
+    unsigned open_ = 0;  ///< requests being served; a few at most
 };
 
 }  // namespace fedgate::daemon

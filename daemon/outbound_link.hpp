@@ -39,6 +39,7 @@ public:
     /// <service-unavailable/> and `why`.
     void stop(protocol::stream_error condition = protocol::stream_error::system_shutdown,
               std::string const& why = "fedgate is shutting down");
+    [[nodiscard]] bool stopped() const noexcept { return stopped_; }
     /// Whether a stream exists (up or negotiating).
     [[nodiscard]] bool connected() const noexcept { return connection_ != nullptr; }
     /// Whether the stream is up and authenticated.

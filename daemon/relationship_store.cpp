@@ -98,14 +98,23 @@ std::unique_ptr<relationship_store> relationship_store::open(std::filesystem::pa
     }
     std::unique_ptr<relationship_store> store{new relationship_store{file, db, std::move(dispatch)}};
     sqlite3_stmt* statement = nullptr;
-    sqlite3_prepare_v2(db, "SELECT local, remote, sub_to, sub_from, asked FROM relationships", -1, &statement, nullptr);
-    while (statement && sqlite3_step(statement) == SQLITE_ROW) {
-        auto text = [&](int column) { return std::string{reinterpret_cast<char const*>(sqlite3_column_text(statement, column))}; };
+    rc = sqlite3_prepare_v2(db, "SELECT local, remote, sub_to, sub_from, asked FROM relationships", -1, &statement,
+                            nullptr);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(statement)) != SQLITE_ROW)
+            break;
+        auto text = [&](int column) {
+            return std::string{reinterpret_cast<char const*>(sqlite3_column_text(statement, column))};
+        };
         store->memory_[{text(0), text(1)}] = {.to = sqlite3_column_int(statement, 2) != 0,
                                               .from = sqlite3_column_int(statement, 3) != 0,
                                               .asked = sqlite3_column_int(statement, 4) != 0};
     }
     sqlite3_finalize(statement);
+    // All of it or an error: a partial load would refuse contacts silently.
+    if (rc != SQLITE_DONE)
+        throw store_error{file.string() + ": cannot read the relationships (" + sqlite3_errstr(rc) + ")" +
+                          what_to_do(file)};
     store->worker_ = std::thread{[s = store.get()] { s->work(); }};
     return store;
 }
@@ -138,12 +147,44 @@ std::vector<std::pair<relationship, relationship_state>> relationship_store::all
     return {memory_.begin(), memory_.end()};
 }
 
-void relationship_store::put(relationship const& r, relationship_state s, completion done)
+void relationship_store::remember(relationship const& r, relationship_state s)
 {
     if (s.any())
         memory_[r] = s;
     else
         memory_.erase(r);
+}
+
+void relationship_store::undo(relationship const& r, relationship_state failed, relationship_state previous)
+{
+    if (get(r) == failed)
+        remember(r, previous);
+}
+
+std::string relationship_store::put_all(std::vector<std::pair<relationship, relationship_state>> const& states)
+{
+    flush();  // nothing of the worker's in between
+    std::lock_guard lock{mutex_};
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+        return sqlite3_errmsg(db_);
+    for (auto const& [who, state] : states)
+        if (auto error = write(who, state); !error.empty()) {
+            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            return error;
+        }
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        std::string error = sqlite3_errmsg(db_);
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return error;
+    }
+    for (auto const& [who, state] : states)
+        remember(who, state);
+    return {};
+}
+
+void relationship_store::put(relationship const& r, relationship_state s, completion done)
+{
+    remember(r, s);
     {
         std::lock_guard lock{mutex_};
         jobs_.push_back({r, s, std::move(done)});

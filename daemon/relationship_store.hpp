@@ -51,6 +51,12 @@ public:
     /// Sets the state in memory at once and on disk in the background (a state
     /// with no relationship left deletes the row); `done` runs when it is durable.
     void put(relationship const& r, relationship_state s, completion done = {});
+    /// After a failed write: puts the state in memory back to `previous`, unless it
+    /// changed again since (it is no longer `failed`).
+    void undo(relationship const& r, relationship_state failed, relationship_state previous);
+    /// Sets many states in one transaction, now, on the caller's thread: all or
+    /// nothing (`fedgate contacts import`). Returns the error, or "".
+    [[nodiscard]] std::string put_all(std::vector<std::pair<relationship, relationship_state>> const& states);
     /// Waits until every write so far is on disk (shutdown, tools, tests).
     void flush();
     /// Everything, sorted; for `fedgate contacts`.
@@ -61,6 +67,7 @@ private:
     relationship_store(std::filesystem::path file, sqlite3* db, dispatcher dispatch);
     void work();
     std::string write(relationship const& r, relationship_state s);
+    void remember(relationship const& r, relationship_state s);
 
     struct job {
         relationship who;

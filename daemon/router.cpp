@@ -152,6 +152,7 @@ void router::tick()
     for (auto& [domain, link] : components_)
         link->tick(now);
     std::erase_if(retired_components_, [](auto const& link) { return link->closed(); });
+    std::erase_if(retired_links_, [](auto const& link) { return link->idle(); });
     for (auto it = checks_.begin(); it != checks_.end();) {
         if (it->second.deadline > now) {
             ++it;
@@ -285,6 +286,8 @@ void router::dialback_answered(ng::verify_request const& request, ng::dialback_o
 outbound_link& router::link_for(ng::domain_pair const& pair)
 {
     auto& link = links_[pair];
+    if (link && link->stopped())  // a partner removed, then added back: a fresh link
+        retired_links_.push_back(std::move(link));
     if (!link)
         link = std::make_unique<outbound_link>(*this, pair, ng::outbound_purpose::route);
     return *link;
@@ -292,37 +295,44 @@ outbound_link& router::link_for(ng::domain_pair const& pair)
 
 void router::from_internal(ng::domain_pair const& pair, protocol::element stanza, connection* source)
 {
-    auto const* partner = rt_->domains.find_partner(pair.remote);
-    if (partner != nullptr)
+    if (auto const* partner = rt_->domains.find_partner(pair.remote); partner && !stopping_)
         metrics_.count("fedgate_stanzas_total", {{"direction", "out"}, {"partner", partner->domain}});
-    if (partner == nullptr) {
-        spdlog::warn("stanza from {} to {} refused: {} is not a federation partner", stanza.from(), stanza.to(),
-                     pair.remote);
-        if (protocol::may_bounce(stanza))
-            deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable,
-                                                                    pair.remote + " is not a federation partner")}},
-                            "not a partner");
+    route_out(pair, std::move(stanza), source, true);
+}
+
+bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& stanza)
+{
+    std::string why;
+    if (rt_->domains.find_partner(pair.remote) == nullptr)
+        why = pair.remote + " is not a federation partner";
+    else if (auto link = links_.find(pair); stopping_ && (link == links_.end() || !link->second->up()))
+        why = "the gateway is shutting down";
+    if (why.empty())
+        return false;
+    spdlog::info("stanza from {} to {} refused: {}", stanza.from(), stanza.to(), why);
+    if (protocol::may_bounce(stanza))
+        deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable, why)}},
+                        why);
+    return true;
+}
+
+void router::route_out(ng::domain_pair const& pair, protocol::element stanza, connection* source, bool learn)
+{
+    if (refuse_out(pair, stanza))
         return;
-    }
-    auto link = links_.find(pair);
-    if (stopping_ && (link == links_.end() || !link->second->up())) {
-        spdlog::info("stanza from {} to {} refused: shutting down", stanza.from(), stanza.to());
-        if (protocol::may_bounce(stanza))
-            deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable,
-                                                                    "the gateway is shutting down")}},
-                            "shutdown");
-        return;
-    }
-    learn_and_send(pair, std::move(stanza), source);
+    if (learn)
+        learn_and_send(pair, std::move(stanza), source);
+    else
+        link_for(pair).deliver(std::move(stanza), source);
 }
 
 void router::learn_and_send(ng::domain_pair const& pair, protocol::element stanza, connection* source)
 {
     std::optional<relationship> who;
-    relationship_state after;
+    relationship_state before, after;
     if (auto event = subscription_event_of(stanza))
         if ((who = relationship_of(stanza, false))) {
-            auto const before = rt_->relationships->get(*who);
+            before = rt_->relationships->get(*who);
             after = next_state(before, *event, true);
             if (after == before)
                 who.reset();
@@ -330,25 +340,31 @@ void router::learn_and_send(ng::domain_pair const& pair, protocol::element stanz
     auto& gate = gates_[pair];
     auto pushed = gate.push(std::move(stanza), who.has_value());
     if (pushed.wait_for)
-        rt_->relationships->put(*who, after, [this, pair, t = *pushed.wait_for, who = *who, after](std::string const& error) {
+        rt_->relationships->put(*who, after,
+                                [this, pair, t = *pushed.wait_for, who = *who, before, after](std::string const& error) {
             if (error.empty())
                 spdlog::info("relationship {} ~ {}: to={} from={} asked={} (committed)", who.local, who.remote, after.to,
                              after.from, after.asked);
-            committed(pair, t, error);
+            committed(pair, t, error, before, after);
         });
     for (auto& s : pushed.release)
-        link_for(pair).deliver(std::move(s), source);
+        if (!refuse_out(pair, s))
+            link_for(pair).deliver(std::move(s), source);
     if (gate.empty())
         gates_.erase(pair);
 }
 
-void router::committed(ng::domain_pair const& pair, commit_gate::ticket t, std::string const& error)
+void router::committed(ng::domain_pair const& pair, commit_gate::ticket t, std::string const& error,
+                       relationship_state failed_before, relationship_state failed_after)
 {
     auto gate = gates_.find(pair);
     if (gate == gates_.end())
         return;
     auto out = gate->second.committed(t, error.empty());
     if (out.failed) {
+        // Memory went ahead of the disk; put it back unless something newer came.
+        if (auto who = relationship_of(*out.failed, false))
+            rt_->relationships->undo(*who, failed_after, failed_before);
         // Not durable, so not sent: the sender learns, and may try again.
         spdlog::error("relationship store {}: {}; the stanza from {} to {} is bounced",
                       rt_->relationships->file().string(), error, out.failed->from(), out.failed->to());
@@ -357,8 +373,9 @@ void router::committed(ng::domain_pair const& pair, commit_gate::ticket t, std::
                                                                     "the gateway could not record this")}},
                             "relationship store");
     }
-    for (auto& s : out.release)
-        link_for(pair).deliver(std::move(s), nullptr);
+    for (auto& s : out.release)  // the world may have changed while the write ran
+        if (!refuse_out(pair, s))
+            link_for(pair).deliver(std::move(s), nullptr);
     if (gate->second.empty())
         gates_.erase(gate);
 }
@@ -367,15 +384,18 @@ void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, 
 {
     auto const* partner = rt_->cfg.find_partner(pair.remote);
     auto const who = relationship_of(stanza, true);
-    // Stanzas to or from a server itself (pings, disco) are not a contact's.
-    bool const related = !who || rt_->relationships->get(*who).any();
+    // Stanzas to our server itself (pings, disco) are nobody's contact; a stanza
+    // for a user from the partner's server or services needs a relationship too.
+    auto const to = protocol::jid::parse(stanza.to());
+    bool const to_user = to && !to->local().empty();
+    bool const related = who ? rt_->relationships->get(*who).any() : !to_user;
     auto decision = judge_inbound(partner ? partner->type : conf::partner_type::federated, stanza, related);
     if (!decision.pass) {
         auto const partner_name = partner ? partner->domain : pair.remote;
         metrics_.count("fedgate_refusals_total", {{"partner", partner_name}, {"reason", decision.reason}});
         auto const count = metrics_.value("fedgate_refusals_total", {{"partner", partner_name}, {"reason", decision.reason}});
-        spdlog::info("refused {} from {} to {} (partner {}, {}): {} [{} so far]", stanza_kind(stanza), who->remote,
-                     who->local, partner ? partner->domain : pair.remote,
+        spdlog::info("refused {} from {} to {} (partner {}, {}): {} [{} so far]", stanza_kind(stanza), stanza.from(),
+                     stanza.to(), partner ? partner->domain : pair.remote,
                      partner ? conf::config_name(partner->type) : "?", decision.reason, count);
         if (decision.reply)
             to_remote(pair, std::move(*decision.reply), &source);
@@ -408,7 +428,7 @@ void router::to_internal(protocol::element stanza, connection* source)
 
 void router::to_remote(ng::domain_pair const& pair, protocol::element reply, connection* source)
 {
-    from_internal(pair, std::move(reply), source);
+    route_out(pair, std::move(reply), source, false);  // our own replies teach nothing and are not counted
 }
 
 void router::deliver_bounces(bounced b, std::string_view why)
@@ -474,6 +494,9 @@ void router::check_stopped()
         for (auto& [pair, link] : *map)
             if (link->connected())
                 return;
+    for (auto const& link : retired_links_)
+        if (link->connected())
+            return;
     if (!components_stopping_) {
         components_stopping_ = true;
         for (auto& [domain, link] : components_)

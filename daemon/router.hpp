@@ -8,6 +8,7 @@
 /// sessions did that; the router decides where things go.
 
 #include "daemon/commit_gate.hpp"
+#include "daemon/contact_rules.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/delivery_queue.hpp"
 #include "daemon/metrics.hpp"
@@ -90,7 +91,11 @@ private:
     /// What the stanza teaches about relationships, and its way out once that
     /// is durable (an invitation is committed before it leaves).
     void learn_and_send(negotiation::domain_pair const& pair, protocol::element stanza, connection* source);
-    void committed(negotiation::domain_pair const& pair, commit_gate::ticket t, std::string const& error);
+    void committed(negotiation::domain_pair const& pair, commit_gate::ticket t, std::string const& error,
+                   relationship_state failed_before, relationship_state failed_after);
+    /// Bounces `stanza` (true) when it cannot go out: not a partner, or shutdown.
+    bool refuse_out(negotiation::domain_pair const& pair, protocol::element const& stanza);
+    void route_out(negotiation::domain_pair const& pair, protocol::element stanza, connection* source, bool learn);
     outbound_link& link_for(negotiation::domain_pair const& pair);
     void tick();
 
@@ -111,6 +116,7 @@ private:
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> verifiers_;
     std::map<std::string, std::unique_ptr<component_link>, std::less<>> components_;  // by partner domain
     std::vector<std::unique_ptr<component_link>> retired_components_;               // closing after a reload
+    std::vector<std::unique_ptr<outbound_link>> retired_links_;                     // stopped, closing
     std::size_t settled_ = 0;
     std::function<void()> on_settled_;
     std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)

@@ -60,6 +60,15 @@ check "export is JSON" grep -q '"remote": "carol@fabrikam.test", "subscription":
 "$fedgate" contacts -c "$work/b.toml" import "$work/export.json" >"$work/out" 2>"$work/err"
 check "the export imports into a fresh store" [ $? -eq 0 ]
 check "the round trip keeps everything" [ "$("$fedgate" contacts -c "$work/a.toml" list)" = "$("$fedgate" contacts -c "$work/b.toml" list)" ]
+# JSON as other tools write it: \u escapes decoded, anything else refused.
+printf '[{"local": "caf\\u00e9@contoso.test", "remote": "bob@fabrikam.test", "subscription": "to"}]' > "$work/escaped.json"
+"$fedgate" contacts -c "$work/b.toml" import "$work/escaped.json" >"$work/out" 2>"$work/err"
+check "a \\u escape imports" [ $? -eq 0 ]
+check "as the character it stands for" grep -q "$(printf 'caf\xc3\xa9@contoso.test')" <("$fedgate" contacts -c "$work/b.toml" list)
+printf '[{"local": "bob\\q@contoso.test", "remote": "bob@fabrikam.test"}]' > "$work/bad-escape.json"
+"$fedgate" contacts -c "$work/b.toml" import "$work/bad-escape.json" >"$work/out" 2>"$work/err"
+check "an unknown escape is refused" [ $? -eq 1 ]
+
 echo "garbage" > "$work/state-b/relationships.sqlite3"
 "$fedgate" contacts -c "$work/b.toml" list >"$work/out" 2>"$work/err"
 check "a corrupt store is an error" [ $? -eq 1 ]

@@ -78,16 +78,20 @@ TEST(contact_rules, public_unverified_refuses_strangers_by_stanza_kind)
         EXPECT_EQ(d.reply->to(), e.from());
         EXPECT_EQ(d.reply->type(), "error");
     }
-    // Presence of every kind is dropped without a reply; results and errors are
-    // never answered.
+    // Presence that would give access is dropped without a reply; results and
+    // errors are never answered.
     for (auto const& e : {in("presence"), in("presence", "subscribe"), in("presence", "subscribed"),
-                          in("presence", "unavailable"), in("iq", "result"), in("iq", "error"), in("message", "error")}) {
+                          in("presence", "probe"), in("iq", "result"), in("iq", "error"), in("message", "error")}) {
         auto d = judge_inbound(type, e, false);
         EXPECT_FALSE(d.pass) << stanza_kind(e);
         EXPECT_FALSE(d.reply) << stanza_kind(e);
         EXPECT_FALSE(d.reason.empty());
     }
     EXPECT_NE(judge_inbound(type, in("presence", "subscribe"), false).reason.find("did not invite"), std::string::npos);
+    // What only takes access away always passes: after an unsubscribe the
+    // contact's server still sends unavailable (RFC 6121 §3.3.3).
+    for (auto const& e : {in("presence", "unavailable"), in("presence", "unsubscribe"), in("presence", "unsubscribed")})
+        EXPECT_TRUE(judge_inbound(type, e, false).pass) << stanza_kind(e);
     // With a relationship, everything passes.
     for (auto const& e : {in("message", "chat"), in("presence", "subscribe"), in("presence"), in("iq", "get")})
         EXPECT_TRUE(judge_inbound(type, e, true).pass) << stanza_kind(e);

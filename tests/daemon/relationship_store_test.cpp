@@ -81,6 +81,32 @@ TEST_F(store_folder, completions_go_through_the_dispatcher)
     EXPECT_TRUE(ran);
 }
 
+TEST_F(store_folder, undo_puts_memory_back_unless_it_changed_again)
+{
+    auto store = relationship_store::open(file());
+    relationship_state const asked{.to = false, .from = false, .asked = true};
+    store->put(alice_bob, asked);
+    store->undo(alice_bob, asked, {});  // that write failed: the invitation never happened
+    EXPECT_FALSE(store->get(alice_bob).any());
+    store->put(alice_bob, asked);
+    store->put(alice_bob, {.to = true, .from = false, .asked = false});
+    store->undo(alice_bob, asked, {});  // an older failure does not undo a newer state
+    EXPECT_TRUE(store->get(alice_bob).to);
+    store->flush();
+}
+
+TEST_F(store_folder, put_all_is_all_or_nothing)
+{
+    {
+        auto store = relationship_store::open(file());
+        EXPECT_EQ(store->put_all({{alice_bob, {.to = true, .from = true, .asked = false}},
+                                  {alice_carol, {.to = false, .from = false, .asked = true}}}),
+                  "");
+        EXPECT_TRUE(store->get(alice_carol).asked);
+    }
+    EXPECT_EQ(relationship_store::open(file())->all().size(), 2u);
+}
+
 TEST_F(store_folder, a_corrupt_file_is_an_error_that_names_it_and_changes_nothing)
 {
     {

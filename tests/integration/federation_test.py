@@ -322,11 +322,16 @@ class ContactRules(unittest.TestCase):
     def test_a_stranger_is_refused_and_logged(self):
         self.peer_sends("<presence from='eve@b.test/x' to='alice@a.test' type='subscribe' id='s1'/>",
                         message("eve@b.test/x", "alice@a.test", "m1"),
-                        "<presence from='b.test' to='a.test' type='probe' id='server1'/>")
-        self.a.wait_log("refused message chat from eve@b.test to alice@a.test (partner b.test, public_unverified)")
-        self.a.wait_log("refused presence subscribe from eve@b.test to alice@a.test")
+                        message("b.test", "alice@a.test", "from-the-server"),
+                        "<presence from='eve@b.test/x' to='alice@a.test' type='unavailable' id='gone'/>")
+        self.a.wait_log("refused message chat from eve@b.test/x to alice@a.test (partner b.test, public_unverified)")
+        self.a.wait_log("refused presence subscribe from eve@b.test/x to alice@a.test")
+        self.a.wait_log("refused message chat from b.test to alice@a.test")
+        # Going offline only takes access away: it passes.
+        self.internal.wait_stanza(has_id("gone"))
         self.assertEqual(self.received("s1"), [])
         self.assertEqual(self.received("m1"), [])
+        self.assertEqual(self.received("from-the-server"), [])
 
     def test_an_invitation_survives_sigkill_and_lets_the_contact_in(self):
         self.internal.send("b.test", "<presence from='alice@a.test/desk' to='bob@b.test' type='subscribe' id='inv'/>")
@@ -339,7 +344,7 @@ class ContactRules(unittest.TestCase):
                         message("eve@b.test/x", "alice@a.test", "stranger"))
         self.internal.wait_stanza(has_id("back"), what="bob's subscription request")
         self.internal.wait_stanza(has_id("hello"), what="bob's message")
-        again.wait_log("refused message chat from eve@b.test")
+        again.wait_log("refused message chat from eve@b.test/x")
         self.assertEqual(self.received("stranger"), [])
 
 
