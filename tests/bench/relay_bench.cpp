@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -163,13 +164,23 @@ double cpu_seconds(pid_t pid)
     return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-long peak_rss_kib(pid_t pid)
+long status_kib(pid_t pid, std::string_view field)
 {
     std::ifstream status{"/proc/" + std::to_string(pid) + "/status"};
     for (std::string line; std::getline(status, line);)
-        if (line.starts_with("VmHWM:"))
-            return std::stol(line.substr(6));
+        if (line.starts_with(field))
+            return std::stol(line.substr(field.size()));
     return -1;
+}
+
+long current_rss_kib(pid_t pid)
+{
+    return status_kib(pid, "VmRSS:");
+}
+
+long peak_rss_kib(pid_t pid)
+{
+    return status_kib(pid, "VmHWM:");
 }
 
 /// One inbound S2S stream from b.test: negotiation with blocking OpenSSL.
@@ -281,6 +292,11 @@ int main(int argc, char** argv)
 {
     auto const opt = parse(argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
+    // Many streams need many descriptors, here and in fedgate (which inherits it).
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
     char pattern[] = "/tmp/fedgate-bench-XXXXXX";
     fs::path dir = ::mkdtemp(pattern);
     auto const certs = "bash '" + opt.source + "/scripts/make-demo-certs' '" + (dir / "pki").string() +
@@ -303,7 +319,8 @@ int main(int argc, char** argv)
                                            "key = \"pki/a.test.key\"\n[internal]\nport = "
                                         << internal.port()
                                         << "\nsecret_file = \"component.secret\"\n[tls]\nca_file = \"pki/ca.crt\"\n"
-                                           "[dns]\nservers = [\"127.0.0.1:9\"]\n[limits]\nconnections_per_ip = 1000\n"
+                                           "[dns]\nservers = [\"127.0.0.1:9\"]\n[limits]\nconnections_per_ip = 100000\n"
+                                           "max_inbound_connections = 1000000\n"
                                            "[log]\nlevel = \"warn\"\n[[partner]]\ndomain = \"b.test\"\n"
                                            "type = \"federated\"\ntls = \"required\"\nsasl = \"required\"\n"
                                            "dialback = false\n";
@@ -325,6 +342,7 @@ int main(int argc, char** argv)
     SSL_CTX_use_certificate_chain_file(ctx, (dir / "pki/b.test.crt").c_str());
     SSL_CTX_use_PrivateKey_file(ctx, (dir / "pki/b.test.key").c_str(), SSL_FILETYPE_PEM);
 
+    long const rss_before = current_rss_kib(pid);
     auto const negotiation_start = steady::now();
     std::vector<std::unique_ptr<partner_stream>> streams;
     for (unsigned s = 0; s < opt.streams; ++s) {
@@ -332,6 +350,7 @@ int main(int argc, char** argv)
         streams.back()->negotiate();
     }
     auto const negotiated = steady::now();
+    long const rss_streams = current_rss_kib(pid);
 
     // Pre-serialised, in 64 KiB writes.
     std::vector<std::vector<std::string>> batches(opt.streams);
@@ -368,8 +387,10 @@ int main(int argc, char** argv)
     auto const got = internal.messages.load();
     std::printf("relay_bench: fedgate, %u inbound TLS+EXTERNAL streams x %u stanzas of 300 bytes\n", opt.streams,
                 opt.stanzas);
-    std::printf("  negotiation        %8.1f ms for %u streams\n",
+    std::printf("  negotiation        %8.1f ms for %u streams (one after the other)\n",
                 std::chrono::duration<double, std::milli>(negotiated - negotiation_start).count(), opt.streams);
+    std::printf("  RSS per idle authenticated stream %6.1f KiB (%ld KiB before the streams, %ld after)\n",
+                static_cast<double>(rss_streams - rss_before) / opt.streams, rss_before, rss_streams);
     std::printf("  relayed            %8llu of %llu (loss %llu)\n", static_cast<unsigned long long>(got),
                 static_cast<unsigned long long>(total), static_cast<unsigned long long>(total - std::min(total, got)));
     std::printf("  wall               %8.3f s   -> %10.0f stanzas/s\n", wall, static_cast<double>(got) / wall);
