@@ -10,6 +10,7 @@
 // /proc) and stanzas per CPU-second, peak RSS (VmHWM), and the loss (must be 0).
 
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 
 #include <arpa/inet.h>
@@ -96,7 +97,13 @@ public:
         if (thread_.joinable())
             thread_.detach();
     }
+    /// Waits for fedgate's component connection (fedgate connects to us).
     void start() { thread_ = std::thread{[this] { serve(); }}; }
+    /// Connects to a server as the component `domain` (Prosody listens).
+    void connect_as(std::uint16_t port, std::string domain, std::string secret)
+    {
+        thread_ = std::thread{[this, port, domain, secret] { join(port, domain, secret); }};
+    }
     [[nodiscard]] std::uint16_t port() const { return port_; }
     std::atomic<std::uint64_t> messages{0};
     std::atomic<bool> linked{false};
@@ -125,6 +132,49 @@ private:
                 linked = true;
             }
         }
+        count(fd);
+    }
+
+    void join(std::uint16_t port, std::string const& domain, std::string const& secret)
+    {
+        int fd = connect_to(port);
+        std::string header = "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "
+                             "xmlns:stream='http://etherx.jabber.org/streams' to='" + domain + "'>";
+        ::send(fd, header.data(), header.size(), MSG_NOSIGNAL);
+        std::string buffer;
+        char chunk[4096];
+        auto id_at = std::string::npos;
+        while ((id_at = buffer.find(" id='")) == std::string::npos || buffer.find('\'', id_at + 5) == std::string::npos) {
+            auto n = ::recv(fd, chunk, sizeof chunk, 0);
+            if (n <= 0)
+                die("the component server closed the stream");
+            buffer.append(chunk, static_cast<std::size_t>(n));
+        }
+        auto const id = buffer.substr(id_at + 5, buffer.find('\'', id_at + 5) - id_at - 5);
+        unsigned char digest[SHA_DIGEST_LENGTH];
+        auto const input = id + secret;
+        SHA1(reinterpret_cast<unsigned char const*>(input.data()), input.size(), digest);
+        std::string hex;
+        for (auto b : digest) {
+            char two[3];
+            std::snprintf(two, sizeof two, "%02x", b);
+            hex += two;
+        }
+        auto const handshake = "<handshake>" + hex + "</handshake>";
+        ::send(fd, handshake.data(), handshake.size(), MSG_NOSIGNAL);
+        while (buffer.find("<handshake/>") == std::string::npos) {
+            auto n = ::recv(fd, chunk, sizeof chunk, 0);
+            if (n <= 0)
+                die("the component handshake failed");
+            buffer.append(chunk, static_cast<std::size_t>(n));
+        }
+        linked = true;
+        count(fd);
+    }
+
+    void count(int fd)
+    {
+        char chunk[65536];
         static constexpr std::string_view end = "</message>";
         std::string tail;
         for (;;) {
@@ -186,7 +236,9 @@ long peak_rss_kib(pid_t pid)
 /// One inbound S2S stream from b.test: negotiation with blocking OpenSSL.
 class partner_stream {
 public:
-    partner_stream(std::uint16_t port, SSL_CTX* ctx) : fd_{connect_to(port)}, ctx_{ctx} {}
+    partner_stream(std::uint16_t port, SSL_CTX* ctx, std::string to) : fd_{connect_to(port)}, ctx_{ctx}, to_{std::move(to)}
+    {
+    }
     ~partner_stream()
     {
         if (ssl_)
@@ -202,7 +254,7 @@ public:
         read_until("<proceed");
         ssl_ = SSL_new(ctx_);
         SSL_set_fd(ssl_, fd_);
-        SSL_set_tlsext_host_name(ssl_, "a.test");
+        SSL_set_tlsext_host_name(ssl_, to_.c_str());
         if (SSL_connect(ssl_) != 1)
             die("TLS handshake failed");
         send(header());
@@ -225,10 +277,10 @@ public:
     }
 
 private:
-    static std::string header()
+    std::string header() const
     {
         return "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:db='jabber:server:dialback' "
-               "xmlns:stream='http://etherx.jabber.org/streams' from='b.test' to='a.test' version='1.0'>";
+               "xmlns:stream='http://etherx.jabber.org/streams' from='b.test' to='" + to_ + "' version='1.0'>";
     }
 
     void read_until(std::string_view marker, std::string_view other = "\x01")
@@ -249,12 +301,14 @@ private:
     int fd_;
     SSL_CTX* ctx_;
     SSL* ssl_ = nullptr;
+    std::string to_;
     std::string seen_;
 };
 
-std::string message(unsigned stream, unsigned n)
+std::string message(unsigned stream, unsigned n, std::string const& to_domain)
 {
-    std::string head = "<message from='user" + std::to_string(stream) + "@b.test/bench' to='alice@a.test' type='chat' id='" +
+    std::string head = "<message from='user" + std::to_string(stream) + "@b.test/bench' to='alice@" + to_domain +
+                       "' type='chat' id='" +
                        std::to_string(stream) + "-" + std::to_string(n) + "'><body>";
     std::string tail = "</body></message>";
     return head + std::string(300 - head.size() - tail.size(), 'x') + tail;
@@ -262,6 +316,7 @@ std::string message(unsigned stream, unsigned n)
 
 struct options {
     std::string fedgate;
+    std::string prosody;  ///< set: measure Prosody instead, on the same route
     std::string source = FEDGATE_SOURCE_DIR;
     unsigned streams = 4;
     unsigned stanzas = 50000;
@@ -274,6 +329,8 @@ options parse(int argc, char** argv)
         std::string key = argv[i], value = argv[i + 1];
         if (key == "--fedgate")
             o.fedgate = value;
+        else if (key == "--prosody")
+            o.prosody = value;
         else if (key == "--streams")
             o.streams = static_cast<unsigned>(std::stoul(value));
         else if (key == "--stanzas")
@@ -281,9 +338,70 @@ options parse(int argc, char** argv)
         else
             die("unknown option " + key);
     }
-    if (o.fedgate.empty())
-        die("usage: relay_bench --fedgate PATH [--streams N] [--stanzas M]");
+    if (o.fedgate.empty() == o.prosody.empty())
+        die("usage: relay_bench --fedgate PATH | --prosody PATH [--streams N] [--stanzas M]");
     return o;
+}
+
+pid_t spawn(std::vector<std::string> args, fs::path const& log)
+{
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        std::freopen(log.c_str(), "w", stdout);
+        std::freopen(log.c_str(), "a", stderr);
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        std::_Exit(127);
+    }
+    return pid;
+}
+
+pid_t start_fedgate(options const& opt, fs::path const& dir, std::uint16_t s2s_port, sink& internal,
+                    std::string const& secret)
+{
+    internal.start();
+    fs::create_directories(dir / "state");
+    std::ofstream{dir / "component.secret"} << secret << "\n";
+    fs::permissions(dir / "component.secret", fs::perms::owner_read | fs::perms::owner_write);
+    std::ofstream{dir / "fedgate.toml"} << "[gateway]\ns2s_listen = [\"127.0.0.1:" << s2s_port
+                                        << "\"]\ndirect_tls_listen = []\nstate_dir = \"" << (dir / "state").string()
+                                        << "\"\n[[local_domain]]\nname = \"a.test\"\ncertificate = \"pki/a.test.crt\"\n"
+                                           "key = \"pki/a.test.key\"\n[internal]\nport = "
+                                        << internal.port()
+                                        << "\nsecret_file = \"component.secret\"\n[tls]\nca_file = \"pki/ca.crt\"\n"
+                                           "[dns]\nservers = [\"127.0.0.1:9\"]\n[limits]\nconnections_per_ip = 100000\n"
+                                           "max_inbound_connections = 1000000\n"
+                                           "[log]\nlevel = \"warn\"\n[[partner]]\ndomain = \"b.test\"\n"
+                                           "type = \"federated\"\ntls = \"required\"\nsasl = \"required\"\n"
+                                           "dialback = false\n";
+    return spawn({opt.fedgate, "run", "-c", (dir / "fedgate.toml").string()}, dir / "fedgate.log");
+}
+
+/// Prosody on the same route: S2S in (TLS + EXTERNAL, its mod_s2s_auth_certs),
+/// out to a XEP-0114 component.
+pid_t start_prosody(options const& opt, fs::path const& dir, std::uint16_t s2s_port, sink& internal,
+                    std::string const& secret)
+{
+    auto const component_port = free_port();
+    auto const d = dir.string();
+    fs::create_directories(dir / "data");
+    std::ofstream{dir / "prosody.cfg.lua"}
+        << (::geteuid() == 0 ? "run_as_root = true\n" : "") << "pidfile = \"" << d << "/prosody.pid\"\n"
+        << "data_path = \"" << d << "/data\"\nlog = { warn = \"" << d << "/prosody.log\" }\n"
+        << "interfaces = { \"127.0.0.1\" }\nc2s_ports = { " << free_port() << " }\ns2s_ports = { " << s2s_port
+        << " }\ncomponent_ports = { " << component_port << " }\ncomponent_interface = \"127.0.0.1\"\n"
+        << "modules_enabled = { \"tls\", \"saslauth\", \"dialback\" }\n"
+        << "s2s_require_encryption = true\ns2s_secure_auth = true\n"
+        << "ssl = { cafile = \"" << d << "/pki/ca.crt\" }\ncertificates = \"" << d << "/pki\"\n"
+        << "VirtualHost \"a.test\"\n"
+        << "Component \"sink.a.test\"\n  component_secret = \"" << secret << "\"\n";
+    pid_t pid = spawn({opt.prosody, "-F", "--config", d + "/prosody.cfg.lua"}, dir / "prosody.out");
+    std::this_thread::sleep_for(std::chrono::milliseconds{500});
+    internal.connect_as(component_port, "sink.a.test", secret);
+    return pid;
 }
 
 }  // namespace
@@ -305,37 +423,18 @@ int main(int argc, char** argv)
         die("cannot make the test certificates");
 
     sink internal;
-    internal.start();
     auto const s2s_port = free_port();
-    fs::create_directories(dir / "state");
-    {
-        std::ofstream secret{dir / "component.secret"};
-        secret << "bench-component-secret-0123456789\n";
-    }
-    fs::permissions(dir / "component.secret", fs::perms::owner_read | fs::perms::owner_write);
-    std::ofstream{dir / "fedgate.toml"} << "[gateway]\ns2s_listen = [\"127.0.0.1:" << s2s_port
-                                        << "\"]\ndirect_tls_listen = []\nstate_dir = \"" << (dir / "state").string()
-                                        << "\"\n[[local_domain]]\nname = \"a.test\"\ncertificate = \"pki/a.test.crt\"\n"
-                                           "key = \"pki/a.test.key\"\n[internal]\nport = "
-                                        << internal.port()
-                                        << "\nsecret_file = \"component.secret\"\n[tls]\nca_file = \"pki/ca.crt\"\n"
-                                           "[dns]\nservers = [\"127.0.0.1:9\"]\n[limits]\nconnections_per_ip = 100000\n"
-                                           "max_inbound_connections = 1000000\n"
-                                           "[log]\nlevel = \"warn\"\n[[partner]]\ndomain = \"b.test\"\n"
-                                           "type = \"federated\"\ntls = \"required\"\nsasl = \"required\"\n"
-                                           "dialback = false\n";
-
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        auto log = (dir / "fedgate.log").string();
-        std::freopen(log.c_str(), "w", stderr);
-        ::execl(opt.fedgate.c_str(), opt.fedgate.c_str(), "run", "-c", (dir / "fedgate.toml").c_str(), nullptr);
-        std::_Exit(127);
-    }
-    for (int i = 0; i < 200 && !internal.linked; ++i)
+    bool const prosody = !opt.prosody.empty();
+    // fedgate: the S2S edge of a.test, linked to the sink as b.test's component.
+    // Prosody: serves a.test and the component sink.a.test, which the sink joins;
+    // the partner's streams and stanzas go to sink.a.test.
+    std::string const target_domain = prosody ? "sink.a.test" : "a.test";
+    std::string const secret = "bench-component-secret-0123456789";
+    pid_t pid = prosody ? start_prosody(opt, dir, s2s_port, internal, secret) : start_fedgate(opt, dir, s2s_port, internal, secret);
+    for (int i = 0; i < 400 && !internal.linked; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds{25});
     if (!internal.linked)
-        die("fedgate did not link to the sink; see " + (dir / "fedgate.log").string());
+        die("the server did not link to the sink; see the log in " + dir.string());
 
     SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_load_verify_locations(ctx, (dir / "pki/ca.crt").c_str(), nullptr);
@@ -346,7 +445,7 @@ int main(int argc, char** argv)
     auto const negotiation_start = steady::now();
     std::vector<std::unique_ptr<partner_stream>> streams;
     for (unsigned s = 0; s < opt.streams; ++s) {
-        streams.push_back(std::make_unique<partner_stream>(s2s_port, ctx));
+        streams.push_back(std::make_unique<partner_stream>(s2s_port, ctx, target_domain));
         streams.back()->negotiate();
     }
     auto const negotiated = steady::now();
@@ -357,7 +456,7 @@ int main(int argc, char** argv)
     for (unsigned s = 0; s < opt.streams; ++s) {
         std::string batch;
         for (unsigned n = 0; n < opt.stanzas; ++n) {
-            batch += message(s, n);
+            batch += message(s, n, target_domain);
             if (batch.size() >= 65536 || n + 1 == opt.stanzas) {
                 batches[s].push_back(std::move(batch));
                 batch.clear();
@@ -385,8 +484,8 @@ int main(int argc, char** argv)
     double const wall = std::chrono::duration<double>(t1 - t0).count();
     double const cpu = cpu1 - cpu0;
     auto const got = internal.messages.load();
-    std::printf("relay_bench: fedgate, %u inbound TLS+EXTERNAL streams x %u stanzas of 300 bytes\n", opt.streams,
-                opt.stanzas);
+    std::printf("relay_bench: %s, %u inbound TLS+EXTERNAL streams x %u stanzas of 300 bytes\n",
+                prosody ? "Prosody" : "fedgate", opt.streams, opt.stanzas);
     std::printf("  negotiation        %8.1f ms for %u streams (one after the other)\n",
                 std::chrono::duration<double, std::milli>(negotiated - negotiation_start).count(), opt.streams);
     std::printf("  RSS per idle authenticated stream %6.1f KiB (%ld KiB before the streams, %ld after)\n",
@@ -394,9 +493,9 @@ int main(int argc, char** argv)
     std::printf("  relayed            %8llu of %llu (loss %llu)\n", static_cast<unsigned long long>(got),
                 static_cast<unsigned long long>(total), static_cast<unsigned long long>(total - std::min(total, got)));
     std::printf("  wall               %8.3f s   -> %10.0f stanzas/s\n", wall, static_cast<double>(got) / wall);
-    std::printf("  fedgate CPU        %8.3f s   -> %10.0f stanzas per CPU-second\n", cpu,
+    std::printf("  server CPU         %8.3f s   -> %10.0f stanzas per CPU-second\n", cpu,
                 cpu > 0 ? static_cast<double>(got) / cpu : 0.0);
-    std::printf("  fedgate peak RSS   %8ld KiB\n", rss);
+    std::printf("  server peak RSS   %8ld KiB\n", rss);
 
     streams.clear();
     SSL_CTX_free(ctx);
