@@ -61,6 +61,7 @@ private:
     bool settled_ = false;  ///< up, or failed a first time: counts for READY
     boost::asio::steady_timer retry_timer_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::uint64_t* bytes_counter_ = nullptr;  ///< in the router's metrics
 };
 
 }  // namespace fedgate::daemon

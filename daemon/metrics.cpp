@@ -64,7 +64,12 @@ std::string render_labels(metric_labels const& labels)
 
 void metrics::count(std::string const& name, metric_labels const& labels, std::uint64_t n)
 {
-    counters_[name][render_labels(labels)] += n;
+    slot(name, labels) += n;
+}
+
+std::uint64_t& metrics::slot(std::string const& name, metric_labels const& labels)
+{
+    return counters_[name][render_labels(labels)];  // std::map: the node never moves
 }
 
 std::uint64_t metrics::value(std::string const& name, metric_labels const& labels) const

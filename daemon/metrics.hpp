@@ -20,6 +20,8 @@ class metrics {
 public:
     /// Adds `n` to the counter `name` (ending in _total) with `labels`.
     void count(std::string const& name, metric_labels const& labels, std::uint64_t n = 1);
+    /// The counter itself, for a hot path to keep (the reference stays valid).
+    [[nodiscard]] std::uint64_t& slot(std::string const& name, metric_labels const& labels);
     /// A value of a gauge, for gauge_source callbacks.
     struct sample {
         std::string name;

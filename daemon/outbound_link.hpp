@@ -76,6 +76,7 @@ private:
     std::optional<delivery_failure> last_failure_;
     boost::asio::steady_timer retry_timer_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::uint64_t* bytes_counter_ = nullptr;  ///< in the router's metrics
 };
 
 }  // namespace fedgate::daemon

@@ -35,6 +35,14 @@ router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt)
     metrics_.gauge_source([this](std::vector<metrics::sample>& out) { gauges(out); });
 }
 
+std::uint64_t& router::stanza_counter(bool inbound, std::string const& partner)
+{
+    auto& cached = stanza_counters_[{inbound, partner}];
+    if (!cached)
+        cached = &metrics_.slot("fedgate_stanzas_total", {{"direction", inbound ? "in" : "out"}, {"partner", partner}});
+    return *cached;
+}
+
 void router::gauges(std::vector<metrics::sample>& out) const
 {
     std::map<std::pair<std::string, std::string>, double> streams{
@@ -296,7 +304,7 @@ outbound_link& router::link_for(ng::domain_pair const& pair)
 void router::from_internal(ng::domain_pair const& pair, protocol::element stanza, connection* source)
 {
     if (auto const* partner = rt_->domains.find_partner(pair.remote); partner && !stopping_)
-        metrics_.count("fedgate_stanzas_total", {{"direction", "out"}, {"partner", partner->domain}});
+        ++stanza_counter(false, partner->domain);
     route_out(pair, std::move(stanza), source, true);
 }
 
@@ -383,41 +391,60 @@ void router::committed(ng::domain_pair const& pair, commit_gate::ticket t, std::
 void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, connection& source)
 {
     auto const* partner = rt_->cfg.find_partner(pair.remote);
-    auto const who = relationship_of(stanza, true);
-    // Stanzas to our server itself (pings, disco) are nobody's contact; a stanza
-    // for a user from the partner's server or services needs a relationship too.
-    auto const to = protocol::jid::parse(stanza.to());
-    bool const to_user = to && !to->local().empty();
-    bool const related = who ? rt_->relationships->get(*who).any() : !to_user;
-    auto decision = judge_inbound(partner ? partner->type : conf::partner_type::federated, stanza, related);
-    if (!decision.pass) {
-        auto const partner_name = partner ? partner->domain : pair.remote;
-        metrics_.count("fedgate_refusals_total", {{"partner", partner_name}, {"reason", decision.reason}});
-        auto const count = metrics_.value("fedgate_refusals_total", {{"partner", partner_name}, {"reason", decision.reason}});
-        spdlog::info("refused {} from {} to {} (partner {}, {}): {} [{} so far]", stanza_kind(stanza), stanza.from(),
-                     stanza.to(), partner ? partner->domain : pair.remote,
-                     partner ? conf::config_name(partner->type) : "?", decision.reason, count);
-        if (decision.reply)
-            to_remote(pair, std::move(*decision.reply), &source);
-        return;
-    }
-    metrics_.count("fedgate_stanzas_total", {{"direction", "in"}, {"partner", partner ? partner->domain : pair.remote}});
-    if (who)
-        if (auto event = subscription_event_of(stanza)) {
-            auto const before = rt_->relationships->get(*who);
-            auto const after = next_state(before, *event, false);
-            if (after != before)
-                rt_->relationships->put(*who, after, [who = *who](std::string const& error) {
-                    if (!error.empty())
-                        spdlog::error("relationship {} ~ {} not recorded: {}", who.local, who.remote, error);
-                });
+    auto const type = partner ? partner->type : conf::partner_type::federated;
+    auto const event = subscription_event_of(stanza);
+    // Addresses are parsed again only where they matter (every parse is IDNA
+    // and stringprep work): for the contact rules and for subscriptions.
+    std::optional<relationship> who;
+    if (type == conf::partner_type::public_unverified || event)
+        who = relationship_of(stanza, true);
+    if (type == conf::partner_type::public_unverified) {
+        // Stanzas to our server itself (pings, disco) are nobody's contact; a
+        // stanza for a user from the partner's server or services needs a
+        // relationship too.
+        auto const to = protocol::jid::parse(stanza.to());
+        bool const to_user = to && !to->local().empty();
+        bool const related = who ? rt_->relationships->get(*who).any() : !to_user;
+        if (auto decision = judge_inbound(type, stanza, related); !decision.pass) {
+            refuse_in(pair, stanza, partner, decision, source);
+            return;
         }
-    to_internal(std::move(stanza), &source);
+    }
+    ++stanza_counter(true, partner ? partner->domain : pair.remote);
+    if (who && event) {
+        auto const before = rt_->relationships->get(*who);
+        auto const after = next_state(before, *event, false);
+        if (after != before)
+            rt_->relationships->put(*who, after, [who = *who](std::string const& error) {
+                if (!error.empty())
+                    spdlog::error("relationship {} ~ {} not recorded: {}", who.local, who.remote, error);
+            });
+    }
+    // The session checked that 'from' is in pair.remote's domain: its link.
+    to_internal(pair.remote, std::move(stanza), &source);
+}
+
+void router::refuse_in(ng::domain_pair const& pair, protocol::element const& stanza, conf::partner const* partner,
+                       contact_decision& decision, connection& source)
+{
+    auto const partner_name = partner ? partner->domain : pair.remote;
+    auto& refusals = metrics_.slot("fedgate_refusals_total", {{"partner", partner_name}, {"reason", decision.reason}});
+    ++refusals;
+    spdlog::info("refused {} from {} to {} (partner {}, {}): {} [{} so far]", stanza_kind(stanza), stanza.from(),
+                 stanza.to(), partner_name, partner ? conf::config_name(partner->type) : "?", decision.reason,
+                 refusals);
+    if (decision.reply)
+        to_remote(pair, std::move(*decision.reply), &source);
 }
 
 void router::to_internal(protocol::element stanza, connection* source)
 {
     auto const from = domain_of(stanza.from());
+    to_internal(from, std::move(stanza), source);
+}
+
+void router::to_internal(std::string const& from, protocol::element stanza, connection* source)
+{
     auto link = components_.find(from);
     if (link == components_.end()) {
         spdlog::warn("stanza from {} to {} dropped: no component link for {}", stanza.from(), stanza.to(), from);

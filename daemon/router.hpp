@@ -51,6 +51,8 @@ public:
     /// A stanza for a local user, from a remote domain: to the component link of
     /// that domain. Bounces of outbound stanzas come this way too.
     void to_internal(protocol::element stanza, connection* source);
+    /// The same, when the sender's domain is already known.
+    void to_internal(std::string const& from_domain, protocol::element stanza, connection* source);
     /// An error reply for a remote sender (pair.local ours, pair.remote theirs);
     /// `source`, the stream that caused it, pauses if the reply's stream is full.
     void to_remote(negotiation::domain_pair const& pair, protocol::element reply, connection* source);
@@ -79,6 +81,8 @@ public:
     [[nodiscard]] bool stopping() const noexcept { return stopping_; }
     /// The counters, and the gauges read from the streams at scrape time.
     [[nodiscard]] metrics& stats() noexcept { return metrics_; }
+    /// fedgate_stanzas_total{direction, partner}, looked up once per partner.
+    [[nodiscard]] std::uint64_t& stanza_counter(bool inbound, std::string const& partner);
 
 private:
     // connection_observer, for inbound S2S connections
@@ -88,6 +92,8 @@ private:
     void ask_dialback(connection& source, negotiation::ask_dialback const& ask);
     /// An authenticated inbound stanza: contact rules, then the internal server.
     void from_remote(negotiation::domain_pair const& pair, protocol::element stanza, connection& source);
+    void refuse_in(negotiation::domain_pair const& pair, protocol::element const& stanza, conf::partner const* partner,
+                   contact_decision& decision, connection& source);
     /// What the stanza teaches about relationships, and its way out once that
     /// is durable (an invitation is committed before it leaves).
     void learn_and_send(negotiation::domain_pair const& pair, protocol::element stanza, connection* source);
@@ -122,6 +128,7 @@ private:
     std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
     std::map<negotiation::domain_pair, commit_gate> gates_;  // stanzas waiting for the store, per pair
     metrics metrics_;
+    std::map<std::pair<bool, std::string>, std::uint64_t*> stanza_counters_;
     void gauges(std::vector<metrics::sample>& out) const;
     boost::asio::steady_timer clock_;
     bool stopping_ = false;

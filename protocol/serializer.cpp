@@ -88,25 +88,25 @@ struct writer {
 
 void append_escaped_text(std::string& out, std::string_view text)
 {
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";  // "]]>" must not appear in character data
-            break;
-        default:
-            out += c;
-        }
+    // Runs without a character to escape are copied whole: most text has none.
+    for (std::size_t start = 0;;) {
+        auto const special = text.find_first_of("&<>", start);
+        out.append(text.substr(start, special - start));
+        if (special == std::string_view::npos)
+            return;
+        char const c = text[special];
+        out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : "&gt;";  // "]]>" must not appear in character data
+        start = special + 1;
     }
 }
 
 void append_escaped_attribute(std::string& out, std::string_view value)
 {
+    static constexpr std::string_view specials{"&<>'\"\t\n\r"};
+    if (value.find_first_of(specials) == std::string_view::npos) {
+        out.append(value);  // the common case: nothing to escape
+        return;
+    }
     for (char c : value) {
         switch (c) {
         case '&':
