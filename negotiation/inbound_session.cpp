@@ -5,6 +5,8 @@
 #include "protocol/jid.hpp"
 #include "protocol/namespaces.hpp"
 
+#include <algorithm>
+
 namespace fedgate::negotiation {
 
 namespace ns = protocol::ns;
@@ -110,6 +112,9 @@ std::vector<action> inbound_session::on_header(protocol::stream_header const& he
     std::vector<action> out;
     out.emplace_back(send_header{local_, remote_, stream_id_});
     out.emplace_back(send_element{features()});
+    // Dialback answers that came while our header could not be sent yet.
+    for (auto& held : std::exchange(after_header_, {}))
+        out.push_back(std::move(held));
     return out;
 }
 
@@ -351,6 +356,26 @@ std::vector<action> inbound_session::on_db_result(element const& request)
 }
 
 std::vector<action> inbound_session::on_dialback_answer(dialback_answer const& answer)
+{
+    // After the SASL restart and before the peer's new header, our new header is
+    // not out: nothing may be written on the stream yet (RFC 6120 §4.3.1).
+    bool const before_header = state_ == state::awaiting_header;
+    auto out = answer_dialback(answer);
+    if (!before_header)
+        return out;
+    std::vector<action> now;
+    bool const closing = std::any_of(out.begin(), out.end(),
+                                     [](action const& a) { return std::holds_alternative<close_stream>(a); });
+    for (auto& a : out) {
+        if (!std::holds_alternative<send_element>(a))
+            now.push_back(std::move(a));
+        else if (!closing)  // a closing stream says why in its stream error instead
+            after_header_.push_back(std::move(a));
+    }
+    return now;
+}
+
+std::vector<action> inbound_session::answer_dialback(dialback_answer const& answer)
 {
     auto it = pending_dialback_.find(answer.pair);
     if (it == pending_dialback_.end() || it->second != answer.stream_id)

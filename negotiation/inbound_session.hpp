@@ -54,6 +54,7 @@ private:
     std::vector<action> on_element(protocol::element const& e);
     std::vector<action> on_tls(tls_established const& tls);
     std::vector<action> on_dialback_answer(dialback_answer const& answer);
+    std::vector<action> answer_dialback(dialback_answer const& answer);
     std::vector<action> on_starttls();
     std::vector<action> on_auth(protocol::element const& auth);
     std::vector<action> on_sasl_response(protocol::element const& response);
@@ -88,6 +89,7 @@ private:
 
     std::set<domain_pair> authenticated_;
     std::map<domain_pair, std::string> pending_dialback_;  ///< pair -> stream id asked with
+    std::vector<action> after_header_;  ///< dialback answers waiting for our next header
 };
 
 }  // namespace fedgate::negotiation

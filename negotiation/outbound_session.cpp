@@ -261,6 +261,11 @@ std::vector<action> outbound_session::on_db_result(element const& answer)
 
 std::vector<action> outbound_session::on_verify_request(verify_request request)
 {
+    // This stream speaks to the authoritative server of context_.pair.remote
+    // only: a key of another domain asked here would be answered by a server
+    // that has no say over it.
+    if (request.pair != context_.pair)
+        return {dialback_verified{std::move(request), dialback_outcome::unreachable}};
     queued_verifies_.push_back(std::move(request));
     return ready_for_verify_ ? send_verifies({}) : std::vector<action>{};
 }

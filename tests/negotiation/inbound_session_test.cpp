@@ -217,6 +217,24 @@ TEST(inbound_session, sasl_external_authenticates_the_pair_and_restarts)
     EXPECT_EQ(routed.stanza.id(), "m1");
 }
 
+TEST(inbound_session, a_dialback_answer_between_the_sasl_restart_and_the_new_header_waits_for_our_header)
+{
+    inbound_fixture f{{requirement::required, requirement::optional, true}};
+    (void)f.open();
+    (void)f.secure_and_reopen();
+    // TLS dialback for the partner's additional domain (its certificate names
+    // fabrikam.test only: no XEP-0344 shortcut), then SASL for the stream's own.
+    auto ask = only<ask_dialback>(f.receive("<db:result from='chat.fabrikam.test' to='contoso.test'>" +
+                                            f.peer_key("chat.fabrikam.test", "contoso.test") + "</db:result>"));
+    (void)f.receive(auth_external("fabrikam.test"));  // <success/>, restart
+    auto early = f.handle(dialback_answer{ask.pair, ask.stream_id, dialback_outcome::valid});
+    EXPECT_EQ(sent_xml(early), "") << "nothing may precede our new stream header";
+    auto reopened = f.open();
+    ASSERT_FALSE(reopened.empty());
+    EXPECT_TRUE(std::holds_alternative<send_header>(reopened.front()));
+    EXPECT_THAT(sent_xml(reopened), HasSubstr("<db:result from='contoso.test' to='chat.fabrikam.test' type='valid'/>"));
+}
+
 TEST(inbound_session, sasl_without_an_initial_response_gets_an_empty_challenge)
 {
     inbound_fixture f{tls_required_sasl_optional()};

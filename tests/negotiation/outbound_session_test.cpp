@@ -244,6 +244,21 @@ TEST(outbound_session, verify_requests_wait_for_the_stream_and_match_their_answe
     EXPECT_TRUE(all<dialback_verified>(replay).empty());
 }
 
+TEST(outbound_session, a_verify_request_for_another_pair_is_never_sent_on_this_stream)
+{
+    outbound_fixture f{{requirement::not_supported, requirement::not_supported, true}};
+    (void)f.start();
+    (void)f.peer_opens(dialback_feature);
+    (void)f.receive("<db:result from='fabrikam.test' to='contoso.test' type='valid'/>");
+    // northwind.test's key asked on our stream to fabrikam.test: fabrikam's server
+    // must not be the one to say whether it is valid.
+    auto out = f.handle(verify_request{{"contoso.test", "northwind.test"}, "s9", "the-key"});
+    EXPECT_THAT(sent_xml(out), Not(HasSubstr("db:verify")));
+    auto refused = only<dialback_verified>(out);
+    EXPECT_EQ(refused.outcome, dialback_outcome::unreachable);
+    EXPECT_EQ(refused.request.pair.remote, "northwind.test");
+}
+
 TEST(outbound_session, pending_verifications_fail_when_the_stream_ends)
 {
     outbound_fixture f{{requirement::not_supported, requirement::not_supported, true}, outbound_purpose::verify_only};
