@@ -2,7 +2,6 @@
 // where they make no sense, answers to questions never asked, and domains of
 // other partners slipped onto a stream. Each test states what must (not) happen:
 // the close condition, and no authenticated / route_stanza action.
-#include "negotiation/base64.hpp"
 #include "negotiation/component_session.hpp"
 #include "session_harness.hpp"
 
@@ -15,38 +14,12 @@ using namespace fedgate::test;
 using fedgate::protocol::stream_error;
 using ::testing::HasSubstr;
 
-constexpr std::string_view starttls = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
 constexpr std::string_view proceed = "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
 constexpr std::string_view success = "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>";
 
-negotiation_settings tcp_dialback_only()
-{
-    return {requirement::not_supported, requirement::not_supported, true};
-}
-negotiation_settings tls_required_sasl_optional()
-{
-    return {requirement::required, requirement::optional, true};
-}
 negotiation_settings tls_optional_dialback()
 {
     return {requirement::optional, requirement::not_supported, true};
-}
-
-std::string db_result(std::string_view from, std::string_view to, std::string_view key = "key")
-{
-    return "<db:result from='" + std::string{from} + "' to='" + std::string{to} + "'>" + std::string{key} +
-           "</db:result>";
-}
-
-std::string message(std::string_view from, std::string_view to)
-{
-    return "<message from='" + std::string{from} + "' to='" + std::string{to} + "' id='m1'><body>hi</body></message>";
-}
-
-std::string auth_external(std::string_view authzid)
-{
-    return "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
-           fedgate::negotiation::sasl_base64_encode(authzid) + "</auth>";
 }
 
 /// Authenticates `from` -> `to` by dialback with a valid answer from the router.

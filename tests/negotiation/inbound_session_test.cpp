@@ -1,6 +1,5 @@
 // The receiving side against scripted peers: raw XML in, actions out. Each test
 // is one rule of issue 5 or one attack a real server would never send.
-#include "negotiation/base64.hpp"
 #include "session_harness.hpp"
 
 #include <gmock/gmock.h>
@@ -11,34 +10,6 @@ namespace {
 using namespace fedgate::test;
 using fedgate::protocol::stream_error;
 using ::testing::HasSubstr;
-
-constexpr std::string_view starttls = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
-
-negotiation_settings tcp_dialback_only()
-{
-    return {requirement::not_supported, requirement::not_supported, true};
-}
-negotiation_settings tls_required_sasl_optional()
-{
-    return {requirement::required, requirement::optional, true};
-}
-
-std::string db_result(std::string_view from, std::string_view to, std::string_view key)
-{
-    return "<db:result from='" + std::string{from} + "' to='" + std::string{to} + "'>" + std::string{key} +
-           "</db:result>";
-}
-
-std::string message(std::string_view from, std::string_view to)
-{
-    return "<message from='" + std::string{from} + "' to='" + std::string{to} + "' id='m1'><body>hi</body></message>";
-}
-
-std::string auth_external(std::string_view authzid)
-{
-    return "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
-           fedgate::negotiation::sasl_base64_encode(authzid) + "</auth>";
-}
 
 /// Authenticates fabrikam.test -> `to` by TCP dialback with a valid key.
 void dialback_in(inbound_fixture& f, std::string_view from = "fabrikam.test", std::string_view to = "contoso.test")

@@ -1,5 +1,6 @@
 #include "session_harness.hpp"
 
+#include "negotiation/base64.hpp"
 #include "protocol/serializer.hpp"
 
 #include <gtest/gtest.h>
@@ -224,6 +225,35 @@ wire_outcome run_wire(wire_setup const& setup)
     outcome.inbound_actions = std::move(in.log);
     outcome.outbound_actions = std::move(out.log);
     return outcome;
+}
+
+// ---- what scripted peers send ----------------------------------------------------
+
+negotiation_settings tcp_dialback_only()
+{
+    return {requirement::not_supported, requirement::not_supported, true};
+}
+
+negotiation_settings tls_required_sasl_optional()
+{
+    return {requirement::required, requirement::optional, true};
+}
+
+std::string db_result(std::string_view from, std::string_view to, std::string_view key)
+{
+    return "<db:result from='" + std::string{from} + "' to='" + std::string{to} + "'>" + std::string{key} +
+           "</db:result>";
+}
+
+std::string message(std::string_view from, std::string_view to)
+{
+    return "<message from='" + std::string{from} + "' to='" + std::string{to} + "' id='m1'><body>hi</body></message>";
+}
+
+std::string auth_external(std::string_view authzid)
+{
+    return "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
+           fedgate::negotiation::sasl_base64_encode(authzid) + "</auth>";
 }
 
 }  // namespace fedgate::test

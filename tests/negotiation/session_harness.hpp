@@ -125,4 +125,15 @@ struct wire_setup {
 
 wire_outcome run_wire(wire_setup const& setup);
 
+// ---- what scripted peers send ----------------------------------------------------
+
+inline constexpr std::string_view starttls = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
+negotiation_settings tcp_dialback_only();
+negotiation_settings tls_required_sasl_optional();
+std::string db_result(std::string_view from, std::string_view to, std::string_view key = "key");
+/// A chat message with id 'm1'.
+std::string message(std::string_view from, std::string_view to);
+/// SASL EXTERNAL with `authzid` as the initial response.
+std::string auth_external(std::string_view authzid);
+
 }  // namespace fedgate::test
