@@ -391,10 +391,14 @@ std::size_t connection::send_stanza(protocol::element const& stanza)
         return 0;
     }
     last_stanza_ = steady_clock::now();
-    std::string xml;
-    protocol::serialize(stanza, xml, write_context_);
-    enqueue(xml);
-    return xml.size();
+    if (writer_done_)
+        return 0;
+    // Straight into the outbox: no string per stanza.
+    auto const before = outbox_.size();
+    protocol::serialize(stanza, outbox_, write_context_);
+    if (!writing_)
+        writer_wake_.notify();
+    return outbox_.size() - before;
 }
 
 void connection::feed(ng::event const& e)

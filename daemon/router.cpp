@@ -43,6 +43,13 @@ std::uint64_t& router::stanza_counter(bool inbound, std::string const& partner)
     return *cached;
 }
 
+std::uint64_t& router::byte_counter(bool inbound, std::string const& domain)
+{
+    auto const* partner = rt_->domains.find_partner(domain);
+    return metrics_.slot("fedgate_stanza_bytes_total",
+                         {{"direction", inbound ? "in" : "out"}, {"partner", partner ? partner->domain : domain}});
+}
+
 void router::gauges(std::vector<metrics::sample>& out) const
 {
     std::map<std::pair<std::string, std::string>, double> streams{
@@ -345,7 +352,14 @@ void router::learn_and_send(ng::domain_pair const& pair, protocol::element stanz
             if (after == before)
                 who.reset();
         }
-    auto& gate = gates_[pair];
+    auto waiting = gates_.find(pair);
+    if (!who && waiting == gates_.end()) {
+        // The common case: nothing to commit, nothing ahead of it (route_out has
+        // already refused what may not go out).
+        link_for(pair).deliver(std::move(stanza), source);
+        return;
+    }
+    auto& gate = waiting != gates_.end() ? waiting->second : gates_[pair];
     auto pushed = gate.push(std::move(stanza), who.has_value());
     if (pushed.wait_for)
         rt_->relationships->put(*who, after,
