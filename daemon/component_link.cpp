@@ -100,12 +100,8 @@ asio::awaitable<void> component_link::connect()
 
 void component_link::count_bytes(std::size_t bytes)
 {
-    // Looked up once: a label string per stanza would cost more than the count.
-    if (!bytes_counter_) {
-        auto const* partner = router_.rt().domains.find_partner(domain_);
-        bytes_counter_ = &router_.stats().slot("fedgate_stanza_bytes_total",
-                                              {{"direction", "in"}, {"partner", partner ? partner->domain : domain_}});
-    }
+    if (!bytes_counter_)
+        bytes_counter_ = &router_.byte_counter(true, domain_);
     *bytes_counter_ += bytes;
 }
 

@@ -70,12 +70,8 @@ void outbound_link::deliver(protocol::element stanza, connection* source)
 
 void outbound_link::count_bytes(std::size_t bytes)
 {
-    // Looked up once: a label string per stanza would cost more than the count.
-    if (!bytes_counter_) {
-        auto const* partner = router_.rt().domains.find_partner(pair_.remote);
-        bytes_counter_ = &router_.stats().slot("fedgate_stanza_bytes_total",
-                                              {{"direction", "out"}, {"partner", partner ? partner->domain : pair_.remote}});
-    }
+    if (!bytes_counter_)
+        bytes_counter_ = &router_.byte_counter(false, pair_.remote);
     *bytes_counter_ += bytes;
 }
 

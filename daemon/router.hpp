@@ -83,6 +83,9 @@ public:
     [[nodiscard]] metrics& stats() noexcept { return metrics_; }
     /// fedgate_stanzas_total{direction, partner}, looked up once per partner.
     [[nodiscard]] std::uint64_t& stanza_counter(bool inbound, std::string const& partner);
+    /// fedgate_stanza_bytes_total{direction, partner} for a partner's `domain`
+    /// (primary or additional); links keep the reference.
+    [[nodiscard]] std::uint64_t& byte_counter(bool inbound, std::string const& domain);
 
 private:
     // connection_observer, for inbound S2S connections
