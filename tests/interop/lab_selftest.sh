@@ -24,16 +24,10 @@ lab_ejabberd_register northwind carol northwind.test carolpass >/dev/null || fai
 
 # round_trip NAME JID PASSWORD ADDRESS: JID writes to alice@contoso.test, who echoes.
 round_trip() {
-  lab_exec /usr/bin/python3 "$here/xmpp_client.py" echo alice@contoso.test alicepass 127.0.0.10 \
-    "$work/pki/ca.crt" > "$work/alice-$1.out" 2>"$work/alice-$1.err" &
-  local alice=$!
-  for _ in $(seq 100); do grep -q ready "$work/alice-$1.out" && break; sleep 0.1; done
   local reply
-  reply=$(lab_exec /usr/bin/python3 "$here/xmpp_client.py" send "$2" "$3" "$4" "$work/pki/ca.crt" \
-    alice@contoso.test "hello from $1" 2>"$work/$1.err" | tail -1)
-  wait $alice
+  reply=$(lab_round_trip "$1" "$2" "$3" "$4" alice@contoso.test alicepass 127.0.0.10)
   [ "$reply" = "echo: hello from $1" ] || fail "$1 got '$reply' instead of the echo"
-  grep -q "hello from $1" "$work/alice-$1.out" || fail "alice did not receive $1's message"
+  grep -q "hello from $1" "$work/echo-$1.out" || fail "alice did not receive $1's message"
   echo "ok: $1 and contoso.test exchanged a message and its reply over S2S found through SRV"
 }
 
