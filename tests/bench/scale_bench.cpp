@@ -1,0 +1,691 @@
+// The connection-scale benchmark (issue 10): fedgate as the S2S edge of a.test,
+// N concurrent inbound streams from partner b.test, each negotiating STARTTLS and
+// SASL EXTERNAL with b.test's test certificate, the negotiations running in
+// parallel; then the streams stay open and idle. It measures; it does not assert.
+//
+//   scale_bench --fedgate build/daemon/fedgate [--streams 10000] [--in-flight 256] [--client-threads 2]
+//
+// Prints completed negotiations per wall second and per fedgate CPU-second (fedgate
+// runs one thread, so that is the per-core figure), fedgate's RSS per idle
+// authenticated stream and its peak RSS, and whether the streams still work.
+//
+// The client is non-blocking (epoll, non-blocking OpenSSL, one small state machine
+// per stream) on a few threads, each keeping at most its share of --in-flight
+// negotiations open so fedgate's listen backlog is never overrun: an overrun
+// backlog drops SYNs, and the 1 s SYN retransmission would then be what we measure.
+
+#include "tests/bench/bench_lab.hpp"
+
+#include <openssl/err.h>
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace fedgate::bench;
+namespace fs = std::filesystem;
+using steady = std::chrono::steady_clock;
+
+struct options {
+    std::string fedgate;
+    std::string source = FEDGATE_SOURCE_DIR;
+    unsigned streams = 10000;
+    unsigned in_flight = 256;
+    unsigned client_threads = 2;
+};
+
+options parse(int argc, char** argv)
+{
+    options o;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        std::string key = argv[i], value = argv[i + 1];
+        if (key == "--fedgate")
+            o.fedgate = value;
+        else if (key == "--streams")
+            o.streams = static_cast<unsigned>(std::stoul(value));
+        else if (key == "--in-flight")
+            o.in_flight = static_cast<unsigned>(std::stoul(value));
+        else if (key == "--client-threads")
+            o.client_threads = static_cast<unsigned>(std::stoul(value));
+        else
+            die("unknown option " + key);
+    }
+    if (o.fedgate.empty() || o.streams == 0 || o.in_flight == 0 || o.client_threads == 0 || argc % 2 == 0)
+        die("usage: scale_bench --fedgate PATH [--streams N] [--in-flight K] [--client-threads T]");
+    o.client_threads = std::min(o.client_threads, o.streams);
+    return o;
+}
+
+// ---- fedgate as a child that dies with us ------------------------------------------
+
+// die() exits; the child and its 10,000 sockets must not outlive us.
+pid_t fedgate_pid = 0;
+
+void kill_fedgate_at_exit()
+{
+    if (fedgate_pid > 0) {
+        ::kill(fedgate_pid, SIGKILL);
+        ::waitpid(fedgate_pid, nullptr, 0);
+    }
+}
+
+/// SIGTERM, then SIGKILL if fedgate has not stopped within `grace`; false if it had to be killed.
+bool stop_fedgate(std::chrono::seconds grace)
+{
+    ::kill(fedgate_pid, SIGTERM);
+    auto const deadline = steady::now() + grace;
+    while (steady::now() < deadline) {
+        if (::waitpid(fedgate_pid, nullptr, WNOHANG) == fedgate_pid) {
+            fedgate_pid = 0;
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+    kill_fedgate_at_exit();
+    fedgate_pid = 0;
+    return false;
+}
+
+// ---- one partner stream, negotiated without blocking --------------------------------
+
+/// What the state machine did with the bytes and readiness it had.
+enum class progress : std::uint8_t { blocked, authenticated, failed };
+
+/// One inbound S2S stream from b.test to fedgate: the exchange of
+/// partner_stream::negotiate (bench_lab), as a state machine that returns
+/// whenever the socket would block.
+class negotiating_stream {
+public:
+    negotiating_stream(SSL_CTX* ctx, std::string const& to) : ctx_{ctx}, to_{to} {}
+    ~negotiating_stream() { close(); }
+    negotiating_stream(negotiating_stream const&) = delete;
+    negotiating_stream& operator=(negotiating_stream const&) = delete;
+
+    /// Starts a non-blocking connect to 127.0.0.1:port; false (and failure()) if it cannot.
+    bool begin(std::uint16_t port);
+    /// Runs the negotiation as far as the socket lets it.
+    progress advance();
+    /// Writes the whole of `bytes` on an authenticated stream, waiting as needed.
+    bool send_now(std::string_view bytes);
+    /// Still connected: fedgate has not closed it (no EOF, no error).
+    [[nodiscard]] bool open() const;
+    void close();
+
+    [[nodiscard]] int fd() const { return fd_; }
+    [[nodiscard]] std::string const& failure() const { return failure_; }
+    [[nodiscard]] steady::time_point started() const { return started_; }
+    progress fail(std::string why);
+
+private:
+    enum class step : std::uint8_t {
+        connecting,
+        plain_features,  ///< the first <stream:features> with <starttls/>
+        proceed,
+        handshake,
+        tls_features,  ///< the features over TLS, with EXTERNAL
+        success,
+        final_features,  ///< empty features: authenticated
+        authenticated,
+    };
+    enum class io : std::uint8_t { done, would_block, failed };
+
+    progress advance_one_step(bool& moved);
+    bool connected();
+    /// Whether the inbox holds `marker` (or `other`); reads more if not. On a match
+    /// the inbox is emptied: each step waits for a reply the peer sends whole.
+    io await(std::string_view marker, std::string_view other = "\x01");
+    io flush();
+    io fill();
+    io tls_handshake();
+    std::string header() const;
+    static std::string tls_error();
+
+    SSL_CTX* ctx_;
+    std::string to_;
+    int fd_ = -1;
+    SSL* ssl_ = nullptr;
+    step step_ = step::connecting;
+    std::string inbox_;
+    std::string outbox_;
+    std::string failure_;
+    steady::time_point started_;
+};
+
+bool negotiating_stream::begin(std::uint16_t port)
+{
+    started_ = steady::now();
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0)
+        return fail(std::string{"socket: "} + std::strerror(errno)), false;
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS)
+        return fail(std::string{"connect: "} + std::strerror(errno)), false;
+    return true;
+}
+
+progress negotiating_stream::fail(std::string why)
+{
+    if (failure_.empty())
+        failure_ = std::move(why);
+    return progress::failed;
+}
+
+progress negotiating_stream::advance()
+{
+    for (;;) {
+        bool moved = false;
+        auto const p = advance_one_step(moved);
+        if (p != progress::blocked || !moved)
+            return p;
+    }
+}
+
+/// One step of the exchange; `moved` when it went on to the next step.
+progress negotiating_stream::advance_one_step(bool& moved)
+{
+    if (auto const w = flush(); w != io::done)
+        return w == io::failed ? progress::failed : progress::blocked;
+    auto const next = [&](step s, std::string out) {
+        step_ = s;
+        outbox_ = std::move(out);
+        moved = true;
+        return progress::blocked;
+    };
+    auto const waiting = [](io r) { return r == io::failed ? progress::failed : progress::blocked; };
+    switch (step_) {
+    case step::connecting:
+        return connected() ? next(step::plain_features, header()) : progress::blocked;
+    case step::plain_features:
+        if (auto r = await("</stream:features>"); r != io::done)
+            return waiting(r);
+        return next(step::proceed, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    case step::proceed:
+        if (auto r = await("<proceed"); r != io::done)
+            return waiting(r);
+        ssl_ = SSL_new(ctx_);
+        SSL_set_fd(ssl_, fd_);
+        // SSL_set_tlsext_host_name without its old-style cast.
+        SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(to_.c_str()));
+        // A pending write may be retried from a moved outbox.
+        SSL_set_mode(ssl_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+        return next(step::handshake, "");
+    case step::handshake:
+        if (auto r = tls_handshake(); r != io::done)
+            return waiting(r);
+        return next(step::tls_features, header());
+    case step::tls_features:
+        if (auto r = await("</stream:features>"); r != io::done)
+            return waiting(r);
+        return next(step::success, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>");
+    case step::success:
+        if (auto r = await("<success"); r != io::done)
+            return waiting(r);
+        return next(step::final_features, header());
+    case step::final_features:
+        if (auto r = await("</stream:features>", "<stream:features/>"); r != io::done)
+            return waiting(r);
+        step_ = step::authenticated;
+        return progress::authenticated;
+    case step::authenticated:
+        return progress::authenticated;
+    }
+    return progress::failed;
+}
+
+bool negotiating_stream::connected()
+{
+    int error = 0;
+    socklen_t len = sizeof error;
+    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len);
+    if (error != 0) {
+        fail(std::string{"connect: "} + std::strerror(error));
+        return false;
+    }
+    // Connected once the kernel knows the peer.
+    sockaddr_in peer{};
+    socklen_t peer_len = sizeof peer;
+    return ::getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0;
+}
+
+negotiating_stream::io negotiating_stream::await(std::string_view marker, std::string_view other)
+{
+    for (;;) {
+        if (inbox_.find(marker) != std::string::npos || inbox_.find(other) != std::string::npos) {
+            inbox_.clear();
+            return io::done;
+        }
+        for (std::string_view refusal : {"<failure", "<stream:error", "</stream:stream>"})
+            if (inbox_.find(refusal) != std::string::npos)
+                return fail("fedgate refused: " + inbox_), io::failed;
+        if (auto r = fill(); r != io::done)
+            return r;
+    }
+}
+
+negotiating_stream::io negotiating_stream::flush()
+{
+    while (!outbox_.empty()) {
+        if (ssl_) {
+            int n = SSL_write(ssl_, outbox_.data(), static_cast<int>(outbox_.size()));
+            if (n <= 0) {
+                int e = SSL_get_error(ssl_, n);
+                if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+                    return io::would_block;
+                return fail("TLS write: " + tls_error()), io::failed;
+            }
+            outbox_.erase(0, static_cast<std::size_t>(n));
+        } else {
+            auto n = ::send(fd_, outbox_.data(), outbox_.size(), MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
+                    return io::would_block;
+                return fail(std::string{"write: "} + std::strerror(errno)), io::failed;
+            }
+            outbox_.erase(0, static_cast<std::size_t>(n));
+        }
+    }
+    return io::done;
+}
+
+negotiating_stream::io negotiating_stream::fill()
+{
+    char chunk[16384];
+    if (ssl_) {
+        int n = SSL_read(ssl_, chunk, sizeof chunk);
+        if (n > 0)
+            return inbox_.append(chunk, static_cast<std::size_t>(n)), io::done;
+        int e = SSL_get_error(ssl_, n);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+            return io::would_block;
+        return fail("the stream ended during negotiation (" + tls_error() + "); received: " + inbox_), io::failed;
+    }
+    auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n > 0)
+        return inbox_.append(chunk, static_cast<std::size_t>(n)), io::done;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return io::would_block;
+    return fail("the stream ended during negotiation; received: " + inbox_), io::failed;
+}
+
+negotiating_stream::io negotiating_stream::tls_handshake()
+{
+    int r = SSL_connect(ssl_);
+    if (r == 1)
+        return io::done;
+    int e = SSL_get_error(ssl_, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return io::would_block;
+    return fail("TLS handshake failed: " + tls_error()), io::failed;
+}
+
+std::string negotiating_stream::header() const
+{
+    return "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:db='jabber:server:dialback' "
+           "xmlns:stream='http://etherx.jabber.org/streams' from='b.test' to='" +
+           to_ + "' version='1.0'>";
+}
+
+std::string negotiating_stream::tls_error()
+{
+    char text[256] = "no OpenSSL error queued";
+    if (auto code = ERR_get_error(); code != 0)
+        ERR_error_string_n(code, text, sizeof text);
+    ERR_clear_error();
+    return text;
+}
+
+bool negotiating_stream::send_now(std::string_view bytes)
+{
+    outbox_.assign(bytes);
+    auto const deadline = steady::now() + std::chrono::seconds{5};
+    while (steady::now() < deadline) {
+        if (auto r = flush(); r != io::would_block)
+            return r == io::done;
+        pollfd p{fd_, POLLOUT | POLLIN, 0};
+        ::poll(&p, 1, 100);
+    }
+    return fail("the message could not be written in 5 s"), false;
+}
+
+bool negotiating_stream::open() const
+{
+    char byte;
+    auto n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
+void negotiating_stream::close()
+{
+    if (ssl_)
+        SSL_free(ssl_);
+    ssl_ = nullptr;
+    if (fd_ >= 0)
+        ::close(fd_);
+    fd_ = -1;
+}
+
+// ---- a client thread: its share of the streams, its share of the in-flight limit ----
+
+/// Negotiates streams [first, first + count) on one thread with one epoll set,
+/// never more than `in_flight` at a time.
+class client_worker {
+public:
+    client_worker(std::uint16_t port, SSL_CTX* ctx, std::string const& to, unsigned count, unsigned in_flight)
+        : port_{port}, ctx_{ctx}, to_{to}, count_{count}, in_flight_{std::max(1U, in_flight)}, epoll_{::epoll_create1(EPOLL_CLOEXEC)}
+    {
+        streams_.resize(count);
+    }
+    ~client_worker() { ::close(epoll_); }
+    client_worker(client_worker const&) = delete;
+    client_worker& operator=(client_worker const&) = delete;
+
+    void run();
+
+    std::vector<std::unique_ptr<negotiating_stream>> streams_;  ///< authenticated ones stay, failed ones are reset
+    std::vector<double> seconds_each_;                           ///< per authenticated stream
+    unsigned authenticated_ = 0;
+    unsigned failed_ = 0;
+    std::string first_failure_;
+
+private:
+    void launch_more();
+    void handle(unsigned index);
+    void finish(unsigned index, progress outcome);
+    void expire_stalled();
+
+    /// Longer than fedgate's negotiation_timeout (30 s): if fedgate gives up, we see how.
+    static constexpr std::chrono::seconds give_up_after{60};
+
+    std::uint16_t port_;
+    SSL_CTX* ctx_;
+    std::string to_;
+    unsigned count_;
+    unsigned in_flight_;
+    int epoll_;
+    unsigned next_ = 0;         ///< the next stream to start
+    unsigned open_ = 0;         ///< negotiations in flight
+    unsigned oldest_open_ = 0;  ///< no stream below this one is still negotiating
+    std::vector<bool> finished_ = std::vector<bool>(count_);
+};
+
+void client_worker::run()
+{
+    std::vector<epoll_event> events(256);
+    auto last_expiry_scan = steady::now();
+    while (authenticated_ + failed_ < count_) {
+        launch_more();
+        int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 200);
+        for (int i = 0; i < n; ++i)
+            handle(events[static_cast<std::size_t>(i)].data.u32);
+        if (steady::now() - last_expiry_scan > std::chrono::seconds{1}) {
+            expire_stalled();
+            last_expiry_scan = steady::now();
+        }
+    }
+}
+
+void client_worker::launch_more()
+{
+    while (open_ < in_flight_ && next_ < count_) {
+        auto const index = next_++;
+        auto& s = streams_[index] = std::make_unique<negotiating_stream>(ctx_, to_);
+        ++open_;
+        if (!s->begin(port_)) {
+            finish(index, progress::failed);
+            continue;
+        }
+        // Edge-triggered: advance() always runs until the socket would block.
+        epoll_event e{};
+        e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        e.data.u32 = index;
+        ::epoll_ctl(epoll_, EPOLL_CTL_ADD, s->fd(), &e);
+        handle(index);
+    }
+}
+
+void client_worker::handle(unsigned index)
+{
+    if (finished_[index])
+        return;
+    if (auto p = streams_[index]->advance(); p != progress::blocked)
+        finish(index, p);
+}
+
+void client_worker::finish(unsigned index, progress outcome)
+{
+    auto& s = streams_[index];
+    finished_[index] = true;
+    --open_;
+    if (s->fd() >= 0)
+        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, s->fd(), nullptr);  // idle from now on; checked later
+    if (outcome == progress::authenticated) {
+        ++authenticated_;
+        seconds_each_.push_back(std::chrono::duration<double>(steady::now() - s->started()).count());
+    } else {
+        ++failed_;
+        if (first_failure_.empty())
+            first_failure_ = "stream " + std::to_string(index) + ": " + s->failure();
+        s.reset();
+    }
+    while (oldest_open_ < next_ && finished_[oldest_open_])
+        ++oldest_open_;
+}
+
+void client_worker::expire_stalled()
+{
+    auto const now = steady::now();
+    for (unsigned i = oldest_open_; i < next_; ++i)
+        if (!finished_[i] && now - streams_[i]->started() > give_up_after)
+            finish(i, streams_[i]->fail("no reply for " + std::to_string(give_up_after.count()) + " s"));
+}
+
+// ---- the run ---------------------------------------------------------------------------
+
+struct negotiation_phase {
+    std::vector<std::unique_ptr<negotiating_stream>> streams;  ///< the authenticated ones
+    std::vector<double> seconds_each;
+    unsigned failed = 0;
+    std::string first_failure;
+    double wall = 0;
+    double fedgate_cpu = 0;
+    double client_cpu = 0;
+};
+
+double own_cpu_seconds()
+{
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    auto const seconds = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
+negotiation_phase negotiate_all(options const& opt, std::uint16_t port, SSL_CTX* ctx)
+{
+    std::vector<std::unique_ptr<client_worker>> workers;
+    for (unsigned t = 0; t < opt.client_threads; ++t) {
+        auto const share = opt.streams / opt.client_threads + (t < opt.streams % opt.client_threads ? 1 : 0);
+        workers.push_back(std::make_unique<client_worker>(port, ctx, "a.test", share, opt.in_flight / opt.client_threads));
+    }
+    negotiation_phase phase;
+    double const cpu0 = cpu_seconds(fedgate_pid), own0 = own_cpu_seconds();
+    auto const t0 = steady::now();
+    std::vector<std::thread> threads;
+    for (auto& w : workers)
+        threads.emplace_back([&w] { w->run(); });
+    for (auto& t : threads)
+        t.join();
+    phase.wall = std::chrono::duration<double>(steady::now() - t0).count();
+    phase.fedgate_cpu = cpu_seconds(fedgate_pid) - cpu0;
+    phase.client_cpu = own_cpu_seconds() - own0;
+    for (auto& w : workers) {
+        for (auto& s : w->streams_)
+            if (s)
+                phase.streams.push_back(std::move(s));
+        phase.seconds_each.insert(phase.seconds_each.end(), w->seconds_each_.begin(), w->seconds_each_.end());
+        phase.failed += w->failed_;
+        if (phase.first_failure.empty())
+            phase.first_failure = w->first_failure_;
+    }
+    return phase;
+}
+
+double percentile_ms(std::vector<double> seconds, double p)
+{
+    if (seconds.empty())
+        return 0;
+    auto const at = static_cast<std::size_t>(p * static_cast<double>(seconds.size() - 1));
+    std::nth_element(seconds.begin(), seconds.begin() + static_cast<std::ptrdiff_t>(at), seconds.end());
+    return seconds[at] * 1000;
+}
+
+unsigned count_open(std::vector<std::unique_ptr<negotiating_stream>> const& streams)
+{
+    return static_cast<unsigned>(std::count_if(streams.begin(), streams.end(), [](auto const& s) { return s->open(); }));
+}
+
+/// One message on each of `samples` random authenticated streams; how many reached the sink.
+std::uint64_t messages_through(std::vector<std::unique_ptr<negotiating_stream>>& streams, sink& internal,
+                               unsigned samples, std::string& failure)
+{
+    std::mt19937 random{20261130};
+    std::uniform_int_distribution<std::size_t> pick{0, streams.size() - 1};
+    auto const before = internal.messages.load();
+    unsigned sent = 0;
+    for (unsigned n = 0; n < samples && !streams.empty(); ++n) {
+        auto const index = pick(random);
+        if (streams[index]->send_now(message(static_cast<unsigned>(index), n, "a.test")))
+            ++sent;
+        else if (failure.empty())
+            failure = "stream " + std::to_string(index) + ": " + streams[index]->failure();
+    }
+    auto const deadline = steady::now() + std::chrono::seconds{10};
+    while (internal.messages - before < sent && steady::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    return internal.messages - before;
+}
+
+std::string read_first_line(std::string const& path)
+{
+    std::ifstream in{path};
+    std::string line;
+    std::getline(in, line);
+    std::replace(line.begin(), line.end(), '\t', '-');
+    return line;
+}
+
+/// The host limits that bite at 10,000 streams, to read next to the figures.
+void print_host_limits()
+{
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    std::printf("  host limits        descriptors %llu, ephemeral ports %s, somaxconn %s, tcp_max_syn_backlog %s\n",
+                static_cast<unsigned long long>(files.rlim_cur),
+                read_first_line("/proc/sys/net/ipv4/ip_local_port_range").c_str(),
+                read_first_line("/proc/sys/net/core/somaxconn").c_str(),
+                read_first_line("/proc/sys/net/ipv4/tcp_max_syn_backlog").c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    auto const opt = parse(argc, argv);
+    ::signal(SIGPIPE, SIG_IGN);
+    // Each stream is a descriptor here and one in fedgate (which inherits the limit).
+    raise_descriptor_limit();
+    char pattern[] = "/tmp/fedgate-scale-XXXXXX";
+    fs::path dir = ::mkdtemp(pattern);
+    make_certificates(opt.source, dir);
+
+    sink internal;
+    auto const s2s_port = free_port();
+    std::string const secret = "bench-component-secret-0123456789";
+    fedgate_pid = start_fedgate(opt.fedgate, dir, s2s_port, internal, secret);
+    std::atexit(kill_fedgate_at_exit);
+    for (int i = 0; i < 400 && !internal.linked; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds{25});
+    if (!internal.linked)
+        die("fedgate did not link to the sink; see " + (dir / "fedgate.log").string());
+
+    SSL_CTX* ctx = partner_context(dir);
+    // Every stream a full handshake, as a partner's new stream costs: the client
+    // caches no session and never offers one.
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+
+    long const rss_before = current_rss_kib(fedgate_pid);
+    auto phase = negotiate_all(opt, s2s_port, ctx);
+    auto const authenticated = static_cast<unsigned>(phase.streams.size());
+    // Let fedgate settle (freed handshake state, allocator trimming) before reading RSS.
+    std::this_thread::sleep_for(std::chrono::seconds{1});
+    long const rss_idle = current_rss_kib(fedgate_pid);
+    std::this_thread::sleep_for(std::chrono::seconds{1});
+    auto const still_open = count_open(phase.streams);
+    unsigned const samples = std::min(10U, authenticated);
+    std::string message_failure;
+    auto const arrived = messages_through(phase.streams, internal, samples, message_failure);
+    long const peak = peak_rss_kib(fedgate_pid);
+
+    std::printf("scale_bench: fedgate, %u concurrent inbound TLS+EXTERNAL streams from b.test "
+                "(at most %u negotiating at once, %u client threads, no session resumption)\n",
+                opt.streams, opt.in_flight, opt.client_threads);
+    std::printf("  authenticated      %8u of %u (failed %u)\n", authenticated, opt.streams, phase.failed);
+    if (!phase.first_failure.empty())
+        std::printf("  first failure      %s\n", phase.first_failure.c_str());
+    std::printf("  wall               %8.3f s   -> %8.0f negotiations/s (each: p50 %.1f ms, p99 %.1f ms)\n", phase.wall,
+                authenticated / phase.wall, percentile_ms(phase.seconds_each, 0.5),
+                percentile_ms(phase.seconds_each, 0.99));
+    std::printf("  fedgate CPU        %8.3f s   -> %8.0f negotiations per CPU-second (one thread: per core)\n",
+                phase.fedgate_cpu, phase.fedgate_cpu > 0 ? authenticated / phase.fedgate_cpu : 0.0);
+    std::printf("  client CPU         %8.3f s   (the load generator, on the same cores)\n", phase.client_cpu);
+    std::printf("  RSS per idle authenticated stream %6.1f KiB (%ld KiB before the streams, %ld with them idle)\n",
+                authenticated ? static_cast<double>(rss_idle - rss_before) / authenticated : 0.0, rss_before,
+                rss_idle);
+    std::printf("  fedgate peak RSS   %8ld KiB\n", peak);
+    std::printf("  still open after 2 s %6u of %u\n", still_open, authenticated);
+    std::printf("  messages through   %8llu of %u (one each on %u random streams)\n",
+                static_cast<unsigned long long>(arrived), samples, samples);
+    if (!message_failure.empty())
+        std::printf("  message failure    %s\n", message_failure.c_str());
+    print_host_limits();
+
+    auto const t_close = steady::now();
+    phase.streams.clear();
+    SSL_CTX_free(ctx);
+    bool const stopped = stop_fedgate(std::chrono::seconds{15});
+    std::printf("  close and stop     %8.3f s%s\n", std::chrono::duration<double>(steady::now() - t_close).count(),
+                stopped ? "" : "   (fedgate did not stop within 15 s after SIGTERM: killed)");
+    std::fflush(stdout);
+    bool const ok = phase.failed == 0 && still_open == authenticated && arrived == samples && stopped;
+    if (ok)
+        fs::remove_all(dir);
+    else
+        std::printf("  kept for a look    %s (fedgate.log)\n", dir.c_str());
+    return ok ? 0 : 1;
+}
