@@ -36,7 +36,6 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -600,6 +599,37 @@ std::string read_first_line(std::string const& path)
     return line;
 }
 
+std::size_t open_descriptors(pid_t pid)
+{
+    std::error_code ignored;
+    auto entries = fs::directory_iterator{"/proc/" + std::to_string(pid) + "/fd", ignored};
+    return static_cast<std::size_t>(std::distance(fs::begin(entries), fs::end(entries)));
+}
+
+/// How long fedgate takes to release every stream after the partner closed them
+/// all (its descriptor count back to `baseline`); negative if not within 30 s.
+double seconds_to_release(std::size_t baseline)
+{
+    auto const t0 = steady::now();
+    while (steady::now() - t0 < std::chrono::seconds{30}) {
+        if (open_descriptors(fedgate_pid) <= baseline)
+            return std::chrono::duration<double>(steady::now() - t0).count();
+        std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+    return -1;
+}
+
+/// Each stream is a descriptor here and one in fedgate; die early and clearly
+/// rather than fail at stream 9,990 with EMFILE.
+void check_descriptor_limit(unsigned streams)
+{
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    if (files.rlim_cur < streams + 64ULL)
+        die("the descriptor limit is " + std::to_string(files.rlim_cur) + ", too low for " + std::to_string(streams) +
+            " streams (raising it needs root with CAP_SYS_RESOURCE, or a higher hard limit)");
+}
+
 /// The host limits that bite at 10,000 streams, to read next to the figures.
 void print_host_limits()
 {
@@ -620,6 +650,7 @@ int main(int argc, char** argv)
     ::signal(SIGPIPE, SIG_IGN);
     // Each stream is a descriptor here and one in fedgate (which inherits the limit).
     raise_descriptor_limit();
+    check_descriptor_limit(opt.streams);
     char pattern[] = "/tmp/fedgate-scale-XXXXXX";
     fs::path dir = ::mkdtemp(pattern);
     make_certificates(opt.source, dir);
@@ -640,6 +671,7 @@ int main(int argc, char** argv)
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 
     long const rss_before = current_rss_kib(fedgate_pid);
+    auto const descriptors_before = open_descriptors(fedgate_pid);
     auto phase = negotiate_all(opt, s2s_port, ctx);
     auto const authenticated = static_cast<unsigned>(phase.streams.size());
     // Let fedgate settle (freed handshake state, allocator trimming) before reading RSS.
@@ -675,14 +707,23 @@ int main(int argc, char** argv)
         std::printf("  message failure    %s\n", message_failure.c_str());
     print_host_limits();
 
-    auto const t_close = steady::now();
-    phase.streams.clear();
+    phase.streams.clear();  // the partner closes every TCP connection at once, no </stream:stream>
     SSL_CTX_free(ctx);
+    auto const release = seconds_to_release(descriptors_before);
+    if (release >= 0)
+        std::printf("  all released in   %8.3f s   (fedgate's descriptors back to %zu; RSS then %ld KiB)\n", release,
+                    descriptors_before, current_rss_kib(fedgate_pid));
+    else
+        std::printf("  all released in    -- fedgate still held %zu descriptors 30 s after the close (%zu before)\n",
+                    open_descriptors(fedgate_pid), descriptors_before);
+    auto const t_stop = steady::now();
     bool const stopped = stop_fedgate(std::chrono::seconds{15});
-    std::printf("  close and stop     %8.3f s%s\n", std::chrono::duration<double>(steady::now() - t_close).count(),
-                stopped ? "" : "   (fedgate did not stop within 15 s after SIGTERM: killed)");
+    // Most of it is connection.cpp's closing_grace (5 s): the sink never answers
+    // the component stream's </stream:stream>.
+    std::printf("  stop (SIGTERM)     %8.3f s%s\n", std::chrono::duration<double>(steady::now() - t_stop).count(),
+                stopped ? "" : "   (fedgate did not stop within 15 s: killed)");
     std::fflush(stdout);
-    bool const ok = phase.failed == 0 && still_open == authenticated && arrived == samples && stopped;
+    bool const ok = phase.failed == 0 && still_open == authenticated && arrived == samples && release >= 0 && stopped;
     if (ok)
         fs::remove_all(dir);
     else
