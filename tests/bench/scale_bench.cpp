@@ -630,6 +630,18 @@ void check_descriptor_limit(unsigned streams)
             " streams (raising it needs root with CAP_SYS_RESOURCE, or a higher hard limit)");
 }
 
+/// fedgate logs at warn level: anything there at scale deserves a look.
+void print_log_summary(fs::path const& log)
+{
+    std::ifstream in{log};
+    std::string line, first;
+    unsigned lines = 0;
+    while (std::getline(in, line))
+        if (lines++ == 0)
+            first = line;
+    std::printf("  fedgate log        %8u lines at warn level%s%s\n", lines, lines ? ", the first: " : "", first.c_str());
+}
+
 /// The host limits that bite at 10,000 streams, to read next to the figures.
 void print_host_limits()
 {
@@ -722,6 +734,7 @@ int main(int argc, char** argv)
     // the component stream's </stream:stream>.
     std::printf("  stop (SIGTERM)     %8.3f s%s\n", std::chrono::duration<double>(steady::now() - t_stop).count(),
                 stopped ? "" : "   (fedgate did not stop within 15 s: killed)");
+    print_log_summary(dir / "fedgate.log");
     std::fflush(stdout);
     bool const ok = phase.failed == 0 && still_open == authenticated && arrived == samples && release >= 0 && stopped;
     if (ok)
