@@ -622,9 +622,10 @@ pid_t start_dnsmasq(fs::path const& dir, std::uint16_t port, std::uint16_t s2s_p
 {
     std::vector<std::string> args{"/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
                                   "--conf-file=/dev/null", "--listen-address=127.0.0.1", "--bind-interfaces",
-                                  "--port=" + std::to_string(port), "--local=/test/",
-                                  "--srv-host=_xmpp-server._tcp.b.test,b.test," + std::to_string(s2s_port) + ",0,5",
-                                  "--host-record=b.test,127.0.0.1"};
+                                  "--port=" + std::to_string(port), "--local=/test/", "--log-queries",
+                                  "--log-facility=" + (dir / "dns-queries.log").string(),
+                                  "--srv-host=_xmpp-server._tcp.b.test,localhost," + std::to_string(s2s_port) + ",0,5",
+                                  "--host-record=localhost,127.0.0.1", "--host-record=b.test,127.0.0.1"};
     if (::geteuid() == 0)
         args.push_back("--user=root");  // else it would drop to 'nobody', then fail to write its log
     pid_t pid = spawn(args, dir / "dnsmasq.log");

@@ -146,7 +146,11 @@ private:
 };
 
 /// dnsmasq on 127.0.0.1:port (UDP and TCP), answering for .test only: the SRV
-/// record _xmpp-server._tcp.b.test -> b.test:s2s_port and b.test -> 127.0.0.1.
+/// record _xmpp-server._tcp.b.test -> localhost:s2s_port, localhost and b.test
+/// -> 127.0.0.1. The SRV target is localhost because ejabberd 23.01 resolves
+/// it with getaddrinfo (net:getaddrinfo in xmpp_stream_out:a_lookup), which
+/// ignores the Erlang resolver's nameserver and reads /etc/hosts and
+/// /etc/resolv.conf; localhost is in /etc/hosts everywhere.
 pid_t start_dnsmasq(std::filesystem::path const& dir, std::uint16_t port, std::uint16_t s2s_port);
 
 /// fork + exec with stdout and stderr into `log`. The child is stopped by
