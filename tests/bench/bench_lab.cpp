@@ -26,8 +26,18 @@ namespace fedgate::bench {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+/// Set while a signal stops the benchmark: what then fails (writes to the
+/// servers being stopped) is a consequence, not news.
+std::atomic<bool> interrupted{false};
+
+}  // namespace
+
 [[noreturn]] void die(std::string const& what)
 {
+    while (interrupted)  // the signal handler exits the process
+        ::pause();
     std::cerr << "bench: " << what << "\n";
     stop_children();
     std::exit(1);
@@ -548,6 +558,7 @@ void stop_children_on_signals()
     // Ctrl-C reaches our children through the terminal, but not a server that
     // runs in a session of its own (ejabberd's node under su).
     auto const handler = [](int) {
+        interrupted = true;
         stop_children();
         std::_Exit(130);
     };
