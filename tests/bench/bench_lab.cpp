@@ -135,7 +135,7 @@ void sink::serve()
             linked = true;
         }
     }
-    // What came after the handshake (nothing yet, in practice) is not lost.
+    // Nothing follows </handshake> in `buffer`: fedgate waits for our <handshake/>.
     count(fd);
 }
 
