@@ -37,6 +37,7 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -151,6 +152,8 @@ private:
     enum class io : std::uint8_t { done, would_block, failed };
 
     progress advance_one_step(bool& moved);
+    /// The step, in words, for failure reports.
+    [[nodiscard]] char const* doing() const;
     bool connected();
     /// Whether the inbox holds `marker` (or `other`); reads more if not. On a match
     /// the inbox is emptied: each step waits for a reply the peer sends whole.
@@ -192,8 +195,23 @@ bool negotiating_stream::begin(std::uint16_t port)
 progress negotiating_stream::fail(std::string why)
 {
     if (failure_.empty())
-        failure_ = std::move(why);
+        failure_ = std::string{"while "} + doing() + ": " + std::move(why);
     return progress::failed;
+}
+
+char const* negotiating_stream::doing() const
+{
+    switch (step_) {
+    case step::connecting: return "connecting";
+    case step::plain_features: return "awaiting the first <stream:features>";
+    case step::proceed: return "awaiting <proceed/>";
+    case step::handshake: return "in the TLS handshake";
+    case step::tls_features: return "awaiting the <stream:features> over TLS";
+    case step::success: return "awaiting SASL <success/>";
+    case step::final_features: return "awaiting the final <stream:features/>";
+    case step::authenticated: return "authenticated";
+    }
+    return "?";
 }
 
 progress negotiating_stream::advance()
@@ -330,7 +348,8 @@ negotiating_stream::io negotiating_stream::fill()
         return inbox_.append(chunk, static_cast<std::size_t>(n)), io::done;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return io::would_block;
-    return fail("the stream ended during negotiation; received: " + inbox_), io::failed;
+    std::string const how = n < 0 ? std::string{"reset ("} + std::strerror(errno) + ")" : "ended";
+    return fail("the stream " + how + " during negotiation; received: " + inbox_), io::failed;
 }
 
 negotiating_stream::io negotiating_stream::tls_handshake()
@@ -507,6 +526,23 @@ void client_worker::expire_stalled()
 
 // ---- the run ---------------------------------------------------------------------------
 
+/// The kernel's count of connections dropped because a listen queue was full
+/// (TcpExt ListenOverflows, this network namespace): the backlog overrun.
+long listen_overflows()
+{
+    std::ifstream netstat{"/proc/net/netstat"};
+    std::string names, values;
+    while (std::getline(netstat, names) && std::getline(netstat, values)) {
+        if (!names.starts_with("TcpExt:"))
+            continue;
+        std::istringstream n{names}, v{values};
+        for (std::string name, value; n >> name && v >> value;)
+            if (name == "ListenOverflows")
+                return std::stol(value);
+    }
+    return -1;
+}
+
 struct negotiation_phase {
     std::vector<std::unique_ptr<negotiating_stream>> streams;  ///< the authenticated ones
     std::vector<double> seconds_each;
@@ -515,6 +551,7 @@ struct negotiation_phase {
     double wall = 0;
     double fedgate_cpu = 0;
     double client_cpu = 0;
+    long listen_overflows = 0;
 };
 
 double own_cpu_seconds()
@@ -534,6 +571,7 @@ negotiation_phase negotiate_all(options const& opt, std::uint16_t port, SSL_CTX*
     }
     negotiation_phase phase;
     double const cpu0 = cpu_seconds(fedgate_pid), own0 = own_cpu_seconds();
+    long const overflows0 = listen_overflows();
     auto const t0 = steady::now();
     std::vector<std::thread> threads;
     for (auto& w : workers)
@@ -543,6 +581,7 @@ negotiation_phase negotiate_all(options const& opt, std::uint16_t port, SSL_CTX*
     phase.wall = std::chrono::duration<double>(steady::now() - t0).count();
     phase.fedgate_cpu = cpu_seconds(fedgate_pid) - cpu0;
     phase.client_cpu = own_cpu_seconds() - own0;
+    phase.listen_overflows = listen_overflows() - overflows0;
     for (auto& w : workers) {
         for (auto& s : w->streams_)
             if (s)
@@ -718,6 +757,8 @@ int main(int argc, char** argv)
     if (!message_failure.empty())
         std::printf("  message failure    %s\n", message_failure.c_str());
     print_host_limits();
+    std::printf("  listen overflows   %8ld during the negotiations (kernel TcpExt ListenOverflows: the backlog overran)\n",
+                phase.listen_overflows);
 
     phase.streams.clear();  // the partner closes every TCP connection at once, no </stream:stream>
     SSL_CTX_free(ctx);
