@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <random>
 #include <stdexcept>
 
 extern char** environ;
@@ -27,27 +28,37 @@ sockaddr_in loopback(std::uint16_t port)
     return a;
 }
 
-/// Whether something already holds UDP 127.0.0.1:port.
-bool udp_port_taken(std::uint16_t port)
+/// Whether something already holds 127.0.0.1:port (`type`: SOCK_DGRAM, SOCK_STREAM).
+bool port_taken(std::uint16_t port, int type)
 {
-    int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+    int s = ::socket(AF_INET, type, 0);
     auto a = loopback(port);
     bool const taken = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno == EADDRINUSE;
     ::close(s);
     return taken;
 }
 
+bool udp_port_taken(std::uint16_t port)
+{
+    return port_taken(port, SOCK_DGRAM);
+}
+
 }  // namespace
 
 std::uint16_t free_udp_port()
 {
-    int s = ::socket(AF_INET, SOCK_DGRAM, 0);
-    auto a = loopback(0);
-    ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(s);
-    return ntohs(a.sin_port);
+    // Below the kernel's ephemeral range (32768 and up), and free for TCP too
+    // (dnsmasq listens on both): a port the kernel picked for us could be taken
+    // the next moment by any outgoing connection on the machine, a benchmark's
+    // thousands of them for instance.
+    std::mt19937 pick{std::random_device{}()};
+    std::uniform_int_distribution<int> below_ephemeral{20000, 32000};
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        auto const port = static_cast<std::uint16_t>(below_ephemeral(pick));
+        if (!port_taken(port, SOCK_DGRAM) && !port_taken(port, SOCK_STREAM))
+            return port;
+    }
+    throw std::runtime_error{"no free port for a DNS server"};
 }
 
 dnsmasq::dnsmasq(std::vector<std::string> const& records) : port_{free_udp_port()}
