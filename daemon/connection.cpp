@@ -98,8 +98,6 @@ asio::awaitable<void> connection::serve()
         auto actions = driver_.start();
         co_await perform(std::move(actions));
     }
-    // Small enough for many idle streams, large enough for a burst of stanzas.
-    std::array<char, 8192> buffer;
     // After a close of ours (idle, shutdown) the peer may still have stanzas in
     // flight: they are read and routed until its </stream:stream>, its FIN or the
     // closing grace. After a session error nothing more is read.
@@ -112,13 +110,14 @@ asio::awaitable<void> connection::serve()
         }
         held_by_.reset();
         boost::system::error_code ec;
-        auto n = co_await io_.read_some(asio::buffer(buffer), ec);
+        auto bytes = co_await io_.read_some(ec);
         if (ec) {
             if (!closing_)
                 fail_transport(ec == asio::error::eof ? "the peer closed the connection" : ec.message());
             break;
         }
-        auto actions = driver_.receive({buffer.data(), n});
+        // `bytes` are valid until the next suspension: the session takes them now.
+        auto actions = driver_.receive({bytes.data(), bytes.size()});
         co_await perform(std::move(actions));
     }
 }

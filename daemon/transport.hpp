@@ -1,19 +1,27 @@
 #pragma once
 /// @file
 /// The byte stream under one XMPP stream: a TCP socket that may turn into TLS
-/// mid-stream (STARTTLS) or from the first byte (XEP-0368). The TLS layer wraps
-/// the socket by reference, so the socket keeps its identity across the switch.
+/// mid-stream (STARTTLS) or from the first byte (XEP-0368).
+///
+/// TLS runs straight on the socket: OpenSSL reads and writes the descriptor
+/// itself (non-blocking, through a small BIO that never raises SIGPIPE) and
+/// Asio only says when the socket is ready. Asio's ssl::stream would keep a
+/// BIO pair and two record buffers, ~68 KiB, for every stream, idle or not;
+/// here an idle stream holds no buffer at all (SSL_MODE_RELEASE_BUFFERS, and
+/// reads land in one buffer per thread).
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
+
+#include <openssl/ssl.h>
 
 #include <chrono>
 #include <functional>
-#include <optional>
+#include <memory>
+#include <span>
 #include <string>
 #include <system_error>
 
@@ -23,9 +31,11 @@ class transport {
 public:
     explicit transport(boost::asio::ip::tcp::socket socket);
 
-    /// Reads what is available (decrypted once TLS is up). cancel_read() ends it
-    /// with operation_aborted.
-    boost::asio::awaitable<std::size_t> read_some(boost::asio::mutable_buffer buffer, boost::system::error_code& ec);
+    /// Waits until bytes are available and returns them (decrypted once TLS is
+    /// up). They live in a buffer shared by every stream of this thread: valid
+    /// until the caller next suspends. cancel_read() ends the wait with
+    /// operation_aborted; the peer's end of the stream is asio::error::eof.
+    boost::asio::awaitable<std::span<char const>> read_some(boost::system::error_code& ec);
     /// Writes all of `bytes`.
     boost::asio::awaitable<void> write(boost::asio::const_buffer bytes, boost::system::error_code& ec);
 
@@ -35,7 +45,12 @@ public:
     /// Precondition: no read or write is in progress.
     boost::asio::awaitable<void> handshake(boost::asio::ssl::context& context, role r,
                                            std::function<void(SSL*)> const& prepare, boost::system::error_code& ec);
-    void cancel_read() { read_cancel_.emit(boost::asio::cancellation_type::total); }
+    /// Ends the read in progress, and every later one, with operation_aborted.
+    void cancel_read()
+    {
+        read_cancelled_ = true;
+        read_cancel_.emit(boost::asio::cancellation_type::total);
+    }
     /// Sends TLS close_notify and waits (at most `limit`) for the peer's, then
     /// sends TCP FIN. Precondition: no read or write is in progress.
     boost::asio::awaitable<void> shutdown(std::chrono::milliseconds limit);
@@ -43,9 +58,9 @@ public:
     void close() noexcept;
 
     [[nodiscard]] boost::asio::any_io_executor executor() { return socket_.get_executor(); }
-    [[nodiscard]] bool secured() const noexcept { return tls_.has_value(); }
+    [[nodiscard]] bool secured() const noexcept { return tls_ != nullptr; }
     /// The TLS connection, when secured.
-    [[nodiscard]] SSL* ssl() noexcept { return tls_ ? tls_->native_handle() : nullptr; }
+    [[nodiscard]] SSL* ssl() noexcept { return tls_.get(); }
     /// "TLSv1.3 TLS_AES_256_GCM_SHA384", for logs; "" before TLS.
     [[nodiscard]] std::string tls_summary();
     /// "203.0.113.7:40122"
@@ -55,11 +70,26 @@ public:
     [[nodiscard]] std::string const& peer_ip() const noexcept { return peer_ip_; }
 
 private:
+    struct ssl_free {
+        void operator()(SSL* s) const noexcept { SSL_free(s); }
+    };
+    enum class tls_operation : std::uint8_t { handshake, read, write, shutdown };
+    /// Runs one SSL_* operation until it succeeds (SSL_shutdown: returns 0 or
+    /// 1), waiting for the readiness OpenSSL asks for; `done` receives the
+    /// bytes read or written. Fills `ec` on failure.
+    boost::asio::awaitable<int> tls_step(tls_operation op, std::span<char> bytes, std::size_t& done, bool cancellable,
+                                         boost::system::error_code& ec);
+    /// Waits for the socket; the wait is cancel_read()'s when `cancellable`.
+    boost::asio::awaitable<void> wait_for(boost::asio::ip::tcp::socket::wait_type what, bool cancellable,
+                                          boost::system::error_code& ec);
+    boost::asio::awaitable<void> exchange_close_notify();
+
     boost::asio::ip::tcp::socket socket_;
-    std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
+    std::unique_ptr<SSL, ssl_free> tls_;
     std::string peer_;
     std::string peer_ip_;
     boost::asio::cancellation_signal read_cancel_;
+    bool read_cancelled_ = false;
 };
 
 }  // namespace fedgate::daemon
