@@ -62,6 +62,19 @@ void harden(SSL_CTX* ctx, conf::tls_settings const& tls, X509_STORE* trust)
     SSL_CTX_set1_cert_store(ctx, trust);
 }
 
+/// As a server: no session resumption. An S2S stream lives for hours, and a
+/// partner that reconnects pays one full handshake; but every ticket OpenSSL
+/// 3.0 issues costs a copy of the session through DER (the peer's certificate
+/// parsed again), a sixth of fedgate's CPU per inbound negotiation
+/// (tests/bench/scale_bench under perf), and a server-side session cache would
+/// keep up to 20,000 sessions in memory.
+void no_resumption(SSL_CTX* ctx)
+{
+    SSL_CTX_set_num_tickets(ctx, 0);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+}
+
 void use_identity(SSL_CTX* ctx, conf::local_domain const& domain)
 {
     auto const cert = domain.certificate.path.string();
@@ -106,6 +119,7 @@ std::unique_ptr<tls_contexts> tls_contexts::load(conf::tls_settings const& tls,
     for (auto const& domain : domains) {
         auto server = std::make_unique<ssl::context>(ssl::context::tls_server);
         harden(server->native_handle(), tls, self->trust_);
+        no_resumption(server->native_handle());
         use_identity(server->native_handle(), domain);
         SSL_CTX_set_alpn_select_cb(server->native_handle(), select_xmpp_server, nullptr);
         auto client = std::make_unique<ssl::context>(ssl::context::tls_client);
@@ -118,6 +132,7 @@ std::unique_ptr<tls_contexts> tls_contexts::load(conf::tls_settings const& tls,
     self->listener_ = std::make_unique<ssl::context>(ssl::context::tls_server);
     auto* listener = self->listener_->native_handle();
     harden(listener, tls, self->trust_);
+    no_resumption(listener);
     use_identity(listener, domains.front());
     SSL_CTX_set_alpn_select_cb(listener, select_xmpp_server, nullptr);
     // The SSL_CTX_set_tlsext_servername_* macros hide C casts; call what they expand to.
