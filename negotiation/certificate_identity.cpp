@@ -104,26 +104,26 @@ std::optional<identity_kind> match_domain(certificate_names const& names, std::s
     return std::nullopt;
 }
 
-certificate_verdict check_peer_certificate(X509* leaf, STACK_OF(X509) * chain, X509_STORE* trust,
-                                           std::string_view domain, std::optional<time_t> at)
+std::optional<std::string> untrusted_chain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* trust,
+                                           std::optional<time_t> at)
 {
-    using status = certificate_verdict::status;
-    if (!leaf)
-        return {status::no_certificate, std::nullopt, "the peer presented no certificate"};
-
     std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx{X509_STORE_CTX_new(), &X509_STORE_CTX_free};
     if (!ctx || X509_STORE_CTX_init(ctx.get(), trust, leaf, chain) != 1)
-        return {status::untrusted, std::nullopt, "cannot set up certificate verification"};
+        return "cannot set up certificate verification";
     // Server purpose in both directions (see the header).
     X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER);
     if (at)
         X509_STORE_CTX_set_time(ctx.get(), 0, *at);
     if (X509_verify_cert(ctx.get()) != 1) {
         int const error = X509_STORE_CTX_get_error(ctx.get());
-        return {status::untrusted, std::nullopt,
-                std::string{"certificate chain not trusted: "} + X509_verify_cert_error_string(error)};
+        return std::string{"certificate chain not trusted: "} + X509_verify_cert_error_string(error);
     }
+    return std::nullopt;
+}
 
+certificate_verdict match_trusted_certificate(X509* leaf, std::string_view domain)
+{
+    using status = certificate_verdict::status;
     auto names = extract_names(leaf);
     if (auto kind = match_domain(names, domain))
         return {status::valid, kind, {}};
@@ -136,6 +136,17 @@ certificate_verdict check_peer_certificate(X509* leaf, STACK_OF(X509) * chain, X
                 (presented.empty() ? std::string{"no XMPP or DNS identity; a subject CN alone does not count"}
                                    : presented) +
                 ")"};
+}
+
+certificate_verdict check_peer_certificate(X509* leaf, STACK_OF(X509) * chain, X509_STORE* trust,
+                                           std::string_view domain, std::optional<time_t> at)
+{
+    using status = certificate_verdict::status;
+    if (!leaf)
+        return {status::no_certificate, std::nullopt, "the peer presented no certificate"};
+    if (auto why = untrusted_chain(leaf, chain, trust, at))
+        return {status::untrusted, std::nullopt, std::move(*why)};
+    return match_trusted_certificate(leaf, domain);
 }
 
 std::string_view display_name(identity_kind k) noexcept

@@ -56,6 +56,14 @@ struct certificate_verdict {
                                                          std::string_view domain,
                                                          std::optional<time_t> at = std::nullopt);
 
+/// The two halves of check_peer_certificate, for a caller that checks one
+/// certificate for several domains and verifies its chain once:
+/// why the chain is not trusted (nullopt: it is), ...
+[[nodiscard]] std::optional<std::string> untrusted_chain(X509* leaf, STACK_OF(X509) * chain, X509_STORE* trust,
+                                                         std::optional<time_t> at = std::nullopt);
+/// ... and whether a certificate whose chain is trusted names `domain`.
+[[nodiscard]] certificate_verdict match_trusted_certificate(X509* leaf, std::string_view domain);
+
 /// "SRV-ID", "XmppAddr", "DNS-ID", "DNS-ID (wildcard)".
 [[nodiscard]] std::string_view display_name(identity_kind k) noexcept;
 

@@ -1,5 +1,11 @@
 #include "negotiation/x509_peer_certificate.hpp"
 
+#include "negotiation/certificate_identity.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+
 namespace fedgate::negotiation {
 
 namespace {
@@ -24,13 +30,32 @@ public:
 
     certificate_verdict check(std::string_view domain) const override
     {
-        return check_peer_certificate(leaf_, chain_, trust_, domain);
+        if (auto const& why = chain_verdict())
+            return {certificate_verdict::status::untrusted, std::nullopt, *why};
+        return match_trusted_certificate(leaf_, domain);
     }
 
 private:
+    /// A negotiation asks several times (to offer EXTERNAL, when it is used, for
+    /// each further domain): the chain is verified once, the costliest part
+    /// of the judgement, and again once the verdict is a minute old, so that
+    /// an expiry or a changed trust store counts on a long-lived stream.
+    std::optional<std::string> const& chain_verdict() const
+    {
+        auto const now = std::chrono::steady_clock::now();
+        if (!verified_at_ || now - *verified_at_ > std::chrono::minutes{1}) {
+            untrusted_because_ = untrusted_chain(leaf_, chain_, trust_);
+            verified_at_ = now;
+        }
+        return untrusted_because_;
+    }
+
     X509* leaf_;
     STACK_OF(X509) * chain_;
     X509_STORE* trust_;
+    // The cache of a const judgement; a session and its certificate live on one thread.
+    mutable std::optional<std::chrono::steady_clock::time_point> verified_at_;
+    mutable std::optional<std::string> untrusted_because_;
 };
 
 }  // namespace

@@ -27,6 +27,22 @@ TEST(x509_peer_certificate, keeps_its_own_references_and_checks_each_domain)
     EXPECT_EQ(make_x509_peer_certificate(nullptr, nullptr, ca.trust_store().get()), nullptr);
 }
 
+TEST(x509_peer_certificate, an_untrusted_chain_stays_untrusted_for_every_domain_and_every_check)
+{
+    // The chain's verdict is verified once and reused: the reuse must keep a
+    // refusal a refusal, whatever the domain asked.
+    auto trusted = authority::create("trusted CA");
+    auto stranger = authority::create("unknown CA");
+    auto key = make_key();
+    auto leaf = stranger.issue({"fabrikam", "DNS:fabrikam.test,DNS:chat.fabrikam.test"}, key.get());
+    auto certificate = make_x509_peer_certificate(leaf.get(), nullptr, trusted.trust_store().get());
+    for (auto const* domain : {"fabrikam.test", "chat.fabrikam.test", "fabrikam.test"}) {
+        auto verdict = certificate->check(domain);
+        EXPECT_EQ(verdict.result, certificate_verdict::status::untrusted) << domain;
+        EXPECT_THAT(verdict.reason, HasSubstr("not trusted")) << domain;
+    }
+}
+
 TEST(x509_peer_certificate, decides_whether_an_inbound_stream_offers_external)
 {
     auto trusted = authority::create("trusted CA");
