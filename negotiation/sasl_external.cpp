@@ -143,7 +143,9 @@ public:
             return {sasl_condition::not_authorized, {}, "no certificate was verified for the peer"};
         connection c;
         std::string const domain{verified_domain};
-        int rc = sasl_server_new("xmpp", nullptr, nullptr, nullptr, nullptr, server_callbacks, 0, &c.conn);
+        // Without a server name, Cyrus looks the host's own name up (uname, then
+        // /etc/hosts or DNS) for every connection; EXTERNAL never uses it.
+        int rc = sasl_server_new("xmpp", "fedgate", nullptr, nullptr, nullptr, server_callbacks, 0, &c.conn);
         if (rc == SASL_OK)
             rc = sasl_setprop(c.conn, SASL_AUTH_EXTERNAL, domain.c_str());
         if (rc != SASL_OK)
