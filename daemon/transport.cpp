@@ -231,6 +231,9 @@ asio::awaitable<void> transport::handshake(asio::ssl::context& context, role r,
     // An idle stream gives its record buffers back; writes may be partial and
     // resumed from where they stopped.
     SSL_set_mode(s, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // Read what the socket has, not a record header and then its body: half
+    // the receive calls.
+    SSL_set_read_ahead(s, 1);
     BIO* bio = BIO_new(socket_bio_method());
     BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(socket_.native_handle())));
     BIO_set_init(bio, 1);
