@@ -160,6 +160,48 @@ TEST(tls_contexts, an_untrusted_peer_completes_the_handshake_and_is_judged_after
     EXPECT_EQ(peer->check("fabrikam.test").result, negotiation::certificate_verdict::status::untrusted);
 }
 
+int certificates_sent(SSL* receiver)
+{
+    STACK_OF(X509)* chain = SSL_get_peer_cert_chain(receiver);
+    return chain ? sk_X509_num(chain) : 0;
+}
+
+TEST(tls_contexts, a_leaf_alone_is_sent_with_the_chain_the_store_builds_but_not_the_root)
+{
+    // The chain is built once when the context loads, not in each handshake;
+    // with one CA the built chain is the leaf, the root left out, both ways.
+    pki_folder pki;
+    auto contexts = tls_contexts::load(pki.settings(), {pki.issue("contoso.test")});
+    auto partner = tls_contexts::load(pki.settings(), {pki.issue("fabrikam.test")});
+    ssl_ptr server{SSL_new(contexts->listener().native_handle())};
+    ssl_ptr client{SSL_new(partner->client("fabrikam.test")->native_handle())};
+    tls_contexts::prepare_client(client.get(), "contoso.test", false);
+    ASSERT_TRUE(handshake(client.get(), server.get()));
+    EXPECT_EQ(certificates_sent(client.get()), 1) << "what the listener sent";
+    // On the server's side OpenSSL's peer chain leaves the peer's leaf out.
+    EXPECT_EQ(certificates_sent(server.get()), 0) << "what the initiating side sent beyond its leaf";
+    auto peer = negotiation::make_x509_peer_certificate(SSL_get0_peer_certificate(server.get()),
+                                                       SSL_get_peer_cert_chain(server.get()), contexts->trust());
+    EXPECT_TRUE(peer->check("fabrikam.test").valid());
+}
+
+TEST(tls_contexts, a_certificate_file_with_its_chain_is_sent_as_it_is)
+{
+    pki_folder pki;
+    auto domain = pki.issue("contoso.test");
+    {
+        std::unique_ptr<FILE, decltype(&std::fclose)> f{std::fopen(domain.certificate.path.c_str(), "a"), &std::fclose};
+        PEM_write_X509(f.get(), pki.ca_.cert.get());
+    }
+    auto contexts = tls_contexts::load(pki.settings(), {domain});
+    auto partner = tls_contexts::load(pki.settings(), {pki.issue("fabrikam.test")});
+    ssl_ptr server{SSL_new(contexts->listener().native_handle())};
+    ssl_ptr client{SSL_new(partner->client("fabrikam.test")->native_handle())};
+    tls_contexts::prepare_client(client.get(), "contoso.test", false);
+    ASSERT_TRUE(handshake(client.get(), server.get()));
+    EXPECT_EQ(certificates_sent(client.get()), 2);
+}
+
 TEST(tls_contexts, tls_below_1_2_is_refused)
 {
     pki_folder pki;
