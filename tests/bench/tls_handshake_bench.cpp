@@ -52,6 +52,10 @@ struct lab {
         SSL_CTX_set_options(server, SSL_OP_NO_TICKET);
         SSL_CTX_set_session_cache_mode(server, SSL_SESS_CACHE_OFF);
         SSL_CTX_set_session_cache_mode(client, SSL_SESS_CACHE_OFF);
+        // The partner sends its chain, as scale_bench's client does (OpenSSL's
+        // automatic chain from its CA file) and as a partner with a public CA's
+        // certificate does (leaf and intermediate): two certificates to parse.
+        SSL_CTX_add1_chain_cert(client, ca.cert.get());
     }
     ~lab()
     {
