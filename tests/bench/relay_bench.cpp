@@ -21,6 +21,11 @@
 // (VmHWM), and the loss (must be 0).
 
 #include "tests/bench/bench_lab.hpp"
+#include "tests/bench/component_sink.hpp"
+#include "tests/bench/partner_stream.hpp"
+#include "tests/bench/remote_server.hpp"
+#include "tests/bench/server_launchers.hpp"
+#include "tests/bench/stamped_messages.hpp"
 
 #include <signal.h>
 

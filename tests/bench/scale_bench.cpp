@@ -15,6 +15,9 @@
 // backlog drops SYNs, and the 1 s SYN retransmission would then be what we measure.
 
 #include "tests/bench/bench_lab.hpp"
+#include "tests/bench/component_sink.hpp"
+#include "tests/bench/partner_stream.hpp"
+#include "tests/bench/server_launchers.hpp"
 
 #include <openssl/err.h>
 
@@ -114,7 +117,7 @@ bool stop_fedgate(std::chrono::seconds grace)
 enum class progress : std::uint8_t { blocked, authenticated, failed };
 
 /// One inbound S2S stream from b.test to fedgate: the exchange of
-/// partner_stream::negotiate (bench_lab), as a state machine that returns
+/// partner_stream::negotiate (partner_stream.hpp), as a state machine that returns
 /// whenever the socket would block.
 class negotiating_stream {
 public:
