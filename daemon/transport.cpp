@@ -49,7 +49,11 @@ std::span<char> read_scratch()
 // connection the peer reset; this one sends with MSG_NOSIGNAL, as Asio does.
 int descriptor_of(BIO* bio)
 {
-    return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(bio)));
+    // Asked of the socket at each call, never remembered: once close() has
+    // given the number back, a new socket (a DNS query, an accept) may get
+    // it, and a late SSL_* call of this stream must fail (-1: EBADF), not
+    // read that socket's bytes or write into it.
+    return static_cast<tcp::socket*>(BIO_get_data(bio))->native_handle();
 }
 
 bool retry_later(int error)
@@ -235,7 +239,7 @@ asio::awaitable<void> transport::handshake(asio::ssl::context& context, role r,
     // the receive calls.
     SSL_set_read_ahead(s, 1);
     BIO* bio = BIO_new(socket_bio_method());
-    BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(socket_.native_handle())));
+    BIO_set_data(bio, &socket_);  // a transport never moves (see the header)
     BIO_set_init(bio, 1);
     SSL_set_bio(s, bio, bio);
     if (r == role::client)

@@ -30,6 +30,9 @@ namespace fedgate::daemon {
 class transport {
 public:
     explicit transport(boost::asio::ip::tcp::socket socket);
+    /// OpenSSL's BIO holds the address of socket_.
+    transport(transport&&) = delete;
+    transport& operator=(transport&&) = delete;
 
     /// Waits until bytes are available and returns them (decrypted once TLS is
     /// up). They live in a buffer shared by every stream of this thread: valid
