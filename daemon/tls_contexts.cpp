@@ -94,6 +94,7 @@ void send_chain_built_once(SSL_CTX* ctx)
     if (given == nullptr || sk_X509_num(given) == 0)
         (void)SSL_CTX_build_cert_chain(ctx, SSL_BUILD_CHAIN_FLAG_NO_ROOT | SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR |
                                                 SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR);
+    ERR_clear_error();  // what failed here must not be reported for a later load step
     SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
 }
 

@@ -39,7 +39,8 @@ private:
     /// A negotiation asks several times (to offer EXTERNAL, when it is used, for
     /// each further domain): the chain is verified once, the costliest part
     /// of the judgement, and again once the verdict is a minute old, so that
-    /// an expiry or a changed trust store counts on a long-lived stream.
+    /// an expiry counts on a long-lived stream (the trust store is the one the
+    /// stream started with either way).
     std::optional<std::string> const& chain_verdict() const
     {
         auto const now = std::chrono::steady_clock::now();
