@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -86,7 +87,8 @@ std::unique_ptr<transport> accept_tls(asio::io_context& io, tcp::acceptor& accep
         ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer);
     auto t = std::make_unique<transport>(std::move(socket));
     boost::system::error_code ec;
-    asio::co_spawn(io, t->handshake(lab.server, transport::role::server, [](SSL*) {}, ec), asio::detached);
+    std::function<void(SSL*)> const nothing_to_prepare = [](SSL*) {};  // outlives the coroutine, which keeps a reference
+    asio::co_spawn(io, t->handshake(lab.server, transport::role::server, nothing_to_prepare, ec), asio::detached);
     io.run();
     io.restart();
     EXPECT_FALSE(ec) << ec.message();
