@@ -45,8 +45,6 @@ std::span<char> read_scratch()
     return scratch;
 }
 
-// OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE on a
-// connection the peer reset; this one sends with MSG_NOSIGNAL, as Asio does.
 int descriptor_of(BIO* bio)
 {
     // Asked of the socket at each call, never remembered: once close() has
@@ -61,6 +59,8 @@ bool retry_later(int error)
     return error == EAGAIN || error == EWOULDBLOCK || error == EINTR;
 }
 
+// OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE on a
+// connection the peer reset; this one sends with MSG_NOSIGNAL, as Asio does.
 int socket_bio_write(BIO* bio, char const* data, int size)
 {
     BIO_clear_retry_flags(bio);
@@ -136,7 +136,7 @@ asio::awaitable<void> transport::wait_for(tcp::socket::wait_type what, bool canc
 }
 
 asio::awaitable<int> transport::tls_step(tls_operation op, std::span<char> bytes, std::size_t& done,
-                                         bool cancellable, boost::system::error_code& ec)
+                                         boost::system::error_code& ec)
 {
     SSL* s = tls_.get();
     for (;;) {
@@ -144,7 +144,6 @@ asio::awaitable<int> transport::tls_step(tls_operation op, std::span<char> bytes
         int result = 0;
         switch (op) {
         case tls_operation::handshake: result = SSL_do_handshake(s); break;
-        case tls_operation::read: result = SSL_read_ex(s, bytes.data(), bytes.size(), &done); break;
         case tls_operation::write: result = SSL_write_ex(s, bytes.data(), bytes.size(), &done); break;
         case tls_operation::shutdown: result = SSL_shutdown(s); break;
         }
@@ -155,8 +154,7 @@ asio::awaitable<int> transport::tls_step(tls_operation op, std::span<char> bytes
             ec = tls_failure(why);
             co_return result;
         }
-        co_await wait_for(why == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write, cancellable,
-                          ec);
+        co_await wait_for(why == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write, false, ec);
         if (ec)
             co_return result;
     }
@@ -216,7 +214,7 @@ asio::awaitable<void> transport::write(asio::const_buffer bytes, boost::system::
     std::span<char> rest{static_cast<char*>(const_cast<void*>(bytes.data())), bytes.size()};
     while (!rest.empty() && !ec) {
         std::size_t written = 0;
-        co_await tls_step(tls_operation::write, rest, written, false, ec);
+        co_await tls_step(tls_operation::write, rest, written, ec);
         rest = rest.subspan(written);
     }
 }
@@ -251,7 +249,7 @@ asio::awaitable<void> transport::handshake(asio::ssl::context& context, role r,
     if (ec)
         co_return;
     std::size_t unused = 0;
-    co_await tls_step(tls_operation::handshake, {}, unused, false, ec);
+    co_await tls_step(tls_operation::handshake, {}, unused, ec);
 }
 
 asio::awaitable<void> transport::shutdown(std::chrono::milliseconds limit)
@@ -273,7 +271,7 @@ asio::awaitable<void> transport::exchange_close_notify()
     boost::system::error_code ec;
     std::size_t unused = 0;
     for (int round = 0; round < 2 && !ec; ++round)
-        if (co_await tls_step(tls_operation::shutdown, {}, unused, false, ec) == 1)
+        if (co_await tls_step(tls_operation::shutdown, {}, unused, ec) == 1)
             break;
 }
 

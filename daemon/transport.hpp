@@ -76,11 +76,13 @@ private:
     struct ssl_free {
         void operator()(SSL* s) const noexcept { SSL_free(s); }
     };
-    enum class tls_operation : std::uint8_t { handshake, read, write, shutdown };
+    /// Reads are not among them: read_some takes its buffer only after its
+    /// last suspension.
+    enum class tls_operation : std::uint8_t { handshake, write, shutdown };
     /// Runs one SSL_* operation until it succeeds (SSL_shutdown: returns 0 or
     /// 1), waiting for the readiness OpenSSL asks for; `done` receives the
-    /// bytes read or written. Fills `ec` on failure.
-    boost::asio::awaitable<int> tls_step(tls_operation op, std::span<char> bytes, std::size_t& done, bool cancellable,
+    /// bytes written. Fills `ec` on failure.
+    boost::asio::awaitable<int> tls_step(tls_operation op, std::span<char> bytes, std::size_t& done,
                                          boost::system::error_code& ec);
     /// Waits for the socket; the wait is cancel_read()'s when `cancellable`.
     boost::asio::awaitable<void> wait_for(boost::asio::ip::tcp::socket::wait_type what, bool cancellable,
