@@ -76,12 +76,23 @@ int socket_bio_read(BIO* bio, char* data, int size)
     auto n = ::recv(descriptor_of(bio), data, static_cast<std::size_t>(size), 0);
     if (n < 0 && retry_later(errno))
         BIO_set_retry_read(bio);
+    if (n == 0)
+        BIO_set_flags(bio, BIO_FLAGS_IN_EOF);  // for BIO_CTRL_EOF, below
     return static_cast<int>(n);
 }
 
-long socket_bio_control(BIO*, int command, long, void*)
+long socket_bio_control(BIO* bio, int command, long, void*)
 {
-    return command == BIO_CTRL_FLUSH ? 1 : 0;  // writes are never buffered here
+    switch (command) {
+    case BIO_CTRL_FLUSH:
+        return 1;  // writes are never buffered here
+    case BIO_CTRL_EOF:
+        // OpenSSL asks this to tell a peer that closed TCP without close_notify
+        // (unexpected EOF: a truncated stream) from other failures.
+        return BIO_test_flags(bio, BIO_FLAGS_IN_EOF) != 0;
+    default:
+        return 0;
+    }
 }
 
 BIO_METHOD const* socket_bio_method()
@@ -96,18 +107,18 @@ BIO_METHOD const* socket_bio_method()
     return method;
 }
 
-/// What a failed SSL_* call means, as an error code; the peer's end of the
-/// stream (close_notify or a bare FIN) is eof, as on a plain socket.
+/// What a failed SSL_* call means, as an error code, as Asio's ssl::stream
+/// said it: the peer's close_notify is eof, a FIN without it "stream truncated".
 boost::system::error_code tls_failure(int result_of_get_error)
 {
     if (result_of_get_error == SSL_ERROR_ZERO_RETURN)
         return asio::error::eof;
     unsigned long const queued = ERR_get_error();
     if (result_of_get_error == SSL_ERROR_SYSCALL && queued == 0)
-        return errno == 0 ? boost::system::error_code{asio::error::eof}
+        return errno == 0 ? boost::system::error_code{asio::ssl::error::stream_truncated}
                           : boost::system::error_code{errno, boost::system::system_category()};
     if (ERR_GET_REASON(queued) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
-        return asio::error::eof;
+        return asio::ssl::error::stream_truncated;
     if (queued == 0)
         return asio::ssl::error::unspecified_system_error;
     return {static_cast<int>(queued), asio::error::get_ssl_category()};

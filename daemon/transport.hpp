@@ -37,7 +37,9 @@ public:
     /// Waits until bytes are available and returns them (decrypted once TLS is
     /// up). They live in a buffer shared by every stream of this thread: valid
     /// until the caller next suspends. cancel_read() ends the wait with
-    /// operation_aborted; the peer's end of the stream is asio::error::eof.
+    /// operation_aborted; the peer's end of the stream is asio::error::eof
+    /// (over TLS: its close_notify; a FIN without one is
+    /// asio::ssl::error::stream_truncated).
     boost::asio::awaitable<std::span<char const>> read_some(boost::system::error_code& ec);
     /// Writes all of `bytes`.
     boost::asio::awaitable<void> write(boost::asio::const_buffer bytes, boost::system::error_code& ec);

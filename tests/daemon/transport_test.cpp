@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <openssl/ssl.h>
@@ -143,6 +144,49 @@ TEST(transport, a_closed_stream_never_touches_the_descriptor_number_it_had)
     ::close(sender);
     ::shutdown(peer.fd, SHUT_RDWR);
     peer_thread.join();
+}
+
+/// What read_some reports after the peer sent "bye" and ended its side, with
+/// or without close_notify.
+std::string end_of_stream_seen(bool with_close_notify)
+{
+    asio::io_context io;
+    tcp::acceptor acceptor{io, {asio::ip::address_v4::loopback(), 0}};
+    tls_lab lab;
+    client peer;
+    std::thread peer_thread{[&] {
+        if (!peer.connect_and_handshake(acceptor.local_endpoint().port()))
+            return;
+        SSL_write(peer.ssl, "bye", 3);
+        if (with_close_notify)
+            SSL_shutdown(peer.ssl);
+        ::shutdown(peer.fd, SHUT_WR);
+    }};
+    auto stream = accept_tls(io, acceptor, lab);
+    std::string seen;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            for (;;) {
+                boost::system::error_code ec;
+                auto bytes = co_await stream->read_some(ec);
+                if (ec) {
+                    seen += " then " + ec.message();
+                    co_return;
+                }
+                seen.append(bytes.data(), bytes.size());
+            }
+        },
+        asio::detached);
+    io.run();
+    peer_thread.join();
+    return seen;
+}
+
+TEST(transport, the_end_of_a_tls_stream_says_whether_the_peer_closed_it_or_only_dropped_it)
+{
+    EXPECT_EQ(end_of_stream_seen(true), "bye then " + boost::system::error_code{asio::error::eof}.message());
+    EXPECT_EQ(end_of_stream_seen(false), "bye then " + boost::system::error_code{asio::ssl::error::stream_truncated}.message());
 }
 
 TEST(transport, a_key_update_while_the_writer_is_blocked_loses_nothing)
