@@ -223,6 +223,7 @@ void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
     c->keep(rt_);
     ++inbound_per_ip_[ip];
     inbound_.emplace(c.get(), inbound_stream{c, typed});
+    memory_.opened(inbound_.size());
     c->start();
 }
 
@@ -256,6 +257,8 @@ void router::on_closed(connection& source, ng::close_stream const& why)
     // Released later: the connection is still running its last lines.
     asio::post(executor_, [keep = it->second.c] {});
     inbound_.erase(it);
+    if (memory_.closed(inbound_.size()))
+        asio::post(executor_, [] { release_free_memory(); });  // after the stream above is freed
     check_stopped();
 }
 

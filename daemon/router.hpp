@@ -11,6 +11,7 @@
 #include "daemon/contact_rules.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/delivery_queue.hpp"
+#include "daemon/memory_release.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/runtime.hpp"
 #include "negotiation/inbound_session.hpp"
@@ -121,6 +122,7 @@ private:
     };
     std::map<connection*, inbound_stream> inbound_;
     std::map<std::string, unsigned> inbound_per_ip_;
+    memory_release memory_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> links_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> verifiers_;
     std::map<std::string, std::unique_ptr<component_link>, std::less<>> components_;  // by partner domain
