@@ -96,6 +96,17 @@ std::unique_ptr<transport> accept_tls(asio::io_context& io, tcp::acceptor& accep
     return t;
 }
 
+/// Appends everything `stream` reads to `read` until a read fails; `end` is that failure.
+asio::awaitable<void> read_to_the_end(transport& stream, std::string& read, boost::system::error_code& end)
+{
+    for (;;) {
+        auto bytes = co_await stream.read_some(end);
+        if (end)
+            co_return;
+        read.append(bytes.data(), bytes.size());
+    }
+}
+
 TEST(transport, a_closed_stream_never_touches_the_descriptor_number_it_had)
 {
     // The reader waits in read_some's turn through the executor when the stream
@@ -164,23 +175,11 @@ std::string end_of_stream_seen(bool with_close_notify)
     }};
     auto stream = accept_tls(io, acceptor, lab);
     std::string seen;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            for (;;) {
-                boost::system::error_code ec;
-                auto bytes = co_await stream->read_some(ec);
-                if (ec) {
-                    seen += " then " + ec.message();
-                    co_return;
-                }
-                seen.append(bytes.data(), bytes.size());
-            }
-        },
-        asio::detached);
+    boost::system::error_code end;
+    asio::co_spawn(io, read_to_the_end(*stream, seen, end), asio::detached);
     io.run();
     peer_thread.join();
-    return seen;
+    return seen + " then " + end.message();
 }
 
 TEST(transport, the_end_of_a_tls_stream_says_whether_the_peer_closed_it_or_only_dropped_it)
@@ -221,6 +220,7 @@ TEST(transport, a_key_update_while_the_writer_is_blocked_loses_nothing)
     std::string const payload(total, 'x');
     bool written = false;
     std::string read;
+    boost::system::error_code end;
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
@@ -229,18 +229,7 @@ TEST(transport, a_key_update_while_the_writer_is_blocked_loses_nothing)
             written = !ec;
         },
         asio::detached);
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            for (;;) {
-                boost::system::error_code ec;
-                auto bytes = co_await stream->read_some(ec);
-                if (ec)
-                    co_return;
-                read.append(bytes.data(), bytes.size());
-            }
-        },
-        asio::detached);
+    asio::co_spawn(io, read_to_the_end(*stream, read, end), asio::detached);
     asio::steady_timer limit{io, std::chrono::seconds{20}};
     limit.async_wait([&](auto) { stream->close(); });
     std::thread stopper{[&] {
