@@ -35,12 +35,14 @@ router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt)
     metrics_.gauge_source([this](std::vector<metrics::sample>& out) { gauges(out); });
 }
 
-std::uint64_t& router::stanza_counter(bool inbound, std::string const& partner)
+std::uint64_t& router::stanza_counter(bool inbound, std::string_view partner)
 {
-    auto& cached = stanza_counters_[{inbound, partner}];
-    if (!cached)
-        cached = &metrics_.slot("fedgate_stanzas_total", {{"direction", inbound ? "in" : "out"}, {"partner", partner}});
-    return *cached;
+    auto& counters = stanza_counters_[inbound ? 1 : 0];
+    if (auto it = counters.find(partner); it != counters.end())  // no string made per stanza
+        return *it->second;
+    std::string name{partner};
+    auto* slot = &metrics_.slot("fedgate_stanzas_total", {{"direction", inbound ? "in" : "out"}, {"partner", name}});
+    return *counters.emplace(std::move(name), slot).first->second;
 }
 
 std::uint64_t& router::byte_counter(bool inbound, std::string const& domain)
@@ -323,8 +325,9 @@ bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& st
     std::string why;
     if (rt_->domains.find_partner(pair.remote) == nullptr)
         why = pair.remote + " is not a federation partner";
-    else if (auto link = links_.find(pair); stopping_ && (link == links_.end() || !link->second->up()))
-        why = "the gateway is shutting down";
+    else if (stopping_)
+        if (auto link = links_.find(pair); link == links_.end() || !link->second->up())
+            why = "the gateway is shutting down";
     if (why.empty())
         return false;
     spdlog::info("stanza from {} to {} refused: {}", stanza.from(), stanza.to(), why);
@@ -407,7 +410,7 @@ void router::committed(ng::domain_pair const& pair, commit_gate::ticket t, std::
 
 void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, connection& source)
 {
-    auto const* partner = rt_->cfg.find_partner(pair.remote);
+    auto const* partner = rt_->partner(pair.remote);
     auto const type = partner ? partner->type : conf::partner_type::federated;
     auto const event = subscription_event_of(stanza);
     // Addresses are parsed again only where they matter (every parse is IDNA

@@ -83,7 +83,7 @@ public:
     /// The counters, and the gauges read from the streams at scrape time.
     [[nodiscard]] metrics& stats() noexcept { return metrics_; }
     /// fedgate_stanzas_total{direction, partner}, looked up once per partner.
-    [[nodiscard]] std::uint64_t& stanza_counter(bool inbound, std::string const& partner);
+    [[nodiscard]] std::uint64_t& stanza_counter(bool inbound, std::string_view partner);
     /// fedgate_stanza_bytes_total{direction, partner} for a partner's `domain`
     /// (primary or additional); links keep the reference.
     [[nodiscard]] std::uint64_t& byte_counter(bool inbound, std::string const& domain);
@@ -133,7 +133,7 @@ private:
     std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
     std::map<negotiation::domain_pair, commit_gate> gates_;  // stanzas waiting for the store, per pair
     metrics metrics_;
-    std::map<std::pair<bool, std::string>, std::uint64_t*> stanza_counters_;
+    std::map<std::string, std::uint64_t*, std::less<>> stanza_counters_[2];  // [out, in] by partner
     void gauges(std::vector<metrics::sample>& out) const;
     boost::asio::steady_timer clock_;
     bool stopping_ = false;
