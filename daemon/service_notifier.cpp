@@ -24,11 +24,6 @@ void service_notifier::stopping()
     sd_notify(0, "STOPPING=1\nSTATUS=closing streams");
 }
 
-void service_notifier::status(std::string const& text)
-{
-    sd_notify(0, ("STATUS=" + text).c_str());
-}
-
 void service_notifier::start_watchdog()
 {
     std::uint64_t usec = 0;

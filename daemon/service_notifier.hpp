@@ -19,7 +19,6 @@ public:
     void ready(std::string const& status);
     void reloading();
     void stopping();
-    void status(std::string const& text);
     /// Starts the pings when systemd asked for them (WATCHDOG_USEC).
     void start_watchdog();
     void stop_watchdog();

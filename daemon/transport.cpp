@@ -146,7 +146,7 @@ asio::awaitable<void> transport::wait_for(tcp::socket::wait_type what, bool canc
     ec = e;
 }
 
-asio::awaitable<int> transport::tls_step(tls_operation op, std::span<char> bytes, std::size_t& done,
+asio::awaitable<int> transport::tls_step(tls_operation op, std::span<char const> bytes, std::size_t& done,
                                          boost::system::error_code& ec)
 {
     SSL* s = tls_.get();
@@ -222,7 +222,7 @@ asio::awaitable<void> transport::write(asio::const_buffer bytes, boost::system::
         co_return;
     }
     // SSL_MODE_ENABLE_PARTIAL_WRITE: each step writes what it can, record by record.
-    std::span<char> rest{static_cast<char*>(const_cast<void*>(bytes.data())), bytes.size()};
+    std::span<char const> rest{static_cast<char const*>(bytes.data()), bytes.size()};
     while (!rest.empty() && !ec) {
         std::size_t written = 0;
         co_await tls_step(tls_operation::write, rest, written, ec);
@@ -255,10 +255,7 @@ asio::awaitable<void> transport::handshake(asio::ssl::context& context, role r,
         SSL_set_connect_state(s);
     else
         SSL_set_accept_state(s);
-    prepare(s);
-    socket_.native_non_blocking(true, ec);
-    if (ec)
-        co_return;
+    prepare(s);  // the socket is non-blocking already (constructor): OpenSSL's reads and writes never wait
     std::size_t unused = 0;
     co_await tls_step(tls_operation::handshake, {}, unused, ec);
 }

@@ -84,7 +84,7 @@ private:
     /// Runs one SSL_* operation until it succeeds (SSL_shutdown: returns 0 or
     /// 1), waiting for the readiness OpenSSL asks for; `done` receives the
     /// bytes written. Fills `ec` on failure.
-    boost::asio::awaitable<int> tls_step(tls_operation op, std::span<char> bytes, std::size_t& done,
+    boost::asio::awaitable<int> tls_step(tls_operation op, std::span<char const> bytes, std::size_t& done,
                                          boost::system::error_code& ec);
     /// Waits for the socket; the wait is cancel_read()'s when `cancellable`.
     boost::asio::awaitable<void> wait_for(boost::asio::ip::tcp::socket::wait_type what, bool cancellable,
