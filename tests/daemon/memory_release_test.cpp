@@ -35,7 +35,7 @@ TEST(memory_release, once_when_half_of_a_large_burst_has_closed)
     EXPECT_TRUE(m.closed(2500));
 }
 
-TEST(memory_release, never_for_small_populations_or_steady_churn)
+TEST(memory_release, once_for_a_small_burst_never_for_steady_churn)
 {
     memory_release small;
     open_up(small, 0, 1500);

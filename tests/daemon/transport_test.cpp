@@ -79,11 +79,14 @@ struct client {
 };
 
 /// Accepts one connection (with a send buffer of `send_buffer` bytes, when
-/// set) and runs the server side of the handshake.
+/// set; its descriptor into `descriptor`, when given) and runs the server side
+/// of the handshake.
 std::unique_ptr<transport> accept_tls(asio::io_context& io, tcp::acceptor& acceptor, tls_lab& lab,
-                                      int send_buffer = 0)
+                                      int send_buffer = 0, int* descriptor = nullptr)
 {
     auto socket = acceptor.accept();
+    if (descriptor)
+        *descriptor = socket.native_handle();
     if (send_buffer > 0)
         ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer);
     auto t = std::make_unique<transport>(std::move(socket));
@@ -121,7 +124,8 @@ TEST(transport, a_closed_stream_never_touches_the_descriptor_number_it_had)
             (void)SSL_read(peer.ssl, sink, sizeof sink);
         }
     }};
-    auto stream = accept_tls(io, acceptor, lab);
+    int descriptor = -1;
+    auto stream = accept_tls(io, acceptor, lab, 0, &descriptor);
 
     std::string reader = "never resumed";
     asio::co_spawn(
@@ -134,11 +138,12 @@ TEST(transport, a_closed_stream_never_touches_the_descriptor_number_it_had)
         asio::detached);
     io.run_one();  // the reader suspends before its first SSL_read
     stream->close();
-    int const other = ::socket(AF_INET, SOCK_DGRAM, 0);  // takes the freed number
+    int const other = ::socket(AF_INET, SOCK_DGRAM, 0);
+    EXPECT_EQ(other, descriptor) << "the new socket must get the freed number, or nothing is tested";
     sockaddr_in at{};
     at.sin_family = AF_INET;
     at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(other, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+    EXPECT_EQ(::bind(other, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
     socklen_t len = sizeof at;
     ::getsockname(other, reinterpret_cast<sockaddr*>(&at), &len);
     int const sender = ::socket(AF_INET, SOCK_DGRAM, 0);

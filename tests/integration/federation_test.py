@@ -336,7 +336,7 @@ class ContactRules(unittest.TestCase):
     def test_an_invitation_survives_sigkill_and_lets_the_contact_in(self):
         self.internal.send("b.test", "<presence from='alice@a.test/desk' to='bob@b.test' type='subscribe' id='inv'/>")
         self.a.wait_log("relationship alice@a.test ~ bob@b.test: to=false from=false asked=true (committed)")
-        self.a.sigkill()
+        self.a.kill()
         again = self.start("A-restarted", state_dir=self.a.state_dir)
         self.assertNotIn("relationship", again.log_text())  # nothing re-learned: it was on disk
         self.peer_sends("<presence from='bob@b.test/phone' to='alice@a.test' type='subscribe' id='back'/>",

@@ -348,13 +348,8 @@ class Gateway:
         finally:
             self.log.close()
 
-    def sigkill(self):
-        """Ends the process at once, as a crash would."""
-        self.process.kill()
-        self.process.wait()
-        self.log.close()
-
     def kill(self):
+        """Ends the process at once (SIGKILL), as a crash would; again is harmless."""
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
