@@ -21,6 +21,7 @@
 // (VmHWM), and the loss (must be 0).
 
 #include "tests/bench/bench_lab.hpp"
+#include "tests/dns/dns_servers.hpp"
 #include "tests/bench/component_sink.hpp"
 #include "tests/bench/partner_stream.hpp"
 #include "tests/bench/remote_server.hpp"
@@ -282,7 +283,7 @@ int main(int argc, char** argv)
     std::uint16_t dns_port = 9;  // inbound: no lookups expected
     if (opt.outbound) {
         b_test = std::make_unique<remote_server>(dir);
-        dns_port = free_port();
+        dns_port = fedgate::test::free_udp_port();  // free for UDP and TCP, below the ephemeral range
         start_dnsmasq(dir, dns_port, b_test->port());
     }
 

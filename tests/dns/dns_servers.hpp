@@ -11,7 +11,8 @@
 
 namespace fedgate::test {
 
-/// A free UDP port on 127.0.0.1 (bound once and released).
+/// A port on 127.0.0.1 free for UDP and TCP (bound once and released), below
+/// the kernel's ephemeral range.
 std::uint16_t free_udp_port();
 
 class dnsmasq {
