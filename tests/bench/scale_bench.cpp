@@ -19,6 +19,7 @@
 #include "tests/bench/component_sink.hpp"
 #include "tests/bench/partner_stream.hpp"
 #include "tests/bench/server_launchers.hpp"
+#include "tests/bench/stamped_messages.hpp"
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -144,7 +145,9 @@ negotiation_phase negotiate_all(options const& opt, std::uint16_t port, SSL_CTX*
     std::vector<std::unique_ptr<client_worker>> workers;
     for (unsigned t = 0; t < opt.client_threads; ++t) {
         auto const share = opt.streams / opt.client_threads + (t < opt.streams % opt.client_threads ? 1 : 0);
-        workers.push_back(std::make_unique<client_worker>(port, ctx, "a.test", share, opt.in_flight / opt.client_threads));
+        // At least one each: a worker allowed none would never start a stream.
+        auto const in_flight = std::max(1u, opt.in_flight / opt.client_threads);
+        workers.push_back(std::make_unique<client_worker>(port, ctx, "a.test", share, in_flight));
     }
     negotiation_phase phase;
     double const cpu0 = cpu_seconds(fedgate_pid), own0 = own_cpu_seconds();
@@ -169,15 +172,6 @@ negotiation_phase negotiate_all(options const& opt, std::uint16_t port, SSL_CTX*
             phase.first_failure = w->first_failure_;
     }
     return phase;
-}
-
-double percentile_ms(std::vector<double> seconds, double p)
-{
-    if (seconds.empty())
-        return 0;
-    auto const at = static_cast<std::size_t>(p * static_cast<double>(seconds.size() - 1));
-    std::nth_element(seconds.begin(), seconds.begin() + static_cast<std::ptrdiff_t>(at), seconds.end());
-    return seconds[at] * 1000;
 }
 
 unsigned count_open(std::vector<std::unique_ptr<negotiating_stream>> const& streams)
@@ -319,8 +313,8 @@ int main(int argc, char** argv)
     if (!phase.first_failure.empty())
         std::printf("  first failure      %s\n", phase.first_failure.c_str());
     std::printf("  wall               %8.3f s   -> %8.0f negotiations/s (each: p50 %.1f ms, p99 %.1f ms)\n", phase.wall,
-                authenticated / phase.wall, percentile_ms(phase.seconds_each, 0.5),
-                percentile_ms(phase.seconds_each, 0.99));
+                authenticated / phase.wall, 1000 * quantile(phase.seconds_each, 0.5),
+                1000 * quantile(phase.seconds_each, 0.99));
     std::printf("  fedgate CPU        %8.3f s   -> %8.0f negotiations per CPU-second (one thread: per core)\n",
                 phase.fedgate_cpu, phase.fedgate_cpu > 0 ? authenticated / phase.fedgate_cpu : 0.0);
     std::printf("  client CPU         %8.3f s   (the load generator, on the same cores)\n", phase.client_cpu);
@@ -348,8 +342,6 @@ int main(int argc, char** argv)
                     open_descriptors(fedgate_pid), descriptors_before);
     auto const t_stop = steady::now();
     bool const stopped = stop_fedgate(std::chrono::seconds{15});
-    // Most of it is connection.cpp's closing_grace (5 s): the sink never answers
-    // the component stream's </stream:stream>.
     std::printf("  stop (SIGTERM)     %8.3f s%s\n", std::chrono::duration<double>(steady::now() - t_stop).count(),
                 stopped ? "" : "   (fedgate did not stop within 15 s: killed)");
     print_log_summary(dir / "fedgate.log");

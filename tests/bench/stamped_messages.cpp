@@ -30,24 +30,13 @@ void latency_log::add(std::vector<std::int64_t> const& nanoseconds)
 
 latency_log::summary latency_log::summarise() const
 {
-    std::vector<std::int64_t> sorted;
+    std::vector<std::int64_t> samples;
     {
         std::lock_guard lock{mutex_};
-        sorted = nanoseconds_;
+        samples = nanoseconds_;
     }
-    summary result;
-    if (sorted.empty())
-        return result;
-    std::sort(sorted.begin(), sorted.end());
-    auto const at = [&](double quantile) {
-        auto index = static_cast<std::size_t>(quantile * static_cast<double>(sorted.size() - 1));
-        return static_cast<double>(sorted[index]) / 1000.0;
-    };
-    result.samples = sorted.size();
-    result.p50_us = at(0.50);
-    result.p99_us = at(0.99);
-    result.max_us = at(1.0);
-    return result;
+    auto const us = [&](double q) { return static_cast<double>(quantile(samples, q)) / 1000.0; };
+    return {samples.size(), us(0.50), us(0.99), us(1.0)};
 }
 
 std::string message(unsigned stream, unsigned n, std::string const& to_domain)

@@ -3,6 +3,7 @@
 /// The benchmark's messages: 300-byte chat stanzas whose id carries their send
 /// time, counted where they arrive, their added latency logged there.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -15,6 +16,18 @@ namespace fedgate::bench {
 /// Send times carried by stanzas (steady_clock nanoseconds in the id, written
 /// just before the write), read back where they arrive: the added latency.
 /// Senders and receivers share the process, so they share the clock.
+/// The value at quantile `q` (0..1) of `values`, nearest rank below; 0 when
+/// there are none. The benchmarks' one definition of p50 and p99.
+template <typename T>
+T quantile(std::vector<T> values, double q)
+{
+    if (values.empty())
+        return T{};
+    auto const at = static_cast<std::size_t>(q * static_cast<double>(values.size() - 1));
+    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(at), values.end());
+    return values[at];
+}
+
 class latency_log {
 public:
     struct summary {
