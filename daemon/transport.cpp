@@ -174,10 +174,13 @@ asio::awaitable<int> transport::tls_step(tls_operation op, std::span<char const>
 asio::awaitable<std::span<char const>> transport::read_some(boost::system::error_code& ec)
 {
     ec = {};
-    // Reads below succeed without suspending while the peer keeps sending: one
-    // turn through the executor first lets every other stream, timer and
-    // lookup run between two reads of a busy stream, as Asio's own reads do.
-    co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+    // Reads below succeed without suspending while the peer keeps sending: a
+    // turn through the executor before the next one lets every other stream,
+    // timer and lookup run between two reads of a busy stream, as Asio's own
+    // reads do. A read that waited for the socket has given them their turn.
+    if (!read_waited_)
+        co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+    read_waited_ = false;
     for (;;) {
         if (read_cancelled_) {
             ec = asio::error::operation_aborted;
@@ -198,6 +201,7 @@ asio::awaitable<std::span<char const>> transport::read_some(boost::system::error
                 co_return std::span<char const>{};
             }
             co_await wait_for(why == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write, true, ec);
+            read_waited_ = true;
         } else {
             auto scratch = read_scratch();
             auto n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
@@ -206,6 +210,7 @@ asio::awaitable<std::span<char const>> transport::read_some(boost::system::error
             if (ec != asio::error::would_block)
                 co_return std::span<char const>{};
             co_await wait_for(tcp::socket::wait_read, true, ec);
+            read_waited_ = true;
         }
         if (ec)
             co_return std::span<char const>{};

@@ -97,6 +97,7 @@ private:
     std::string peer_ip_;
     boost::asio::cancellation_signal read_cancel_;
     bool read_cancelled_ = false;
+    bool read_waited_ = true;  ///< the last read_some suspended for the socket (see read_some)
 };
 
 }  // namespace fedgate::daemon
