@@ -39,6 +39,8 @@ public:
     /// No stream, and none coming: a connection attempt still pending after stop()
     /// is abandoned (it closes its socket when it returns, if ever).
     [[nodiscard]] bool closed() const noexcept { return !connection_ && (!connecting_ || stopped_); }
+    /// Up, or failed a first time: counts for READY.
+    [[nodiscard]] bool settled() const noexcept { return settled_; }
     [[nodiscard]] std::string const& domain() const noexcept { return domain_; }
     [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
 

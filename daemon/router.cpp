@@ -11,6 +11,8 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace fedgate::daemon {
 
 namespace asio = boost::asio;
@@ -93,14 +95,16 @@ std::set<std::string> partner_domains(conf::config const& cfg)
 void router::on_settled(std::function<void()> f)
 {
     on_settled_ = std::move(f);
-    if (settled_ >= components_.size() && on_settled_)
-        std::exchange(on_settled_, {})();
+    link_settled();
 }
 
 void router::link_settled()
 {
-    ++settled_;
-    if (settled_ >= components_.size() && on_settled_)
+    // Asked of the current links themselves: a count kept aside would also
+    // count links a reload retired.
+    bool const all = std::all_of(components_.begin(), components_.end(),
+                                 [](auto const& entry) { return entry.second->settled(); });
+    if (all && on_settled_)
         std::exchange(on_settled_, {})();
 }
 

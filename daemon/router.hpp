@@ -128,7 +128,6 @@ private:
     std::map<std::string, std::unique_ptr<component_link>, std::less<>> components_;  // by partner domain
     std::vector<std::unique_ptr<component_link>> retired_components_;               // closing after a reload
     std::vector<std::unique_ptr<outbound_link>> retired_links_;                     // stopped, closing
-    std::size_t settled_ = 0;
     std::function<void()> on_settled_;
     std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
     std::map<negotiation::domain_pair, commit_gate> gates_;  // stanzas waiting for the store, per pair
