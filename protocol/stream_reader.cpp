@@ -17,6 +17,7 @@ struct stream_reader::state {
     XML_Parser parser = nullptr;
     bool suspended = false;   // expat holds unparsed input to resume with
     bool failed = false;
+    bool header_opened = false;  // until then expat gets at most max_header_bytes
     bool ended = false;
 
     // Bytes from absolute offset `base`; the first `given` of them were handed to
@@ -31,6 +32,10 @@ struct stream_reader::state {
 
     unsigned depth = 0;                      // 1 inside the stream, 2 inside a stanza
     XML_Index stanza_start = 0;
+    // At depth 1: just past the last event delivered or the last whitespace
+    // keepalive, whichever is later. What expat holds beyond it is an unfinished
+    // token (a stanza's start tag not yet closed), bounded by max_stanza_bytes.
+    XML_Index idle_since = 0;
     element stanza;
     std::vector<element*> open;              // path from the stanza to the innermost element
     std::vector<std::pair<std::string, std::string>> header_namespaces;
@@ -62,6 +67,7 @@ struct stream_reader::state {
     {
         XML_Index const end = XML_GetCurrentByteIndex(parser) + XML_GetCurrentByteCount(parser);
         events.push_back({std::move(e), end, element_begin});
+        idle_since = end;
         if (events.size() == 1)
             XML_StopParser(parser, XML_TRUE);
     }
@@ -74,10 +80,18 @@ struct stream_reader::state {
         XML_Index const end = XML_GetCurrentByteIndex(parser) + XML_GetCurrentByteCount(parser);
         if (end - stanza_start <= static_cast<XML_Index>(limits.max_stanza_bytes))
             return false;
-        fail(stream_error::policy_violation,
-             "stanza larger than " + std::to_string(limits.max_stanza_bytes) + " bytes (max_stanza_bytes)");
+        fail_stanza_too_big();
         return true;
     }
+
+    void fail_stanza_too_big()
+    {
+        fail(stream_error::policy_violation,
+             "stanza larger than " + std::to_string(limits.max_stanza_bytes) + " bytes (max_stanza_bytes)");
+    }
+
+    /// Absolute offset just past the bytes handed to expat so far.
+    [[nodiscard]] XML_Index handed() const noexcept { return base + static_cast<XML_Index>(given); }
 };
 
 namespace {
@@ -125,11 +139,20 @@ void open_stream(state& s, std::string const& name, std::string const& ns, char 
     if (header.content_ns != s.content_ns)
         return s.fail(stream_error::invalid_namespace,
                       "the stream's content namespace is '" + header.content_ns + "', not '" + s.content_ns + "'");
+    std::size_t attribute_count = 0;
+    for (auto** a = atts; a[0]; a += 2)
+        ++attribute_count;
+    if (attribute_count > s.limits.max_header_attributes)
+        return s.fail(stream_error::policy_violation,
+                      "the stream header has more than " + std::to_string(s.limits.max_header_attributes) +
+                          " attributes (max_header_attributes)");
+    header.attributes.reserve(attribute_count);
     for (; atts[0]; atts += 2) {
         auto [attr_name, attr_ns] = split_name(atts[0]);
         header.attributes.push_back({std::move(attr_name), atts[1], std::move(attr_ns)});
     }
     s.depth = 1;
+    s.header_opened = true;
     s.deliver(stream_opened{std::move(header)});
 }
 
@@ -198,7 +221,9 @@ void XMLCALL on_text(void* data, XML_Char const* text, int length)
     if (s.depth == 1) {
         // Whitespace between stanzas is keepalive (RFC 6120 §4.6.1); text is not.
         if (t.find_first_not_of(" \t\r\n") != std::string_view::npos)
-            s.fail(stream_error::bad_format, "text outside any stanza");
+            return s.fail(stream_error::bad_format, "text outside any stanza");
+        // Not part of any stanza: years of keepalives on one link never add up.
+        s.idle_since = XML_GetCurrentByteIndex(s.parser) + XML_GetCurrentByteCount(s.parser);
         return;
     }
     if (!s.stanza_too_big())
@@ -304,6 +329,13 @@ stream_reader::stream_reader(reader_limits limits, std::string_view content_ns) 
     XML_SetEntityDeclHandler(s.parser, on_entity_declaration);
     XML_SetXmlDeclHandler(s.parser, on_xml_declaration);
     XML_SetParamEntityParsing(s.parser, XML_PARAM_ENTITY_PARSING_NEVER);
+#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 6)
+    // expat 2.6 may put off a partial token until its input has doubled. The limits
+    // rely on expat having looked at everything it was given (a header that
+    // ends exactly at max_header_bytes must open), and a stanza must not wait for
+    // bytes that a quiet peer may never send.
+    XML_SetReparseDeferralEnabled(s.parser, XML_FALSE);
+#endif
 }
 
 stream_reader::~stream_reader()
@@ -329,13 +361,34 @@ void compact(state& s)
     s.base = s.consumed;
 }
 
-void check_stanza_size_after_chunk(state& s)
+void fail_header_too_big(state& s)
 {
-    if (s.failed || s.depth < 2 || !s.events.empty())
+    s.fail(stream_error::policy_violation,
+           "stream header larger than " + std::to_string(s.limits.max_header_bytes) + " bytes (max_header_bytes)");
+}
+
+/// How many more bytes expat may be given while the stream header has not opened.
+std::size_t header_budget_left(state const& s)
+{
+    auto const handed = static_cast<std::size_t>(s.handed());
+    return s.limits.max_header_bytes - std::min(handed, s.limits.max_header_bytes);
+}
+
+/// After expat has looked at everything it was given (no event pending): what it
+/// holds unfinished must stay within the limits. Callbacks cannot see this: expat
+/// calls none while a token (a start tag, say) is incomplete.
+void check_limits_after_parse(state& s)
+{
+    if (s.failed || s.ended || !s.events.empty())
         return;
-    if (s.base + static_cast<XML_Index>(s.given) - s.stanza_start > static_cast<XML_Index>(s.limits.max_stanza_bytes))
-        s.fail(stream_error::policy_violation,
-               "stanza larger than " + std::to_string(s.limits.max_stanza_bytes) + " bytes (max_stanza_bytes)");
+    if (!s.header_opened) {
+        if (header_budget_left(s) == 0)
+            fail_header_too_big(s);  // no more bytes can open it: expat gets none
+        return;
+    }
+    XML_Index const since = s.depth >= 2 ? s.stanza_start : s.idle_since;
+    if (s.handed() - since > static_cast<XML_Index>(s.limits.max_stanza_bytes))
+        s.fail_stanza_too_big();
 }
 
 }  // namespace
@@ -351,15 +404,23 @@ std::optional<stream_event> stream_reader::next(std::error_code& ec)
         } else if (s.given < s.buffer.size()) {
             compact(s);
             // expat copies what it is given and keeps what follows a suspension.
+            // Before the header has opened it gets no more than max_header_bytes in
+            // all; the rest stays in `buffer`, for once the header has opened.
+            auto length = s.buffer.size() - s.given;
+            if (!s.header_opened)
+                length = std::min(length, header_budget_left(s));
+            if (length == 0) {
+                fail_header_too_big(s);  // only with max_header_bytes == 0
+                break;
+            }
             char const* from = s.buffer.data() + s.given;
-            auto const length = s.buffer.size() - s.given;
-            s.given = s.buffer.size();
+            s.given += length;
             status = XML_Parse(s.parser, from, static_cast<int>(length), XML_FALSE);
-            if (status != XML_STATUS_ERROR)
-                check_stanza_size_after_chunk(s);
         } else {
             return std::nullopt;  // need more bytes
         }
+        if (status != XML_STATUS_ERROR)
+            check_limits_after_parse(s);
         s.suspended = status == XML_STATUS_SUSPENDED;
         if (status == XML_STATUS_ERROR && !s.failed) {
             auto [condition, text] = classify(XML_GetErrorCode(s.parser));

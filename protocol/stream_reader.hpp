@@ -26,9 +26,22 @@ namespace fedgate::protocol {
 /// Bounds on what a peer may make us hold (RFC 6120 §13.12). Exceeding one is a
 /// policy-violation naming the limit.
 struct reader_limits {
-    std::size_t max_stanza_bytes = 256 * 1024;  ///< one top-level element, as received
-    unsigned max_depth = 64;                    ///< element nesting inside a stanza
-    unsigned max_attributes = 64;               ///< per element
+    /// One top-level element, as received; also bounds what may sit unfinished
+    /// between stanzas (a start tag never closed), whitespace keepalives excepted.
+    std::size_t max_stanza_bytes = 256 * 1024;
+    unsigned max_depth = 64;       ///< element nesting inside a stanza
+    unsigned max_attributes = 64;  ///< per element of a stanza
+    /// Everything up to and including the stream header's start tag (XML
+    /// declaration included), counted from this reader's first byte. expat is
+    /// never handed more than this before the header opens, so a peer that has not
+    /// authenticated cannot make it buffer or scan more. A real header is about
+    /// 300 bytes; 4096 leaves room for 'to' and 'from' at the longest domainparts
+    /// (1023 bytes each, RFC 7622 §3.2) with the usual declarations and an id.
+    std::size_t max_header_bytes = 4096;
+    /// Attributes of the stream header: a real one has about five (to, from, id,
+    /// version, xml:lang). Namespace declarations are not attributes here (expat
+    /// reports them apart); max_header_bytes bounds them.
+    unsigned max_header_attributes = 16;
 };
 
 /// The opening <stream:stream> as received.

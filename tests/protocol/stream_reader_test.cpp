@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
+#include <string>
 
 namespace {
 
@@ -312,6 +314,272 @@ TEST(stream_reader, a_huge_unterminated_stanza_is_refused_without_buffering_it_a
     }
     EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
     EXPECT_LE(chunks, 17) << "refused only after " << chunks << " chunks of 16 KiB";
+}
+
+/// `input` split once at every point: each split yields the events it yields in
+/// one piece, then fails with `condition` and `text` (with no condition: no error).
+/// Returns the events.
+std::vector<stream_event> expect_at_every_split_point(std::string const& input, reader_limits limits,
+                                                      std::optional<stream_error> condition,
+                                                      std::string const& text = {})
+{
+    std::error_code ec;
+    auto const whole = parse_all(input, ec, limits);
+    EXPECT_EQ(ec, condition ? make_error_code(*condition) : std::error_code{}) << "in one piece";
+    for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+        stream_reader r{limits};
+        auto events = drain(r, std::string_view{input}.substr(0, cut), ec);
+        if (!ec) {
+            auto rest = drain(r, std::string_view{input}.substr(cut), ec);
+            events.insert(events.end(), rest.begin(), rest.end());
+        }
+        EXPECT_EQ(events, whole) << "cut at " << cut;
+        if (condition) {
+            EXPECT_EQ(ec, make_error_code(*condition)) << "cut at " << cut << ": " << r.error_text();
+            EXPECT_EQ(r.error_text(), text) << "cut at " << cut;
+        } else {
+            EXPECT_FALSE(ec) << "cut at " << cut << ": " << r.error_text();
+        }
+        if (::testing::Test::HasFailure())
+            break;  // one cut's report is enough
+    }
+    return whole;
+}
+
+constexpr std::string_view header_start =
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' ";
+
+/// A stream header of exactly `size` bytes, XML declaration included: the id
+/// attribute takes up the slack.
+std::string header_of_size(std::size_t size)
+{
+    std::string h = std::string{header_start} + "from='fabrikam.example' to='contoso.example' version='1.0' id='";
+    std::string const end = "'>";
+    h.append(size - h.size() - end.size(), 'x');
+    return h + end;
+}
+
+TEST(stream_reader, the_stream_header_attribute_limit_at_every_split_point)
+{
+    auto header_with = [](int attributes) {
+        std::string h{header_start};
+        for (int i = 0; i < attributes; ++i)
+            h += "a" + std::to_string(i) + "='x' ";
+        return h + "><presence/></stream:stream>";
+    };
+    reader_limits const limits;  // 16 header attributes; namespace declarations do not count
+    EXPECT_TRUE(expect_at_every_split_point(header_with(17), limits, stream_error::policy_violation,
+                                            "the stream header has more than 16 attributes (max_header_attributes)")
+                    .empty());
+    auto events = expect_at_every_split_point(header_with(16), limits, std::nullopt);
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_EQ(std::get<stream_opened>(events[0]).header.attributes.size(), 16u);
+
+    // The limit is the stream header's own: a stanza may have more (max_attributes).
+    reader_limits few;
+    few.max_header_attributes = 2;
+    std::error_code ec;
+    events = parse_all(std::string{header_start} + "to='a' from='b'><a w='1' x='2' y='3'/>", ec, few);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(events.size(), 2u);
+    parse_all(std::string{header_start} + "to='a' from='b' version='1.0'>", ec, few);
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+}
+
+TEST(stream_reader, the_stream_header_byte_limit_at_every_split_point)
+{
+    reader_limits const limits;  // 4096 bytes up to and including the header's '>'
+    std::string const after = "<presence/> <message to='a@contoso.example'><body>hi</body></message></stream:stream>";
+    ASSERT_EQ(header_of_size(4096).size(), 4096u);
+    // Bytes past the header budget stay in the buffer and are parsed once the
+    // header has opened, whatever the split.
+    EXPECT_EQ(expect_at_every_split_point(header_of_size(4096) + after, limits, std::nullopt).size(), 4u);
+    EXPECT_TRUE(expect_at_every_split_point(header_of_size(4097) + after, limits, stream_error::policy_violation,
+                                            "stream header larger than 4096 bytes (max_header_bytes)")
+                    .empty());
+    // The same with a small limit, without an XML declaration (it counts when present).
+    reader_limits small;
+    small.max_header_bytes = 120;
+    std::string const bare = "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+                             "to='contoso.example'>";
+    ASSERT_LT(bare.size(), 120u);
+    std::string const padded = bare.substr(0, bare.size() - 1) + std::string(120 - bare.size(), ' ') + ">";
+    ASSERT_EQ(padded.size(), 120u);
+    EXPECT_EQ(expect_at_every_split_point(padded + after, small, std::nullopt).size(), 4u);
+    EXPECT_TRUE(expect_at_every_split_point(" " + padded + after, small, stream_error::policy_violation,
+                                            "stream header larger than 120 bytes (max_header_bytes)")
+                    .empty());
+}
+
+TEST(stream_reader, a_header_exactly_at_the_byte_limit_opens_and_one_byte_more_does_not)
+{
+    // In one piece, with what follows the header in the same chunk: STARTTLS must
+    // still see exactly the bytes after <starttls/>, and a restart the right tail.
+    std::string const tail = "\x16\x03\x01\x02\x00";
+    std::string const starttls_element = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
+    stream_reader r;
+    r.append(header_of_size(4096) + starttls_element + tail);
+    std::error_code ec;
+    auto opened = r.next(ec);
+    ASSERT_TRUE(opened) << r.error_text();
+    EXPECT_EQ(std::get<stream_opened>(*opened).header.from(), "fabrikam.example");
+    EXPECT_EQ(r.unparsed_size(), starttls_element.size() + tail.size());
+    auto starttls = r.next(ec);
+    ASSERT_TRUE(starttls) << r.error_text();
+    EXPECT_TRUE(std::get<element_received>(*starttls).stanza.is("starttls", ns::tls));
+    EXPECT_EQ(r.unparsed_size(), tail.size());
+    EXPECT_EQ(r.take_unparsed(), tail);
+
+    stream_reader first;
+    first.append(header_of_size(4096) + "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" + header_of_size(4096) +
+                 "<presence/>");
+    ASSERT_TRUE(first.next(ec));
+    ASSERT_TRUE(first.next(ec)) << first.error_text();
+    stream_reader second;  // a fresh reader, a fresh budget
+    second.append(first.take_unparsed());
+    ASSERT_TRUE(second.next(ec)) << second.error_text();
+    auto presence = second.next(ec);
+    ASSERT_TRUE(presence) << second.error_text();
+    EXPECT_TRUE(std::get<element_received>(*presence).stanza.is("presence", ns::server));
+
+    stream_reader over;
+    auto events = drain(over, header_of_size(4097) + "<presence/>", ec);
+    EXPECT_TRUE(events.empty());
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(over.error_text(), "stream header larger than 4096 bytes (max_header_bytes)");
+
+    // Not yet failed at 4095 bytes of an unfinished header, failed at 4096.
+    stream_reader growing;
+    std::string const unfinished = header_of_size(4097).substr(0, 4096);
+    drain(growing, unfinished.substr(0, 4095), ec);
+    EXPECT_FALSE(ec) << growing.error_text();
+    drain(growing, unfinished.substr(4095), ec);
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+}
+
+TEST(stream_reader, a_header_that_keeps_growing_is_refused_within_one_chunk_of_the_limit)
+{
+    stream_reader r;
+    std::error_code ec;
+    std::size_t appended = header_start.size();
+    drain(r, header_start, ec);
+    int chunks = 0;
+    while (!ec && appended < 1024 * 1024) {
+        std::string chunk = " a" + std::to_string(chunks) + "='";
+        chunk.append(1024 - chunk.size() - 1, 'x');
+        chunk += "'";
+        ASSERT_EQ(chunk.size(), 1024u);
+        drain(r, chunk, ec);
+        appended += chunk.size();
+        ++chunks;
+    }
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(r.error_text(), "stream header larger than 4096 bytes (max_header_bytes)");
+    EXPECT_LE(appended, 4096u + 1024u) << "refused only after " << appended << " bytes";
+}
+
+TEST(stream_reader, expat_is_never_given_more_than_the_header_budget)
+{
+    // The byte just past the budget is invalid UTF-8: had expat seen it, the error
+    // would be not-well-formed. 1 MiB more follows, all in one append.
+    std::string input = header_of_size(4097).substr(0, 4096);
+    input += "\xff";
+    input.append(1024 * 1024, 'x');
+    input += "'><presence/>";
+    stream_reader r;
+    std::error_code ec;
+    auto events = drain(r, input, ec);
+    EXPECT_TRUE(events.empty());
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation)) << r.error_text();
+    EXPECT_EQ(r.error_text(), "stream header larger than 4096 bytes (max_header_bytes)");
+
+    // One byte earlier, inside the budget, expat does see it.
+    input[4095] = '\xff';
+    stream_reader inside;
+    drain(inside, input, ec);
+    EXPECT_EQ(ec, make_error_code(stream_error::not_well_formed)) << inside.error_text();
+}
+
+TEST(stream_reader, an_unterminated_stanza_start_tag_is_refused_without_buffering_it_all)
+{
+    std::string const too_big = "stanza larger than 262144 bytes (max_stanza_bytes)";
+    // In 16 KiB chunks, never closed: expat calls no handler meanwhile.
+    stream_reader r;
+    std::error_code ec;
+    drain(r, std::string{header} + "<presence/>\n<message", ec);
+    ASSERT_FALSE(ec);
+    int chunks = 0;
+    while (!ec && chunks < 1000) {
+        std::string chunk;
+        while (chunk.size() < 16 * 1024)
+            chunk += " a" + std::to_string(chunks) + "_" + std::to_string(chunk.size()) + "='x'";
+        drain(r, chunk, ec);
+        ++chunks;
+    }
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(r.error_text(), too_big);
+    EXPECT_LE(chunks, 17) << "refused only after " << chunks << " chunks of 16 KiB";
+
+    // All of it in one chunk, behind another stanza: refused in the same next()
+    // loop that delivered the stanza, not one append later.
+    std::string const unterminated = "<message to='" + std::string(1024 * 1024, 'x');
+    stream_reader one;
+    auto events = drain(one, std::string{header} + "<presence/>" + unterminated, ec);
+    EXPECT_EQ(events.size(), 2u);
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(one.error_text(), too_big);
+
+    // Right after the header too, in the chunk that carries it.
+    stream_reader first;
+    events = drain(first, std::string{header} + unterminated, ec);
+    EXPECT_EQ(events.size(), 1u);
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(first.error_text(), too_big);
+
+    // A huge start tag that is complete is refused as it closes.
+    stream_reader closed;
+    events = drain(closed, std::string{header} + unterminated + "'>", ec);
+    EXPECT_EQ(events.size(), 1u);
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(closed.error_text(), too_big);
+
+    // With a small limit, at every split point.
+    reader_limits small;
+    small.max_stanza_bytes = 100;
+    EXPECT_EQ(expect_at_every_split_point(std::string{header} + "<presence/> <message to='" + std::string(100, 'x'),
+                                          small, stream_error::policy_violation,
+                                          "stanza larger than 100 bytes (max_stanza_bytes)")
+                  .size(),
+              2u);
+}
+
+TEST(stream_reader, whitespace_keepalives_never_add_up_to_a_stanza)
+{
+    reader_limits limits;
+    limits.max_stanza_bytes = 100;
+    stream_reader r{limits};
+    std::error_code ec;
+    std::size_t events = drain(r, header, ec).size();
+    // Months of keepalives, one byte at a time, far more than 100 bytes in all,
+    // with stanzas now and then.
+    for (int i = 0; i < 20000; ++i) {
+        events += drain(r, i % 2 ? " " : "\n", ec).size();
+        ASSERT_FALSE(ec) << "after " << i << " keepalives: " << r.error_text();
+        if (i % 5000 == 4999)
+            events += drain(r, "<presence/>", ec).size();
+    }
+    drain(r, std::string(300, ' ') + "\r\n\t", ec);  // many at once
+    ASSERT_FALSE(ec) << r.error_text();
+    EXPECT_EQ(events, 5u);
+    // What is bounded is what follows the last keepalive: an unfinished start tag
+    // of 100 bytes is held, one of 101 refused.
+    std::string const tag = "<message to='" + std::string(100 - 13, 'x');
+    ASSERT_EQ(tag.size(), 100u);
+    drain(r, tag, ec);
+    EXPECT_FALSE(ec) << r.error_text();
+    drain(r, "x", ec);
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(r.error_text(), "stanza larger than 100 bytes (max_stanza_bytes)");
 }
 
 TEST(stream_reader, whitespace_keepalives_between_stanzas_are_ignored)
