@@ -31,13 +31,16 @@ component_link::component_link(router& r, std::string domain)
                           .max_bytes = r.rt().cfg.limits.queue_bytes,
                           .delivery_deadline = r.rt().cfg.limits.delivery_deadline}},
       retry_{link_retry},
-      retry_timer_{r.executor()}
+      window_{domain_, r.rt().cfg.local_domains.empty() ? std::string{} : r.rt().cfg.local_domains.front().name},
+      retry_timer_{r.executor()},
+      gate_{std::make_shared<manual_gate>(r.executor(), "the internal server is not reachable for " + domain_)}
 {
 }
 
 component_link::~component_link()
 {
     *alive_ = false;
+    gate_->open();
 }
 
 void component_link::start()
@@ -126,13 +129,20 @@ void component_link::reconnect_later()
 void component_link::on_action(connection& source, ng::action& a)
 {
     if (std::holds_alternative<ng::link_ready>(a)) {
-        spdlog::info("{} component link for {} ready", source.id(), domain_);
+        spdlog::info("{} component link for {} ready{}", source.id(), domain_,
+                     queue_.empty() ? std::string{} : "; sending the " + std::to_string(queue_.size()) + " stanzas held");
         ready_ = true;
+        outage_expired_ = false;
         retry_.reset();
         settle();
-        for (auto& stanza : queue_.drain())
-            count_bytes(source.send_stanza(stanza));
+        write_held();  // then the paused partner streams read again
     } else if (auto* r = std::get_if<ng::route_stanza>(&a)) {
+        if (window_.answered(r->stanza)) {
+            write_held();
+            if (auto ping = window_.due())
+                connection_->send_stanza(*ping);
+            return;
+        }
         router_.from_internal(r->pair, std::move(r->stanza), &source);
     } else if (auto* b = std::get_if<ng::bounce_stanza>(&a)) {
         // Back to the internal sender, on the stream it came from: a sender that
@@ -149,6 +159,14 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
 {
     router_.stats().count("fedgate_stream_closes_total",
                           {{"direction", "component"}, {"reason", std::string{ng::metric_name(why.reason)}}});
+    if (ready_)
+        went_down();
+    if (auto const lost = window_.lost(); lost > 0) {
+        // XEP-0114 has no acknowledgements: say how many may be gone.
+        spdlog::warn("link {}: {} stanzas written since the internal server's last answer are possibly lost", domain_,
+                     lost);
+        router_.stats().count("fedgate_stanzas_possibly_lost_total", {{"partner", domain_}}, lost);
+    }
     ready_ = false;
     connection_.reset();
     settle();
@@ -158,25 +176,77 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
         reconnect_later();
 }
 
+void component_link::write(protocol::element const& stanza)
+{
+    count_bytes(connection_->send_stanza(stanza));
+    if (auto ping = window_.written())
+        connection_->send_stanza(*ping);
+}
+
+void component_link::write_held()
+{
+    while (ready() && !window_.full())
+        if (auto stanza = queue_.take_first())
+            write(*stanza);
+        else
+            break;
+    if (queue_.empty())
+        gate_->open();
+}
+
+void component_link::went_down()
+{
+    down_since_ = clock::now();
+    outage_expired_ = false;
+}
+
 void component_link::deliver(protocol::element stanza, connection* source)
 {
-    if (ready()) {
-        count_bytes(connection_->send_stanza(stanza));
+    if (ready() && queue_.empty() && !window_.full()) {
+        write(stanza);
         if (source && connection_->congested())
             source->hold_reading_for(connection_);
         return;
     }
-    if (stopped_) {
-        spdlog::warn("link {}: a stanza from {} dropped at shutdown", domain_, stanza.from());
+    if (!ready() && (stopped_ || outage_expired_)) {
+        auto const why = stopped_ ? std::string{"the gateway is shutting down"}
+                                  : "the internal server of " + domain_ + " is not reachable";
+        bounced now;
+        if (protocol::may_bounce(stanza))
+            now.replies.push_back(protocol::make_error_reply(
+                stanza, stopped_ ? stanza_condition::service_unavailable : stanza_condition::remote_server_timeout, why));
+        else
+            now.dropped_errors = 1;
+        router_.deliver_bounces(std::move(now), why);
         return;
     }
     auto const bytes = protocol::to_string(stanza).size();
+    if (source) {
+        // The partner's stanzas wait in its own queue, not in ours: its stream
+        // is read no more, and the rest of what it had sent is held.
+        queue_.push_paused(std::move(stanza), bytes, clock::now());
+        gate_->close();
+        source->hold_reading_for(gate_);
+        return;
+    }
     if (auto refused = queue_.push(std::move(stanza), bytes, clock::now()))
         router_.deliver_bounces(std::move(*refused), "queue for the internal server full");
 }
 
 void component_link::tick(clock::time_point now)
 {
+    if (ready())
+        if (auto ping = window_.tick())
+            connection_->send_stanza(*ping);
+    if (!ready() && !stopped_ && !outage_expired_ && now >= down_since_ + router_.rt().cfg.limits.delivery_deadline) {
+        // Waiting longer would only delay the same answer: what comes now is
+        // bounced at once until the link is back.
+        outage_expired_ = true;
+        spdlog::warn("link {}: the internal server has been unreachable for {} s; stanzas for it are bounced "
+                     "until the link is back",
+                     domain_, std::chrono::duration_cast<std::chrono::seconds>(now - down_since_).count());
+        gate_->open();
+    }
     if (queue_.empty())
         return;
     auto expired = queue_.expire(now, {stanza_condition::remote_server_timeout, true,
@@ -194,6 +264,7 @@ void component_link::stop()
 {
     stopped_ = true;
     retry_timer_.cancel();
+    gate_->open();
     bounce_held("the gateway is shutting down");
     if (connection_)
         connection_->close(std::nullopt, ng::close_reason::done, "fedgate is shutting down");

@@ -4,10 +4,14 @@
 /// connects to [internal] as the component of that domain, keeps the link up
 /// (reconnecting with backoff), carries stanzas from the partner's users to the
 /// internal server, and hands stanzas from the internal server to the router.
-/// Stanzas for a link that is down wait, bounded, until it is back.
+/// Stanzas for a link that is down wait, bounded, until it is back, and the
+/// partner streams that sent them stop being read meanwhile (up to the delivery
+/// deadline), so that a restart of the internal server costs no refusals.
 
 #include "daemon/connection.hpp"
+#include "daemon/ack_window.hpp"
 #include "daemon/delivery_queue.hpp"
+#include "daemon/read_gate.hpp"
 #include "daemon/retry_schedule.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -27,7 +31,9 @@ public:
 
     /// Connects, and reconnects whenever the link drops, until stop().
     void start();
-    /// Writes `stanza` to the internal server, or holds it while the link is down.
+    /// Writes `stanza` to the internal server, or holds it while the link is
+    /// down and pauses `source`; once the link has been down for the delivery
+    /// deadline, bounces it at once.
     void deliver(protocol::element stanza, connection* source);
     /// Bounces held stanzas whose delivery deadline passed.
     void tick(clock::time_point now);
@@ -43,6 +49,8 @@ public:
     [[nodiscard]] bool settled() const noexcept { return settled_; }
     [[nodiscard]] std::string const& domain() const noexcept { return domain_; }
     [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
+    /// Written since the internal server's last answer to a ping.
+    [[nodiscard]] std::uint64_t unacknowledged() const noexcept { return window_.in_flight(); }
 
 private:
     void on_action(connection& source, negotiation::action& a) override;
@@ -51,6 +59,12 @@ private:
     void reconnect_later();
     void settle();
     void count_bytes(std::size_t bytes);
+    void went_down();
+    /// Writes one stanza, and the ping that is due after it.
+    void write(protocol::element const& stanza);
+    /// Writes what is held, as far as the ack window allows; opens the gate
+    /// when nothing is left.
+    void write_held();
 
     router& router_;
     std::string domain_;
@@ -61,7 +75,11 @@ private:
     bool connecting_ = false;
     bool stopped_ = false;
     bool settled_ = false;  ///< up, or failed a first time: counts for READY
+    clock::time_point down_since_ = clock::now();
+    bool outage_expired_ = false;  ///< down for longer than the delivery deadline
+    ack_window window_;            ///< what the internal server has not confirmed
     boost::asio::steady_timer retry_timer_;
+    std::shared_ptr<manual_gate> gate_;  ///< closed while the link is down and young
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::uint64_t* bytes_counter_ = nullptr;  ///< in the router's metrics
 };

@@ -102,10 +102,10 @@ asio::awaitable<void> connection::serve()
     // flight: they are read and routed until its </stream:stream>, its FIN or the
     // closing grace. After a session error nothing more is read.
     while (!driver_.finished() && !transport_failed_) {
-        if (auto destination = held_by_.lock(); destination && destination->congested() && !closing_) {
-            spdlog::debug("{} reading paused: {} has {} bytes to write", id_, destination->id_, destination->backlog());
-            while (destination->congested() && !destination->closing_ && !closing_)
-                co_await destination->drained_.wait();
+        if (auto gate = held_by_.lock(); gate && gate->holding() && !closing_) {
+            spdlog::debug("{} reading paused: {}", id_, gate->describe());
+            while (gate->holding() && !closing_)
+                co_await gate->released().wait();
             spdlog::debug("{} reading resumed", id_);
         }
         held_by_.reset();
@@ -143,8 +143,8 @@ void connection::mark_closing()
     clock_.cancel();
     writer_wake_.notify();
     // A reader paused for a destination must see that this stream ends.
-    if (auto destination = held_by_.lock())
-        destination->drained_.notify();
+    if (auto gate = held_by_.lock())
+        gate->released().notify();
 }
 
 asio::awaitable<void> connection::perform(std::vector<ng::action> actions)
@@ -415,9 +415,14 @@ void connection::close(std::optional<protocol::stream_error> condition, ng::clos
     perform_all_now(std::move(actions));
 }
 
-void connection::hold_reading_for(std::shared_ptr<connection> const& destination)
+void connection::hold_reading_for(std::shared_ptr<read_gate> gate)
 {
-    held_by_ = destination;
+    held_by_ = std::move(gate);
+}
+
+std::string connection::describe() const
+{
+    return id_ + " has " + std::to_string(backlog()) + " bytes to write";
 }
 
 asio::awaitable<void> connection::finish()

@@ -7,6 +7,7 @@
 /// (routing, dialback, authentication) to its observer.
 
 #include "daemon/async_event.hpp"
+#include "daemon/read_gate.hpp"
 #include "daemon/transport.hpp"
 #include "negotiation/session_types.hpp"
 #include "negotiation/stream_driver.hpp"
@@ -49,7 +50,7 @@ struct connection_options {
     std::size_t backlog_high = 1024 * 1024;  ///< unwritten bytes above which feeders pause
 };
 
-class connection : public std::enable_shared_from_this<connection> {
+class connection final : public std::enable_shared_from_this<connection>, public read_gate {
 public:
     connection(boost::asio::ip::tcp::socket socket, std::unique_ptr<negotiation::session> session,
                connection_options options, tls_contexts& tls, connection_observer& observer);
@@ -68,9 +69,15 @@ public:
     /// Keeps `generation` (the configuration the session's pointers come from)
     /// alive as long as this stream.
     void keep(std::shared_ptr<void const> generation) { generation_ = std::move(generation); }
-    /// Back-pressure: stop reading until `destination` has written its backlog.
-    void hold_reading_for(std::shared_ptr<connection> const& destination);
+    /// Back-pressure: stop reading (after the bytes at hand) while `gate` holds:
+    /// a destination stream writing its backlog, a component link that is down.
+    void hold_reading_for(std::shared_ptr<read_gate> gate);
     [[nodiscard]] bool congested() const noexcept { return backlog() > options_.backlog_high; }
+
+    // read_gate: a stream that fed this one waits while it is congested.
+    [[nodiscard]] bool holding() const noexcept override { return congested() && !closing_; }
+    [[nodiscard]] async_event& released() noexcept override { return drained_; }
+    [[nodiscard]] std::string describe() const override;
 
     [[nodiscard]] negotiation::session& session() noexcept { return *session_; }
     [[nodiscard]] std::string const& id() const noexcept { return id_; }
@@ -124,7 +131,7 @@ private:
     bool transport_failed_ = false;
     bool closed_ = false;
     negotiation::close_stream ending_{std::nullopt, negotiation::close_reason::transport_closed, "connection lost"};
-    std::weak_ptr<connection> held_by_;
+    std::weak_ptr<read_gate> held_by_;
     std::shared_ptr<void const> generation_;
 };
 

@@ -19,9 +19,14 @@ std::optional<bounced> delivery_queue::push(protocol::element stanza, std::size_
                     "too many stanzas are waiting for this server");
         return refused;
     }
+    push_paused(std::move(stanza), bytes, now);
+    return std::nullopt;
+}
+
+void delivery_queue::push_paused(protocol::element stanza, std::size_t bytes, clock::time_point now)
+{
     bytes_ += bytes;
     items_.push_back({std::move(stanza), bytes, now + limits_.delivery_deadline});
-    return std::nullopt;
 }
 
 std::vector<protocol::element> delivery_queue::drain()
@@ -32,6 +37,16 @@ std::vector<protocol::element> delivery_queue::drain()
         out.push_back(std::move(i.stanza));
     items_.clear();
     bytes_ = 0;
+    return out;
+}
+
+std::optional<protocol::element> delivery_queue::take_first()
+{
+    if (items_.empty())
+        return std::nullopt;
+    auto out = std::move(items_.front().stanza);
+    bytes_ -= items_.front().bytes;
+    items_.pop_front();
     return out;
 }
 

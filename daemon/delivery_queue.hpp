@@ -39,8 +39,14 @@ public:
     /// Queues `stanza` (`bytes` is its serialised size). When the queue is full the
     /// stanza is refused with <resource-constraint/>: the returned bounce is set.
     [[nodiscard]] std::optional<bounced> push(protocol::element stanza, std::size_t bytes, clock::time_point now);
+    /// Queues a stanza whose sender stops being read after it, beyond the limits
+    /// if need be: refusing it would turn a short outage into refusals, and what
+    /// a paused stream can add is bounded by what one read brought.
+    void push_paused(protocol::element stanza, std::size_t bytes, clock::time_point now);
     /// The stream is up: everything, in order.
     [[nodiscard]] std::vector<protocol::element> drain();
+    /// The oldest stanza, out of the queue; nullopt when empty.
+    [[nodiscard]] std::optional<protocol::element> take_first();
     /// Bounces the stanzas whose deadline passed by `now`, with `failure`'s
     /// condition (the last reason delivery failed).
     [[nodiscard]] bounced expire(clock::time_point now, delivery_failure const& failure);

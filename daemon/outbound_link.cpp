@@ -18,6 +18,11 @@ using protocol::stanza_condition;
 
 namespace {
 
+/// The longest a link bounces at once after a failure that retrying does not
+/// cure (NXDOMAIN, a refused certificate or policy): the partner may have fixed
+/// it, and a user should not wait the reconnection cap (10 min) to find out.
+constexpr std::chrono::seconds hold_down_cap{60};
+
 queue_limits limits_of(conf::limit_settings const& l)
 {
     return {.max_stanzas = l.queue_stanzas, .max_bytes = l.queue_bytes, .delivery_deadline = l.delivery_deadline};
@@ -60,6 +65,15 @@ void outbound_link::deliver(protocol::element stanza, connection* source)
         count_bytes(connection_->send_stanza(stanza));
         if (source && connection_->congested())
             source->hold_reading_for(connection_);
+        return;
+    }
+    if (refusing()) {
+        bounced now;
+        if (protocol::may_bounce(stanza))
+            now.replies.push_back(protocol::make_error_reply(stanza, last_failure_->condition, last_failure_->text));
+        else
+            now.dropped_errors = 1;
+        router_.deliver_bounces(std::move(now), last_failure_->text);
         return;
     }
     auto const bytes = protocol::to_string(stanza).size();
@@ -193,30 +207,56 @@ void outbound_link::on_closed(connection&, ng::close_stream const& why)
 
 void outbound_link::failed(delivery_failure failure)
 {
-    spdlog::warn("link {} -> {} failed: {}{}", pair_.local, pair_.remote, failure.text,
-                 failure.retry && !queue_.empty() ? " (will retry)" : "");
+    // Logged once per cause: the same failure again (each attempt of the
+    // schedule) is a debug line.
+    bool const repeated = last_failure_ && last_failure_->text == failure.text;
+    spdlog::log(repeated ? spdlog::level::debug : spdlog::level::warn, "link {} -> {} failed: {}{}", pair_.local,
+                pair_.remote, failure.text, failure.retry && !queue_.empty() ? " (will retry)" : "");
     last_failure_ = failure;
     for (auto& v : std::exchange(verifies_, {}))
         router_.dialback_answered(v, outcome_of(failure));
     if (!failure.retry || stopped_)
         router_.deliver_bounces(queue_.fail_all(failure), failure.text);
-    if (queue_.empty() || purpose_ == ng::outbound_purpose::verify_only) {
+    if (stopped_ || purpose_ == ng::outbound_purpose::verify_only || (failure.retry && queue_.empty())) {
         router_.retire(this);
         return;
     }
+    // A failure that retrying will not cure keeps the link, and its schedule,
+    // until the next attempt is due: stanzas meanwhile are bounced at once with
+    // the same cause, so a flood of them (bounces of bounces' senders, a busy
+    // user) costs no DNS query or connection each (issue 16).
     waiting_to_retry_ = true;
-    auto const delay = retry_.next();
-    spdlog::info("link {} -> {}: next attempt in {} ms", pair_.local, pair_.remote, delay.count());
+    auto delay = retry_.next();
+    if (!failure.retry)
+        delay = std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(hold_down_cap));
+    spdlog::log(repeated ? spdlog::level::debug : spdlog::level::info, "link {} -> {}: next attempt in {} ms{}",
+                pair_.local, pair_.remote, delay.count(),
+                failure.retry ? "" : "; until then its stanzas are bounced at once");
     retry_timer_.expires_after(delay);
     retry_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
         if (!*alive)
             return;
         waiting_to_retry_ = false;
-        if (!ec && !queue_.empty())
+        if (!ec && (!queue_.empty() || !verifies_.empty()))
             ensure_connecting();
-        else if (idle())
+        // Idle after a failure that retrying does not cure: the link stays, with
+        // its schedule, and the next stanza makes the next attempt.
+        else if (idle() && (stopped_ || !last_failure_ || last_failure_->retry))
             router_.retire(this);
     });
+}
+
+bool outbound_link::refusing() const noexcept
+{
+    return waiting_to_retry_ && last_failure_ && !last_failure_->retry;
+}
+
+void outbound_link::forgive()
+{
+    retry_.reset();
+    if (!refusing())
+        return;
+    retry_timer_.cancel();  // the handler sees the cancel: waiting ends, nothing is attempted yet
 }
 
 void outbound_link::tick(clock::time_point now)

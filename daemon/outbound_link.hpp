@@ -40,6 +40,9 @@ public:
     void stop(protocol::stream_error condition = protocol::stream_error::system_shutdown,
               std::string const& why = "fedgate is shutting down");
     [[nodiscard]] bool stopped() const noexcept { return stopped_; }
+    /// A reload: the partner may have fixed what failed, so the next stanza
+    /// makes an attempt at once and the schedule starts over.
+    void forgive();
     /// Whether a stream exists (up or negotiating).
     [[nodiscard]] bool connected() const noexcept { return connection_ != nullptr; }
     /// Whether the stream is up and authenticated.
@@ -59,6 +62,9 @@ private:
     void ensure_connecting();
     boost::asio::awaitable<void> connect();
     void failed(delivery_failure failure);
+    /// After a failure that retrying does not cure, until the next attempt is
+    /// due: stanzas are bounced at once with that failure.
+    [[nodiscard]] bool refusing() const noexcept;
     void count_bytes(std::size_t bytes);
 
     router& router_;

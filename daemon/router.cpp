@@ -1,5 +1,6 @@
 #include "daemon/router.hpp"
 
+#include "daemon/bounce_route.hpp"
 #include "daemon/component_link.hpp"
 #include "daemon/contact_rules.hpp"
 #include "daemon/outbound_link.hpp"
@@ -12,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <variant>
 
 namespace fedgate::daemon {
 
@@ -61,7 +63,7 @@ void router::gauges(std::vector<metrics::sample>& out) const
         {{"out", "established"}, 0}, {{"component", "negotiating"}, 0}, {{"component", "established"}, 0}};
     for (auto const& [raw, in] : inbound_)
         ++streams[{"in", in.session->authenticated_pairs().empty() ? "negotiating" : "established"}];
-    double queued_out = 0, queued_internal = 0;
+    double queued_out = 0, queued_internal = 0, unacknowledged_internal = 0;
     for (auto const* map : {&links_, &verifiers_})
         for (auto const& [pair, link] : *map) {
             if (link->connected())
@@ -72,11 +74,13 @@ void router::gauges(std::vector<metrics::sample>& out) const
         if (!link->closed())
             ++streams[{"component", link->ready() ? "established" : "negotiating"}];
         queued_internal += static_cast<double>(link->queued());
+        unacknowledged_internal += static_cast<double>(link->unacknowledged());
     }
     for (auto const& [key, value] : streams)
         out.push_back({"fedgate_streams", {{"direction", key.first}, {"state", key.second}}, value});
     out.push_back({"fedgate_queued_stanzas", {{"side", "outbound"}}, queued_out});
     out.push_back({"fedgate_queued_stanzas", {{"side", "internal"}}, queued_internal});
+    out.push_back({"fedgate_unacknowledged_stanzas", {{"side", "internal"}}, unacknowledged_internal});
 }
 
 namespace {
@@ -137,6 +141,8 @@ std::string router::reload(std::shared_ptr<runtime> next)
         for (auto& [pair, link] : *map)
             if (gone(pair.remote))
                 link->stop(protocol::stream_error::policy_violation, pair.remote + " is no longer a federation partner");
+            else
+                link->forgive();
     for (auto& [raw, in] : inbound_)
         for (auto const& pair : in.session->authenticated_pairs())
             if (gone(pair.remote)) {
@@ -165,6 +171,13 @@ void router::start()
     tick();
 }
 
+void router::log_summaries(clock::time_point now)
+{
+    for (auto const& s : quiet_.due(now))
+        spdlog::info("{}: {} more time{} in the last {} ms, {} stanza{} (each at debug level)", s.key, s.occurrences,
+                     s.occurrences == 1 ? "" : "s", quiet_.interval().count(), s.stanzas, s.stanzas == 1 ? "" : "s");
+}
+
 void router::tick()
 {
     auto const now = clock::now();
@@ -172,6 +185,7 @@ void router::tick()
         link->tick(now);
     for (auto& [domain, link] : components_)
         link->tick(now);
+    log_summaries(now);
     std::erase_if(retired_components_, [](auto const& link) { return link->closed(); });
     std::erase_if(retired_links_, [](auto const& link) { return link->idle(); });
     for (auto it = checks_.begin(); it != checks_.end();) {
@@ -310,10 +324,11 @@ void router::dialback_answered(ng::verify_request const& request, ng::dialback_o
 outbound_link& router::link_for(ng::domain_pair const& pair)
 {
     auto& link = links_[pair];
-    if (link && link->stopped())  // a partner removed, then added back: a fresh link
-        retired_links_.push_back(std::move(link));
-    if (!link)
+    if (!link || link->stopped()) {
+        if (link)  // a partner removed, then added back: a fresh link
+            retired_links_.push_back(std::move(link));
         link = std::make_unique<outbound_link>(*this, pair, ng::outbound_purpose::route);
+    }
     return *link;
 }
 
@@ -327,17 +342,31 @@ void router::from_internal(ng::domain_pair const& pair, protocol::element stanza
 bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& stanza)
 {
     std::string why;
-    if (rt_->domains.find_partner(pair.remote) == nullptr)
+    if (!rt_->domains.is_local(pair.local)) {
+        // The session and route_of_bounce only let local senders through: a bug
+        // upstream, and no link is made for a domain we cannot speak for.
+        why = "'" + pair.local + "' is not a local domain";
+    } else if (rt_->domains.find_partner(pair.remote) == nullptr) {
         why = pair.remote + " is not a federation partner";
-    else if (stopping_)
+    } else if (stopping_) {
         if (auto link = links_.find(pair); link == links_.end() || !link->second->up())
             why = "the gateway is shutting down";
+    }
     if (why.empty())
         return false;
-    spdlog::info("stanza from {} to {} refused: {}", stanza.from(), stanza.to(), why);
-    if (protocol::may_bounce(stanza))
-        deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable, why)}},
-                        why);
+    if (!protocol::may_bounce(stanza)) {
+        // Our own error replies among them: no bounce of a bounce, but never
+        // without a word (bounces made at shutdown leave only on streams that
+        // are still up).
+        undeliverable(stanza, stopping_ ? "shutdown" : "refused", "no stream to " + pair.remote + ": " + why);
+        return true;
+    }
+    auto const line = fmt::format("stanza from {} to {} refused: {}", stanza.from(), stanza.to(), why);
+    if (quiet_.note(fmt::format("refused: {}", why), 1, clock::now()))
+        spdlog::info("{}", line);
+    else
+        spdlog::debug("{}", line);
+    deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable, why)}}, why);
     return true;
 }
 
@@ -454,9 +483,14 @@ void router::refuse_in(ng::domain_pair const& pair, protocol::element const& sta
     auto const partner_name = partner ? partner->domain : pair.remote;
     auto& refusals = metrics_.slot("fedgate_refusals_total", {{"partner", partner_name}, {"reason", decision.reason}});
     ++refusals;
-    spdlog::info("refused {} from {} to {} (partner {}, {}): {} [{} so far]", stanza_kind(stanza), stanza.from(),
-                 stanza.to(), partner_name, partner ? conf::config_name(partner->type) : "?", decision.reason,
-                 refusals);
+    auto const line = fmt::format("refused {} from {} to {} (partner {}, {}): {} [{} so far]", stanza_kind(stanza),
+                                  stanza.from(), stanza.to(), partner_name,
+                                  partner ? conf::config_name(partner->type) : "?", decision.reason, refusals);
+    if (quiet_.note(fmt::format("refused by the contact rules of {}: {}", partner_name, decision.reason), 1,
+                    clock::now()))
+        spdlog::info("{}", line);
+    else
+        spdlog::debug("{}", line);
     if (decision.reply)
         to_remote(pair, std::move(*decision.reply), &source);
 }
@@ -486,18 +520,38 @@ void router::deliver_bounces(bounced b, std::string_view why)
 {
     if (b.replies.empty() && b.dropped_errors == 0)
         return;
-    spdlog::info("bouncing {} stanzas ({} error stanzas dropped without reply): {}", b.replies.size(),
-                 b.dropped_errors, why);
+    auto const line = fmt::format("bouncing {} stanzas ({} error stanzas dropped without reply): {}", b.replies.size(),
+                                  b.dropped_errors, why);
+    if (quiet_.note(fmt::format("bouncing: {}", why), b.replies.size() + b.dropped_errors, clock::now()))
+        spdlog::info("{}", line);
+    else
+        spdlog::debug("{}", line);
+    if (b.dropped_errors > 0)
+        metrics_.count("fedgate_error_stanzas_dropped_total", {}, b.dropped_errors);
+    auto const is_local = [this](std::string_view domain) { return rt_->domains.is_local(domain); };
     for (auto& reply : b.replies) {
         auto const* error = reply.child("error", reply.ns());
         auto const conditions = error ? error->child_elements() : std::vector<protocol::element const*>{};
         metrics_.count("fedgate_bounces_total", {{"condition", conditions.empty() ? "unknown" : conditions.front()->name()}});
-        auto const to = domain_of(reply.to());
-        if (rt_->domains.is_local(to))
-            to_internal(std::move(reply), nullptr);
+        // The way is decided before the reply is moved (see bounce_route.hpp).
+        auto const way = route_of_bounce(reply, is_local);
+        if (auto const* in = std::get_if<bounce_to_internal>(&way))
+            to_internal(in->from_domain, std::move(reply), nullptr);
+        else if (auto const* out = std::get_if<bounce_to_remote>(&way))
+            to_remote(out->pair, std::move(reply), nullptr);
         else
-            to_remote({domain_of(reply.from()), to}, std::move(reply), nullptr);
+            undeliverable(reply, "no_route", std::get<bounce_nowhere>(way).why);
     }
+}
+
+void router::undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why)
+{
+    metrics_.count("fedgate_bounces_undeliverable_total", {{"reason", std::string{reason}}});
+    auto const line = fmt::format("error reply from {} to {} undeliverable: {}", reply.from(), reply.to(), why);
+    if (quiet_.note(fmt::format("undeliverable: {}", why), 1, clock::now()))
+        spdlog::warn("{}", line);
+    else
+        spdlog::debug("{}", line);
 }
 
 void router::retire(outbound_link* link)
@@ -559,6 +613,7 @@ void router::check_stopped()
     for (auto const& link : retired_components_)
         if (!link->closed())
             return;
+    log_summaries(clock::now() + quiet_.interval());  // what the last second counted
     asio::post(executor_, std::exchange(on_stopped_, {}));
 }
 

@@ -11,6 +11,7 @@
 #include "daemon/contact_rules.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/delivery_queue.hpp"
+#include "daemon/log_summary.hpp"
 #include "daemon/memory_release.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/runtime.hpp"
@@ -108,6 +109,9 @@ private:
     void route_out(negotiation::domain_pair const& pair, protocol::element stanza, connection* source, bool learn);
     outbound_link& link_for(negotiation::domain_pair const& pair);
     void tick();
+    /// A reply that cannot go anywhere: counted, and logged (summarised).
+    void undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why);
+    void log_summaries(clock::time_point now);
 
     struct pending_check {
         std::weak_ptr<connection> inbound;
@@ -132,6 +136,7 @@ private:
     std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
     std::map<negotiation::domain_pair, commit_gate> gates_;  // stanzas waiting for the store, per pair
     metrics metrics_;
+    log_summary quiet_;  ///< bounces and refusals: one line per cause per second
     std::map<std::string, std::uint64_t*, std::less<>> stanza_counters_[2];  // [out, in] by partner
     void gauges(std::vector<metrics::sample>& out) const;
     boost::asio::steady_timer clock_;

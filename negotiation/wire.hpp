@@ -55,6 +55,9 @@ template <class... Ts>
 struct overloaded : Ts... {
     using Ts::operator()...;
 };
+// C++20 deduces this for an aggregate by itself; clang before 17 does not (scripts/lint runs clang-tidy 14).
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
 
 /// Reads the 'type' of a received dialback answer.
 [[nodiscard]] std::optional<dialback_outcome> read_db_type(protocol::element const& answer);

@@ -99,4 +99,21 @@ TEST(delivery_queue, error_stanzas_are_never_bounced)
     EXPECT_EQ(refused->dropped_errors, 1u);
 }
 
+TEST(delivery_queue, a_paused_sender_is_held_beyond_the_limits_and_counted)
+{
+    delivery_queue q{{.max_stanzas = 2, .max_bytes = 1000}};
+    EXPECT_FALSE(q.push(message("1"), 10, t0));
+    EXPECT_FALSE(q.push(message("2"), 10, t0));
+    EXPECT_TRUE(q.push(message("refused"), 10, t0));  // full for a sender that cannot be paused
+    q.push_paused(message("3"), 2000, t0);
+    q.push_paused(message("4"), 10, t0);
+    EXPECT_EQ(q.size(), 4u);
+    EXPECT_EQ(q.bytes(), 2030u);
+    EXPECT_TRUE(q.push(message("still refused"), 10, t0));
+    auto out = q.drain();
+    ASSERT_EQ(out.size(), 4u);
+    EXPECT_EQ(out[2].id(), "3");
+    EXPECT_EQ(out[3].id(), "4");
+}
+
 }  // namespace
