@@ -68,6 +68,8 @@ class TwoGateways(ClassLab):
 
     policy = {"tls": "required", "sasl": "required", "dialback": False}
     peer_policy = None
+    b_limits = None  # B's [limits], over the lab's defaults
+    b_metrics = False  # B serves /metrics
     direct_tls = False
     expected_method = "SASL over TLS"
 
@@ -84,7 +86,8 @@ class TwoGateways(ClassLab):
                         ports["a"])
         cls.b = Gateway(cls.ws, "B", "b.test", [dict(domain="a.test", **(cls.peer_policy or cls.policy))],
                         cls.internal_b, cls.dns.port,
-                        b_plain, direct_tls_port=b_direct)
+                        b_plain, direct_tls_port=b_direct, limits=cls.b_limits,
+                        metrics_port=free_port() if cls.b_metrics else None)
         cls.internal_a.wait_links(["b.test"], cls.a)
         cls.internal_b.wait_links(["a.test"], cls.b)
 
@@ -173,6 +176,113 @@ class Backpressure(TwoGateways, unittest.TestCase):
         self.assertEqual(seen, ["bp%d" % i for i in range(count)])
 
 
+def info_lines(gateway, text):
+    """The lines of the gateway's log at info level or above that contain `text`."""
+    return [l for l in gateway.log_text().splitlines() if text in l and " debug " not in l[:40]]
+
+
+class InternalServerGone(TwoGateways, unittest.TestCase):
+    """B's internal server dies and stays away past the delivery deadline (4 s)
+    while A's users write to b.test: every stanza comes back to its remote sender
+    as an error (issue 16: none did), and the log says so in a few lines."""
+
+    def test_every_stanza_comes_back_to_its_remote_sender(self):
+        self.relay("before-crash", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
+        self.internal_b.crash()
+        self.b.wait_log("component link for a.test", timeout=10)
+        count = 300
+        burst = "".join(message("alice@a.test/desk", "bob@b.test", "gone%d" % i) for i in range(count))
+        self.internal_a.send("b.test", burst)
+        ids = ["gone%d" % i for i in range(count)]
+
+        def errors():
+            with self.internal_a.changed:
+                return [e for e in self.internal_a.received if e.get("id") in ids and e.get("type") == "error"]
+        wait_for(lambda: len(errors()) >= count, 20, "%d error replies at a.test" % count)
+        got = errors()
+        print("\n  %d sent, %d bounced back to the remote sender: %s" % (
+            count, len(got), {c: sum(1 for e in got if error_condition(e) == c) for c in set(map(error_condition, got))}))
+        self.assertEqual(sorted(e.get("id") for e in got), sorted(ids))
+        self.assertTrue(all(e.get("from") == "bob@b.test" and e.get("to") == "alice@a.test/desk" for e in got))
+        self.assertTrue({error_condition(e) for e in got} <= {"remote-server-timeout", "resource-constraint"})
+        # The partner stream waited instead of being refused stanza by stanza.
+        self.b.wait_log("reading paused: the internal server is not reachable for a.test")
+        # One stream to a.test, made once: no link for the pair ('', a.test).
+        log = self.b.log_text()
+        self.assertFalse([l for l in log.splitlines() if " out#" in l and "from='' " in l])
+        self.assertNotIn("no certificate for", log)
+        self.assertEqual(log.count("b.test -> a.test authenticated"), 1)
+        self.assertLessEqual(len(info_lines(self.b, "bouncing ")), 12, "the bounces flood the log")
+
+
+class InternalServerRestart(TwoGateways, unittest.TestCase):
+    """B's internal server restarts while A's users write to b.test: the partner
+    stream is paused, nothing is refused, everything arrives in order, although
+    B's queue for the internal server holds only 50 stanzas."""
+
+    b_limits = {"queue_stanzas": 50, "delivery_deadline_seconds": 30}
+
+    def test_a_short_restart_costs_no_refusals(self):
+        self.relay("before-restart", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
+        self.internal_b.crash()
+        count = 2000
+        ids = ["restart%d" % i for i in range(count)]
+        for start in range(0, count, 100):
+            self.internal_a.send("b.test", "".join(message("alice@a.test/desk", "bob@b.test", ids[i])
+                                                   for i in range(start, start + 100)))
+        time.sleep(0.5)
+        self.internal_b.come_back()
+        self.internal_b.wait_stanza(has_id(ids[-1]), timeout=30, what="the last stanza after the restart")
+        seen = [e.get("id") for e in self.internal_b.received if (e.get("id") or "").startswith("restart")]
+        refused = [e for e in self.internal_a.received if (e.get("id") or "").startswith("restart")]
+        print("\n  %d sent during the restart, %d delivered, %d refused" % (count, len(seen), len(refused)))
+        self.assertEqual(seen, ids)
+        self.assertEqual(refused, [])
+        self.assertEqual(self.b.log_text().count("queue for the internal server full"), 0)
+
+
+class InternalServerDiesWithStanzasInFlight(TwoGateways, unittest.TestCase):
+    """B's internal server stops reading, then dies: what B had written to it
+    since its last answer to a ping is reported as possibly lost (XEP-0114 has no
+    acknowledgements), no more than 1,000 are ever written unanswered, and what B
+    held back is delivered to the server once it is back."""
+
+    b_metrics = True
+
+    def test_what_was_in_flight_is_counted_and_bounded(self):
+        before = ["before%d" % i for i in range(300)]
+        self.internal_a.send("b.test", "".join(message("alice@a.test/desk", "bob@b.test", i) for i in before))
+        self.internal_b.wait_stanza(has_id(before[-1]), what="the stanzas before the pause")
+        wait_for(lambda: self.b.scrape().get('fedgate_unacknowledged_stanzas{side="internal"}') == 0, 10,
+                 "the internal server to confirm everything (pings answered: %d)" % self.internal_b.pings)
+        self.internal_b.link("a.test").pause()
+        count = 1500
+        ids = ["flight%d" % i for i in range(count)]
+        self.internal_a.send("b.test", "".join(message("alice@a.test/desk", "bob@b.test", i) for i in ids))
+        wait_for(lambda: self.b.scrape().get('fedgate_unacknowledged_stanzas{side="internal"}') == 1000, 15,
+                 "1,000 stanzas unanswered")
+        time.sleep(0.5)  # and no more
+        self.assertEqual(self.b.scrape().get('fedgate_unacknowledged_stanzas{side="internal"}'), 1000)
+        self.internal_b.crash()
+        self.b.wait_log("link a.test: 1000 stanzas written since the internal server's last answer are possibly lost")
+        self.assertEqual(self.b.scrape().get('fedgate_stanzas_possibly_lost_total{partner="a.test"}'), 1000)
+        self.internal_b.come_back()
+        self.internal_b.wait_stanza(has_id(ids[-1]), timeout=20, what="the stanzas held back")
+        delivered = [e.get("id") for e in self.internal_b.received if (e.get("id") or "").startswith("flight")]
+        missing = [i for i in ids if i not in set(delivered)]
+        print("\n  %d sent: %d delivered (in order), %d lost with the link, 1000 reported possibly lost"
+              % (count, len(delivered), len(missing)))
+        # In order and once each; what is missing is one run of stanzas that were
+        # in flight when the link died, no longer than what was reported.
+        self.assertEqual(delivered, sorted(set(delivered), key=ids.index))
+        self.assertEqual(delivered[-1], ids[-1])
+        if missing:
+            first, last = ids.index(missing[0]), ids.index(missing[-1])
+            self.assertEqual(missing, ids[first:last + 1])
+        self.assertLessEqual(len(missing), 1000)
+        self.assertGreaterEqual(len(delivered) + 1000, count)  # nothing lost beyond what was reported
+
+
 class OneGateway(ClassLab, unittest.TestCase):
     """Gateway A alone, with partners that are unreachable in different ways,
     and raw TCP clients playing misbehaving peers."""
@@ -186,10 +296,10 @@ class OneGateway(ClassLab, unittest.TestCase):
         cls.dns = Dnsmasq(records, os.path.join(cls.ws.dir, "dnsmasq.log"))
         cls.internal = ComponentServer("component-secret-of-a")
         partners = [dict(domain=d, tls="required", sasl="required", dialback=False)
-                    for d in ("down.test", "gone.test", "b.test")]
+                    for d in ("down.test", "gone.test", "void.test", "b.test")]
         cls.a = Gateway(cls.ws, "A", "a.test", partners, cls.internal, cls.dns.port, cls.port,
                         limits={"connections_per_ip": 3, "negotiation_timeout_seconds": 2})
-        cls.internal.wait_links(["down.test", "gone.test", "b.test"], cls.a)
+        cls.internal.wait_links(["down.test", "gone.test", "void.test", "b.test"], cls.a)
 
 
     def connect(self):
@@ -213,6 +323,21 @@ class OneGateway(ClassLab, unittest.TestCase):
         self.assertEqual(bounce.get("to"), "alice@a.test/desk")
         self.assertEqual(bounce.get("from"), "bob@gone.test")
         self.assertEqual(error_condition(bounce), "remote-server-not-found")
+
+    def test_a_failure_that_retrying_does_not_cure_is_not_retried_for_every_stanza(self):
+        # void.test does not exist: the first stanza finds out, the next ones are
+        # bounced with the same cause until the retry schedule allows another
+        # look (issue 16: a link per stanza, 118 DNS and connection attempts in 2.4 s).
+        count = 50
+        for i in range(count):
+            self.internal.send("void.test", message("alice@a.test/desk", "bob@void.test", "void%d" % i))
+            time.sleep(0.01)
+        bounced = lambda: [e for e in self.internal.received if (e.get("id") or "").startswith("void")]
+        wait_for(lambda: len(bounced()) >= count, 10, "%d bounces" % count)
+        self.assertTrue(all(error_condition(e) == "remote-server-not-found" for e in bounced()))
+        attempts = self.a.log_text().count("link a.test -> void.test failed")
+        self.assertLessEqual(attempts, 3, "%d attempts for %d stanzas" % (attempts, count))
+        self.assertEqual(len(info_lines(self.a, "link a.test -> void.test failed")), 1, "logged once with its cause")
 
     def test_an_unreachable_partner_holds_stanzas_until_the_deadline_then_bounces(self):
         sent = time.monotonic()
@@ -245,6 +370,32 @@ class OneGateway(ClassLab, unittest.TestCase):
         self.assertIn("policy-violation", text)
         self.assertIn("evil.test", text)
         self.a.wait_log("unknown-partner")
+
+    def test_a_stream_header_with_too_many_attributes_gets_policy_violation(self):
+        # Before authentication, and answered at once (issue 16: 10,000 attributes
+        # got STARTTLS features back).
+        s = self.connect()
+        attributes = " ".join("a%d='x'" % i for i in range(10000))
+        s.sendall(("<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream="
+                   "'http://etherx.jabber.org/streams' to='a.test' version='1.0' %s>" % attributes).encode())
+        text = self.read_until_closed(s)
+        self.assertIn("policy-violation", text)
+        self.assertNotIn("stream:features", text)
+        self.assertIn("max_header_bytes", text)
+
+    def test_an_unterminated_stream_header_is_refused_at_the_byte_limit(self):
+        s = self.connect()
+        s.sendall(b"<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' to='a.test' ")
+        sent = 0
+        try:
+            while sent < 1 << 20:
+                s.sendall(b"a%d='%s' " % (sent, b"x" * 1000))
+                sent += 1010
+        except OSError:
+            pass  # closed by fedgate: what the test wants
+        text = self.read_until_closed(s)
+        self.assertIn("policy-violation", text)
+        self.assertLess(sent, 1 << 20, "fedgate kept reading an endless header")
 
     def test_a_stanza_with_a_spoofed_from_ends_the_stream(self):
         peer = FakePeer(self.port, "b.test", "a.test", self.ws.pki)
@@ -402,6 +553,42 @@ class Shutdown(unittest.TestCase):
         self.assertEqual(sorted(e.get("id") for e in bounced), sorted("held%d" % i for i in range(count)))
         self.assertTrue(all(error_condition(e) == "service-unavailable" for e in bounced))
 
+
+    def test_bounces_made_at_shutdown_reach_remote_senders(self):
+        # B holds a.test's stanzas while its internal server is away; SIGTERM
+        # bounces them over B's stream to a.test before it closes (issue 16: they
+        # were refused by fedgate's own shutdown check).
+        ws = Workspace(["a.test", "b.test"])
+        self.addCleanup(ws.remove)
+        ports = {"a": free_port(), "b": free_port()}
+        dns = Dnsmasq(srv_records("a.test", ports["a"]) + srv_records("b.test", ports["b"]),
+                      os.path.join(ws.dir, "dnsmasq.log"))
+        self.addCleanup(dns.stop)
+        internal_a, internal_b = ComponentServer("component-secret-of-a"), ComponentServer("component-secret-of-b")
+        self.addCleanup(internal_a.stop)
+        self.addCleanup(internal_b.stop)
+        policy = {"tls": "required", "sasl": "required", "dialback": False}
+        a = Gateway(ws, "A", "a.test", [dict(domain="b.test", **policy)], internal_a, dns.port, ports["a"])
+        b = Gateway(ws, "B", "b.test", [dict(domain="a.test", **policy)], internal_b, dns.port, ports["b"],
+                    limits={"delivery_deadline_seconds": 600})
+        self.addCleanup(a.kill)
+        self.addCleanup(b.kill)
+        internal_a.wait_links(["b.test"], a)
+        internal_b.wait_links(["a.test"], b)
+        internal_b.send("a.test", message("bob@b.test", "alice@a.test", "opens-b-to-a"))
+        internal_a.wait_stanza(has_id("opens-b-to-a"))
+        internal_b.crash()
+        count = 100
+        internal_a.send("b.test", "".join(message("alice@a.test/desk", "bob@b.test", "held%d" % i) for i in range(count)))
+        b.wait_log("reading paused")
+        time.sleep(0.5)
+        self.assertEqual(b.terminate(), 0)
+        bounced = lambda: [e for e in internal_a.received if (e.get("id") or "").startswith("held")]
+        wait_for(lambda: len(bounced()) >= count, 10, "%d bounces at a.test" % count)
+        self.assertEqual(sorted(e.get("id") for e in bounced()), sorted("held%d" % i for i in range(count)))
+        self.assertTrue(all(e.get("type") == "error" and error_condition(e) == "service-unavailable"
+                            for e in bounced()))
+        self.assertNotIn("undeliverable", b.log_text())
 
     def test_sigterm_closes_every_stream_and_exits_zero(self):
         ws = Workspace(["a.test", "b.test"])

@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -170,6 +171,12 @@ class _Link:
             self.builder = None
 
     def _element(self, e):
+        if e.tag == "iq" and e.get("type") == "get" and any(c.tag == "ping" and c.get("xmlns") == "urn:xmpp:ping" for c in e) \
+                and self.server.answer_pings:
+            # XEP-0199, as a real server answers fedgate's acknowledgement pings.
+            self.send("<iq type='result' id='%s' from='%s' to='%s'/>" % (e.get("id"), e.get("to"), e.get("from")))
+            self.server.pings += 1
+            return
         if e.tag == "handshake":
             expected = hashlib.sha1((self.stream_id + self.server.secret).encode()).hexdigest()
             if (e.text or "").strip() == expected:
@@ -192,23 +199,36 @@ class ComponentServer:
 
     def __init__(self, secret):
         self.secret = secret
+        self.answer_pings = True
+        self.pings = 0
         self.port = free_port()
         self.links = []
         self.received = []
         self.changed = threading.Condition()
+        self._listen()
+
+    def _listen(self):
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", self.port))
         self.listener.listen(64)
-        threading.Thread(target=self._accept, daemon=True).start()
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
 
-    def _accept(self):
+    def _accept(self, listener):
         while True:
             try:
-                sock, _ = self.listener.accept()
+                sock, _ = listener.accept()
             except OSError:
                 return
             self.links.append(_Link(self, sock))
+
+    def crash(self):
+        """Goes away as a crashed server does: every link reset, connections
+        refused until come_back()."""
+        self.stop(reset=True)
+
+    def come_back(self):
+        self._listen()
 
     def link(self, domain):
         for l in reversed(self.links):
@@ -235,7 +255,7 @@ class ComponentServer:
                 return [e for e in self.received if predicate(e)][:1]
         return wait_for(found, timeout, what)[0]
 
-    def stop(self):
+    def stop(self, reset=False):
         # shutdown() first: close() alone leaves the socket listening while the
         # accept thread is blocked in it, and a later server on the same port
         # would share connections with this one.
@@ -245,6 +265,12 @@ class ComponentServer:
             pass
         self.listener.close()
         for l in self.links:
+            try:
+                if reset:  # RST, not FIN: what fedgate sees when the process dies mid-stream
+                    l.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                l.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             try:
                 l.sock.close()
             except OSError:

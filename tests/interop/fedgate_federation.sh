@@ -7,7 +7,7 @@
 # authentication method the partner policy selects; fedgate's log must show the
 # method. Needs root (network namespaces); FEDGATE_BINARY names the binary.
 # Scenarios (arguments select some; default all): sasl, presence, unverified,
-# tls-dialback, tcp-dialback, refusals, xmppaddr; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
+# tls-dialback, tcp-dialback, refusals, outage, xmppaddr; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
 # ./fedgate-federation-lab).
 set -u
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: the lab needs root for network namespaces"; exit 77; fi
@@ -19,7 +19,7 @@ fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
 work=${FEDGATE_LAB_DIR:-$PWD/fedgate-federation-lab}
 rm -rf "$work" && mkdir -p "$work"
 fedgate_pid=""
-# Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals xmppaddr
+# Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals outage xmppaddr
 scenarios=("$@")
 wanted() {
   [ ${#scenarios[@]} -eq 0 ] && return 0
@@ -215,6 +215,32 @@ echo "   carol@northwind.test -> alice: $bounce (fedgate: not a federation partn
 # The partner that is configured right still gets through.
 round_trip fabrikam-alongside bob@fabrikam.test bobpass 127.0.0.20
 scenario "refusals: TLS required but not offered, certificate for another domain, not a partner"
+fi
+
+# 4b. The internal server dies (SIGKILL) and stays away past the delivery
+# deadline: every message that bob (a real Prosody's user) writes to alice comes
+# back to him as an error, over fedgate's own stream to fabrikam.test (issue 16:
+# every bounce for a remote sender was lost). Then contoso's Prosody comes back.
+if wanted outage; then
+start_fedgate outage "$(partner fabrikam.test required required false
+                        printf '[limits]\ndelivery_deadline_seconds = 4\n')"
+round_trip fabrikam-before-outage bob@fabrikam.test bobpass 127.0.0.20
+lab_kill contoso
+result=$(XMPP_CLIENT_TIMEOUT=30 lab_exec /usr/bin/python3 "$here/xmpp_client.py" burst bob@fabrikam.test bobpass \
+  127.0.0.20 "$work/pki/ca.crt" alice@contoso.test 100 2>"$work/outage-burst.err" | tail -1)
+echo "   bob -> alice while contoso's server is down: $result"
+[ "$result" = "100 sent, 100 answered: remote-server-timeout=100" ] || fail "outage: bob got '$result'"
+grep -q "contoso.test -> fabrikam.test authenticated by SASL over TLS" "$work/fedgate-outage.log" ||
+  fail "outage: the bounces did not leave on our own stream to fabrikam.test"
+lab_internal_prosody contoso contoso.test fabrikam.test northwind.test tailspin.test adatum.test ||
+  fail "internal Prosody did not come back"
+# The link's reconnection backoff is capped at 30 s.
+for _ in $(seq 400); do
+  [ "$(grep -c 'component link for fabrikam.test ready' "$work/fedgate-outage.log")" -ge 2 ] && break
+  sleep 0.1
+done
+round_trip fabrikam-after-outage bob@fabrikam.test bobpass 127.0.0.20
+scenario "the internal server killed: all 100 of bob's messages bounced back to him; delivered again once it is back"
 fi
 
 # 5. The known trap: fedgate's certificate with an XmppAddr name (the lab's have

@@ -90,7 +90,16 @@ VirtualHost "$domain"
 CFG
   ip netns exec "$LAB_NS" prosody -F --config "$dir/prosody.cfg.lua" > "$dir/stdout.log" 2>&1 &
   echo $! >> "$LAB_DIR/pids"
+  echo $! > "$dir/launcher.pid"  # lab_kill NAME
   lab_wait_port "$address" 5222
+}
+
+# lab_kill NAME: ends the Prosody NAME at once (SIGKILL), as a crash would.
+lab_kill() {
+  local pid; pid=$(cat "$LAB_DIR/$1/launcher.pid")
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null  # our child: reaped without bash's "Killed" line
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
 
 # lab_register NAME USER DOMAIN PASSWORD

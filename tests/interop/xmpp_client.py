@@ -8,6 +8,8 @@ message to another JID and wait for a message back, or wait for a message and an
         waits until TO accepted and its presence arrived
     xmpp_client.py accept JID PASSWORD ADDRESS CA         -> accepts a subscription
         request (and asks back), waits for the requester's presence
+    xmpp_client.py burst JID PASSWORD ADDRESS CA TO COUNT -> sends COUNT messages to TO,
+        waits for an answer (message or error) to each, prints the count by kind
 Exits 0 on success, 1 on timeout.
 """
 import asyncio
@@ -35,6 +37,8 @@ class client(slixmpp.ClientXMPP):
         self.asked_back = False
         self.seen = False
         self.to = None
+        self.count = 0
+        self.answers = {}  # message id -> "delivered" or the error condition
 
     def finish(self, result):
         if not self.done.done():
@@ -45,6 +49,11 @@ class client(slixmpp.ClientXMPP):
         await self.get_roster()
         if self.mode == "send":
             self.send_message(mto=self.to, mbody=self.body, mtype="chat")
+        elif self.mode == "burst":
+            for i in range(self.count):
+                m = self.make_message(mto=self.to, mbody="burst %d" % i, mtype="chat")
+                m["id"] = "burst%d" % i
+                m.send()
         elif self.mode == "subscribe":
             self.send_presence(pto=self.to, ptype="subscribe")
         else:
@@ -80,6 +89,16 @@ class client(slixmpp.ClientXMPP):
             self.finish("accepted, and presence received from " + sender)
 
     def on_message(self, msg):
+        if self.mode == "burst":
+            if msg["id"].startswith("burst"):
+                self.answers[msg["id"]] = str(msg["error"]["condition"]) if msg["type"] == "error" else "answered"
+            if len(self.answers) >= self.count:
+                kinds = {}
+                for kind in self.answers.values():
+                    kinds[kind] = kinds.get(kind, 0) + 1
+                self.finish("%d sent, %d answered: %s" % (self.count, len(self.answers), " ".join(
+                    "%s=%d" % k for k in sorted(kinds.items()))))
+            return
         if msg["type"] == "error":
             self.finish("error: " + str(msg["error"]["condition"]))
         elif msg["type"] in ("chat", "normal"):
@@ -96,12 +115,15 @@ def main():
         xmpp.to, xmpp.body = sys.argv[6], sys.argv[7]
     elif mode == "subscribe":
         xmpp.to = sys.argv[6]
+    elif mode == "burst":
+        xmpp.to, xmpp.count = sys.argv[6], int(sys.argv[7])
     xmpp.connect((address, 5222))
     loop = asyncio.get_event_loop()
     try:
         result = loop.run_until_complete(asyncio.wait_for(xmpp.done, TIMEOUT))
     except asyncio.TimeoutError:
-        print("timeout", flush=True)
+        print("timeout" + (" with %d of %d answered" % (len(xmpp.answers), xmpp.count) if mode == "burst" else ""),
+              flush=True)
         return 1
     print(result, flush=True)
     xmpp.disconnect()
