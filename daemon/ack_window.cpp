@@ -13,13 +13,17 @@ ack_window::ack_window(std::string component, std::string server, ack_settings s
 protocol::element ack_window::ping()
 {
     outstanding_ = "fedgate-ack-" + std::to_string(++next_id_);
+    waited_ = 0;
     ping_mark_ = written_;
     protocol::element iq{"iq", std::string{protocol::ns::component}};
     iq.set_attribute("type", "get");
     iq.set_attribute("id", outstanding_);
     iq.set_attribute("from", component_);
     iq.set_attribute("to", server_);
-    iq.add_child(protocol::element{"ping", "urn:xmpp:ping"});
+    if (disco_)
+        iq.add_child(protocol::element{"query", "http://jabber.org/protocol/disco#info"});
+    else
+        iq.add_child(protocol::element{"ping", "urn:xmpp:ping"});
     return iq;
 }
 
@@ -38,8 +42,13 @@ std::optional<protocol::element> ack_window::due()
 
 std::optional<protocol::element> ack_window::tick()
 {
-    if (outstanding_.empty() && written_ > ping_mark_)
+    if (outstanding_.empty())
+        return written_ > ping_mark_ ? std::optional{ping()} : std::nullopt;
+    if (++waited_ >= settings_.fallback_ticks && answers_ == 0 && !disco_) {
+        // Never answered: the server may drop pings; ask what every server answers.
+        disco_ = true;
         return ping();
+    }
     return std::nullopt;
 }
 
@@ -63,6 +72,7 @@ std::uint64_t ack_window::lost()
 {
     auto const gone = in_flight();
     written_ = acknowledged_ = ping_mark_ = answers_ = 0;  // the next server may not answer
+    waited_ = 0;
     outstanding_.clear();
     return gone;
 }

@@ -10,8 +10,13 @@
 /// counts what is written since the last answer (`in_flight`: what a link loss
 /// may have cost, reported as possibly lost), and, once the server has shown that
 /// it answers, tells the link to stop writing past `max_in_flight` until it does
-/// again. A server that never answers is not held to it: its losses are counted
-/// from the link's start. Sans-I/O.
+/// again. Prosody 0.12 answers a ping with a result (mod_ping, on in Debian's
+/// default configuration) or, without that module, an error: either will do. For
+/// a server that drops unknown IQs without a word, a ping unanswered for
+/// `fallback_ticks` clock ticks is followed by a disco#info query (XEP-0030),
+/// which every server handles, and that is used from then on. A server that
+/// answers neither is not held to the limit: its losses are counted from the
+/// link's start. Sans-I/O.
 
 #include "protocol/element.hpp"
 
@@ -24,6 +29,7 @@ namespace fedgate::daemon {
 struct ack_settings {
     std::uint64_t ping_every = 100;     ///< stanzas written between two pings
     std::uint64_t max_in_flight = 1000;  ///< unanswered stanzas before writing pauses
+    unsigned fallback_ticks = 5;         ///< a ping unanswered this long: disco#info instead
 };
 
 class ack_window {
@@ -48,6 +54,11 @@ public:
     [[nodiscard]] bool full() const noexcept { return answers_ > 0 && in_flight() >= settings_.max_in_flight; }
     /// The link is gone: returns what was in flight, and starts over for the next.
     std::uint64_t lost();
+    /// The server has answered a probe on this link.
+    [[nodiscard]] bool answering() const noexcept { return answers_ > 0; }
+    /// Pings went unanswered, so probes are disco#info queries (once set, for
+    /// the window's life: the next link goes to the same server).
+    [[nodiscard]] bool using_disco() const noexcept { return disco_; }
 
 private:
     [[nodiscard]] protocol::element ping();
@@ -61,6 +72,8 @@ private:
     std::uint64_t answers_ = 0;
     std::uint64_t next_id_ = 0;
     std::string outstanding_;  ///< the id of the ping awaiting an answer, or ""
+    unsigned waited_ = 0;      ///< clock ticks the outstanding ping has waited
+    bool disco_ = false;
 };
 
 }  // namespace fedgate::daemon

@@ -161,10 +161,12 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
                           {{"direction", "component"}, {"reason", std::string{ng::metric_name(why.reason)}}});
     if (ready_)
         went_down();
+    bool const answering = window_.answering();
     if (auto const lost = window_.lost(); lost > 0) {
         // XEP-0114 has no acknowledgements: say how many may be gone.
-        spdlog::warn("link {}: {} stanzas written since the internal server's last answer are possibly lost", domain_,
-                     lost);
+        spdlog::warn("link {}: {} stanzas written since {} are possibly lost", domain_, lost,
+                     answering ? "the internal server's last answer"
+                               : "the link came up (the internal server answered no ping)");
         router_.stats().count("fedgate_stanzas_possibly_lost_total", {{"partner", domain_}}, lost);
     }
     ready_ = false;
@@ -235,9 +237,15 @@ void component_link::deliver(protocol::element stanza, connection* source)
 
 void component_link::tick(clock::time_point now)
 {
-    if (ready())
+    if (ready()) {
+        bool const disco_before = window_.using_disco();
         if (auto ping = window_.tick())
             connection_->send_stanza(*ping);
+        if (window_.using_disco() && !disco_before)
+            spdlog::info("link {}: the internal server does not answer XEP-0199 pings (RFC 6120 §8.2.3 says it "
+                         "must); asking it disco#info instead to learn what it has received",
+                         domain_);
+    }
     if (!ready() && !stopped_ && !outage_expired_ && now >= down_since_ + router_.rt().cfg.limits.delivery_deadline) {
         // Waiting longer would only delay the same answer: what comes now is
         // bounced at once until the link is back.
@@ -253,6 +261,10 @@ void component_link::tick(clock::time_point now)
                                        "the internal server of this domain is not reachable"});
     if (!expired.replies.empty() || expired.dropped_errors > 0)
         router_.deliver_bounces(std::move(expired), "internal server unreachable for " + domain_);
+    // A server that is up but confirms nothing for the delivery deadline: what
+    // waited is bounced above, and the paused streams may send what is next.
+    if (queue_.empty() && ready())
+        gate_->open();
 }
 
 void component_link::bounce_held(std::string const& why)

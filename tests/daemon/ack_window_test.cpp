@@ -108,4 +108,27 @@ TEST(ack_window, writing_pauses_at_the_limit_only_for_a_server_that_answers)
     EXPECT_EQ(w.in_flight(), 0u);
 }
 
+TEST(ack_window, a_ping_that_is_never_answered_is_followed_by_disco_info)
+{
+    // Prosody without mod_ping drops a component's ping without an error.
+    ack_window w{"fabrikam.test", "contoso.test", {.ping_every = 1, .max_in_flight = 10, .fallback_ticks = 3}};
+    auto ping = w.written();
+    ASSERT_TRUE(ping);
+    EXPECT_FALSE(w.tick());
+    EXPECT_FALSE(w.tick());
+    auto disco = w.tick();
+    ASSERT_TRUE(disco);
+    EXPECT_TRUE(w.using_disco());
+    EXPECT_NE(disco->child("query", "http://jabber.org/protocol/disco#info"), nullptr);
+    EXPECT_FALSE(w.answered(answer_to(*ping)));  // the ping's id is no longer awaited
+    EXPECT_TRUE(w.answered(answer_to(*disco)));
+    EXPECT_TRUE(w.answering());
+    EXPECT_EQ(w.in_flight(), 0u);
+    auto next = w.written();
+    ASSERT_TRUE(next);
+    EXPECT_NE(next->child("query", "http://jabber.org/protocol/disco#info"), nullptr);  // from now on
+    for (int i = 0; i < 10; ++i)
+        EXPECT_FALSE(w.tick());  // an answering server is not asked twice
+}
+
 }  // namespace

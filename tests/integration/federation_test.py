@@ -283,6 +283,24 @@ class InternalServerDiesWithStanzasInFlight(TwoGateways, unittest.TestCase):
         self.assertGreaterEqual(len(delivered) + 1000, count)  # nothing lost beyond what was reported
 
 
+class InternalServerDropsPings(TwoGateways, unittest.TestCase):
+    """B's internal server ignores XEP-0199 pings without a word: B asks it
+    disco#info instead and still learns what it has received."""
+
+    b_metrics = True
+
+    @classmethod
+    def start(cls):
+        super().start()
+        cls.internal_b.answer_pings = False
+
+    def test_disco_info_stands_in_for_the_ping(self):
+        self.relay("silent1", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
+        self.b.wait_log("asking it disco#info instead", timeout=15)
+        wait_for(lambda: self.b.scrape().get('fedgate_unacknowledged_stanzas{side="internal"}') == 0, 10,
+                 "the internal server to confirm through disco#info")
+
+
 class OneGateway(ClassLab, unittest.TestCase):
     """Gateway A alone, with partners that are unreachable in different ways,
     and raw TCP clients playing misbehaving peers."""

@@ -177,6 +177,12 @@ class _Link:
             self.send("<iq type='result' id='%s' from='%s' to='%s'/>" % (e.get("id"), e.get("to"), e.get("from")))
             self.server.pings += 1
             return
+        if e.tag == "iq" and e.get("type") == "get" and any(
+                c.tag == "query" and c.get("xmlns") == "http://jabber.org/protocol/disco#info" for c in e):
+            self.send("<iq type='result' id='%s' from='%s' to='%s'><query xmlns='http://jabber.org/protocol/disco#info'>"
+                      "<identity category='server' type='im'/></query></iq>" % (e.get("id"), e.get("to"), e.get("from")))
+            self.server.pings += 1
+            return
         if e.tag == "handshake":
             expected = hashlib.sha1((self.stream_id + self.server.secret).encode()).hexdigest()
             if (e.text or "").strip() == expected:
