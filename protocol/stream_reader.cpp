@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
+#include <string_view>
 
 namespace fedgate::protocol {
 
@@ -126,6 +128,21 @@ void add_attributes(element& e, char const** atts, std::size_t count)
     }
 }
 
+/// How many attributes `atts` holds; over `limit`, fails the stream (naming
+/// `subject` and the setting) and returns nullopt.
+std::optional<std::size_t> counted_attributes(state& s, char const** atts, unsigned limit, std::string_view subject,
+                                              std::string_view setting)
+{
+    std::size_t count = 0;
+    for (auto** a = atts; a[0]; a += 2)
+        ++count;
+    if (count <= limit)
+        return count;
+    s.fail(stream_error::policy_violation, std::string{subject} + " more than " + std::to_string(limit) +
+                                               " attributes (" + std::string{setting} + ")");
+    return std::nullopt;
+}
+
 void open_stream(state& s, std::string const& name, std::string const& ns, char const** atts)
 {
     if (ns != protocol::ns::streams || name != "stream")
@@ -139,14 +156,11 @@ void open_stream(state& s, std::string const& name, std::string const& ns, char 
     if (header.content_ns != s.content_ns)
         return s.fail(stream_error::invalid_namespace,
                       "the stream's content namespace is '" + header.content_ns + "', not '" + s.content_ns + "'");
-    std::size_t attribute_count = 0;
-    for (auto** a = atts; a[0]; a += 2)
-        ++attribute_count;
-    if (attribute_count > s.limits.max_header_attributes)
-        return s.fail(stream_error::policy_violation,
-                      "the stream header has more than " + std::to_string(s.limits.max_header_attributes) +
-                          " attributes (max_header_attributes)");
-    header.attributes.reserve(attribute_count);
+    auto const attribute_count =
+        counted_attributes(s, atts, s.limits.max_header_attributes, "the stream header has", "max_header_attributes");
+    if (!attribute_count)
+        return;
+    header.attributes.reserve(*attribute_count);
     for (; atts[0]; atts += 2) {
         auto [attr_name, attr_ns] = split_name(atts[0]);
         header.attributes.push_back({std::move(attr_name), atts[1], std::move(attr_ns)});
@@ -169,13 +183,10 @@ void XMLCALL on_start(void* data, char const* qualified, char const** atts)
     if (s.depth == 0)
         return open_stream(s, name, ns, atts);
 
-    std::size_t attribute_count = 0;
-    for (auto** a = atts; a[0]; a += 2)
-        ++attribute_count;
-    if (attribute_count > s.limits.max_attributes)
-        return s.fail(stream_error::policy_violation,
-                      "an element has more than " + std::to_string(s.limits.max_attributes) +
-                          " attributes (max_attributes)");
+    auto const counted = counted_attributes(s, atts, s.limits.max_attributes, "an element has", "max_attributes");
+    if (!counted)
+        return;
+    auto const attribute_count = *counted;
     if (s.depth == 1) {
         s.stanza_start = XML_GetCurrentByteIndex(s.parser);
         s.stanza = element{std::move(name), std::move(ns)};

@@ -518,6 +518,28 @@ class ContactRules(unittest.TestCase):
 
 
 class Shutdown(unittest.TestCase):
+    def two_gateways(self, b_limits=None):
+        """A (a.test) and B (b.test), partners of each other by SASL over TLS,
+        each with its internal server; taken down after the test."""
+        ws = Workspace(["a.test", "b.test"])
+        self.addCleanup(ws.remove)
+        ports = {"a": free_port(), "b": free_port()}
+        dns = Dnsmasq(srv_records("a.test", ports["a"]) + srv_records("b.test", ports["b"]),
+                      os.path.join(ws.dir, "dnsmasq.log"))
+        self.addCleanup(dns.stop)
+        internal_a, internal_b = ComponentServer("component-secret-of-a"), ComponentServer("component-secret-of-b")
+        self.addCleanup(internal_a.stop)
+        self.addCleanup(internal_b.stop)
+        policy = {"tls": "required", "sasl": "required", "dialback": False}
+        a = Gateway(ws, "A", "a.test", [dict(domain="b.test", **policy)], internal_a, dns.port, ports["a"])
+        b = Gateway(ws, "B", "b.test", [dict(domain="a.test", **policy)], internal_b, dns.port, ports["b"],
+                    limits=b_limits)
+        self.addCleanup(a.kill)
+        self.addCleanup(b.kill)
+        internal_a.wait_links(["b.test"], a)
+        internal_b.wait_links(["a.test"], b)
+        return a, b, internal_a, internal_b
+
     def test_sigterm_while_the_internal_server_does_not_answer(self):
         ws = Workspace(["a.test"])
         self.addCleanup(ws.remove)
@@ -576,23 +598,7 @@ class Shutdown(unittest.TestCase):
         # B holds a.test's stanzas while its internal server is away; SIGTERM
         # bounces them over B's stream to a.test before it closes (issue 16: they
         # were refused by fedgate's own shutdown check).
-        ws = Workspace(["a.test", "b.test"])
-        self.addCleanup(ws.remove)
-        ports = {"a": free_port(), "b": free_port()}
-        dns = Dnsmasq(srv_records("a.test", ports["a"]) + srv_records("b.test", ports["b"]),
-                      os.path.join(ws.dir, "dnsmasq.log"))
-        self.addCleanup(dns.stop)
-        internal_a, internal_b = ComponentServer("component-secret-of-a"), ComponentServer("component-secret-of-b")
-        self.addCleanup(internal_a.stop)
-        self.addCleanup(internal_b.stop)
-        policy = {"tls": "required", "sasl": "required", "dialback": False}
-        a = Gateway(ws, "A", "a.test", [dict(domain="b.test", **policy)], internal_a, dns.port, ports["a"])
-        b = Gateway(ws, "B", "b.test", [dict(domain="a.test", **policy)], internal_b, dns.port, ports["b"],
-                    limits={"delivery_deadline_seconds": 600})
-        self.addCleanup(a.kill)
-        self.addCleanup(b.kill)
-        internal_a.wait_links(["b.test"], a)
-        internal_b.wait_links(["a.test"], b)
+        a, b, internal_a, internal_b = self.two_gateways(b_limits={"delivery_deadline_seconds": 600})
         internal_b.send("a.test", message("bob@b.test", "alice@a.test", "opens-b-to-a"))
         internal_a.wait_stanza(has_id("opens-b-to-a"))
         internal_b.crash()
@@ -609,22 +615,7 @@ class Shutdown(unittest.TestCase):
         self.assertNotIn("undeliverable", b.log_text())
 
     def test_sigterm_closes_every_stream_and_exits_zero(self):
-        ws = Workspace(["a.test", "b.test"])
-        self.addCleanup(ws.remove)
-        ports = {"a": free_port(), "b": free_port()}
-        dns = Dnsmasq(srv_records("a.test", ports["a"]) + srv_records("b.test", ports["b"]),
-                      os.path.join(ws.dir, "dnsmasq.log"))
-        self.addCleanup(dns.stop)
-        internal_a, internal_b = ComponentServer("component-secret-of-a"), ComponentServer("component-secret-of-b")
-        self.addCleanup(internal_a.stop)
-        self.addCleanup(internal_b.stop)
-        policy = {"tls": "required", "sasl": "required", "dialback": False}
-        a = Gateway(ws, "A", "a.test", [dict(domain="b.test", **policy)], internal_a, dns.port, ports["a"])
-        b = Gateway(ws, "B", "b.test", [dict(domain="a.test", **policy)], internal_b, dns.port, ports["b"])
-        self.addCleanup(a.kill)
-        self.addCleanup(b.kill)
-        internal_a.wait_links(["b.test"], a)
-        internal_b.wait_links(["a.test"], b)
+        a, b, internal_a, internal_b = self.two_gateways()
         internal_a.send("b.test", message("alice@a.test", "bob@b.test", "before-stop"))
         internal_b.wait_stanza(has_id("before-stop"))
 
