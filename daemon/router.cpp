@@ -547,7 +547,7 @@ void router::deliver_bounces(bounced b, std::string_view why)
 void router::undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why)
 {
     metrics_.count("fedgate_bounces_undeliverable_total", {{"reason", std::string{reason}}});
-    auto const line = fmt::format("error reply from {} to {} undeliverable: {}", reply.from(), reply.to(), why);
+    auto const line = fmt::format("error stanza from {} to {} undeliverable: {}", reply.from(), reply.to(), why);
     if (quiet_.note(fmt::format("undeliverable: {}", why), 1, clock::now()))
         spdlog::warn("{}", line);
     else

@@ -109,7 +109,8 @@ private:
     void route_out(negotiation::domain_pair const& pair, protocol::element stanza, connection* source, bool learn);
     outbound_link& link_for(negotiation::domain_pair const& pair);
     void tick();
-    /// A reply that cannot go anywhere: counted, and logged (summarised).
+    /// An error stanza (a bounce of ours, mostly) that cannot go anywhere and
+    /// may not be bounced: counted, and logged (summarised).
     void undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why);
     void log_summaries(clock::time_point now);
 

@@ -582,6 +582,26 @@ TEST(stream_reader, whitespace_keepalives_never_add_up_to_a_stanza)
     EXPECT_EQ(r.error_text(), "stanza larger than 100 bytes (max_stanza_bytes)");
 }
 
+TEST(stream_reader, the_component_link_header_from_the_internal_server_has_the_same_limits)
+{
+    // XEP-0114: the internal server's header is read by the same reader.
+    std::string const open = "<stream:stream xmlns='jabber:component:accept' "
+                             "xmlns:stream='http://etherx.jabber.org/streams' from='fabrikam.test'";
+    std::error_code ec;
+    stream_reader many{reader_limits{}, ns::component};
+    std::string attributes;
+    for (int i = 0; i < 17; ++i)
+        attributes += " a" + std::to_string(i) + "='x'";
+    EXPECT_TRUE(drain(many, open + attributes + ">", ec).empty());
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(many.error_text(), "the stream header has more than 16 attributes (max_header_attributes)");
+
+    stream_reader endless{reader_limits{}, ns::component};
+    EXPECT_TRUE(drain(endless, open + " id='" + std::string(1 << 20, 'x'), ec).empty());
+    EXPECT_EQ(ec, make_error_code(stream_error::policy_violation));
+    EXPECT_EQ(endless.error_text(), "stream header larger than 4096 bytes (max_header_bytes)");
+}
+
 TEST(stream_reader, whitespace_keepalives_between_stanzas_are_ignored)
 {
     std::error_code ec;
