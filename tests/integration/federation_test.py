@@ -213,6 +213,8 @@ class InternalServerGone(TwoGateways, unittest.TestCase):
         self.assertNotIn("no certificate for", log)
         self.assertEqual(log.count("b.test -> a.test authenticated"), 1)
         self.assertLessEqual(len(info_lines(self.b, "bouncing ")), 12, "the bounces flood the log")
+        # The others are counted in one summary line.
+        self.b.wait_log("bouncing: the internal server of a.test is not reachable: ", timeout=5)
 
 
 class InternalServerRestart(TwoGateways, unittest.TestCase):
