@@ -4,7 +4,7 @@
 /// normalised. A `config` is immutable once loaded and passed down explicitly.
 
 #include "conf/diagnostic.hpp"
-#include "negotiation/partner_policy.hpp"
+#include "policy/partner_policy.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -62,8 +62,8 @@ struct partner {
     std::string description;
     std::vector<std::string> additional_domains;  ///< canonical
     partner_type type = partner_type::federated;
-    negotiation::negotiation_settings negotiation;
-    negotiation::policy_evaluation policy;  ///< evaluate(negotiation), kept for reports
+    policy::negotiation_settings negotiation;
+    policy::policy_evaluation policy;  ///< evaluate(negotiation), kept for reports
     std::uint32_t line = 0;
 };
 

@@ -119,7 +119,7 @@ void loader::read_partner(toml::table const& t)
         p.type = types[*type];
     else
         complete = false;
-    using negotiation::requirement;
+    using policy::requirement;
     static constexpr requirement requirements[] = {requirement::required, requirement::optional,
                                                    requirement::not_supported};
     auto read_requirement = [&](std::string_view key, requirement& into) {
@@ -138,7 +138,7 @@ void loader::read_partner(toml::table const& t)
     if (!complete)
         return;
 
-    p.policy = negotiation::evaluate(p.negotiation);
+    p.policy = policy::evaluate(p.negotiation);
     std::string const who = "partner \"" + p.domain + "\": ";
     if (p.policy.error)
         out_.error(p.line, who + *p.policy.error);

@@ -7,7 +7,7 @@
 namespace fedgate::conf {
 namespace {
 
-using negotiation::requirement;
+using policy::requirement;
 
 std::string join(std::vector<std::string> const& items, std::string_view separator)
 {
@@ -20,7 +20,7 @@ std::string join(std::vector<std::string> const& items, std::string_view separat
     return out;
 }
 
-std::string settings_line(negotiation::negotiation_settings const& s)
+std::string settings_line(policy::negotiation_settings const& s)
 {
     return "tls = " + std::string{config_name(s.tls)} + ", sasl = " + std::string{config_name(s.sasl)} +
            ", dialback = " + (s.dialback ? "true" : "false");
@@ -42,8 +42,8 @@ void write_partner(std::ostringstream& out, partner const& p)
     if (!p.additional_domains.empty())
         out << "    additional domains: " << join(p.additional_domains, ", ") << "\n";
     out << "    negotiation:        " << settings_line(p.negotiation) << "\n";
-    out << "    verdict:            " << (p.policy.outcome == negotiation::verdict::valid ? "valid" : "error") << "\n";
-    out << "    methods:            " << negotiation::describe(p.policy.applied()) << "\n";
+    out << "    verdict:            " << (p.policy.outcome == policy::verdict::valid ? "valid" : "error") << "\n";
+    out << "    methods:            " << policy::describe(p.policy.applied()) << "\n";
     if (p.policy.note)
         out << "    note:               " << *p.policy.note << "\n";
     for (auto const& w : p.policy.warnings)
@@ -85,9 +85,9 @@ std::string policy_matrix_table()
     for (auto sasl : {requirement::required, requirement::optional, requirement::not_supported}) {
         for (auto tls : {requirement::required, requirement::optional, requirement::not_supported}) {
             for (bool dialback : {true, false}) {
-                auto e = negotiation::evaluate({tls, sasl, dialback});
-                bool const valid = e.outcome == negotiation::verdict::valid;
-                std::string methods = negotiation::describe(e.expected);
+                auto e = policy::evaluate({tls, sasl, dialback});
+                bool const valid = e.outcome == policy::verdict::valid;
+                std::string methods = policy::describe(e.expected);
                 // A refused combination shows what it would have done, in parentheses,
                 // as shared/DESIGN.md tabulates it; fedgate applies none of it.
                 if (!valid && !e.expected.empty())

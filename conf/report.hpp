@@ -13,7 +13,7 @@ namespace fedgate::conf {
 /// words ("SASL over TLS", "TLS dialback", "TCP dialback").
 [[nodiscard]] std::string check_config_report(config const& cfg, std::size_t warning_count);
 
-/// The 18 combinations of (tls, sasl, dialback), computed by negotiation::evaluate().
+/// The 18 combinations of (tls, sasl, dialback), computed by policy::evaluate().
 [[nodiscard]] std::string policy_matrix_table();
 
 }  // namespace fedgate::conf

@@ -5,7 +5,7 @@
 /// from the configuration (one per configuration generation, so a reload swaps
 /// it whole) and shared read-only by every session.
 
-#include "negotiation/partner_policy.hpp"
+#include "negotiation/policy_terms.hpp"
 
 #include <map>
 #include <string>

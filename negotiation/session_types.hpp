@@ -5,7 +5,7 @@
 /// order; tests read them.
 
 #include "negotiation/certificate_identity.hpp"
-#include "negotiation/partner_policy.hpp"
+#include "negotiation/policy_terms.hpp"
 #include "protocol/element.hpp"
 #include "protocol/namespaces.hpp"
 #include "protocol/stream_error.hpp"

@@ -137,8 +137,8 @@ TEST_F(config_files, minimal_configuration_is_valid_and_takes_the_defaults)
     EXPECT_EQ(cfg.local_domains[0].certificate.path, work_ / "certs/contoso.test.crt");
     ASSERT_EQ(cfg.partners.size(), 1u);
     auto const& p = cfg.partners[0];
-    EXPECT_EQ(p.negotiation, (fedgate::negotiation::negotiation_settings{}));
-    EXPECT_EQ(fedgate::negotiation::describe(p.policy.applied()), "SASL over TLS, TLS dialback");
+    EXPECT_EQ(p.negotiation, (fedgate::policy::negotiation_settings{}));
+    EXPECT_EQ(fedgate::policy::describe(p.policy.applied()), "SASL over TLS, TLS dialback");
     EXPECT_EQ(cfg.gateway.s2s_listen.size(), 2u);
     EXPECT_EQ(cfg.gateway.s2s_listen[1].host, "::");
     EXPECT_EQ(cfg.gateway.s2s_listen[1].port, 5269);

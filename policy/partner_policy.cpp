@@ -1,6 +1,6 @@
-#include "negotiation/partner_policy.hpp"
+#include "policy/partner_policy.hpp"
 
-namespace fedgate::negotiation {
+namespace fedgate::policy {
 namespace {
 
 // The seed's own words, so that an operator who knows the Lync documentation
@@ -115,4 +115,4 @@ std::string describe(method_set methods)
     return out.empty() ? "none" : out;
 }
 
-}  // namespace fedgate::negotiation
+}  // namespace fedgate::policy

@@ -3,7 +3,7 @@
 // 000), not from the implementation: "expected" is the seed's "Expected Authentication
 // Method" column, "valid" is false where the seed says "Not Valid Configuration" or
 // where DESIGN.md applies the commit rule (SASL without TLS).
-#include "negotiation/partner_policy.hpp"
+#include "policy/partner_policy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 
 namespace {
 
-using namespace fedgate::negotiation;
+using namespace fedgate::policy;
 constexpr auto req = requirement::required;
 constexpr auto opt = requirement::optional;
 constexpr auto ns = requirement::not_supported;

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace fedgate::negotiation {
+namespace fedgate::policy {
 
 /// How a stream feature must be negotiated with a partner (seed 000: TLS negotiation,
 /// SASL negotiation).
@@ -94,4 +94,4 @@ struct policy_evaluation {
 inline constexpr auth_method all_methods[] = {auth_method::sasl_over_tls, auth_method::tls_dialback,
                                               auth_method::tcp_dialback};
 
-}  // namespace fedgate::negotiation
+}  // namespace fedgate::policy
