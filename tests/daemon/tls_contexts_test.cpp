@@ -207,11 +207,30 @@ TEST(tls_contexts, tls_below_1_2_is_refused)
     pki_folder pki;
     auto contexts = tls_contexts::load(pki.settings(), {pki.issue("contoso.test")});
     auto partner = tls_contexts::load(pki.settings(), {pki.issue("fabrikam.test")});
-    ssl_ptr server{SSL_new(contexts->listener().native_handle())};
-    ssl_ptr client{SSL_new(partner->client("fabrikam.test")->native_handle())};
-    SSL_set_min_proto_version(client.get(), TLS1_VERSION);
-    SSL_set_max_proto_version(client.get(), TLS1_1_VERSION);
-    EXPECT_FALSE(handshake(client.get(), server.get()));
+    // OpenSSL 3's default security level refuses TLS 1.1 on the client side by
+    // itself: level 0 lets this client offer it, so that only fedgate's minimum
+    // can refuse it.
+    auto tls11_client = [&] {
+        ssl_ptr client{SSL_new(partner->client("fabrikam.test")->native_handle())};
+        SSL_set_security_level(client.get(), 0);
+        SSL_set_min_proto_version(client.get(), TLS1_VERSION);
+        SSL_set_max_proto_version(client.get(), TLS1_1_VERSION);
+        return client;
+    };
+    {
+        ssl_ptr server{SSL_new(contexts->listener().native_handle())};
+        auto client = tls11_client();
+        EXPECT_FALSE(handshake(client.get(), server.get()));
+    }
+    {
+        // The control: the same client gets through to a server without that
+        // minimum, so the refusal above is fedgate's.
+        ssl_ptr server{SSL_new(contexts->listener().native_handle())};
+        SSL_set_security_level(server.get(), 0);
+        SSL_set_min_proto_version(server.get(), TLS1_VERSION);
+        auto client = tls11_client();
+        EXPECT_TRUE(handshake(client.get(), server.get()));
+    }
 }
 
 TEST(tls_contexts, direct_tls_negotiates_alpn_xmpp_server_and_refuses_other_protocols)

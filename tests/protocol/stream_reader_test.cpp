@@ -615,7 +615,12 @@ TEST(serializer, round_trips_what_the_reader_read)
     std::error_code ec;
     auto events = parse_all(realistic, ec);
     ASSERT_FALSE(ec);
-    std::string rewritten = open_stream({ns::server, "fabrikam.example", "contoso.example", {}, "de"});
+    auto const* opened = std::get_if<stream_opened>(&events.front());
+    ASSERT_NE(opened, nullptr);
+    auto const& h = opened->header;
+    // The header too: written from what was read, it reads back the same.
+    std::string rewritten = open_stream({.content = h.content_ns, .from = h.from(), .to = h.to(), .id = h.id(),
+                                         .lang = h.lang(), .dialback = !h.namespace_of("db").empty()});
     for (auto const& e : events)
         if (auto const* received = std::get_if<element_received>(&e))
             serialize(received->stanza, rewritten);
@@ -623,6 +628,17 @@ TEST(serializer, round_trips_what_the_reader_read)
     auto again = parse_all(rewritten, ec);
     ASSERT_FALSE(ec) << rewritten;
     ASSERT_EQ(again.size(), events.size());
+    auto const* reopened = std::get_if<stream_opened>(&again.front());
+    ASSERT_NE(reopened, nullptr);
+    auto const& h2 = reopened->header;
+    EXPECT_EQ(h2.content_ns, h.content_ns);
+    EXPECT_EQ(h2.from(), "fabrikam.example");
+    EXPECT_EQ(h2.to(), "contoso.example");
+    EXPECT_EQ(h2.version(), "1.0");
+    EXPECT_EQ(h2.lang(), "de");
+    EXPECT_EQ(h2.id(), h.id());
+    EXPECT_EQ(h2.namespace_of("db"), ns::dialback);
+    EXPECT_EQ(h2.namespace_of("stream"), ns::streams);
     for (std::size_t i = 1; i < events.size(); ++i)
         EXPECT_EQ(again[i], events[i]) << i;
 }
