@@ -79,6 +79,68 @@ void stream_reader_events(benchmark::State& state)
 }
 BENCHMARK(stream_reader_events);
 
+/// A stream header with `attributes` attributes of 6 bytes (" aN='x'" grows a
+/// little with N), as one hostile peer sent before authenticating (issue 16).
+std::string hostile_header(int attributes)
+{
+    std::string s = "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+                    "xmlns:stream='http://etherx.jabber.org/streams' to='montague.example'";
+    for (int i = 0; i < attributes; ++i)
+        s += " a" + std::to_string(i) + "='x'";
+    return s + ">";
+}
+
+/// Raw expat over the whole header at once: what parsing it costs when nothing
+/// bounds it (the baseline of the two below).
+void raw_expat_hostile_header(benchmark::State& state)
+{
+    auto const header = hostile_header(static_cast<int>(state.range(0)));
+    for (auto _ : state) {
+        XML_Parser p = XML_ParserCreateNS("UTF-8", ' ');
+        auto status = XML_Parse(p, header.data(), static_cast<int>(header.size()), XML_FALSE);
+        benchmark::DoNotOptimize(status);
+        XML_ParserFree(p);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * header.size()));
+}
+BENCHMARK(raw_expat_hostile_header)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+/// The reader given the same header in one append: refused at max_header_bytes.
+void stream_reader_refuses_hostile_header(benchmark::State& state)
+{
+    auto const header = hostile_header(static_cast<int>(state.range(0)));
+    for (auto _ : state) {
+        fedgate::protocol::stream_reader r;
+        std::error_code ec;
+        r.append(header);
+        auto e = r.next(ec);
+        if (e || !ec)
+            state.SkipWithError("the reader accepted the header");
+        benchmark::DoNotOptimize(e);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * header.size()));
+}
+BENCHMARK(stream_reader_refuses_hostile_header)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+/// The largest header the limits let through (4096 bytes, 16 attributes).
+void stream_reader_header_at_the_limit(benchmark::State& state)
+{
+    std::string header = "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+                         "xmlns:stream='http://etherx.jabber.org/streams' to='montague.example' from='";
+    std::string const tail = "' version='1.0'>";
+    header += std::string(4096 - header.size() - tail.size(), 'c') + tail;
+    for (auto _ : state) {
+        fedgate::protocol::stream_reader r;
+        std::error_code ec;
+        r.append(header);
+        auto e = r.next(ec);
+        if (!e || ec)
+            state.SkipWithError("the reader refused a header at the limit");
+        benchmark::DoNotOptimize(e);
+    }
+}
+BENCHMARK(stream_reader_header_at_the_limit)->Unit(benchmark::kMicrosecond);
+
 /// Prints the usual table, then stream_reader's throughput as a share of raw
 /// expat's, from the medians when repetitions are asked for.
 class ratio_reporter : public benchmark::ConsoleReporter {
