@@ -171,6 +171,12 @@ void router::start()
     tick();
 }
 
+void router::log_quietly(spdlog::level::level_enum level, std::string_view key, std::size_t stanzas,
+                         std::string const& line)
+{
+    spdlog::log(quiet_.note(key, stanzas, clock::now()) ? level : spdlog::level::debug, "{}", line);
+}
+
 void router::log_summaries(clock::time_point now)
 {
     for (auto const& s : quiet_.due(now))
@@ -362,10 +368,7 @@ bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& st
         return true;
     }
     auto const line = fmt::format("stanza from {} to {} refused: {}", stanza.from(), stanza.to(), why);
-    if (quiet_.note(fmt::format("refused: {}", why), 1, clock::now()))
-        spdlog::info("{}", line);
-    else
-        spdlog::debug("{}", line);
+    log_quietly(spdlog::level::info, fmt::format("refused: {}", why), 1, line);
     deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable, why)}}, why);
     return true;
 }
@@ -486,11 +489,8 @@ void router::refuse_in(ng::domain_pair const& pair, protocol::element const& sta
     auto const line = fmt::format("refused {} from {} to {} (partner {}, {}): {} [{} so far]", stanza_kind(stanza),
                                   stanza.from(), stanza.to(), partner_name,
                                   partner ? conf::config_name(partner->type) : "?", decision.reason, refusals);
-    if (quiet_.note(fmt::format("refused by the contact rules of {}: {}", partner_name, decision.reason), 1,
-                    clock::now()))
-        spdlog::info("{}", line);
-    else
-        spdlog::debug("{}", line);
+    log_quietly(spdlog::level::info,
+                fmt::format("refused by the contact rules of {}: {}", partner_name, decision.reason), 1, line);
     if (decision.reply)
         to_remote(pair, std::move(*decision.reply), &source);
 }
@@ -522,10 +522,7 @@ void router::deliver_bounces(bounced b, std::string_view why)
         return;
     auto const line = fmt::format("bouncing {} stanzas ({} error stanzas dropped without reply): {}", b.replies.size(),
                                   b.dropped_errors, why);
-    if (quiet_.note(fmt::format("bouncing: {}", why), b.replies.size() + b.dropped_errors, clock::now()))
-        spdlog::info("{}", line);
-    else
-        spdlog::debug("{}", line);
+    log_quietly(spdlog::level::info, fmt::format("bouncing: {}", why), b.replies.size() + b.dropped_errors, line);
     if (b.dropped_errors > 0)
         metrics_.count("fedgate_error_stanzas_dropped_total", {}, b.dropped_errors);
     auto const is_local = [this](std::string_view domain) { return rt_->domains.is_local(domain); };
@@ -548,10 +545,7 @@ void router::undeliverable(protocol::element const& reply, std::string_view reas
 {
     metrics_.count("fedgate_bounces_undeliverable_total", {{"reason", std::string{reason}}});
     auto const line = fmt::format("error stanza from {} to {} undeliverable: {}", reply.from(), reply.to(), why);
-    if (quiet_.note(fmt::format("undeliverable: {}", why), 1, clock::now()))
-        spdlog::warn("{}", line);
-    else
-        spdlog::debug("{}", line);
+    log_quietly(spdlog::level::warn, fmt::format("undeliverable: {}", why), 1, line);
 }
 
 void router::retire(outbound_link* link)

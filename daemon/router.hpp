@@ -20,6 +20,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <spdlog/common.h>
 
 #include <map>
 #include <memory>
@@ -113,6 +114,9 @@ private:
     /// may not be bounced: counted, and logged (summarised).
     void undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why);
     void log_summaries(clock::time_point now);
+    /// `line` at `level` once per `key` and second, else at debug (log_summary.hpp).
+    void log_quietly(spdlog::level::level_enum level, std::string_view key, std::size_t stanzas,
+                     std::string const& line);
 
     struct pending_check {
         std::weak_ptr<connection> inbound;
