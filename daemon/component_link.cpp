@@ -214,11 +214,8 @@ void component_link::deliver(protocol::element stanza, connection* source)
         auto const why = stopped_ ? std::string{"the gateway is shutting down"}
                                   : "the internal server of " + domain_ + " is not reachable";
         bounced now;
-        if (protocol::may_bounce(stanza))
-            now.replies.push_back(protocol::make_error_reply(
-                stanza, stopped_ ? stanza_condition::service_unavailable : stanza_condition::remote_server_timeout, why));
-        else
-            now.dropped_errors = 1;
+        bounce_into(now, stanza, stopped_ ? stanza_condition::service_unavailable : stanza_condition::remote_server_timeout,
+                    why);
         router_.deliver_bounces(std::move(now), why);
         return;
     }

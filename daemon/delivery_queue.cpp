@@ -2,8 +2,8 @@
 
 namespace fedgate::daemon {
 
-void delivery_queue::bounce_into(bounced& out, protocol::element const& stanza, protocol::stanza_condition condition,
-                                 std::string const& text)
+void bounce_into(bounced& out, protocol::element const& stanza, protocol::stanza_condition condition,
+                 std::string const& text)
 {
     if (protocol::may_bounce(stanza))
         out.replies.push_back(protocol::make_error_reply(stanza, condition, text));

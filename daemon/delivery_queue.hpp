@@ -32,6 +32,11 @@ struct bounced {
     std::size_t dropped_errors = 0;
 };
 
+/// Adds the error reply to `stanza` to `out`, or counts it as an error stanza
+/// that may not be bounced.
+void bounce_into(bounced& out, protocol::element const& stanza, protocol::stanza_condition condition,
+                 std::string const& text);
+
 class delivery_queue {
 public:
     explicit delivery_queue(queue_limits limits = {}) : limits_{limits} {}
@@ -65,8 +70,6 @@ private:
         std::size_t bytes;
         clock::time_point deadline;
     };
-    static void bounce_into(bounced& out, protocol::element const& stanza, protocol::stanza_condition condition,
-                            std::string const& text);
 
     queue_limits limits_;
     std::deque<item> items_;  // deadlines ascend: one limit for all, pushed in time order

@@ -69,10 +69,7 @@ void outbound_link::deliver(protocol::element stanza, connection* source)
     }
     if (refusing()) {
         bounced now;
-        if (protocol::may_bounce(stanza))
-            now.replies.push_back(protocol::make_error_reply(stanza, last_failure_->condition, last_failure_->text));
-        else
-            now.dropped_errors = 1;
+        bounce_into(now, stanza, last_failure_->condition, last_failure_->text);
         router_.deliver_bounces(std::move(now), last_failure_->text);
         return;
     }
