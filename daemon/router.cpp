@@ -1,35 +1,23 @@
 #include "daemon/router.hpp"
 
-#include "daemon/bounce_route.hpp"
 #include "daemon/component_link.hpp"
-#include "daemon/contact_rules.hpp"
 #include "daemon/outbound_link.hpp"
 #include "negotiation/inbound_session.hpp"
 #include "negotiation/wire.hpp"
-#include "protocol/jid.hpp"
-#include "protocol/stanza_error.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <variant>
 
 namespace fedgate::daemon {
 
 namespace asio = boost::asio;
 namespace ng = fedgate::negotiation;
-using protocol::stanza_condition;
 
 namespace {
 
 constexpr std::chrono::seconds tick_interval{1};
-
-std::string domain_of(std::string_view address)
-{
-    auto jid = protocol::jid::parse(address);
-    return jid ? std::string{jid->domain()} : std::string{};
-}
 
 }  // namespace
 
@@ -169,19 +157,6 @@ void router::start()
         components_.emplace(d, std::move(link));
     }
     tick();
-}
-
-void router::log_quietly(spdlog::level::level_enum level, std::string_view key, std::size_t stanzas,
-                         std::string const& line)
-{
-    spdlog::log(quiet_.note(key, stanzas, clock::now()) ? level : spdlog::level::debug, "{}", line);
-}
-
-void router::log_summaries(clock::time_point now)
-{
-    for (auto const& s : quiet_.due(now))
-        spdlog::info("{}: {} more time{} in the last {} ms, {} stanza{} (each at debug level)", s.key, s.occurrences,
-                     s.occurrences == 1 ? "" : "s", quiet_.interval().count(), s.stanzas, s.stanzas == 1 ? "" : "s");
 }
 
 void router::tick()
@@ -336,216 +311,6 @@ outbound_link& router::link_for(ng::domain_pair const& pair)
         link = std::make_unique<outbound_link>(*this, pair, ng::outbound_purpose::route);
     }
     return *link;
-}
-
-void router::from_internal(ng::domain_pair const& pair, protocol::element stanza, connection* source)
-{
-    if (auto const* partner = rt_->domains.find_partner(pair.remote); partner && !stopping_)
-        ++stanza_counter(false, partner->domain);
-    route_out(pair, std::move(stanza), source, true);
-}
-
-bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& stanza)
-{
-    std::string why;
-    if (!rt_->domains.is_local(pair.local)) {
-        // The session and route_of_bounce only let local senders through: a bug
-        // upstream, and no link is made for a domain we cannot speak for.
-        why = "'" + pair.local + "' is not a local domain";
-    } else if (rt_->domains.find_partner(pair.remote) == nullptr) {
-        why = pair.remote + " is not a federation partner";
-    } else if (stopping_) {
-        if (auto link = links_.find(pair); link == links_.end() || !link->second->up())
-            why = "the gateway is shutting down";
-    }
-    if (why.empty())
-        return false;
-    if (!protocol::may_bounce(stanza)) {
-        // Our own error replies among them: no bounce of a bounce, but never
-        // without a word (bounces made at shutdown leave only on streams that
-        // are still up).
-        undeliverable(stanza, stopping_ ? "shutdown" : "refused", "no stream to " + pair.remote + ": " + why);
-        return true;
-    }
-    auto const line = fmt::format("stanza from {} to {} refused: {}", stanza.from(), stanza.to(), why);
-    log_quietly(spdlog::level::info, fmt::format("refused: {}", why), 1, line);
-    deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable, why)}}, why);
-    return true;
-}
-
-void router::route_out(ng::domain_pair const& pair, protocol::element stanza, connection* source, bool learn)
-{
-    if (refuse_out(pair, stanza))
-        return;
-    if (learn)
-        learn_and_send(pair, std::move(stanza), source);
-    else
-        link_for(pair).deliver(std::move(stanza), source);
-}
-
-void router::learn_and_send(ng::domain_pair const& pair, protocol::element stanza, connection* source)
-{
-    std::optional<relationship> who;
-    relationship_state before, after;
-    if (auto event = subscription_event_of(stanza))
-        if ((who = relationship_of(stanza, false))) {
-            before = rt_->relationships->get(*who);
-            after = next_state(before, *event, true);
-            if (after == before)
-                who.reset();
-        }
-    auto waiting = gates_.find(pair);
-    if (!who && waiting == gates_.end()) {
-        // The common case: nothing to commit, nothing ahead of it (route_out has
-        // already refused what may not go out).
-        link_for(pair).deliver(std::move(stanza), source);
-        return;
-    }
-    auto& gate = waiting != gates_.end() ? waiting->second : gates_[pair];
-    auto pushed = gate.push(std::move(stanza), who.has_value());
-    if (pushed.wait_for)
-        rt_->relationships->put(*who, after,
-                                [this, pair, t = *pushed.wait_for, who = *who, before, after](std::string const& error) {
-            if (error.empty())
-                spdlog::info("relationship {} ~ {}: to={} from={} asked={} (committed)", who.local, who.remote, after.to,
-                             after.from, after.asked);
-            committed(pair, t, error, before, after);
-        });
-    for (auto& s : pushed.release)
-        if (!refuse_out(pair, s))
-            link_for(pair).deliver(std::move(s), source);
-    if (gate.empty())
-        gates_.erase(pair);
-}
-
-void router::committed(ng::domain_pair const& pair, commit_gate::ticket t, std::string const& error,
-                       relationship_state failed_before, relationship_state failed_after)
-{
-    auto gate = gates_.find(pair);
-    if (gate == gates_.end())
-        return;
-    auto out = gate->second.committed(t, error.empty());
-    if (out.failed) {
-        // Memory went ahead of the disk; put it back unless something newer came.
-        if (auto who = relationship_of(*out.failed, false))
-            rt_->relationships->undo(*who, failed_after, failed_before);
-        // Not durable, so not sent: the sender learns, and may try again.
-        spdlog::error("relationship store {}: {}; the stanza from {} to {} is bounced",
-                      rt_->relationships->file().string(), error, out.failed->from(), out.failed->to());
-        if (protocol::may_bounce(*out.failed))
-            deliver_bounces({.replies = {protocol::make_error_reply(*out.failed, stanza_condition::internal_server_error,
-                                                                    "the gateway could not record this")}},
-                            "relationship store");
-    }
-    for (auto& s : out.release)  // the world may have changed while the write ran
-        if (!refuse_out(pair, s))
-            link_for(pair).deliver(std::move(s), nullptr);
-    if (gate->second.empty())
-        gates_.erase(gate);
-}
-
-void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, connection& source)
-{
-    auto const* partner = rt_->partner(pair.remote);
-    auto const type = partner ? partner->type : conf::partner_type::federated;
-    auto const event = subscription_event_of(stanza);
-    // Addresses are parsed again only where they matter (every parse is IDNA
-    // and stringprep work): for the contact rules and for subscriptions.
-    std::optional<relationship> who;
-    if (type == conf::partner_type::public_unverified || event)
-        who = relationship_of(stanza, true);
-    if (type == conf::partner_type::public_unverified) {
-        // Stanzas to our server itself (pings, disco) are nobody's contact; a
-        // stanza for a user from the partner's server or services needs a
-        // relationship too.
-        auto const to = protocol::jid::parse(stanza.to());
-        bool const to_user = to && !to->local().empty();
-        bool const related = who ? rt_->relationships->get(*who).any() : !to_user;
-        if (auto decision = judge_inbound(type, stanza, related); !decision.pass) {
-            refuse_in(pair, stanza, partner, decision, source);
-            return;
-        }
-    }
-    ++stanza_counter(true, partner ? partner->domain : pair.remote);
-    if (who && event) {
-        auto const before = rt_->relationships->get(*who);
-        auto const after = next_state(before, *event, false);
-        if (after != before)
-            rt_->relationships->put(*who, after, [who = *who](std::string const& error) {
-                if (!error.empty())
-                    spdlog::error("relationship {} ~ {} not recorded: {}", who.local, who.remote, error);
-            });
-    }
-    // The session checked that 'from' is in pair.remote's domain: its link.
-    to_internal(pair.remote, std::move(stanza), &source);
-}
-
-void router::refuse_in(ng::domain_pair const& pair, protocol::element const& stanza, conf::partner const* partner,
-                       contact_decision& decision, connection& source)
-{
-    auto const partner_name = partner ? partner->domain : pair.remote;
-    auto& refusals = metrics_.slot("fedgate_refusals_total", {{"partner", partner_name}, {"reason", decision.reason}});
-    ++refusals;
-    auto const line = fmt::format("refused {} from {} to {} (partner {}, {}): {} [{} so far]", stanza_kind(stanza),
-                                  stanza.from(), stanza.to(), partner_name,
-                                  partner ? conf::config_name(partner->type) : "?", decision.reason, refusals);
-    log_quietly(spdlog::level::info,
-                fmt::format("refused by the contact rules of {}: {}", partner_name, decision.reason), 1, line);
-    if (decision.reply)
-        to_remote(pair, std::move(*decision.reply), &source);
-}
-
-void router::to_internal(protocol::element stanza, connection* source)
-{
-    auto const from = domain_of(stanza.from());
-    to_internal(from, std::move(stanza), source);
-}
-
-void router::to_internal(std::string const& from, protocol::element stanza, connection* source)
-{
-    auto link = components_.find(from);
-    if (link == components_.end()) {
-        spdlog::warn("stanza from {} to {} dropped: no component link for {}", stanza.from(), stanza.to(), from);
-        return;
-    }
-    link->second->deliver(std::move(stanza), source);
-}
-
-void router::to_remote(ng::domain_pair const& pair, protocol::element reply, connection* source)
-{
-    route_out(pair, std::move(reply), source, false);  // our own replies teach nothing and are not counted
-}
-
-void router::deliver_bounces(bounced b, std::string_view why)
-{
-    if (b.replies.empty() && b.dropped_errors == 0)
-        return;
-    auto const line = fmt::format("bouncing {} stanzas ({} error stanzas dropped without reply): {}", b.replies.size(),
-                                  b.dropped_errors, why);
-    log_quietly(spdlog::level::info, fmt::format("bouncing: {}", why), b.replies.size() + b.dropped_errors, line);
-    if (b.dropped_errors > 0)
-        metrics_.count("fedgate_error_stanzas_dropped_total", {}, b.dropped_errors);
-    auto const is_local = [this](std::string_view domain) { return rt_->domains.is_local(domain); };
-    for (auto& reply : b.replies) {
-        auto const* error = reply.child("error", reply.ns());
-        auto const conditions = error ? error->child_elements() : std::vector<protocol::element const*>{};
-        metrics_.count("fedgate_bounces_total", {{"condition", conditions.empty() ? "unknown" : conditions.front()->name()}});
-        // The way is decided before the reply is moved (see bounce_route.hpp).
-        auto const way = route_of_bounce(reply, is_local);
-        if (auto const* in = std::get_if<bounce_to_internal>(&way))
-            to_internal(in->from_domain, std::move(reply), nullptr);
-        else if (auto const* out = std::get_if<bounce_to_remote>(&way))
-            to_remote(out->pair, std::move(reply), nullptr);
-        else
-            undeliverable(reply, "no_route", std::get<bounce_nowhere>(way).why);
-    }
-}
-
-void router::undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why)
-{
-    metrics_.count("fedgate_bounces_undeliverable_total", {{"reason", std::string{reason}}});
-    auto const line = fmt::format("error stanza from {} to {} undeliverable: {}", reply.from(), reply.to(), why);
-    log_quietly(spdlog::level::warn, fmt::format("undeliverable: {}", why), 1, line);
 }
 
 void router::retire(outbound_link* link)

@@ -1,0 +1,142 @@
+// The router's stanza paths (router.hpp): out to a partner, in to the internal
+// server, and bounces the way a reply would go, with their refusals and logs.
+#include "daemon/router.hpp"
+
+#include "daemon/bounce_route.hpp"
+#include "daemon/component_link.hpp"
+#include "daemon/outbound_link.hpp"
+#include "protocol/jid.hpp"
+#include "protocol/stanza_error.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <variant>
+
+namespace fedgate::daemon {
+
+namespace ng = fedgate::negotiation;
+using protocol::stanza_condition;
+
+namespace {
+
+std::string domain_of(std::string_view address)
+{
+    auto jid = protocol::jid::parse(address);
+    return jid ? std::string{jid->domain()} : std::string{};
+}
+
+}  // namespace
+
+void router::from_internal(ng::domain_pair const& pair, protocol::element stanza, connection* source)
+{
+    if (auto const* partner = rt_->domains.find_partner(pair.remote); partner && !stopping_)
+        ++stanza_counter(false, partner->domain);
+    route_out(pair, std::move(stanza), source, true);
+}
+
+bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& stanza)
+{
+    std::string why;
+    if (!rt_->domains.is_local(pair.local)) {
+        // The session and route_of_bounce only let local senders through: a bug
+        // upstream, and no link is made for a domain we cannot speak for.
+        why = "'" + pair.local + "' is not a local domain";
+    } else if (rt_->domains.find_partner(pair.remote) == nullptr) {
+        why = pair.remote + " is not a federation partner";
+    } else if (stopping_) {
+        if (auto link = links_.find(pair); link == links_.end() || !link->second->up())
+            why = "the gateway is shutting down";
+    }
+    if (why.empty())
+        return false;
+    if (!protocol::may_bounce(stanza)) {
+        // Our own error replies among them: no bounce of a bounce, but never
+        // without a word (bounces made at shutdown leave only on streams that
+        // are still up).
+        undeliverable(stanza, stopping_ ? "shutdown" : "refused", "no stream to " + pair.remote + ": " + why);
+        return true;
+    }
+    auto const line = fmt::format("stanza from {} to {} refused: {}", stanza.from(), stanza.to(), why);
+    log_quietly(spdlog::level::info, fmt::format("refused: {}", why), 1, line);
+    deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable, why)}}, why);
+    return true;
+}
+
+void router::route_out(ng::domain_pair const& pair, protocol::element stanza, connection* source, bool learn)
+{
+    if (refuse_out(pair, stanza))
+        return;
+    if (learn)
+        learn_and_send(pair, std::move(stanza), source);
+    else
+        link_for(pair).deliver(std::move(stanza), source);
+}
+
+void router::to_internal(protocol::element stanza, connection* source)
+{
+    auto const from = domain_of(stanza.from());
+    to_internal(from, std::move(stanza), source);
+}
+
+void router::to_internal(std::string const& from, protocol::element stanza, connection* source)
+{
+    auto link = components_.find(from);
+    if (link == components_.end()) {
+        spdlog::warn("stanza from {} to {} dropped: no component link for {}", stanza.from(), stanza.to(), from);
+        return;
+    }
+    link->second->deliver(std::move(stanza), source);
+}
+
+void router::to_remote(ng::domain_pair const& pair, protocol::element reply, connection* source)
+{
+    route_out(pair, std::move(reply), source, false);  // our own replies teach nothing and are not counted
+}
+
+void router::deliver_bounces(bounced b, std::string_view why)
+{
+    if (b.replies.empty() && b.dropped_errors == 0)
+        return;
+    auto const line = fmt::format("bouncing {} stanzas ({} error stanzas dropped without reply): {}", b.replies.size(),
+                                  b.dropped_errors, why);
+    log_quietly(spdlog::level::info, fmt::format("bouncing: {}", why), b.replies.size() + b.dropped_errors, line);
+    if (b.dropped_errors > 0)
+        metrics_.count("fedgate_error_stanzas_dropped_total", {}, b.dropped_errors);
+    auto const is_local = [this](std::string_view domain) { return rt_->domains.is_local(domain); };
+    for (auto& reply : b.replies) {
+        auto const* error = reply.child("error", reply.ns());
+        auto const conditions = error ? error->child_elements() : std::vector<protocol::element const*>{};
+        metrics_.count("fedgate_bounces_total", {{"condition", conditions.empty() ? "unknown" : conditions.front()->name()}});
+        // The way is decided before the reply is moved (see bounce_route.hpp).
+        auto const way = route_of_bounce(reply, is_local);
+        if (auto const* in = std::get_if<bounce_to_internal>(&way))
+            to_internal(in->from_domain, std::move(reply), nullptr);
+        else if (auto const* out = std::get_if<bounce_to_remote>(&way))
+            to_remote(out->pair, std::move(reply), nullptr);
+        else
+            undeliverable(reply, "no_route", std::get<bounce_nowhere>(way).why);
+    }
+}
+
+void router::undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why)
+{
+    metrics_.count("fedgate_bounces_undeliverable_total", {{"reason", std::string{reason}}});
+    auto const line = fmt::format("error stanza from {} to {} undeliverable: {}", reply.from(), reply.to(), why);
+    log_quietly(spdlog::level::warn, fmt::format("undeliverable: {}", why), 1, line);
+}
+
+void router::log_quietly(spdlog::level::level_enum level, std::string_view key, std::size_t stanzas,
+                         std::string const& line)
+{
+    spdlog::log(quiet_.note(key, stanzas, clock::now()) ? level : spdlog::level::debug, "{}", line);
+}
+
+void router::log_summaries(clock::time_point now)
+{
+    for (auto const& s : quiet_.due(now))
+        spdlog::info("{}: {} more time{} in the last {} ms, {} stanza{} (each at debug level)", s.key, s.occurrences,
+                     s.occurrences == 1 ? "" : "s", quiet_.interval().count(), s.stanzas, s.stanzas == 1 ? "" : "s");
+}
+
+
+}  // namespace fedgate::daemon
