@@ -1,0 +1,233 @@
+// What expat calls back while stream_reader parses (stream_reader_state.hpp).
+#include "protocol/stream_reader_state.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <string_view>
+
+namespace fedgate::protocol {
+
+namespace {
+
+using state = stream_reader::state;
+
+std::pair<std::string, std::string> split_name(char const* qualified)
+{
+    std::string_view n{qualified};
+    auto at = n.find(expat_name_separator);
+    if (at == std::string_view::npos)
+        return {std::string{n}, {}};
+    return {std::string{n.substr(at + 1)}, std::string{n.substr(0, at)}};
+}
+
+void add_attributes(element& e, char const** atts, std::size_t count)
+{
+    // expat has already refused duplicate attributes (not well-formed).
+    e.reserve_attributes(count);
+    for (; atts[0]; atts += 2) {
+        // Built in place: this runs for every attribute of every stanza.
+        attribute& a = e.add_attribute();
+        std::string_view const qualified{atts[0]};
+        auto const at = qualified.find(expat_name_separator);
+        if (at == std::string_view::npos) {
+            a.name.assign(qualified);
+        } else {
+            a.ns.assign(qualified.substr(0, at));
+            a.name.assign(qualified.substr(at + 1));
+        }
+        a.value.assign(atts[1]);
+    }
+}
+
+/// How many attributes `atts` holds; over `limit`, fails the stream (naming
+/// `subject` and the setting) and returns nullopt.
+std::optional<std::size_t> counted_attributes(state& s, char const** atts, unsigned limit, std::string_view subject,
+                                              std::string_view setting)
+{
+    std::size_t count = 0;
+    for (auto** a = atts; a[0]; a += 2)
+        ++count;
+    if (count <= limit)
+        return count;
+    s.fail(stream_error::policy_violation, std::string{subject} + " more than " + std::to_string(limit) +
+                                               " attributes (" + std::string{setting} + ")");
+    return std::nullopt;
+}
+
+void open_stream(state& s, std::string const& name, std::string const& ns, char const** atts)
+{
+    if (ns != protocol::ns::streams || name != "stream")
+        return s.fail(stream_error::invalid_namespace,
+                      "the stream must open with <stream:stream> in " + std::string{protocol::ns::streams});
+    stream_header header;
+    header.namespaces = std::move(s.header_namespaces);
+    for (auto const& [prefix, uri] : header.namespaces)
+        if (prefix.empty())
+            header.content_ns = uri;
+    if (header.content_ns != s.content_ns)
+        return s.fail(stream_error::invalid_namespace,
+                      "the stream's content namespace is '" + header.content_ns + "', not '" + s.content_ns + "'");
+    auto const attribute_count =
+        counted_attributes(s, atts, s.limits.max_header_attributes, "the stream header has", "max_header_attributes");
+    if (!attribute_count)
+        return;
+    header.attributes.reserve(*attribute_count);
+    for (; atts[0]; atts += 2) {
+        auto [attr_name, attr_ns] = split_name(atts[0]);
+        header.attributes.push_back({std::move(attr_name), atts[1], std::move(attr_ns)});
+    }
+    s.depth = 1;
+    s.header_opened = true;
+    s.deliver(stream_opened{std::move(header)});
+}
+
+// expat may still call a handler after another stopped the parser ("some
+// call-backs may still follow", e.g. the end of an empty element whose start
+// failed): every handler ignores calls after a failure (found by tests/fuzz).
+
+void XMLCALL on_start(void* data, char const* qualified, char const** atts)
+{
+    auto& s = *static_cast<state*>(data);
+    if (s.failed)
+        return;
+    auto [name, ns] = split_name(qualified);
+    if (s.depth == 0)
+        return open_stream(s, name, ns, atts);
+
+    auto const counted = counted_attributes(s, atts, s.limits.max_attributes, "an element has", "max_attributes");
+    if (!counted)
+        return;
+    auto const attribute_count = *counted;
+    if (s.depth == 1) {
+        s.stanza_start = XML_GetCurrentByteIndex(s.parser);
+        s.stanza = element{std::move(name), std::move(ns)};
+        add_attributes(s.stanza, atts, attribute_count);
+        s.open.assign(1, &s.stanza);
+    } else {
+        if (s.depth - 1 >= s.limits.max_depth)
+            return s.fail(stream_error::policy_violation,
+                          "elements nested deeper than " + std::to_string(s.limits.max_depth) + " (max_depth)");
+        element& child = s.open.back()->add_child(element{std::move(name), std::move(ns)});
+        add_attributes(child, atts, attribute_count);
+        s.open.push_back(&child);
+    }
+    ++s.depth;
+    s.stanza_too_big();  // depth >= 2 here
+}
+
+void XMLCALL on_end(void* data, char const*)
+{
+    auto& s = *static_cast<state*>(data);
+    if (s.failed || s.depth == 0)
+        return;
+    --s.depth;
+    if (s.depth == 0) {
+        s.ended = true;
+        s.deliver(stream_ended{});
+    } else if (s.depth == 1) {
+        if (s.stanza_too_big())
+            return;
+        s.open.clear();
+        s.deliver(element_received{std::move(s.stanza)}, s.stanza_start);
+    } else {
+        s.open.pop_back();
+    }
+}
+
+void XMLCALL on_text(void* data, XML_Char const* text, int length)
+{
+    auto& s = *static_cast<state*>(data);
+    if (s.failed || s.depth == 0)
+        return;
+    std::string_view t{text, static_cast<std::size_t>(length)};
+    if (s.depth == 1) {
+        // Whitespace between stanzas is keepalive (RFC 6120 §4.6.1); text is not.
+        if (t.find_first_not_of(" \t\r\n") != std::string_view::npos)
+            return s.fail(stream_error::bad_format, "text outside any stanza");
+        // Not part of any stanza: years of keepalives on one link never add up.
+        s.idle_since = XML_GetCurrentByteIndex(s.parser) + XML_GetCurrentByteCount(s.parser);
+        return;
+    }
+    if (!s.stanza_too_big())
+        s.open.back()->add_text(t);
+}
+
+void XMLCALL on_namespace(void* data, XML_Char const* prefix, XML_Char const* uri)
+{
+    auto& s = *static_cast<state*>(data);
+    if (!s.failed && s.depth == 0)
+        s.header_namespaces.emplace_back(prefix ? prefix : "", uri ? uri : "");
+}
+
+// RFC 6120 §11.1: none of these may appear on an XMPP stream.
+void XMLCALL on_comment(void* data, XML_Char const*)
+{
+    static_cast<state*>(data)->fail(stream_error::restricted_xml, "XML comments are not allowed (RFC 6120 §11.1)");
+}
+
+void XMLCALL on_processing_instruction(void* data, XML_Char const*, XML_Char const*)
+{
+    static_cast<state*>(data)->fail(stream_error::restricted_xml,
+                                    "processing instructions are not allowed (RFC 6120 §11.1)");
+}
+
+void XMLCALL on_doctype(void* data, XML_Char const*, XML_Char const*, XML_Char const*, int)
+{
+    static_cast<state*>(data)->fail(stream_error::restricted_xml,
+                                    "document type declarations are not allowed (RFC 6120 §11.1)");
+}
+
+void XMLCALL on_entity_declaration(void* data, XML_Char const*, int, XML_Char const*, int, XML_Char const*,
+                                   XML_Char const*, XML_Char const*, XML_Char const*)
+{
+    static_cast<state*>(data)->fail(stream_error::restricted_xml,
+                                    "entity declarations are not allowed (RFC 6120 §11.1)");
+}
+
+void XMLCALL on_xml_declaration(void* data, XML_Char const*, XML_Char const* encoding, int)
+{
+    // RFC 6120 §11.6: UTF-8 only.
+    std::string e = encoding ? encoding : "UTF-8";
+    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (e != "UTF-8")
+        static_cast<state*>(data)->fail(stream_error::unsupported_encoding,
+                                        "the stream declares encoding '" + std::string{encoding} + "'; XMPP is UTF-8");
+}
+
+}  // namespace
+
+std::pair<stream_error, std::string> classify_expat_error(XML_Error code)
+{
+    std::string text = XML_ErrorString(code);
+    switch (code) {
+    case XML_ERROR_UNDEFINED_ENTITY:
+    case XML_ERROR_EXTERNAL_ENTITY_HANDLING:
+    case XML_ERROR_ENTITY_DECLARED_IN_PE:
+        return {stream_error::restricted_xml, "entity references other than the five predefined ones are not "
+                                              "allowed (RFC 6120 §11.1): " + text};
+    case XML_ERROR_UNBOUND_PREFIX:
+        return {stream_error::bad_namespace_prefix, text};
+    case XML_ERROR_UNKNOWN_ENCODING:
+    case XML_ERROR_INCORRECT_ENCODING:
+        return {stream_error::unsupported_encoding, text};
+    default:
+        return {stream_error::not_well_formed, text};
+    }
+}
+
+void install_handlers(stream_reader::state& s)
+{
+    XML_SetUserData(s.parser, &s);
+    XML_SetElementHandler(s.parser, on_start, on_end);
+    XML_SetCharacterDataHandler(s.parser, on_text);
+    XML_SetStartNamespaceDeclHandler(s.parser, on_namespace);
+    XML_SetCommentHandler(s.parser, on_comment);
+    XML_SetProcessingInstructionHandler(s.parser, on_processing_instruction);
+    XML_SetStartDoctypeDeclHandler(s.parser, on_doctype);
+    XML_SetEntityDeclHandler(s.parser, on_entity_declaration);
+    XML_SetXmlDeclHandler(s.parser, on_xml_declaration);
+    XML_SetParamEntityParsing(s.parser, XML_PARAM_ENTITY_PARSING_NEVER);
+}
+
+}  // namespace fedgate::protocol
