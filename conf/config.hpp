@@ -4,6 +4,7 @@
 /// normalised. A `config` is immutable once loaded and passed down explicitly.
 
 #include "conf/diagnostic.hpp"
+#include "policy/partner.hpp"
 #include "policy/partner_policy.hpp"
 
 #include <algorithm>
@@ -31,8 +32,7 @@ struct file_setting {
     [[nodiscard]] bool empty() const noexcept { return path.empty(); }
 };
 
-/// What each partner type lets remote contacts do to local users (seed 000, step 10).
-enum class partner_type : std::uint8_t { federated, public_verified, public_unverified };
+using policy::partner_type;  // policy/partner.hpp
 
 struct gateway_settings {
     std::vector<socket_address> s2s_listen;         ///< STARTTLS S2S (RFC 6120)
@@ -145,7 +145,6 @@ void check_files(config const& cfg, diagnostics& out);
 /// `fedgate run` use.
 [[nodiscard]] load_result load_file(std::filesystem::path const& file);
 
-/// The configuration word for a partner type: "federated", "public_verified", ...
-[[nodiscard]] std::string_view config_name(partner_type t) noexcept;
+using policy::config_name;
 
 }  // namespace fedgate::conf

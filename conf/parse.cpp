@@ -134,19 +134,6 @@ load_result load_file(std::filesystem::path const& file)
     return result;
 }
 
-std::string_view config_name(partner_type t) noexcept
-{
-    switch (t) {
-    case partner_type::federated:
-        return "federated";
-    case partner_type::public_verified:
-        return "public_verified";
-    case partner_type::public_unverified:
-        return "public_unverified";
-    }
-    return "?";
-}
-
 partner const* config::find_partner(std::string_view domain) const noexcept
 {
     for (auto const& p : partners) {

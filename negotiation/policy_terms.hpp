@@ -5,6 +5,7 @@
 /// `negotiation::requirement` as before while the policy lives in a room of its
 /// own that conf/ uses without the negotiation library.
 
+#include "policy/partner.hpp"
 #include "policy/partner_policy.hpp"
 
 namespace fedgate::negotiation {

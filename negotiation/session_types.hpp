@@ -21,15 +21,7 @@
 
 namespace fedgate::negotiation {
 
-/// One direction of federation between a local domain and a remote one. On an
-/// inbound stream the remote domain is the stanzas' `from`, on an outbound one
-/// their `to`. Authorisation is per pair, never per set of domains.
-struct domain_pair {
-    std::string local;
-    std::string remote;
-    friend bool operator==(domain_pair const&, domain_pair const&) = default;
-    friend auto operator<=>(domain_pair const&, domain_pair const&) = default;
-};
+using policy::domain_pair;  // policy/partner.hpp
 
 /// The certificate a peer presented in the TLS handshake, behind an interface so
 /// that sessions stay free of OpenSSL objects and tests can state a verdict.
