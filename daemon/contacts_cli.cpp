@@ -1,7 +1,7 @@
 #include "daemon/contacts_cli.hpp"
 
 #include "conf/config.hpp"
-#include "daemon/relationship_store.hpp"
+#include "contacts/sqlite_store.hpp"
 #include "protocol/jid.hpp"
 
 #include <cctype>
@@ -11,6 +11,11 @@
 #include <sstream>
 
 namespace fedgate::daemon {
+
+using contacts::relationship;
+using contacts::relationship_state;
+using contacts::relationship_store;
+using contacts::store_error;
 
 namespace {
 
@@ -287,11 +292,11 @@ int import_file(relationship_store& store, std::string const& file)
         states.emplace_back(e.who, e.state);
     }
     if (auto failure = store.put_all(states); !failure.empty()) {
-        std::cerr << store.file().string() << ": " << failure << "; nothing was imported\n";
+        std::cerr << store.where() << ": " << failure << "; nothing was imported\n";
         return 1;
     }
     std::cout << "imported " << entries.size() << " relationships (" << added << " new) into "
-              << store.file().string() << "\n";
+              << store.where() << "\n";
     return 0;
 }
 
@@ -307,7 +312,7 @@ int contacts_command(std::string const& config_file, std::string const& action, 
     }
     std::unique_ptr<relationship_store> store;
     try {
-        store = relationship_store::open(loaded.cfg->gateway.state_dir / "relationships.sqlite3");
+        store = contacts::open_sqlite_store(loaded.cfg->gateway.state_dir / "relationships.sqlite3");
     } catch (store_error const& e) {
         std::cerr << e.what() << "\n";
         return 1;

@@ -22,7 +22,7 @@ constexpr std::chrono::seconds tick_interval{1};
 }  // namespace
 
 router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt)
-    : executor_{std::move(executor)}, rt_{std::move(rt)}, clock_{executor_}
+    : executor_{std::move(executor)}, rt_{std::move(rt)}, contacts_{*rt_->relationships, *this}, clock_{executor_}
 {
     metrics_.gauge_source([this](std::vector<metrics::sample>& out) { gauges(out); });
 }

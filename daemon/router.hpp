@@ -7,8 +7,7 @@
 /// between them. Nothing here parses or negotiates: connections and their
 /// sessions did that; the router decides where things go.
 
-#include "daemon/commit_gate.hpp"
-#include "daemon/contact_rules.hpp"
+#include "contacts/contact_policy.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/delivery_queue.hpp"
 #include "daemon/log_summary.hpp"
@@ -32,7 +31,7 @@ namespace fedgate::daemon {
 class outbound_link;
 class component_link;
 
-class router final : public connection_observer {
+class router final : public connection_observer, private contacts::contact_owner {
 public:
     router(boost::asio::any_io_executor executor, std::shared_ptr<runtime> rt);
     ~router() override;
@@ -98,13 +97,15 @@ private:
     void ask_dialback(connection& source, negotiation::ask_dialback const& ask);
     /// An authenticated inbound stanza: contact rules, then the internal server.
     void from_remote(negotiation::domain_pair const& pair, protocol::element stanza, connection& source);
-    void refuse_in(negotiation::domain_pair const& pair, protocol::element const& stanza, conf::partner const* partner,
-                   contact_decision& decision, connection& source);
-    /// What the stanza teaches about relationships, and its way out once that
-    /// is durable (an invitation is committed before it leaves).
+    /// Its way out once the contact policy lets it go (an invitation is
+    /// committed before it leaves).
     void learn_and_send(negotiation::domain_pair const& pair, protocol::element stanza, connection* source);
-    void committed(negotiation::domain_pair const& pair, commit_gate::ticket t, std::string const& error,
-                   relationship_state failed_before, relationship_state failed_after);
+
+    // contacts::contact_owner, for what the contact policy held
+    void release(negotiation::domain_pair const& pair, std::vector<protocol::element> stanzas) override;
+    void bounce(protocol::element reply) override;
+    void log(contacts::contact_owner::severity l, std::string_view summary_key, std::string const& line) override;
+    [[nodiscard]] std::uint64_t& refusal_counter(std::string_view partner, std::string_view reason) override;
     /// Bounces `stanza` (true) when it cannot go out: not a partner, or shutdown.
     bool refuse_out(negotiation::domain_pair const& pair, protocol::element const& stanza);
     void route_out(negotiation::domain_pair const& pair, protocol::element stanza, connection* source, bool learn);
@@ -139,8 +140,8 @@ private:
     std::vector<std::unique_ptr<outbound_link>> retired_links_;                     // stopped, closing
     std::function<void()> on_settled_;
     std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
-    std::map<negotiation::domain_pair, commit_gate> gates_;  // stanzas waiting for the store, per pair
     metrics metrics_;
+    contacts::contact_policy contacts_;  ///< the partner types' rules, and what waits for the store
     log_summary quiet_;  ///< bounces and refusals: one line per cause per second
     std::map<std::string, std::uint64_t*, std::less<>> stanza_counters_[2];  // [out, in] by partner
     void gauges(std::vector<metrics::sample>& out) const;

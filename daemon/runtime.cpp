@@ -1,5 +1,7 @@
 #include "daemon/runtime.hpp"
 
+#include "contacts/sqlite_store.hpp"
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -66,7 +68,7 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
     if (!open_store)
         return rt;
     // Completions of store writes come back to the event loop.
-    rt->relationships = relationship_store::open(
+    rt->relationships = contacts::open_sqlite_store(
         c.gateway.state_dir / "relationships.sqlite3",
         [executor](std::function<void()> f) { boost::asio::post(executor, std::move(f)); });
     return rt;

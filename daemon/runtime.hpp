@@ -6,7 +6,7 @@
 
 #include "conf/config.hpp"
 #include "daemon/connection.hpp"
-#include "daemon/relationship_store.hpp"
+#include "contacts/relationship_store.hpp"
 #include "daemon/tls_contexts.hpp"
 #include "dns/resolver.hpp"
 #include "negotiation/dialback_key.hpp"
@@ -35,7 +35,7 @@ struct runtime {
     std::unique_ptr<tls_contexts> tls;
     std::unique_ptr<dns::resolver> resolver;
     /// Not per generation in spirit: a reload will hand it over, not reopen it.
-    std::unique_ptr<relationship_store> relationships;
+    std::unique_ptr<contacts::relationship_store> relationships;
 
 private:
     friend std::unique_ptr<runtime> build_runtime(conf::config, boost::asio::any_io_executor, bool);

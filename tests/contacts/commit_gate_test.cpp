@@ -1,12 +1,12 @@
 // Stanzas to one destination stay in order while an invitation waits for the store.
-#include "daemon/commit_gate.hpp"
+#include "contacts/commit_gate.hpp"
 #include "protocol/namespaces.hpp"
 
 #include <gtest/gtest.h>
 
 namespace {
 
-using fedgate::daemon::commit_gate;
+using fedgate::contacts::commit_gate;
 using fedgate::protocol::element;
 
 element msg(std::string id)

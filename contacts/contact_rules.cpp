@@ -1,9 +1,9 @@
-#include "daemon/contact_rules.hpp"
+#include "contacts/contact_rules.hpp"
 
 #include "protocol/jid.hpp"
 #include "protocol/stanza_error.hpp"
 
-namespace fedgate::daemon {
+namespace fedgate::contacts {
 
 std::optional<subscription_event> subscription_event_of(protocol::element const& stanza)
 {
@@ -81,9 +81,9 @@ std::string stanza_kind(protocol::element const& stanza)
     return type.empty() ? stanza.name() : stanza.name() + " " + std::string{type};
 }
 
-contact_decision judge_inbound(conf::partner_type type, protocol::element const& stanza, bool related)
+contact_decision judge_inbound(policy::partner_type type, protocol::element const& stanza, bool related)
 {
-    if (type != conf::partner_type::public_unverified || related)
+    if (type != policy::partner_type::public_unverified || related)
         return {};
     // These only take access away (RFC 6121 §3.2, §3.3): a contact whose
     // relationship just ended must still be able to say so, and go offline.
@@ -106,4 +106,4 @@ contact_decision judge_inbound(conf::partner_type type, protocol::element const&
     return refused;
 }
 
-}  // namespace fedgate::daemon
+}  // namespace fedgate::contacts

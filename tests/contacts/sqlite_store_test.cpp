@@ -1,6 +1,6 @@
 // The relationship store on a real SQLite file: durable across reopen, written
 // off the caller's thread, and loud about files it cannot use.
-#include "daemon/relationship_store.hpp"
+#include "contacts/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -11,7 +11,7 @@
 
 namespace {
 
-using namespace fedgate::daemon;
+using namespace fedgate::contacts;
 namespace fs = std::filesystem;
 
 class store_folder : public ::testing::Test {
@@ -37,7 +37,7 @@ relationship const alice_carol{"alice@contoso.test", "carol@northwind.test"};
 TEST_F(store_folder, an_invitation_survives_a_reopen)
 {
     {
-        auto store = relationship_store::open(file());
+        auto store = open_sqlite_store(file());
         std::atomic<bool> committed{false};
         store->put(alice_bob, {.to = false, .from = false, .asked = true},
                    [&](std::string const& error) { committed = error.empty(); });
@@ -46,7 +46,7 @@ TEST_F(store_folder, an_invitation_survives_a_reopen)
         store->flush();
         EXPECT_TRUE(committed);
     }
-    auto again = relationship_store::open(file());
+    auto again = open_sqlite_store(file());
     EXPECT_EQ(again->get(alice_bob), (relationship_state{.to = false, .from = false, .asked = true}));
     EXPECT_EQ(again->get(alice_carol), (relationship_state{.to = true, .from = true, .asked = false}));
     EXPECT_EQ(again->all().size(), 2u);
@@ -55,20 +55,20 @@ TEST_F(store_folder, an_invitation_survives_a_reopen)
 TEST_F(store_folder, a_state_without_relationship_deletes_the_row)
 {
     {
-        auto store = relationship_store::open(file());
+        auto store = open_sqlite_store(file());
         store->put(alice_bob, {.to = true, .from = false, .asked = false});
         store->put(alice_bob, {});
         store->flush();
         EXPECT_FALSE(store->get(alice_bob).any());
     }
-    EXPECT_TRUE(relationship_store::open(file())->all().empty());
+    EXPECT_TRUE(open_sqlite_store(file())->all().empty());
 }
 
 TEST_F(store_folder, completions_go_through_the_dispatcher)
 {
     int dispatched = 0;
     std::vector<std::function<void()>> posted;
-    auto store = relationship_store::open(file(), [&](std::function<void()> f) {
+    auto store = open_sqlite_store(file(), [&](std::function<void()> f) {
         ++dispatched;
         posted.push_back(std::move(f));
     });
@@ -83,7 +83,7 @@ TEST_F(store_folder, completions_go_through_the_dispatcher)
 
 TEST_F(store_folder, undo_puts_memory_back_unless_it_changed_again)
 {
-    auto store = relationship_store::open(file());
+    auto store = open_sqlite_store(file());
     relationship_state const asked{.to = false, .from = false, .asked = true};
     store->put(alice_bob, asked);
     store->undo(alice_bob, asked, {});  // that write failed: the invitation never happened
@@ -98,13 +98,13 @@ TEST_F(store_folder, undo_puts_memory_back_unless_it_changed_again)
 TEST_F(store_folder, put_all_is_all_or_nothing)
 {
     {
-        auto store = relationship_store::open(file());
+        auto store = open_sqlite_store(file());
         EXPECT_EQ(store->put_all({{alice_bob, {.to = true, .from = true, .asked = false}},
                                   {alice_carol, {.to = false, .from = false, .asked = true}}}),
                   "");
         EXPECT_TRUE(store->get(alice_carol).asked);
     }
-    EXPECT_EQ(relationship_store::open(file())->all().size(), 2u);
+    EXPECT_EQ(open_sqlite_store(file())->all().size(), 2u);
 }
 
 TEST_F(store_folder, a_corrupt_file_is_an_error_that_names_it_and_changes_nothing)
@@ -115,7 +115,7 @@ TEST_F(store_folder, a_corrupt_file_is_an_error_that_names_it_and_changes_nothin
     }
     auto const size = fs::file_size(file());
     try {
-        (void)relationship_store::open(file());
+        (void)open_sqlite_store(file());
         FAIL() << "a corrupt store was accepted";
     } catch (store_error const& e) {
         std::string what = e.what();
@@ -131,7 +131,7 @@ TEST_F(store_folder, a_state_directory_that_cannot_hold_the_store_is_an_error)
     // permissions, so this runs in CI as well.
     std::ofstream{dir_ / "state"} << "not a directory";
     try {
-        (void)relationship_store::open(dir_ / "state" / "relationships.sqlite3");
+        (void)open_sqlite_store(dir_ / "state" / "relationships.sqlite3");
         FAIL() << "a store under a regular file was opened";
     } catch (store_error const& e) {
         EXPECT_NE(std::string{e.what()}.find("state directory"), std::string::npos) << e.what();
@@ -141,7 +141,7 @@ TEST_F(store_folder, a_state_directory_that_cannot_hold_the_store_is_an_error)
 TEST_F(store_folder, a_missing_state_directory_is_an_error_that_says_so)
 {
     try {
-        (void)relationship_store::open(dir_ / "missing" / "relationships.sqlite3");
+        (void)open_sqlite_store(dir_ / "missing" / "relationships.sqlite3");
         FAIL();
     } catch (store_error const& e) {
         EXPECT_NE(std::string{e.what()}.find("state directory"), std::string::npos) << e.what();
@@ -150,13 +150,13 @@ TEST_F(store_folder, a_missing_state_directory_is_an_error_that_says_so)
 
 TEST_F(store_folder, a_store_from_a_newer_fedgate_is_refused)
 {
-    (void)relationship_store::open(file());
+    (void)open_sqlite_store(file());
     // Pretend a later version migrated it.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
-    EXPECT_THROW((void)relationship_store::open(file()), store_error);
+    EXPECT_THROW((void)open_sqlite_store(file()), store_error);
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 #include <optional>
 #include <vector>
 
-namespace fedgate::daemon {
+namespace fedgate::contacts {
 
 class commit_gate {
 public:
@@ -37,6 +37,7 @@ public:
     [[nodiscard]] outcome committed(ticket t, bool ok);
 
     [[nodiscard]] bool empty() const noexcept { return waiting_.empty(); }
+    [[nodiscard]] std::size_t size() const noexcept { return waiting_.size(); }
 
 private:
     struct item {
@@ -50,4 +51,4 @@ private:
     ticket next_ = 1;
 };
 
-}  // namespace fedgate::daemon
+}  // namespace fedgate::contacts

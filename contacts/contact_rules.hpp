@@ -5,14 +5,14 @@
 /// I/O: which relationship a relayed stanza is about, what it teaches (RFC 6121
 /// §3), and whether an inbound stanza may reach the local user.
 
-#include "conf/config.hpp"
+#include "policy/partner.hpp"
 #include "protocol/element.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
-namespace fedgate::daemon {
+namespace fedgate::contacts {
 
 /// A local user and a remote contact, as normalised bare JIDs.
 struct relationship {
@@ -55,9 +55,9 @@ struct contact_decision {
 };
 
 /// @param related whether the local user has any relationship with the sender
-[[nodiscard]] contact_decision judge_inbound(conf::partner_type type, protocol::element const& stanza, bool related);
+[[nodiscard]] contact_decision judge_inbound(policy::partner_type type, protocol::element const& stanza, bool related);
 
 /// "message", "presence subscribe", "iq get", ...: the kind of a stanza for logs.
 [[nodiscard]] std::string stanza_kind(protocol::element const& stanza);
 
-}  // namespace fedgate::daemon
+}  // namespace fedgate::contacts

@@ -1,6 +1,6 @@
-#include "daemon/commit_gate.hpp"
+#include "contacts/commit_gate.hpp"
 
-namespace fedgate::daemon {
+namespace fedgate::contacts {
 
 commit_gate::pushed commit_gate::push(protocol::element stanza, bool needs_commit)
 {
@@ -43,4 +43,4 @@ std::vector<protocol::element> commit_gate::release_ready()
     return ready;
 }
 
-}  // namespace fedgate::daemon
+}  // namespace fedgate::contacts

@@ -1,10 +1,15 @@
-#include "daemon/relationship_store.hpp"
+#include "contacts/sqlite_store.hpp"
 
 #include <sqlite3.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
 
-namespace fedgate::daemon {
+namespace fedgate::contacts {
 
 namespace {
 
@@ -72,9 +77,53 @@ void migrate(sqlite3* db, std::filesystem::path const& file)
     }
 }
 
+class sqlite_store final : public relationship_store {
+public:
+    sqlite_store(std::filesystem::path file, sqlite3* db, dispatcher dispatch);
+    ~sqlite_store() override;
+    sqlite_store(sqlite_store const&) = delete;
+    sqlite_store& operator=(sqlite_store const&) = delete;
+
+    [[nodiscard]] relationship_state get(relationship const& r) const override;
+    void put(relationship const& r, relationship_state s, completion done) override;
+    void undo(relationship const& r, relationship_state failed, relationship_state previous) override;
+    [[nodiscard]] std::string put_all(std::vector<std::pair<relationship, relationship_state>> const& states) override;
+    void flush() override;
+    [[nodiscard]] std::vector<std::pair<relationship, relationship_state>> all() const override;
+    [[nodiscard]] std::string where() const override { return file_.string(); }
+
+    /// Reads every row into memory; throws store_error unless all of it was read.
+    void load();
+    void start() { worker_ = std::thread{[this] { work(); }}; }
+
+private:
+    void work();
+    std::string write(relationship const& r, relationship_state s);
+    void remember(relationship const& r, relationship_state s);
+
+    struct job {
+        relationship who;
+        relationship_state state;
+        completion done;
+    };
+
+    std::filesystem::path file_;
+    sqlite3* db_;
+    dispatcher dispatch_;
+    std::map<relationship, relationship_state> memory_;  // the caller's thread only
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::condition_variable idle_;
+    std::deque<job> jobs_;
+    bool busy_ = false;
+    bool stopping_ = false;
+    std::thread worker_;
+};
+
 }  // namespace
 
-std::unique_ptr<relationship_store> relationship_store::open(std::filesystem::path const& file, dispatcher dispatch)
+std::unique_ptr<relationship_store> open_sqlite_store(std::filesystem::path const& file,
+                                                      relationship_store::dispatcher dispatch)
 {
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -96,35 +145,40 @@ std::unique_ptr<relationship_store> relationship_store::open(std::filesystem::pa
         sqlite3_close(db);
         throw;
     }
-    std::unique_ptr<relationship_store> store{new relationship_store{file, db, std::move(dispatch)}};
+    auto store = std::make_unique<sqlite_store>(file, db, std::move(dispatch));
+    store->load();
+    store->start();
+    return store;
+}
+
+void sqlite_store::load()
+{
     sqlite3_stmt* statement = nullptr;
-    rc = sqlite3_prepare_v2(db, "SELECT local, remote, sub_to, sub_from, asked FROM relationships", -1, &statement,
-                            nullptr);
+    int rc = sqlite3_prepare_v2(db_, "SELECT local, remote, sub_to, sub_from, asked FROM relationships", -1,
+                                &statement, nullptr);
     while (rc == SQLITE_OK || rc == SQLITE_ROW) {
         if ((rc = sqlite3_step(statement)) != SQLITE_ROW)
             break;
         auto text = [&](int column) {
             return std::string{reinterpret_cast<char const*>(sqlite3_column_text(statement, column))};
         };
-        store->memory_[{text(0), text(1)}] = {.to = sqlite3_column_int(statement, 2) != 0,
-                                              .from = sqlite3_column_int(statement, 3) != 0,
-                                              .asked = sqlite3_column_int(statement, 4) != 0};
+        memory_[{text(0), text(1)}] = {.to = sqlite3_column_int(statement, 2) != 0,
+                                       .from = sqlite3_column_int(statement, 3) != 0,
+                                       .asked = sqlite3_column_int(statement, 4) != 0};
     }
     sqlite3_finalize(statement);
     // All of it or an error: a partial load would refuse contacts silently.
     if (rc != SQLITE_DONE)
-        throw store_error{file.string() + ": cannot read the relationships (" + sqlite3_errstr(rc) + ")" +
-                          what_to_do(file)};
-    store->worker_ = std::thread{[s = store.get()] { s->work(); }};
-    return store;
+        throw store_error{file_.string() + ": cannot read the relationships (" + sqlite3_errstr(rc) + ")" +
+                          what_to_do(file_)};
 }
 
-relationship_store::relationship_store(std::filesystem::path file, sqlite3* db, dispatcher dispatch)
+sqlite_store::sqlite_store(std::filesystem::path file, sqlite3* db, dispatcher dispatch)
     : file_{std::move(file)}, db_{db}, dispatch_{std::move(dispatch)}
 {
 }
 
-relationship_store::~relationship_store()
+sqlite_store::~sqlite_store()
 {
     {
         std::lock_guard lock{mutex_};
@@ -136,18 +190,18 @@ relationship_store::~relationship_store()
     sqlite3_close(db_);
 }
 
-relationship_state relationship_store::get(relationship const& r) const
+relationship_state sqlite_store::get(relationship const& r) const
 {
     auto it = memory_.find(r);
     return it == memory_.end() ? relationship_state{} : it->second;
 }
 
-std::vector<std::pair<relationship, relationship_state>> relationship_store::all() const
+std::vector<std::pair<relationship, relationship_state>> sqlite_store::all() const
 {
     return {memory_.begin(), memory_.end()};
 }
 
-void relationship_store::remember(relationship const& r, relationship_state s)
+void sqlite_store::remember(relationship const& r, relationship_state s)
 {
     if (s.any())
         memory_[r] = s;
@@ -155,13 +209,13 @@ void relationship_store::remember(relationship const& r, relationship_state s)
         memory_.erase(r);
 }
 
-void relationship_store::undo(relationship const& r, relationship_state failed, relationship_state previous)
+void sqlite_store::undo(relationship const& r, relationship_state failed, relationship_state previous)
 {
     if (get(r) == failed)
         remember(r, previous);
 }
 
-std::string relationship_store::put_all(std::vector<std::pair<relationship, relationship_state>> const& states)
+std::string sqlite_store::put_all(std::vector<std::pair<relationship, relationship_state>> const& states)
 {
     flush();  // nothing of the worker's in between
     std::lock_guard lock{mutex_};
@@ -182,7 +236,7 @@ std::string relationship_store::put_all(std::vector<std::pair<relationship, rela
     return {};
 }
 
-void relationship_store::put(relationship const& r, relationship_state s, completion done)
+void sqlite_store::put(relationship const& r, relationship_state s, completion done)
 {
     remember(r, s);
     {
@@ -192,13 +246,13 @@ void relationship_store::put(relationship const& r, relationship_state s, comple
     wake_.notify_one();
 }
 
-void relationship_store::flush()
+void sqlite_store::flush()
 {
     std::unique_lock lock{mutex_};
     idle_.wait(lock, [&] { return jobs_.empty() && !busy_; });
 }
 
-void relationship_store::work()
+void sqlite_store::work()
 {
     for (;;) {
         job next;
@@ -226,7 +280,7 @@ void relationship_store::work()
     }
 }
 
-std::string relationship_store::write(relationship const& r, relationship_state s)
+std::string sqlite_store::write(relationship const& r, relationship_state s)
 {
     char const* sql = s.any() ? "INSERT INTO relationships (local, remote, sub_to, sub_from, asked, updated) "
                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (local, remote) DO UPDATE SET "
@@ -251,4 +305,4 @@ std::string relationship_store::write(relationship const& r, relationship_state 
     return error;
 }
 
-}  // namespace fedgate::daemon
+}  // namespace fedgate::contacts

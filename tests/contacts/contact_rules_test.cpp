@@ -1,14 +1,14 @@
 // The partner types' contact rules per stanza kind, and the subscription
 // bookkeeping they rest on, in the orders that matter (issue 8).
-#include "daemon/contact_rules.hpp"
+#include "contacts/contact_rules.hpp"
 #include "protocol/namespaces.hpp"
 
 #include <gtest/gtest.h>
 
 namespace {
 
-using namespace fedgate::daemon;
-using fedgate::conf::partner_type;
+using namespace fedgate::contacts;
+using fedgate::policy::partner_type;
 using fedgate::protocol::element;
 
 element stanza(std::string name, std::string type, std::string from, std::string to)

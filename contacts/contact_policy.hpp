@@ -1,0 +1,99 @@
+#pragma once
+/// @file
+/// What the partner types let remote contacts do to local users (seed 000 step
+/// 10; shared/DESIGN.md "Partner types: contact rules"), as one object the router
+/// asks per stanza: whether an inbound stanza reaches its local user, and when an
+/// outbound one may leave, which is only once the invitation it carries is
+/// durable. It learns relationships from the subscriptions it sees (RFC 6121 §3),
+/// keeps them in a relationship_store, and keeps stanzas to one pair in order
+/// while an invitation is being committed. Sans-I/O: the store completes writes
+/// through its dispatcher, and everything else is asked of the owner.
+
+#include "contacts/commit_gate.hpp"
+#include "contacts/contact_rules.hpp"
+#include "contacts/relationship_store.hpp"
+#include "policy/partner.hpp"
+#include "protocol/element.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace fedgate::contacts {
+
+/// What the contact policy asks of its owner (the router).
+class contact_owner {
+public:
+    enum class severity : std::uint8_t { info, error };
+    /// Stanzas to `pair` that waited behind an invitation and may leave now, in order.
+    virtual void release(policy::domain_pair const& pair, std::vector<protocol::element> stanzas) = 0;
+    /// An error reply for the sender of a stanza that may not leave.
+    virtual void bounce(protocol::element reply) = 0;
+    /// A line for the log; lines with a `summary_key` may be summarised per key.
+    virtual void log(severity s, std::string_view summary_key, std::string const& line) = 0;
+    /// fedgate_refusals_total{partner, reason}: the counter itself, which stays valid.
+    [[nodiscard]] virtual std::uint64_t& refusal_counter(std::string_view partner, std::string_view reason) = 0;
+
+protected:
+    ~contact_owner() = default;
+};
+
+class contact_policy {
+public:
+    contact_policy(relationship_store& store, contact_owner& owner) : store_{&store}, owner_{&owner} {}
+
+    /// The inbound stanza reaches the local user.
+    struct pass {};
+    /// It does not; `reply` (when the rules answer one) goes back to the sender.
+    struct refuse {
+        std::optional<protocol::element> reply;
+    };
+    /// An authenticated stanza from `pair.remote`, whose partner is `partner`
+    /// (its primary domain) of `type`: refusals are logged and counted here, and
+    /// what a passing subscription teaches is recorded.
+    [[nodiscard]] std::variant<pass, refuse> inbound(policy::domain_pair const& pair, policy::partner_type type,
+                                                     std::string_view partner, protocol::element const& stanza);
+
+    /// The outbound stanza leaves now (it is handed back).
+    struct release {
+        protocol::element stanza;
+    };
+    /// It waits: for its own invitation to be committed (`ticket`), or behind
+    /// one. It comes back through contact_owner::release, or is bounced.
+    struct wait {
+        std::optional<commit_gate::ticket> ticket;
+    };
+    /// A stanza from a local user to `pair.remote`, already allowed out.
+    [[nodiscard]] std::variant<release, wait> outbound(policy::domain_pair const& pair, protocol::element stanza);
+
+    /// The store finished the write for `ticket`: what waited behind it leaves
+    /// (contact_owner::release); when the write failed, the invitation does not
+    /// leave, memory is put back, and its sender gets <internal-server-error/>.
+    void committed(commit_gate::ticket ticket, std::string const& error);
+
+    /// Stanzas held behind uncommitted invitations.
+    [[nodiscard]] std::size_t held() const noexcept;
+    [[nodiscard]] relationship_store& store() noexcept { return *store_; }
+
+private:
+    /// What a ticket's write changed, to undo it when the write fails.
+    struct pending_write {
+        policy::domain_pair pair;
+        commit_gate::ticket in_gate;
+        relationship who;
+        relationship_state before;
+        relationship_state after;
+    };
+
+    relationship_store* store_;
+    contact_owner* owner_;
+    std::map<policy::domain_pair, commit_gate> gates_;  // only pairs with stanzas held
+    std::map<commit_gate::ticket, pending_write> writes_;
+    commit_gate::ticket next_ticket_ = 1;
+};
+
+}  // namespace fedgate::contacts
