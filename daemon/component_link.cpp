@@ -1,7 +1,7 @@
 #include "daemon/component_link.hpp"
 
 #include "daemon/connector.hpp"
-#include "daemon/router.hpp"
+#include "daemon/runtime.hpp"
 #include "negotiation/component_session.hpp"
 #include "protocol/serializer.hpp"
 
@@ -24,16 +24,15 @@ namespace {
 constexpr retry_limits link_retry{.first_max = std::chrono::milliseconds{1000}, .cap = std::chrono::milliseconds{30'000}};
 }  // namespace
 
-component_link::component_link(router& r, std::string domain)
-    : router_{r},
+component_link::component_link(link_owner& owner, std::string domain)
+    : owner_{owner},
       domain_{std::move(domain)},
-      queue_{queue_limits{.max_stanzas = r.rt().cfg.limits.queue_stanzas,
-                          .max_bytes = r.rt().cfg.limits.queue_bytes,
-                          .delivery_deadline = r.rt().cfg.limits.delivery_deadline}},
+      traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), "component", true, domain_},
       retry_{link_retry},
-      window_{domain_, r.rt().cfg.local_domains.empty() ? std::string{} : r.rt().cfg.local_domains.front().name},
-      retry_timer_{r.executor()},
-      gate_{std::make_shared<manual_gate>(r.executor(), "the internal server is not reachable for " + domain_)}
+      window_{domain_, owner.generation()->cfg.local_domains.empty() ? std::string{}
+                                                                     : owner.generation()->cfg.local_domains.front().name},
+      retry_timer_{owner.executor()},
+      gate_{std::make_shared<manual_gate>(owner.executor(), "the internal server is not reachable for " + domain_)}
 {
 }
 
@@ -48,15 +47,15 @@ void component_link::start()
     if (connecting_ || connection_ || stopped_)
         return;
     connecting_ = true;
-    asio::co_spawn(router_.executor(), connect(), log_failure("link " + domain_));
+    asio::co_spawn(owner_.executor(), connect(), log_failure("link " + domain_));
 }
 
 asio::awaitable<void> component_link::connect()
 {
     auto alive = alive_;
-    auto const generation = router_.generation();  // kept alive across the awaits
+    auto const generation = owner_.generation();  // kept alive across the awaits
     auto const& in = generation->cfg.internal;
-    asio::ip::tcp::resolver resolver{router_.executor()};
+    asio::ip::tcp::resolver resolver{owner_.executor()};
     auto const service = std::to_string(in.port);  // named: see connection::run() on GCC 12
     auto [ec, found] = co_await resolver.async_resolve(in.host, service, asio::as_tuple(asio::use_awaitable));
     if (!*alive)
@@ -70,7 +69,7 @@ asio::awaitable<void> component_link::connect()
     }
     connect_result attempt;
     if (!candidates.empty()) {
-        auto executor = router_.executor();  // named: see connection::serve() on GCC 12
+        auto executor = owner_.executor();  // named: see connection::serve() on GCC 12
         attempt = co_await connect_first(executor, std::move(candidates));
     }
     if (!*alive)
@@ -101,22 +100,15 @@ asio::awaitable<void> component_link::connect()
     connection_->start();
 }
 
-void component_link::count_bytes(std::size_t bytes)
-{
-    if (!bytes_counter_)
-        bytes_counter_ = &router_.byte_counter(true, domain_);
-    *bytes_counter_ += bytes;
-}
-
 void component_link::settle()
 {
     if (!std::exchange(settled_, true))
-        router_.link_settled();
+        owner_.link_settled();
 }
 
 void component_link::reconnect_later()
 {
-    if (stopped_ || router_.stopping())
+    if (stopped_ || owner_.stopping())
         return;
     auto delay = retry_.next();
     retry_timer_.expires_after(delay);
@@ -130,7 +122,8 @@ void component_link::on_action(connection& source, ng::action& a)
 {
     if (std::holds_alternative<ng::link_ready>(a)) {
         spdlog::info("{} component link for {} ready{}", source.id(), domain_,
-                     queue_.empty() ? std::string{} : "; sending the " + std::to_string(queue_.size()) + " stanzas held");
+                     traffic_.queue().empty() ? std::string{}
+                                              : "; sending the " + std::to_string(traffic_.queue().size()) + " stanzas held");
         ready_ = true;
         outage_expired_ = false;
         retry_.reset();
@@ -143,7 +136,7 @@ void component_link::on_action(connection& source, ng::action& a)
                 connection_->send_stanza(*ping);
             return;
         }
-        router_.from_internal(r->pair, std::move(r->stanza), &source);
+        owner_.from_internal(r->pair, std::move(r->stanza), &source);
     } else if (auto* b = std::get_if<ng::bounce_stanza>(&a)) {
         // Back to the internal sender, on the stream it came from: a sender that
         // does not read its bounces stops being read.
@@ -157,8 +150,7 @@ void component_link::on_action(connection& source, ng::action& a)
 
 void component_link::on_closed(connection&, ng::close_stream const& why)
 {
-    router_.stats().count("fedgate_stream_closes_total",
-                          {{"direction", "component"}, {"reason", std::string{ng::metric_name(why.reason)}}});
+    traffic_.count_close(why);
     if (ready_)
         went_down();
     bool const answering = window_.answering();
@@ -167,20 +159,20 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
         spdlog::warn("link {}: {} stanzas written since {} are possibly lost", domain_, lost,
                      answering ? "the internal server's last answer"
                                : "the link came up (the internal server answered no ping)");
-        router_.stats().count("fedgate_stanzas_possibly_lost_total", {{"partner", domain_}}, lost);
+        owner_.stats().count("fedgate_stanzas_possibly_lost_total", {{"partner", domain_}}, lost);
     }
     ready_ = false;
     connection_.reset();
     settle();
     if (stopped_)
-        router_.check_stopped();
+        owner_.check_stopped();
     else
         reconnect_later();
 }
 
 void component_link::write(protocol::element const& stanza)
 {
-    count_bytes(connection_->send_stanza(stanza));
+    traffic_.write(*connection_, stanza);
     if (auto ping = window_.written())
         connection_->send_stanza(*ping);
 }
@@ -188,11 +180,11 @@ void component_link::write(protocol::element const& stanza)
 void component_link::write_held()
 {
     while (ready() && !window_.full())
-        if (auto stanza = queue_.take_first())
+        if (auto stanza = traffic_.queue().take_first())
             write(*stanza);
         else
             break;
-    if (queue_.empty())
+    if (traffic_.queue().empty())
         gate_->open();
 }
 
@@ -204,7 +196,7 @@ void component_link::went_down()
 
 void component_link::deliver(protocol::element stanza, connection* source)
 {
-    if (ready() && queue_.empty() && !window_.full()) {
+    if (ready() && traffic_.queue().empty() && !window_.full()) {
         write(stanza);
         if (source && connection_->congested())
             source->hold_reading_for(connection_);
@@ -213,23 +205,19 @@ void component_link::deliver(protocol::element stanza, connection* source)
     if (!ready() && (stopped_ || outage_expired_)) {
         auto const why = stopped_ ? std::string{"the gateway is shutting down"}
                                   : "the internal server of " + domain_ + " is not reachable";
-        bounced now;
-        bounce_into(now, stanza, stopped_ ? stanza_condition::service_unavailable : stanza_condition::remote_server_timeout,
-                    why);
-        router_.deliver_bounces(std::move(now), why);
+        traffic_.bounce(stanza, stopped_ ? stanza_condition::service_unavailable : stanza_condition::remote_server_timeout,
+                        why);
         return;
     }
-    auto const bytes = protocol::to_string(stanza).size();
     if (source) {
         // The partner's stanzas wait in its own queue, not in ours: its stream
         // is read no more, and the rest of what it had sent is held.
-        queue_.push_paused(std::move(stanza), bytes, clock::now());
+        traffic_.hold_paused(std::move(stanza));
         gate_->close();
         source->hold_reading_for(gate_);
         return;
     }
-    if (auto refused = queue_.push(std::move(stanza), bytes, clock::now()))
-        router_.deliver_bounces(std::move(*refused), "queue for the internal server full");
+    traffic_.hold(std::move(stanza), "the internal server");
 }
 
 void component_link::tick(clock::time_point now)
@@ -243,7 +231,7 @@ void component_link::tick(clock::time_point now)
                          "must); asking it disco#info instead to learn what it has received",
                          domain_);
     }
-    if (!ready() && !stopped_ && !outage_expired_ && now >= down_since_ + router_.rt().cfg.limits.delivery_deadline) {
+    if (!ready() && !stopped_ && !outage_expired_ && now >= down_since_ + owner_.generation()->cfg.limits.delivery_deadline) {
         // Waiting longer would only delay the same answer: what comes now is
         // bounced at once until the link is back.
         outage_expired_ = true;
@@ -252,21 +240,19 @@ void component_link::tick(clock::time_point now)
                      domain_, std::chrono::duration_cast<std::chrono::seconds>(now - down_since_).count());
         gate_->open();
     }
-    if (queue_.empty())
+    if (traffic_.queue().empty())
         return;
-    auto expired = queue_.expire(now, {stanza_condition::remote_server_timeout, true,
-                                       "the internal server of this domain is not reachable"});
-    if (!expired.replies.empty() || expired.dropped_errors > 0)
-        router_.deliver_bounces(std::move(expired), "internal server unreachable for " + domain_);
+    traffic_.expire(now, {stanza_condition::remote_server_timeout, true, "the internal server of this domain is not reachable"},
+                    "internal server unreachable for " + domain_);
     // A server that is up but confirms nothing for the delivery deadline: what
     // waited is bounced above, and the paused streams may send what is next.
-    if (queue_.empty() && ready())
+    if (traffic_.queue().empty() && ready())
         gate_->open();
 }
 
 void component_link::bounce_held(std::string const& why)
 {
-    router_.deliver_bounces(queue_.fail_all({stanza_condition::service_unavailable, false, why}), why);
+    traffic_.bounce_held({stanza_condition::service_unavailable, false, why});
 }
 
 void component_link::stop()

@@ -10,7 +10,8 @@
 
 #include "daemon/connection.hpp"
 #include "daemon/ack_window.hpp"
-#include "daemon/delivery_queue.hpp"
+#include "daemon/link_owner.hpp"
+#include "daemon/link_traffic.hpp"
 #include "daemon/read_gate.hpp"
 #include "daemon/retry_schedule.hpp"
 
@@ -22,11 +23,9 @@
 
 namespace fedgate::daemon {
 
-class router;
-
 class component_link final : public connection_observer {
 public:
-    component_link(router& r, std::string domain);
+    component_link(link_owner& owner, std::string domain);
     ~component_link() override;
 
     /// Connects, and reconnects whenever the link drops, until stop().
@@ -47,8 +46,7 @@ public:
     [[nodiscard]] bool closed() const noexcept { return !connection_ && (!connecting_ || stopped_); }
     /// Up, or failed a first time: counts for READY.
     [[nodiscard]] bool settled() const noexcept { return settled_; }
-    [[nodiscard]] std::string const& domain() const noexcept { return domain_; }
-    [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
+    [[nodiscard]] std::size_t queued() const noexcept { return traffic_.queue().size(); }
     /// Written since the internal server's last answer to a ping.
     [[nodiscard]] std::uint64_t unacknowledged() const noexcept { return window_.in_flight(); }
 
@@ -58,7 +56,6 @@ private:
     boost::asio::awaitable<void> connect();
     void reconnect_later();
     void settle();
-    void count_bytes(std::size_t bytes);
     void went_down();
     /// Writes one stanza, and the ping that is due after it.
     void write(protocol::element const& stanza);
@@ -66,9 +63,9 @@ private:
     /// when nothing is left.
     void write_held();
 
-    router& router_;
+    link_owner& owner_;
     std::string domain_;
-    delivery_queue queue_;
+    link_traffic traffic_;
     retry_schedule retry_;
     std::shared_ptr<connection> connection_;
     bool ready_ = false;
@@ -81,7 +78,6 @@ private:
     boost::asio::steady_timer retry_timer_;
     std::shared_ptr<manual_gate> gate_;  ///< closed while the link is down and young
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-    std::uint64_t* bytes_counter_ = nullptr;  ///< in the router's metrics
 };
 
 }  // namespace fedgate::daemon

@@ -1,7 +1,7 @@
 #include "daemon/outbound_link.hpp"
 
 #include "daemon/connector.hpp"
-#include "daemon/router.hpp"
+#include "daemon/runtime.hpp"
 #include "protocol/domain_name.hpp"
 #include "protocol/serializer.hpp"
 
@@ -23,11 +23,6 @@ namespace {
 /// it, and a user should not wait the reconnection cap (10 min) to find out.
 constexpr std::chrono::seconds hold_down_cap{60};
 
-queue_limits limits_of(conf::limit_settings const& l)
-{
-    return {.max_stanzas = l.queue_stanzas, .max_bytes = l.queue_bytes, .delivery_deadline = l.delivery_deadline};
-}
-
 /// What a verification that could not even reach the authoritative server
 /// tells the inbound session.
 ng::dialback_outcome outcome_of(delivery_failure const& f)
@@ -40,12 +35,12 @@ ng::dialback_outcome outcome_of(delivery_failure const& f)
 
 }  // namespace
 
-outbound_link::outbound_link(router& r, ng::domain_pair pair, ng::outbound_purpose purpose)
-    : router_{r},
+outbound_link::outbound_link(link_owner& owner, ng::domain_pair pair, ng::outbound_purpose purpose)
+    : owner_{owner},
       pair_{std::move(pair)},
       purpose_{purpose},
-      queue_{limits_of(r.rt().cfg.limits)},
-      retry_timer_{r.executor()}
+      traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), "out", false, pair_.remote},
+      retry_timer_{owner.executor()}
 {
 }
 
@@ -56,34 +51,21 @@ outbound_link::~outbound_link()
 
 bool outbound_link::idle() const noexcept
 {
-    return !connection_ && !connecting_ && !waiting_to_retry_ && queue_.empty() && verifies_.empty();
+    return !connection_ && !connecting_ && !waiting_to_retry_ && traffic_.queue().empty() && verifies_.empty();
 }
 
 void outbound_link::deliver(protocol::element stanza, connection* source)
 {
     if (up()) {
-        count_bytes(connection_->send_stanza(stanza));
-        if (source && connection_->congested())
-            source->hold_reading_for(connection_);
+        traffic_.write(*connection_, stanza, source);
         return;
     }
     if (refusing()) {
-        bounced now;
-        bounce_into(now, stanza, last_failure_->condition, last_failure_->text);
-        router_.deliver_bounces(std::move(now), last_failure_->text);
+        traffic_.bounce(stanza, last_failure_->condition, last_failure_->text);
         return;
     }
-    auto const bytes = protocol::to_string(stanza).size();
-    if (auto refused = queue_.push(std::move(stanza), bytes, clock::now()))
-        router_.deliver_bounces(std::move(*refused), "queue for " + pair_.remote + " full");
+    traffic_.hold(std::move(stanza), pair_.remote);
     ensure_connecting();
-}
-
-void outbound_link::count_bytes(std::size_t bytes)
-{
-    if (!bytes_counter_)
-        bytes_counter_ = &router_.byte_counter(false, pair_.remote);
-    *bytes_counter_ += bytes;
 }
 
 void outbound_link::verify(ng::verify_request request)
@@ -98,22 +80,22 @@ void outbound_link::verify(ng::verify_request request)
 
 void outbound_link::ensure_connecting()
 {
-    if (connection_ || connecting_ || waiting_to_retry_ || stopped_ || router_.stopping())
+    if (connection_ || connecting_ || waiting_to_retry_ || stopped_ || owner_.stopping())
         return;
     connecting_ = true;
-    asio::co_spawn(router_.executor(), connect(), log_failure("link " + pair_.local + " -> " + pair_.remote));
+    asio::co_spawn(owner_.executor(), connect(), log_failure("link " + pair_.local + " -> " + pair_.remote));
 }
 
 asio::awaitable<void> outbound_link::connect()
 {
     auto alive = alive_;
-    auto const generation = router_.generation();  // the configuration this attempt uses, kept alive
+    auto const generation = owner_.generation();  // the configuration this attempt uses, kept alive
     auto& rt = *generation;
     auto ascii = protocol::to_ascii_domain(pair_.remote);  // named: see connection::run() on GCC 12
     auto resolved = co_await rt.resolver->resolve(std::move(ascii));
     if (!*alive)
         co_return;
-    router_.stats().count("fedgate_dns_resolutions_total",
+    owner_.stats().count("fedgate_dns_resolutions_total",
                           {{"result", resolved.candidates.empty() ? resolved.error.message() : std::string{"ok"}}});
     if (resolved.candidates.empty()) {
         connecting_ = false;
@@ -122,7 +104,7 @@ asio::awaitable<void> outbound_link::connect()
         failed(std::move(failure));
         co_return;
     }
-    auto executor = router_.executor();  // named: see connection::serve() on GCC 12
+    auto executor = owner_.executor();  // named: see connection::serve() on GCC 12
     auto attempt = co_await connect_first(executor, std::move(resolved.candidates));
     if (!*alive)
         co_return;
@@ -165,14 +147,14 @@ void outbound_link::on_action(connection& source, ng::action& a)
         spdlog::info("{} {} -> {} authenticated by {}", source.id(), done->pair.local, done->pair.remote,
                      display_name(done->method));
         authenticated_ = true;
-        router_.stats().count("fedgate_streams_authenticated_total",
+        owner_.stats().count("fedgate_streams_authenticated_total",
                               {{"direction", "out"}, {"method", std::string{display_name(done->method)}}});
         retry_.reset();
         last_failure_.reset();
-        for (auto& stanza : queue_.drain())
-            count_bytes(connection_->send_stanza(stanza));
+        for (auto& stanza : traffic_.queue().drain())
+            traffic_.write(*connection_, stanza);
     } else if (auto const* answer = std::get_if<ng::dialback_verified>(&a)) {
-        router_.dialback_answered(answer->request, answer->outcome);
+        owner_.dialback_answered(answer->request, answer->outcome);
     } else if (auto const* ignored = std::get_if<ng::discarded>(&a)) {
         spdlog::info("{} ignored: {}", source.id(), ignored->what);
     }
@@ -180,21 +162,20 @@ void outbound_link::on_action(connection& source, ng::action& a)
 
 void outbound_link::on_closed(connection&, ng::close_stream const& why)
 {
-    router_.stats().count("fedgate_stream_closes_total",
-                          {{"direction", "out"}, {"reason", std::string{ng::metric_name(why.reason)}}});
+    traffic_.count_close(why);
     bool const was_up = std::exchange(authenticated_, false);
     connection_.reset();
     session_ = nullptr;
     if (stopped_) {
-        router_.retire(this);
+        owner_.retire(this);
         return;
     }
     if (was_up || purpose_ == ng::outbound_purpose::verify_only) {
         // An established stream may end (idle, the peer restarting), a verifier
         // when it has answered: what arrived meanwhile gets a new stream, and a
         // failure then goes through the backoff.
-        if (queue_.empty() && verifies_.empty())
-            router_.retire(this);
+        if (traffic_.queue().empty() && verifies_.empty())
+            owner_.retire(this);
         else
             ensure_connecting();
         return;
@@ -208,14 +189,14 @@ void outbound_link::failed(delivery_failure failure)
     // schedule) is a debug line.
     bool const repeated = last_failure_ && last_failure_->text == failure.text;
     spdlog::log(repeated ? spdlog::level::debug : spdlog::level::warn, "link {} -> {} failed: {}{}", pair_.local,
-                pair_.remote, failure.text, failure.retry && !queue_.empty() ? " (will retry)" : "");
+                pair_.remote, failure.text, failure.retry && !traffic_.queue().empty() ? " (will retry)" : "");
     last_failure_ = failure;
     for (auto& v : std::exchange(verifies_, {}))
-        router_.dialback_answered(v, outcome_of(failure));
+        owner_.dialback_answered(v, outcome_of(failure));
     if (!failure.retry || stopped_)
-        router_.deliver_bounces(queue_.fail_all(failure), failure.text);
-    if (stopped_ || purpose_ == ng::outbound_purpose::verify_only || (failure.retry && queue_.empty())) {
-        router_.retire(this);
+        traffic_.bounce_held(failure);
+    if (stopped_ || purpose_ == ng::outbound_purpose::verify_only || (failure.retry && traffic_.queue().empty())) {
+        owner_.retire(this);
         return;
     }
     // A failure that retrying will not cure keeps the link, and its schedule,
@@ -234,12 +215,12 @@ void outbound_link::failed(delivery_failure failure)
         if (!*alive)
             return;
         waiting_to_retry_ = false;
-        if (!ec && (!queue_.empty() || !verifies_.empty()))
+        if (!ec && (!traffic_.queue().empty() || !verifies_.empty()))
             ensure_connecting();
         // Idle after a failure that retrying does not cure: the link stays, with
         // its schedule, and the next stanza makes the next attempt.
         else if (idle() && (stopped_ || !last_failure_ || last_failure_->retry))
-            router_.retire(this);
+            owner_.retire(this);
     });
 }
 
@@ -258,26 +239,24 @@ void outbound_link::forgive()
 
 void outbound_link::tick(clock::time_point now)
 {
-    if (queue_.empty())
+    if (traffic_.queue().empty())
         return;
     auto failure = last_failure_.value_or(delivery_failure{stanza_condition::remote_server_timeout, true,
                                                            "no stream to " + pair_.remote + " within the delivery deadline"});
-    auto expired = queue_.expire(now, failure);
-    if (!expired.replies.empty() || expired.dropped_errors > 0)
-        router_.deliver_bounces(std::move(expired), failure.text);
+    traffic_.expire(now, failure, failure.text);
 }
 
 void outbound_link::stop(protocol::stream_error condition, std::string const& why)
 {
     stopped_ = true;
     retry_timer_.cancel();
-    router_.deliver_bounces(queue_.fail_all({stanza_condition::service_unavailable, false, why}), why);
+    traffic_.bounce_held({stanza_condition::service_unavailable, false, why});
     for (auto& v : std::exchange(verifies_, {}))
-        router_.dialback_answered(v, ng::dialback_outcome::timeout);
+        owner_.dialback_answered(v, ng::dialback_outcome::timeout);
     if (connection_)
         connection_->close(condition, ng::close_reason::done, why);
     else if (!connecting_ && !waiting_to_retry_)
-        router_.retire(this);
+        owner_.retire(this);
 }
 
 }  // namespace fedgate::daemon

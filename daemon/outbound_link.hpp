@@ -8,7 +8,8 @@
 /// when they are answered.
 
 #include "daemon/connection.hpp"
-#include "daemon/delivery_queue.hpp"
+#include "daemon/link_owner.hpp"
+#include "daemon/link_traffic.hpp"
 #include "daemon/retry_schedule.hpp"
 #include "negotiation/outbound_session.hpp"
 
@@ -21,17 +22,15 @@
 
 namespace fedgate::daemon {
 
-class router;
-
 class outbound_link final : public connection_observer {
 public:
-    outbound_link(router& r, negotiation::domain_pair pair, negotiation::outbound_purpose purpose);
+    outbound_link(link_owner& owner, negotiation::domain_pair pair, negotiation::outbound_purpose purpose);
     ~outbound_link() override;
 
     /// Sends `stanza` now, or holds it until the stream is up (connecting if
     /// needed). A full queue bounces it with <resource-constraint/>.
     void deliver(protocol::element stanza, connection* source);
-    /// Sends a db:verify for the router on this link's stream.
+    /// Sends a db:verify on this link's stream; the answer goes to the owner.
     void verify(negotiation::verify_request request);
     /// Bounces held stanzas whose delivery deadline passed.
     void tick(clock::time_point now);
@@ -52,8 +51,7 @@ public:
     }
     /// Nothing held, nothing to verify, no stream: the router may drop the link.
     [[nodiscard]] bool idle() const noexcept;
-    [[nodiscard]] negotiation::domain_pair const& pair() const noexcept { return pair_; }
-    [[nodiscard]] std::size_t queued() const noexcept { return queue_.size(); }
+    [[nodiscard]] std::size_t queued() const noexcept { return traffic_.queue().size(); }
 
 private:
     void on_action(connection& source, negotiation::action& a) override;
@@ -65,12 +63,11 @@ private:
     /// After a failure that retrying does not cure, until the next attempt is
     /// due: stanzas are bounced at once with that failure.
     [[nodiscard]] bool refusing() const noexcept;
-    void count_bytes(std::size_t bytes);
 
-    router& router_;
+    link_owner& owner_;
     negotiation::domain_pair pair_;
     negotiation::outbound_purpose purpose_;
-    delivery_queue queue_;
+    link_traffic traffic_;
     retry_schedule retry_;
     std::shared_ptr<connection> connection_;
     negotiation::outbound_session* session_ = nullptr;  // owned by connection_
@@ -82,7 +79,6 @@ private:
     std::optional<delivery_failure> last_failure_;
     boost::asio::steady_timer retry_timer_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-    std::uint64_t* bytes_counter_ = nullptr;  ///< in the router's metrics
 };
 
 }  // namespace fedgate::daemon

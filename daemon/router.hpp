@@ -10,6 +10,7 @@
 #include "contacts/contact_policy.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/delivery_queue.hpp"
+#include "daemon/link_owner.hpp"
 #include "daemon/log_summary.hpp"
 #include "daemon/memory_release.hpp"
 #include "daemon/metrics.hpp"
@@ -31,7 +32,7 @@ namespace fedgate::daemon {
 class outbound_link;
 class component_link;
 
-class router final : public connection_observer, private contacts::contact_owner {
+class router final : public connection_observer, public link_owner, private contacts::contact_owner {
 public:
     router(boost::asio::any_io_executor executor, std::shared_ptr<runtime> rt);
     ~router() override;
@@ -47,9 +48,9 @@ public:
     /// A connection accepted by a listener; refused (closed) over the limits.
     void accept(boost::asio::ip::tcp::socket socket, bool direct_tls);
 
-    // ---- used by the links -----------------------------------------------------
+    // ---- link_owner: what the links ask ---------------------------------------
     /// A stanza from the internal server (a component link) for a remote domain.
-    void from_internal(negotiation::domain_pair const& pair, protocol::element stanza, connection* source);
+    void from_internal(negotiation::domain_pair const& pair, protocol::element stanza, connection* source) override;
     /// A stanza for a local user, from a remote domain: to the component link of
     /// that domain. Bounces of outbound stanzas come this way too.
     void to_internal(protocol::element stanza, connection* source);
@@ -59,18 +60,18 @@ public:
     /// `source`, the stream that caused it, pauses if the reply's stream is full.
     void to_remote(negotiation::domain_pair const& pair, protocol::element reply, connection* source);
     /// The authoritative server answered (or could not answer) a db:verify.
-    void dialback_answered(negotiation::verify_request const& request, negotiation::dialback_outcome outcome);
+    void dialback_answered(negotiation::verify_request const& request, negotiation::dialback_outcome outcome) override;
     /// Stanzas that left a queue other than by delivery.
-    void deliver_bounces(bounced b, std::string_view why);
+    void deliver_bounces(bounced b, std::string_view why) override;
     /// A link or verifier has nothing left to do.
-    void retire(outbound_link* link);
+    void retire(outbound_link* link) override;
     /// A stream closed during shutdown: if it was the last, shutdown is done.
-    void check_stopped();
+    void check_stopped() override;
 
     /// The current configuration generation.
     [[nodiscard]] runtime& rt() noexcept { return *rt_; }
     /// The same, shared: a connection keeps the generation it was made with.
-    [[nodiscard]] std::shared_ptr<runtime> const& generation() const noexcept { return rt_; }
+    [[nodiscard]] std::shared_ptr<runtime> const& generation() const noexcept override { return rt_; }
     /// Switches to a new configuration generation (SIGHUP): new streams use it at
     /// once; streams of partners that are gone are closed with <policy-violation/>,
     /// the others stay up. Returns a summary for the log.
@@ -78,16 +79,16 @@ public:
     /// Runs `f` once every component link is up or has failed a first time.
     void on_settled(std::function<void()> f);
     /// A component link is up, or its first attempt failed (once per link).
-    void link_settled();
-    [[nodiscard]] boost::asio::any_io_executor executor() const { return executor_; }
-    [[nodiscard]] bool stopping() const noexcept { return stopping_; }
+    void link_settled() override;
+    [[nodiscard]] boost::asio::any_io_executor executor() const override { return executor_; }
+    [[nodiscard]] bool stopping() const noexcept override { return stopping_; }
     /// The counters, and the gauges read from the streams at scrape time.
-    [[nodiscard]] metrics& stats() noexcept { return metrics_; }
+    [[nodiscard]] metrics& stats() noexcept override { return metrics_; }
     /// fedgate_stanzas_total{direction, partner}, looked up once per partner.
     [[nodiscard]] std::uint64_t& stanza_counter(bool inbound, std::string_view partner);
     /// fedgate_stanza_bytes_total{direction, partner} for a partner's `domain`
     /// (primary or additional); links keep the reference.
-    [[nodiscard]] std::uint64_t& byte_counter(bool inbound, std::string const& domain);
+    [[nodiscard]] std::uint64_t& byte_counter(bool inbound, std::string const& domain) override;
 
 private:
     // connection_observer, for inbound S2S connections
