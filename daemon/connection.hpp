@@ -79,7 +79,6 @@ public:
     [[nodiscard]] async_event& released() noexcept override { return drained_; }
     [[nodiscard]] std::string describe() const override;
 
-    [[nodiscard]] negotiation::session& session() noexcept { return *session_; }
     [[nodiscard]] std::string const& id() const noexcept { return id_; }
     [[nodiscard]] transport& io() noexcept { return io_; }
     [[nodiscard]] bool closing() const noexcept { return closing_; }

@@ -72,15 +72,6 @@ std::uint64_t& metrics::slot(std::string const& name, metric_labels const& label
     return counters_[name][render_labels(labels)];  // std::map: the node never moves
 }
 
-std::uint64_t metrics::value(std::string const& name, metric_labels const& labels) const
-{
-    auto m = counters_.find(name);
-    if (m == counters_.end())
-        return 0;
-    auto v = m->second.find(render_labels(labels));
-    return v == m->second.end() ? 0 : v->second;
-}
-
 std::string metrics::render() const
 {
     std::ostringstream out;

@@ -32,8 +32,6 @@ public:
     void gauge_source(std::function<void(std::vector<sample>&)> source) { source_ = std::move(source); }
     /// The exposition: # HELP and # TYPE lines, then the samples, sorted.
     [[nodiscard]] std::string render() const;
-    /// A counter's value, for tests and logs (0 when never counted).
-    [[nodiscard]] std::uint64_t value(std::string const& name, metric_labels const& labels) const;
 
 private:
     std::map<std::string, std::map<std::string, std::uint64_t>> counters_;  // name -> rendered labels -> value

@@ -63,8 +63,7 @@ public:
     void close() noexcept;
 
     [[nodiscard]] boost::asio::any_io_executor executor() { return socket_.get_executor(); }
-    [[nodiscard]] bool secured() const noexcept { return tls_ != nullptr; }
-    /// The TLS connection, when secured.
+    /// The TLS connection, once the handshake began; null before.
     [[nodiscard]] SSL* ssl() noexcept { return tls_.get(); }
     /// "TLSv1.3 TLS_AES_256_GCM_SHA384", for logs; "" before TLS.
     [[nodiscard]] std::string tls_summary();
