@@ -91,6 +91,16 @@ struct limit_settings {
     std::chrono::seconds delivery_deadline{60};  ///< queued stanzas are bounced after this
     std::chrono::seconds negotiation_timeout{30};
     std::chrono::seconds idle_timeout{600};
+    std::size_t max_header_bytes = 4096;  ///< a stream header, XML declaration included
+    unsigned max_header_attributes = 16;
+    std::size_t write_backlog_bytes = 1024 * 1024;  ///< unwritten on a stream: the streams feeding it pause
+    unsigned auth_failures = 3;                     ///< failed attempts before an inbound stream is closed
+    std::chrono::seconds keepalive{60};             ///< whitespace on quiet outbound and component streams; 0 never
+    std::chrono::seconds hold_down{60};             ///< at most this long, bounce at once after a lasting failure
+    unsigned internal_ping_every = 100;             ///< stanzas to the internal server between two pings
+    unsigned internal_max_unacknowledged = 1000;    ///< unanswered stanzas before writing to it pauses
+    std::size_t commit_wait_stanzas = 1000;         ///< held per pair behind an invitation being recorded
+    std::size_t commit_wait_bytes = 1024 * 1024;
 };
 
 struct log_settings {

@@ -126,6 +126,25 @@ void loader::read_limits(toml::table const& t)
         std::chrono::seconds{r.integer("negotiation_timeout_seconds", 1, 3600).value_or(l.negotiation_timeout.count())};
     l.idle_timeout =
         std::chrono::seconds{r.integer("idle_timeout_seconds", 10, 604800).value_or(l.idle_timeout.count())};
+    auto const size = [&](char const* key, std::int64_t low, std::int64_t high, std::size_t& value) {
+        value = static_cast<std::size_t>(r.integer(key, low, high).value_or(static_cast<std::int64_t>(value)));
+    };
+    auto const count = [&](char const* key, std::int64_t low, std::int64_t high, unsigned& value) {
+        value = static_cast<unsigned>(r.integer(key, low, high).value_or(value));
+    };
+    auto const seconds = [&](char const* key, std::int64_t low, std::int64_t high, std::chrono::seconds& value) {
+        value = std::chrono::seconds{r.integer(key, low, high).value_or(value.count())};
+    };
+    size("max_header_bytes", 1024, 65536, l.max_header_bytes);
+    count("max_header_attributes", 8, 256, l.max_header_attributes);
+    size("write_backlog_bytes", 64 * 1024, std::int64_t{1} << 30, l.write_backlog_bytes);
+    count("auth_failures", 1, 100, l.auth_failures);
+    seconds("keepalive_seconds", 0, 3600, l.keepalive);
+    seconds("hold_down_seconds", 1, 3600, l.hold_down);
+    count("internal_ping_every", 1, 100000, l.internal_ping_every);
+    count("internal_max_unacknowledged", 1, 10000000, l.internal_max_unacknowledged);
+    size("commit_wait_stanzas", 1, 1000000, l.commit_wait_stanzas);
+    size("commit_wait_bytes", 64 * 1024, std::int64_t{1} << 32, l.commit_wait_bytes);
     r.finish();
 }
 

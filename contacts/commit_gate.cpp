@@ -2,14 +2,15 @@
 
 namespace fedgate::contacts {
 
-commit_gate::pushed commit_gate::push(protocol::element stanza, bool needs_commit)
+commit_gate::pushed commit_gate::push(protocol::element stanza, bool needs_commit, std::size_t bytes)
 {
     pushed out;
     if (!needs_commit && waiting_.empty()) {
         out.release.push_back(std::move(stanza));
         return out;
     }
-    item i{std::move(stanza), std::nullopt};
+    item i{std::move(stanza), std::nullopt, false, bytes};
+    bytes_ += bytes;
     if (needs_commit)
         i.pending = out.wait_for = next_++;
     waiting_.push_back(std::move(i));
@@ -38,6 +39,7 @@ std::vector<protocol::element> commit_gate::release_ready()
     while (!waiting_.empty() && !waiting_.front().pending) {
         if (!waiting_.front().failed)
             ready.push_back(std::move(waiting_.front().stanza));
+        bytes_ -= waiting_.front().bytes;
         waiting_.pop_front();
     }
     return ready;

@@ -7,6 +7,7 @@
 
 #include "protocol/element.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -25,7 +26,8 @@ public:
         std::vector<protocol::element> release;
         std::optional<ticket> wait_for;
     };
-    [[nodiscard]] pushed push(protocol::element stanza, bool needs_commit);
+    /// `bytes` is what the stanza weighs, for bytes().
+    [[nodiscard]] pushed push(protocol::element stanza, bool needs_commit, std::size_t bytes = 0);
 
     /// The write for `t` finished. Returns what may leave now, in order; when the
     /// write failed, `failed` holds the stanza that waited for it (it must not
@@ -38,17 +40,21 @@ public:
 
     [[nodiscard]] bool empty() const noexcept { return waiting_.empty(); }
     [[nodiscard]] std::size_t size() const noexcept { return waiting_.size(); }
+    /// What the stanzas held weigh, as given to push().
+    [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
 
 private:
     struct item {
         protocol::element stanza;
         std::optional<ticket> pending;  ///< set while its write is not committed
         bool failed = false;
+        std::size_t bytes = 0;
     };
     std::vector<protocol::element> release_ready();
 
     std::deque<item> waiting_;
     ticket next_ = 1;
+    std::size_t bytes_ = 0;
 };
 
 }  // namespace fedgate::contacts

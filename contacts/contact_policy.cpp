@@ -1,6 +1,7 @@
 #include "contacts/contact_policy.hpp"
 
 #include "protocol/jid.hpp"
+#include "protocol/serializer.hpp"
 #include "protocol/stanza_error.hpp"
 
 #include <fmt/format.h>
@@ -51,8 +52,8 @@ std::variant<contact_policy::pass, contact_policy::refuse> contact_policy::inbou
     return pass{};
 }
 
-std::variant<contact_policy::release, contact_policy::wait> contact_policy::outbound(policy::domain_pair const& pair,
-                                                                                     protocol::element stanza)
+std::variant<contact_policy::release, contact_policy::wait, contact_policy::refused>
+contact_policy::outbound(policy::domain_pair const& pair, protocol::element stanza)
 {
     std::optional<relationship> who;
     relationship_state before, after;
@@ -67,7 +68,13 @@ std::variant<contact_policy::release, contact_policy::wait> contact_policy::outb
     if (!who && waiting == gates_.end())
         return release{std::move(stanza)};  // the common case: nothing to commit, nothing ahead of it
     auto& gate = waiting != gates_.end() ? waiting->second : gates_[pair];
-    auto pushed = gate.push(std::move(stanza), who.has_value());
+    auto const bytes = protocol::to_string(stanza).size();
+    if (over_limits(pair, gate, stanza, bytes)) {
+        if (gate.empty())
+            gates_.erase(pair);
+        return refused{};
+    }
+    auto pushed = gate.push(std::move(stanza), who.has_value(), bytes);
     // An empty gate was not looked up, so something waits now: nothing is released.
     if (!pushed.wait_for)
         return wait{};
@@ -75,6 +82,25 @@ std::variant<contact_policy::release, contact_policy::wait> contact_policy::outb
     writes_.emplace(ticket, pending_write{pair, *pushed.wait_for, *who, before, after});
     store_->put(*who, after, [this, ticket](std::string const& error) { committed(ticket, error); });
     return wait{ticket};
+}
+
+bool contact_policy::over_limits(policy::domain_pair const& pair, commit_gate const& gate,
+                                 protocol::element const& stanza, std::size_t bytes)
+{
+    if (gate.size() < limits_.stanzas && gate.bytes() + bytes <= limits_.bytes)
+        return false;
+    auto const reason = std::string_view{"commit_wait_full"};
+    auto& refusals = owner_->refusal_counter(pair.remote, reason);
+    ++refusals;
+    owner_->log(level::info, fmt::format("refused: too much waits for an invitation to {} to be recorded", pair.remote),
+                fmt::format("refused {} from {} to {}: {} stanzas ({} bytes) already wait for an invitation to be "
+                            "recorded (limits: commit_wait_stanzas {}, commit_wait_bytes {}) [{} so far]",
+                            stanza_kind(stanza), stanza.from(), stanza.to(), gate.size(), gate.bytes(),
+                            limits_.stanzas, limits_.bytes, refusals));
+    if (protocol::may_bounce(stanza))
+        owner_->bounce(protocol::make_error_reply(stanza, protocol::stanza_condition::resource_constraint,
+                                                  "too many stanzas wait for the gateway to record an invitation"));
+    return true;
 }
 
 void contact_policy::committed(commit_gate::ticket ticket, std::string const& error)

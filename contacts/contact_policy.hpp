@@ -42,9 +42,22 @@ protected:
     ~contact_owner() = default;
 };
 
+/// How much may wait per pair behind an invitation being recorded ([limits]
+/// commit_wait_stanzas, commit_wait_bytes): a store that stalls must not make
+/// fedgate hold a busy pair's traffic without end.
+struct commit_wait_limits {
+    std::size_t stanzas = 1000;
+    std::size_t bytes = 1024 * 1024;
+};
+
 class contact_policy {
 public:
-    contact_policy(relationship_store& store, contact_owner& owner) : store_{&store}, owner_{&owner} {}
+    contact_policy(relationship_store& store, contact_owner& owner, commit_wait_limits limits = {})
+        : store_{&store}, owner_{&owner}, limits_{limits}
+    {
+    }
+    /// A reload: what is held already stays.
+    void set_limits(commit_wait_limits limits) noexcept { limits_ = limits; }
 
     /// The inbound stanza reaches the local user.
     struct pass {};
@@ -67,8 +80,12 @@ public:
     struct wait {
         std::optional<commit_gate::ticket> ticket;
     };
+    /// It may not wait: too much waits for `pair` already. Its sender got an
+    /// error through contact_owner::bounce, and the refusal was logged and counted.
+    struct refused {};
     /// A stanza from a local user to `pair.remote`, already allowed out.
-    [[nodiscard]] std::variant<release, wait> outbound(policy::domain_pair const& pair, protocol::element stanza);
+    [[nodiscard]] std::variant<release, wait, refused> outbound(policy::domain_pair const& pair,
+                                                                protocol::element stanza);
 
     /// The store finished the write for `ticket`: what waited behind it leaves
     /// (contact_owner::release); when the write failed, the invitation does not
@@ -89,8 +106,13 @@ private:
         relationship_state after;
     };
 
+    /// Refuses `stanza` when the gate of `pair` is full.
+    [[nodiscard]] bool over_limits(policy::domain_pair const& pair, commit_gate const& gate,
+                                   protocol::element const& stanza, std::size_t bytes);
+
     relationship_store* store_;
     contact_owner* owner_;
+    commit_wait_limits limits_;
     std::map<policy::domain_pair, commit_gate> gates_;  // only pairs with stanzas held
     std::map<commit_gate::ticket, pending_write> writes_;
     commit_gate::ticket next_ticket_ = 1;

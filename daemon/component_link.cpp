@@ -22,6 +22,12 @@ using protocol::stanza_condition;
 namespace {
 /// The internal server is next door: come back quickly, but do not spin.
 constexpr retry_limits link_retry{.first_max = std::chrono::milliseconds{1000}, .cap = std::chrono::milliseconds{30'000}};
+
+/// A domain of the internal server, for the pings' `to`.
+std::string server_domain(conf::config const& cfg)
+{
+    return cfg.local_domains.empty() ? std::string{} : cfg.local_domains.front().name;
+}
 }  // namespace
 
 component_link::component_link(link_owner& owner, std::string domain)
@@ -29,8 +35,9 @@ component_link::component_link(link_owner& owner, std::string domain)
       domain_{std::move(domain)},
       traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), "component", true, domain_},
       retry_{link_retry},
-      window_{domain_, owner.generation()->cfg.local_domains.empty() ? std::string{}
-                                                                     : owner.generation()->cfg.local_domains.front().name},
+      window_{domain_, server_domain(owner.generation()->cfg),
+              {.ping_every = owner.generation()->cfg.limits.internal_ping_every,
+               .max_in_flight = owner.generation()->cfg.limits.internal_max_unacknowledged}},
       retry_timer_{owner.executor()},
       gate_{std::make_shared<manual_gate>(owner.executor(), "the internal server is not reachable for " + domain_)}
 {
@@ -92,7 +99,7 @@ asio::awaitable<void> component_link::connect()
     auto options = s2s_options(rt.cfg.limits, "link");
     options.content_ns = protocol::ns::component;
     options.idle_timeout = std::chrono::seconds{0};
-    options.keepalive = std::chrono::seconds{60};
+    options.keepalive = rt.cfg.limits.keepalive;
     connection_ = std::make_shared<connection>(std::move(*attempt.socket), std::move(session), std::move(options),
                                                *rt.tls, *this);
     connection_->keep(generation);

@@ -18,11 +18,6 @@ using protocol::stanza_condition;
 
 namespace {
 
-/// The longest a link bounces at once after a failure that retrying does not
-/// cure (NXDOMAIN, a refused certificate or policy): the partner may have fixed
-/// it, and a user should not wait the reconnection cap (10 min) to find out.
-constexpr std::chrono::seconds hold_down_cap{60};
-
 /// What a verification that could not even reach the authoritative server
 /// tells the inbound session.
 ng::dialback_outcome outcome_of(delivery_failure const& f)
@@ -129,7 +124,7 @@ asio::awaitable<void> outbound_link::connect()
     session_ = session.get();
     auto options = s2s_options(rt.cfg.limits, "out");
     options.alpn = attempt.used.direct_tls;
-    options.keepalive = std::chrono::seconds{60};
+    options.keepalive = rt.cfg.limits.keepalive;
     connection_ = std::make_shared<connection>(std::move(*attempt.socket), std::move(session), std::move(options),
                                                *rt.tls, *this);
     connection_->keep(generation);
@@ -205,8 +200,12 @@ void outbound_link::failed(delivery_failure failure)
     // user) costs no DNS query or connection each (issue 16).
     waiting_to_retry_ = true;
     auto delay = retry_.next();
+    // At most hold_down_seconds after a failure that retrying does not cure
+    // (NXDOMAIN, a refused certificate or policy): the partner may have fixed
+    // it, and a user should not wait the reconnection cap (10 min) to find out.
     if (!failure.retry)
-        delay = std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(hold_down_cap));
+        delay = std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    owner_.generation()->cfg.limits.hold_down));
     spdlog::log(repeated ? spdlog::level::debug : spdlog::level::info, "link {} -> {}: next attempt in {} ms{}",
                 pair_.local, pair_.remote, delay.count(),
                 failure.retry ? "" : "; until then its stanzas are bounced at once");

@@ -19,10 +19,15 @@ namespace {
 
 constexpr std::chrono::seconds tick_interval{1};
 
+contacts::commit_wait_limits commit_wait_of(conf::limit_settings const& l)
+{
+    return {.stanzas = l.commit_wait_stanzas, .bytes = l.commit_wait_bytes};
+}
+
 }  // namespace
 
 router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt)
-    : executor_{std::move(executor)}, rt_{std::move(rt)}, contacts_{*rt_->relationships, *this}, clock_{executor_}
+    : executor_{std::move(executor)}, rt_{std::move(rt)}, contacts_{*rt_->relationships, *this, commit_wait_of(rt_->cfg.limits)}, clock_{executor_}
 {
     metrics_.gauge_source([this](std::vector<metrics::sample>& out) { gauges(out); });
 }
@@ -103,6 +108,7 @@ void router::link_settled()
 std::string router::reload(std::shared_ptr<runtime> next)
 {
     rt_ = std::move(next);
+    contacts_.set_limits(commit_wait_of(rt_->cfg.limits));
     auto const wanted = partner_domains(rt_->cfg);
     std::vector<std::string> added, removed;
     for (auto it = components_.begin(); it != components_.end();) {
@@ -216,7 +222,8 @@ void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
     auto session = std::make_unique<ng::inbound_session>(ng::inbound_context{.domains = &rt_->domains,
                                                                              .secret = &rt_->dialback,
                                                                              .sasl = rt_->sasl_server.get(),
-                                                                             .direct_tls = direct_tls});
+                                                                             .direct_tls = direct_tls,
+                                                                             .max_auth_failures = rt_->cfg.limits.auth_failures});
     auto options = s2s_options(rt_->cfg.limits, "in");
     options.tls_first = direct_tls;
     auto const* typed = session.get();

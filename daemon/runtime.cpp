@@ -12,9 +12,14 @@ namespace fedgate::daemon {
 connection_options s2s_options(conf::limit_settings const& l, std::string label)
 {
     return {.label = std::move(label),
-            .limits = {.max_stanza_bytes = l.max_stanza_bytes, .max_depth = l.max_depth, .max_attributes = l.max_attributes},
+            .limits = {.max_stanza_bytes = l.max_stanza_bytes,
+                       .max_depth = l.max_depth,
+                       .max_attributes = l.max_attributes,
+                       .max_header_bytes = l.max_header_bytes,
+                       .max_header_attributes = l.max_header_attributes},
             .negotiation_timeout = l.negotiation_timeout,
-            .idle_timeout = l.idle_timeout};
+            .idle_timeout = l.idle_timeout,
+            .backlog_high = l.write_backlog_bytes};
 }
 
 dns::settings dns_settings_of(conf::dns_settings const& d)

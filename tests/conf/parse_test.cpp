@@ -92,6 +92,50 @@ TEST(parse, dns_servers_take_port_53_unless_given)
     EXPECT_EQ(r.cfg->dns.servers, (std::vector<socket_address>{{"127.0.0.1", 5353}, {"::1", 53}, {"::1", 54}}));
 }
 
+TEST(parse, the_bounds_that_were_fixed_are_limits_with_the_old_values_as_defaults)
+{
+    auto defaults = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n");
+    ASSERT_TRUE(defaults.ok()) << messages(defaults).front();
+    auto const& d = defaults.cfg->limits;
+    EXPECT_EQ(d.max_header_bytes, 4096U);
+    EXPECT_EQ(d.max_header_attributes, 16U);
+    EXPECT_EQ(d.write_backlog_bytes, 1024U * 1024U);
+    EXPECT_EQ(d.auth_failures, 3U);
+    EXPECT_EQ(d.keepalive, std::chrono::seconds{60});
+    EXPECT_EQ(d.hold_down, std::chrono::seconds{60});
+    EXPECT_EQ(d.internal_ping_every, 100U);
+    EXPECT_EQ(d.internal_max_unacknowledged, 1000U);
+    EXPECT_EQ(d.commit_wait_stanzas, 1000U);
+    EXPECT_EQ(d.commit_wait_bytes, 1024U * 1024U);
+
+    auto set = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n[limits]\n"
+                          "max_header_bytes = 2048\nmax_header_attributes = 8\nwrite_backlog_bytes = 65536\n"
+                          "auth_failures = 1\nkeepalive_seconds = 0\nhold_down_seconds = 5\n"
+                          "internal_ping_every = 10\ninternal_max_unacknowledged = 50\n"
+                          "commit_wait_stanzas = 7\ncommit_wait_bytes = 70000\n");
+    ASSERT_TRUE(set.ok()) << messages(set).front();
+    auto const& l = set.cfg->limits;
+    EXPECT_EQ(l.max_header_bytes, 2048U);
+    EXPECT_EQ(l.max_header_attributes, 8U);
+    EXPECT_EQ(l.write_backlog_bytes, 65536U);
+    EXPECT_EQ(l.auth_failures, 1U);
+    EXPECT_EQ(l.keepalive, std::chrono::seconds{0});
+    EXPECT_EQ(l.hold_down, std::chrono::seconds{5});
+    EXPECT_EQ(l.internal_ping_every, 10U);
+    EXPECT_EQ(l.internal_max_unacknowledged, 50U);
+    EXPECT_EQ(l.commit_wait_stanzas, 7U);
+    EXPECT_EQ(l.commit_wait_bytes, 70000U);
+}
+
+TEST(parse, a_limit_out_of_range_names_the_range)
+{
+    auto r = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n[limits]\n"
+                        "auth_failures = 0\n");
+    EXPECT_FALSE(r.ok());
+    ASSERT_EQ(messages(r).size(), 1U);
+    EXPECT_EQ(messages(r)[0], "t.toml:13: error: 'auth_failures' in [limits] is 0; it must be between 1 and 100");
+}
+
 TEST(socket_address, parses_and_explains)
 {
     EXPECT_EQ(std::get<socket_address>(parse_socket_address("[::]:5269")), (socket_address{"::", 5269}));

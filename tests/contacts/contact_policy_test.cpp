@@ -134,7 +134,7 @@ protected:
         EXPECT_NE(refused, nullptr) << "the stanza passed";
         return refused ? std::move(refused->reply) : std::nullopt;
     }
-    std::variant<contact_policy::release, contact_policy::wait> send(element e)
+    auto send(element e)
     {
         return policy.outbound(outbound_pair, std::move(e));
     }
@@ -269,6 +269,47 @@ TEST_F(contact_policy_test, a_repeated_subscription_commits_nothing)
     // Re-sent when already subscribed: nothing new, nothing to wait for.
     EXPECT_TRUE(std::holds_alternative<contact_policy::release>(send(to_bob("presence", "subscribe"))));
     EXPECT_EQ(store.pending(), 0U);
+}
+
+TEST(contact_policy_limits, what_waits_behind_an_invitation_is_bounded)
+{
+    held_store store;
+    recording_owner owner;
+    contact_policy policy{store, owner, {.stanzas = 3, .bytes = 1024 * 1024}};
+    domain_pair const pair{"contoso.test", "fabrikam.test"};
+    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(policy.outbound(pair, to_bob("presence", "subscribe", "1"))));
+    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(policy.outbound(pair, to_bob("message", "chat", "2"))));
+    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(policy.outbound(pair, to_bob("message", "chat", "3"))));
+    // The fourth would pass the bound: refused with an error to its sender.
+    ASSERT_TRUE(std::holds_alternative<contact_policy::refused>(policy.outbound(pair, to_bob("message", "chat", "4"))));
+    ASSERT_EQ(owner.bounced.size(), 1U);
+    EXPECT_EQ(condition_of(owner.bounced[0]), "resource-constraint");
+    EXPECT_EQ(owner.bounced[0].id(), "4");
+    EXPECT_EQ((owner.refusals[{"fabrikam.test", "commit_wait_full"}]), 1U);
+    ASSERT_FALSE(owner.lines.empty());
+    EXPECT_NE(owner.lines.back().text.find("commit_wait_stanzas 3"), std::string::npos) << owner.lines.back().text;
+    EXPECT_FALSE(owner.lines.back().key.empty());
+    EXPECT_EQ(policy.held(), 3U);
+    // Once committed, the three leave in order and the pair takes stanzas again.
+    store.complete_next();
+    ASSERT_EQ(owner.released.size(), 3U);
+    EXPECT_EQ(owner.released[2].second.id(), "3");
+    EXPECT_TRUE(std::holds_alternative<contact_policy::release>(policy.outbound(pair, to_bob("message", "chat", "5"))));
+}
+
+TEST(contact_policy_limits, the_bytes_held_are_bounded_too)
+{
+    held_store store;
+    recording_owner owner;
+    contact_policy policy{store, owner, {.stanzas = 1000, .bytes = 600}};
+    domain_pair const pair{"contoso.test", "fabrikam.test"};
+    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(policy.outbound(pair, to_bob("presence", "subscribe", "1"))));
+    auto big = to_bob("message", "chat", "2");
+    big.add_child(element{"body", std::string{fedgate::protocol::ns::server}}).add_text(std::string(700, 'x'));
+    ASSERT_TRUE(std::holds_alternative<contact_policy::refused>(policy.outbound(pair, std::move(big))));
+    EXPECT_EQ(owner.bounced.size(), 1U);
+    // A stanza that fits still waits its turn.
+    EXPECT_TRUE(std::holds_alternative<contact_policy::wait>(policy.outbound(pair, to_bob("message", "chat", "3"))));
 }
 
 }  // namespace
