@@ -30,7 +30,7 @@ std::variant<contact_policy::pass, contact_policy::refuse> contact_policy::inbou
         bool const to_user = to && !to->local().empty();
         bool const related = who ? store_->get(*who).any() : !to_user;
         if (auto decision = judge_inbound(type, stanza, related); !decision.pass) {
-            auto& refusals = owner_->refusal_counter(partner, decision.reason);
+            auto& refusals = owner_->refusal_counter(partner, decision.code);
             ++refusals;
             owner_->log(level::info, fmt::format("refused by the contact rules of {}: {}", partner, decision.reason),
                         fmt::format("refused {} from {} to {} (partner {}, {}): {} [{} so far]", stanza_kind(stanza),

@@ -90,10 +90,11 @@ contact_decision judge_inbound(policy::partner_type type, protocol::element cons
     if (stanza.name() == "presence" &&
         (stanza.type() == "unavailable" || stanza.type() == "unsubscribe" || stanza.type() == "unsubscribed"))
         return {};
-    contact_decision refused{.pass = false, .reply = std::nullopt, .reason = {}};
-    refused.reason = stanza_kind(stanza) == "presence subscribe"
-                         ? "a subscription request the local user did not invite (public_unverified partner)"
-                         : "no relationship with the local user (public_unverified partner)";
+    contact_decision refused{.pass = false, .reply = std::nullopt, .reason = {}, .code = {}};
+    bool const uninvited = stanza_kind(stanza) == "presence subscribe";
+    refused.reason = uninvited ? "a subscription request the local user did not invite (public_unverified partner)"
+                               : "no relationship with the local user (public_unverified partner)";
+    refused.code = uninvited ? "uninvited_subscription" : "no_relationship";
     auto const kind = stanza.type();
     // Presence is dropped; message and iq requests get <forbidden/>; results and
     // errors are never answered (RFC 6120 §8.2.3, §8.3.1).

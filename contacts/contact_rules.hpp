@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace fedgate::contacts {
 
@@ -52,6 +53,7 @@ struct contact_decision {
     bool pass = true;
     std::optional<protocol::element> reply;  ///< <forbidden/> for a refused message or iq get/set
     std::string reason;                      ///< why it was refused, for the log
+    std::string_view code;                   ///< the same as a metric label: "no_relationship", ...
 };
 
 /// @param related whether the local user has any relationship with the sender

@@ -1,6 +1,7 @@
 #include "daemon/component_link.hpp"
 
 #include "daemon/connector.hpp"
+#include "daemon/metric_names.hpp"
 #include "daemon/runtime.hpp"
 #include "negotiation/component_session.hpp"
 #include "protocol/serializer.hpp"
@@ -166,7 +167,7 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
         spdlog::warn("link {}: {} stanzas written since {} are possibly lost", domain_, lost,
                      answering ? "the internal server's last answer"
                                : "the link came up (the internal server answered no ping)");
-        owner_.stats().count("fedgate_stanzas_possibly_lost_total", {{"partner", domain_}}, lost);
+        owner_.stats().count(metric::stanzas_possibly_lost, {{"partner", domain_}}, lost);
     }
     ready_ = false;
     connection_.reset();

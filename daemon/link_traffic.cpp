@@ -1,6 +1,7 @@
 #include "daemon/link_traffic.hpp"
 
 #include "daemon/connection.hpp"
+#include "daemon/metric_names.hpp"
 #include "protocol/serializer.hpp"
 
 namespace fedgate::daemon {
@@ -65,7 +66,7 @@ void link_traffic::bounce_held(delivery_failure const& failure)
 
 void link_traffic::count_close(negotiation::close_stream const& why)
 {
-    owner_->stats().count("fedgate_stream_closes_total",
+    owner_->stats().count(metric::stream_closes,
                           {{"direction", direction_}, {"reason", std::string{negotiation::metric_name(why.reason)}}});
 }
 

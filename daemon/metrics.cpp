@@ -1,5 +1,7 @@
 #include "daemon/metrics.hpp"
 
+#include "daemon/metric_names.hpp"
+
 #include <array>
 #include <charconv>
 #include <sstream>
@@ -14,17 +16,21 @@ struct help_entry {
 };
 
 constexpr help_entry helps[] = {
-    {"fedgate_streams", "Streams open now, by direction (in, out, component) and state."},
-    {"fedgate_streams_authenticated_total", "S2S pairs authenticated, by direction and method."},
-    {"fedgate_stream_closes_total", "Streams closed, by direction and reason (negotiation failures included)."},
-    {"fedgate_stanzas_total", "Stanzas relayed, by direction (in: from a partner, out: to a partner) and partner."},
-    {"fedgate_stanza_bytes_total", "Bytes of relayed stanzas as written, by direction and partner."},
-    {"fedgate_refusals_total", "Stanzas refused by the contact rules, by partner and reason."},
-    {"fedgate_bounces_total", "Error replies sent for stanzas that could not be delivered, by condition."},
-    {"fedgate_dialback_verifications_total", "Dialback keys checked with an authoritative server, by result."},
-    {"fedgate_dns_resolutions_total", "Partner domains resolved for outbound streams, by result."},
-    {"fedgate_queued_stanzas", "Stanzas held for a stream that is not up, by side (outbound, internal)."},
-    {"fedgate_connections_refused_total", "Inbound connections refused by the connection limits."},
+    {metric::streams, "Streams open now, by direction (in, out, component) and state."},
+    {metric::streams_authenticated, "S2S pairs authenticated, by direction and method."},
+    {metric::stream_closes, "Streams closed, by direction and reason (negotiation failures included)."},
+    {metric::stanzas, "Stanzas relayed, by direction (in: from a partner, out: to a partner) and partner."},
+    {metric::stanza_bytes, "Bytes of relayed stanzas as written, by direction and partner."},
+    {metric::refusals, "Stanzas refused by the contact rules, by partner and reason."},
+    {metric::bounces, "Error replies sent for stanzas that could not be delivered, by condition."},
+    {metric::bounces_undeliverable, "Error replies that could not be delivered either, by reason."},
+    {metric::error_stanzas_dropped, "Error stanzas that could not be delivered and may not be bounced (RFC 6120 8.3.1)."},
+    {metric::stanzas_possibly_lost, "Stanzas written to the internal server but unconfirmed when its link dropped."},
+    {metric::dialback_verifications, "Dialback keys checked with an authoritative server, by result."},
+    {metric::dns_resolutions, "Partner domains resolved for outbound streams, by result."},
+    {metric::connections_refused, "Inbound connections refused by the connection limits."},
+    {metric::queued_stanzas, "Stanzas held for a stream that is not up, by side (outbound, internal)."},
+    {metric::unacknowledged_stanzas, "Stanzas written to the internal server and not yet confirmed by a ping."},
 };
 
 std::string escape(std::string_view value)
@@ -62,14 +68,17 @@ std::string render_labels(metric_labels const& labels)
     return out + "}";
 }
 
-void metrics::count(std::string const& name, metric_labels const& labels, std::uint64_t n)
+void metrics::count(std::string_view name, metric_labels const& labels, std::uint64_t n)
 {
     slot(name, labels) += n;
 }
 
-std::uint64_t& metrics::slot(std::string const& name, metric_labels const& labels)
+std::uint64_t& metrics::slot(std::string_view name, metric_labels const& labels)
 {
-    return counters_[name][render_labels(labels)];  // std::map: the node never moves
+    auto named = counters_.find(name);
+    if (named == counters_.end())
+        named = counters_.emplace(std::string{name}, std::map<std::string, std::uint64_t>{}).first;
+    return named->second[render_labels(labels)];  // std::map: the node never moves
 }
 
 std::string metrics::render() const
@@ -83,7 +92,7 @@ std::string metrics::render() const
     std::vector<sample> gauges;
     if (source_)
         source_(gauges);
-    std::map<std::string, std::vector<sample const*>> by_name;
+    std::map<std::string_view, std::vector<sample const*>> by_name;
     for (auto const& g : gauges)
         by_name[g.name].push_back(&g);
     for (auto const& [name, samples] : by_name) {

@@ -19,12 +19,12 @@ using metric_labels = std::vector<std::pair<std::string, std::string>>;
 class metrics {
 public:
     /// Adds `n` to the counter `name` (ending in _total) with `labels`.
-    void count(std::string const& name, metric_labels const& labels, std::uint64_t n = 1);
+    void count(std::string_view name, metric_labels const& labels, std::uint64_t n = 1);
     /// The counter itself, for a hot path to keep (the reference stays valid).
-    [[nodiscard]] std::uint64_t& slot(std::string const& name, metric_labels const& labels);
+    [[nodiscard]] std::uint64_t& slot(std::string_view name, metric_labels const& labels);
     /// A value of a gauge, for gauge_source callbacks.
     struct sample {
-        std::string name;
+        std::string_view name;  ///< one of metric_names.hpp
         metric_labels labels;
         double value = 0;
     };
@@ -34,7 +34,7 @@ public:
     [[nodiscard]] std::string render() const;
 
 private:
-    std::map<std::string, std::map<std::string, std::uint64_t>> counters_;  // name -> rendered labels -> value
+    std::map<std::string, std::map<std::string, std::uint64_t>, std::less<>> counters_;  // name -> rendered labels -> value
     std::function<void(std::vector<sample>&)> source_;
 };
 

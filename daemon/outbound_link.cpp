@@ -1,7 +1,9 @@
 #include "daemon/outbound_link.hpp"
 
 #include "daemon/connector.hpp"
+#include "daemon/metric_names.hpp"
 #include "daemon/runtime.hpp"
+#include "dns/error.hpp"
 #include "protocol/domain_name.hpp"
 #include "protocol/serializer.hpp"
 
@@ -90,8 +92,8 @@ asio::awaitable<void> outbound_link::connect()
     auto resolved = co_await rt.resolver->resolve(std::move(ascii));
     if (!*alive)
         co_return;
-    owner_.stats().count("fedgate_dns_resolutions_total",
-                          {{"result", resolved.candidates.empty() ? resolved.error.message() : std::string{"ok"}}});
+    owner_.stats().count(metric::dns_resolutions,
+                          {{"result", std::string{resolved.candidates.empty() ? dns::code_of(resolved.error) : "ok"}}});
     if (resolved.candidates.empty()) {
         connecting_ = false;
         auto failure = classify(static_cast<dns::error>(resolved.error.value()));
@@ -142,7 +144,7 @@ void outbound_link::on_action(connection& source, ng::action& a)
         spdlog::info("{} {} -> {} authenticated by {}", source.id(), done->pair.local, done->pair.remote,
                      display_name(done->method));
         authenticated_ = true;
-        owner_.stats().count("fedgate_streams_authenticated_total",
+        owner_.stats().count(metric::streams_authenticated,
                               {{"direction", "out"}, {"method", std::string{display_name(done->method)}}});
         retry_.reset();
         last_failure_.reset();

@@ -1,6 +1,7 @@
 #include "daemon/router.hpp"
 
 #include "daemon/component_link.hpp"
+#include "daemon/metric_names.hpp"
 #include "daemon/outbound_link.hpp"
 #include "negotiation/inbound_session.hpp"
 #include "negotiation/wire.hpp"
@@ -38,14 +39,14 @@ std::uint64_t& router::stanza_counter(bool inbound, std::string_view partner)
     if (auto it = counters.find(partner); it != counters.end())  // no string made per stanza
         return *it->second;
     std::string name{partner};
-    auto* slot = &metrics_.slot("fedgate_stanzas_total", {{"direction", inbound ? "in" : "out"}, {"partner", name}});
+    auto* slot = &metrics_.slot(metric::stanzas, {{"direction", inbound ? "in" : "out"}, {"partner", name}});
     return *counters.emplace(std::move(name), slot).first->second;
 }
 
 std::uint64_t& router::byte_counter(bool inbound, std::string const& domain)
 {
     auto const* partner = rt_->domains.find_partner(domain);
-    return metrics_.slot("fedgate_stanza_bytes_total",
+    return metrics_.slot(metric::stanza_bytes,
                          {{"direction", inbound ? "in" : "out"}, {"partner", partner ? partner->domain : domain}});
 }
 
@@ -70,10 +71,10 @@ void router::gauges(std::vector<metrics::sample>& out) const
         unacknowledged_internal += static_cast<double>(link->unacknowledged());
     }
     for (auto const& [key, value] : streams)
-        out.push_back({"fedgate_streams", {{"direction", key.first}, {"state", key.second}}, value});
-    out.push_back({"fedgate_queued_stanzas", {{"side", "outbound"}}, queued_out});
-    out.push_back({"fedgate_queued_stanzas", {{"side", "internal"}}, queued_internal});
-    out.push_back({"fedgate_unacknowledged_stanzas", {{"side", "internal"}}, unacknowledged_internal});
+        out.push_back({metric::streams, {{"direction", key.first}, {"state", key.second}}, value});
+    out.push_back({metric::queued_stanzas, {{"side", "outbound"}}, queued_out});
+    out.push_back({metric::queued_stanzas, {{"side", "internal"}}, queued_internal});
+    out.push_back({metric::unacknowledged_stanzas, {{"side", "internal"}}, unacknowledged_internal});
 }
 
 namespace {
@@ -184,7 +185,7 @@ void router::tick()
         auto inbound = it->second.inbound.lock();
         it = checks_.erase(it);
         spdlog::warn("dialback verification of {} for {} (stream {}) timed out", pair.remote, pair.local, stream_id);
-        metrics_.count("fedgate_dialback_verifications_total", {{"result", "timeout"}});
+        metrics_.count(metric::dialback_verifications, {{"result", "timeout"}});
         if (inbound)
             inbound->feed(ng::dialback_answer{pair, stream_id, ng::dialback_outcome::timeout});
     }
@@ -215,7 +216,7 @@ void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
         refusal = std::to_string(inbound_per_ip_[ip]) + " connections from this address, the configured maximum";
     if (!refusal.empty()) {
         spdlog::warn("connection from {} refused: {}", ip, refusal);
-        metrics_.count("fedgate_connections_refused_total", {});
+        metrics_.count(metric::connections_refused, {});
         socket.close(ec);
         return;
     }
@@ -241,7 +242,7 @@ void router::on_action(connection& source, ng::action& a)
                    [&](ng::authenticated& done) {
                        spdlog::info("{} {} -> {} authenticated by {}", source.id(), done.pair.remote, done.pair.local,
                                     display_name(done.method));
-                       metrics_.count("fedgate_streams_authenticated_total",
+                       metrics_.count(metric::streams_authenticated,
                                       {{"direction", "in"}, {"method", std::string{display_name(done.method)}}});
                    },
                    [&](ng::route_stanza& r) { from_remote(r.pair, std::move(r.stanza), source); },
@@ -255,7 +256,7 @@ void router::on_action(connection& source, ng::action& a)
 
 void router::on_closed(connection& source, ng::close_stream const& why)
 {
-    metrics_.count("fedgate_stream_closes_total", {{"direction", "in"}, {"reason", std::string{ng::metric_name(why.reason)}}});
+    metrics_.count(metric::stream_closes, {{"direction", "in"}, {"reason", std::string{ng::metric_name(why.reason)}}});
     auto it = inbound_.find(&source);
     if (it == inbound_.end())
         return;
@@ -302,7 +303,7 @@ void router::dialback_answered(ng::verify_request const& request, ng::dialback_o
     checks_.erase(it);
     spdlog::info("dialback verification of {} for {}: {}", request.pair.remote, request.pair.local,
                  ng::outcome_name(outcome));
-    metrics_.count("fedgate_dialback_verifications_total", {{"result", std::string{ng::outcome_name(outcome)}}});
+    metrics_.count(metric::dialback_verifications, {{"result", std::string{ng::outcome_name(outcome)}}});
     if (inbound)
         inbound->feed(ng::dialback_answer{request.pair, request.stream_id, outcome});
 }

@@ -3,6 +3,7 @@
 // user, and is its owner: what waited for the store leaves through here.
 #include "daemon/router.hpp"
 
+#include "daemon/metric_names.hpp"
 #include "daemon/outbound_link.hpp"
 
 #include <spdlog/spdlog.h>
@@ -41,7 +42,7 @@ void router::log(contacts::contact_owner::severity l, std::string_view summary_k
 
 std::uint64_t& router::refusal_counter(std::string_view partner, std::string_view reason)
 {
-    return metrics_.slot("fedgate_refusals_total", {{"partner", std::string{partner}}, {"reason", std::string{reason}}});
+    return metrics_.slot(metric::refusals, {{"partner", std::string{partner}}, {"reason", std::string{reason}}});
 }
 
 void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, connection& source)

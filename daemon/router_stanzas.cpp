@@ -4,6 +4,7 @@
 
 #include "daemon/bounce_route.hpp"
 #include "daemon/component_link.hpp"
+#include "daemon/metric_names.hpp"
 #include "daemon/outbound_link.hpp"
 #include "protocol/jid.hpp"
 #include "protocol/stanza_error.hpp"
@@ -99,12 +100,12 @@ void router::deliver_bounces(bounced b, std::string_view why)
                                   b.dropped_errors, why);
     log_quietly(spdlog::level::info, fmt::format("bouncing: {}", why), b.replies.size() + b.dropped_errors, line);
     if (b.dropped_errors > 0)
-        metrics_.count("fedgate_error_stanzas_dropped_total", {}, b.dropped_errors);
+        metrics_.count(metric::error_stanzas_dropped, {}, b.dropped_errors);
     auto const is_local = [this](std::string_view domain) { return rt_->domains.is_local(domain); };
     for (auto& reply : b.replies) {
         auto const* error = reply.child("error", reply.ns());
         auto const conditions = error ? error->child_elements() : std::vector<protocol::element const*>{};
-        metrics_.count("fedgate_bounces_total", {{"condition", conditions.empty() ? "unknown" : conditions.front()->name()}});
+        metrics_.count(metric::bounces, {{"condition", conditions.empty() ? "unknown" : conditions.front()->name()}});
         // The way is decided before the reply is moved (see bounce_route.hpp).
         auto const way = route_of_bounce(reply, is_local);
         if (auto const* in = std::get_if<bounce_to_internal>(&way))
@@ -118,7 +119,7 @@ void router::deliver_bounces(bounced b, std::string_view why)
 
 void router::undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why)
 {
-    metrics_.count("fedgate_bounces_undeliverable_total", {{"reason", std::string{reason}}});
+    metrics_.count(metric::bounces_undeliverable, {{"reason", std::string{reason}}});
     auto const line = fmt::format("error stanza from {} to {} undeliverable: {}", reply.from(), reply.to(), why);
     log_quietly(spdlog::level::warn, fmt::format("undeliverable: {}", why), 1, line);
 }

@@ -36,6 +36,33 @@ public:
 
 }  // namespace
 
+std::string_view code_of(std::error_code ec) noexcept
+{
+    if (ec.category() != error_category())
+        return "failed";
+    switch (static_cast<error>(ec.value())) {
+    case error::nxdomain:
+        return "nxdomain";
+    case error::no_data:
+        return "no_data";
+    case error::timeout:
+        return "timeout";
+    case error::server_failure:
+        return "server_failure";
+    case error::refused:
+        return "refused";
+    case error::bad_reply:
+        return "bad_reply";
+    case error::service_unavailable:
+        return "service_unavailable";
+    case error::cancelled:
+        return "cancelled";
+    case error::failed:
+        break;
+    }
+    return "failed";
+}
+
 std::error_category const& error_category() noexcept
 {
     static category const instance;

@@ -26,6 +26,11 @@ enum class error {
     return {static_cast<int>(e), error_category()};
 }
 
+/// A short stable code for metric labels and alerts: "nxdomain", "no_data",
+/// "timeout", "server_failure", "refused", "bad_reply", "service_unavailable",
+/// "cancelled", "failed" (also for an error of another category).
+[[nodiscard]] std::string_view code_of(std::error_code ec) noexcept;
+
 /// Whether this failure means "no such records" (NXDOMAIN or NODATA), as opposed to
 /// a failure to find out.
 [[nodiscard]] bool is_negative_answer(std::error_code ec) noexcept;
