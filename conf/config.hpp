@@ -124,8 +124,6 @@ struct config {
     log_settings log;
     metrics_settings metrics;
 
-    /// The partner whose primary or additional domain is `domain` (canonical form).
-    [[nodiscard]] partner const* find_partner(std::string_view domain) const noexcept;
     /// The local domain named `domain` (canonical form).
     [[nodiscard]] local_domain const* find_local_domain(std::string_view domain) const noexcept;
 };

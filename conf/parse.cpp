@@ -134,17 +134,6 @@ load_result load_file(std::filesystem::path const& file)
     return result;
 }
 
-partner const* config::find_partner(std::string_view domain) const noexcept
-{
-    for (auto const& p : partners) {
-        if (p.domain == domain)
-            return &p;
-        if (std::find(p.additional_domains.begin(), p.additional_domains.end(), domain) != p.additional_domains.end())
-            return &p;
-    }
-    return nullptr;
-}
-
 local_domain const* config::find_local_domain(std::string_view domain) const noexcept
 {
     for (auto const& d : local_domains)

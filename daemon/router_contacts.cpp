@@ -47,8 +47,8 @@ std::uint64_t& router::refusal_counter(std::string_view partner, std::string_vie
 
 void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, connection& source)
 {
-    auto const* partner = rt_->partner(pair.remote);
-    auto const type = partner ? partner->type : conf::partner_type::federated;
+    auto const* partner = rt_->domains.find_partner(pair.remote);
+    auto const type = partner ? partner->type : policy::partner_type::federated;
     auto const& name = partner ? partner->domain : pair.remote;
     auto verdict = contacts_.inbound(pair, type, name, stanza);
     if (auto* refused = std::get_if<contacts::contact_policy::refuse>(&verdict)) {

@@ -32,12 +32,6 @@ dns::settings dns_settings_of(conf::dns_settings const& d)
     return s;
 }
 
-conf::partner const* runtime::partner(std::string_view domain) const
-{
-    auto it = partners_.find(domain);
-    return it == partners_.end() ? nullptr : it->second;
-}
-
 std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor, bool open_store)
 {
     auto rt = std::make_unique<runtime>();
@@ -46,10 +40,7 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
     for (auto const& d : c.local_domains)
         rt->domains.add_local_domain(d.name);
     for (auto const& p : c.partners) {
-        rt->domains.add_partner(p.domain, p.additional_domains, p.negotiation);
-        rt->partners_.emplace(p.domain, &p);
-        for (auto const& d : p.additional_domains)
-            rt->partners_.emplace(d, &p);
+        rt->domains.add_partner(p.domain, p.additional_domains, p.negotiation, p.type);
     }
 
     if (!c.gateway.dialback_secret_file.empty()) {

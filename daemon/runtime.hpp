@@ -24,10 +24,8 @@ namespace fedgate::daemon {
 
 struct runtime {
     conf::config cfg;
+    /// Local domains, and partners by each of their domains: the one index.
     negotiation::directory domains;
-    /// The configured partner owning a domain (primary or additional), or
-    /// nullptr: cfg.find_partner without its scan, for the per-stanza path.
-    [[nodiscard]] conf::partner const* partner(std::string_view domain) const;
     negotiation::dialback_secret dialback = negotiation::dialback_secret::random();
     std::string component_secret;
     std::unique_ptr<negotiation::sasl_server> sasl_server;
@@ -36,10 +34,6 @@ struct runtime {
     std::unique_ptr<dns::resolver> resolver;
     /// Not per generation in spirit: a reload will hand it over, not reopen it.
     std::unique_ptr<contacts::relationship_store> relationships;
-
-private:
-    friend std::unique_ptr<runtime> build_runtime(conf::config, boost::asio::any_io_executor, bool);
-    std::map<std::string, conf::partner const*, std::less<>> partners_;  // into cfg.partners
 };
 
 /// Builds the runtime of a loaded configuration. Throws std::runtime_error

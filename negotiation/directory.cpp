@@ -10,9 +10,9 @@ void directory::add_local_domain(std::string domain)
 }
 
 void directory::add_partner(std::string domain, std::vector<std::string> const& additional_domains,
-                            negotiation_settings settings)
+                            negotiation_settings settings, policy::partner_type type)
 {
-    partner_rules rules{domain, settings, evaluate(settings).applied()};
+    partner_rules rules{domain, settings, evaluate(settings).applied(), type};
     for (auto const& extra : additional_domains)
         partners_.insert_or_assign(extra, rules);
     partners_.insert_or_assign(std::move(domain), std::move(rules));

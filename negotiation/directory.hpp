@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// What a negotiation session needs to know about the deployment: our local
-/// domains and the partners with their negotiation policy. Built by the daemon
+/// domains and the partners with their negotiation policy (and type, for the
+/// router's contact policy: the one index of partners by domain). Built by the daemon
 /// from the configuration (one per configuration generation, so a reload swaps
 /// it whole) and shared read-only by every session.
 
@@ -16,9 +17,10 @@ namespace fedgate::negotiation {
 
 /// One partner as the negotiation sees it.
 struct partner_rules {
-    std::string domain;  ///< the primary domain (canonical), naming the partner in logs
+    std::string domain;  ///< the primary domain (canonical), naming the partner in logs and metrics
     negotiation_settings settings;
     method_set methods;  ///< evaluate(settings).applied(): what may authenticate its streams
+    policy::partner_type type = policy::partner_type::federated;  ///< what its users may do to ours (contacts/)
 };
 
 class directory {
@@ -29,7 +31,7 @@ public:
     /// (canonical forms). Its methods come from evaluate(settings).applied(): a
     /// combination the commit rule refuses authenticates nothing.
     void add_partner(std::string domain, std::vector<std::string> const& additional_domains,
-                     negotiation_settings settings);
+                     negotiation_settings settings, policy::partner_type type = policy::partner_type::federated);
 
     [[nodiscard]] bool is_local(std::string_view domain) const;
     /// The partner owning `domain` (primary or additional), or nullptr.

@@ -144,8 +144,7 @@ TEST_F(config_files, minimal_configuration_is_valid_and_takes_the_defaults)
     EXPECT_EQ(cfg.gateway.s2s_listen[1].port, 5269);
     EXPECT_EQ(cfg.internal.port, 5347);
     EXPECT_EQ(cfg.limits.max_stanza_bytes, 256u * 1024u);
-    EXPECT_EQ(cfg.find_partner("fabrikam.test"), &p);
-    EXPECT_EQ(cfg.find_partner("contoso.test"), nullptr);
+    EXPECT_EQ(p.domain, "fabrikam.test");
 }
 
 TEST_F(config_files, seed_warnings_keep_the_configuration_valid)
@@ -184,7 +183,7 @@ TEST_F(config_files, example_configuration_passes_with_demo_files)
     EXPECT_EQ(cfg.partners[0].type, partner_type::federated);
     EXPECT_EQ(cfg.partners[1].type, partner_type::public_verified);
     EXPECT_EQ(cfg.partners[2].type, partner_type::public_unverified);
-    EXPECT_EQ(cfg.find_partner("it.fabrikam.test"), &cfg.partners[0]);
+    EXPECT_EQ(cfg.partners[0].additional_domains, (std::vector<std::string>{"corp.fabrikam.test", "it.fabrikam.test"}));
 
     auto report = fedgate::conf::check_config_report(cfg, 0);
     EXPECT_NE(report.find("fabrikam.test  (federated)"), std::string::npos) << report;
