@@ -119,7 +119,6 @@ std::vector<action> outbound_session::on_features(element const& features)
 {
     if (sasl_done_) {
         // RFC 6120 §6.4.6: the features after the SASL restart end the negotiation.
-        method_ = auth_method::sasl_over_tls;
         return become_ready({authenticated{context_.pair, auth_method::sasl_over_tls}});
     }
     auto const tls_policy = context_.partner.settings.tls;
@@ -246,10 +245,8 @@ std::vector<action> outbound_session::on_db_result(element const& answer)
         return {discarded{"unsolicited db:result from " + std::string{answer.from()} + " to " +
                           std::string{answer.to()}}};
     auto outcome = wire::read_db_type(answer);
-    if (outcome == dialback_outcome::valid) {
-        method_ = dialback_method();
-        return become_ready({authenticated{context_.pair, *method_}});
-    }
+    if (outcome == dialback_outcome::valid)
+        return become_ready({authenticated{context_.pair, dialback_method()}});
     if (outcome == dialback_outcome::invalid)
         return close(std::nullopt, close_reason::dialback_invalid,
                      context_.pair.remote + " found our dialback key invalid");
