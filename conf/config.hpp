@@ -116,8 +116,6 @@ struct config {
 
     /// The partner whose primary or additional domain is `domain` (canonical form).
     [[nodiscard]] partner const* find_partner(std::string_view domain) const noexcept;
-    /// The local domain named `domain` (canonical form).
-    [[nodiscard]] local_domain const* find_local_domain(std::string_view domain) const noexcept;
 };
 
 /// The outcome of loading: a config when there is no error, and every finding.

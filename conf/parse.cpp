@@ -158,12 +158,4 @@ partner const* config::find_partner(std::string_view domain) const noexcept
     return nullptr;
 }
 
-local_domain const* config::find_local_domain(std::string_view domain) const noexcept
-{
-    for (auto const& d : local_domains)
-        if (d.name == domain)
-            return &d;
-    return nullptr;
-}
-
 }  // namespace fedgate::conf
