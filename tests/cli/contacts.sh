@@ -83,6 +83,10 @@ printf '[{"local": "alice@contoso.test", "remote": "bob@fabrikam.test"},\n {"loc
 check "a bad entry fails the JSON import" [ $? -eq 1 ]
 check "the error names file and entry" grep -q "bad-entry.json: entry 2: local JID 'erin'" "$work/err"
 check "and says nothing was imported" grep -q "bad-entry.json: nothing was imported" "$work/err"
+printf '[{"local": "alice@contoso.test", "remote": "bob@fabrikam.test"},\n {"local": "erin@contoso.test", "remote": 7}]' > "$work/number.json"
+"$fedgate" contacts -c "$work/b.toml" import "$work/number.json" >"$work/out" 2>"$work/err"
+check "a value that is not a string is refused" [ $? -eq 1 ]
+check "naming the entry and the key" grep -q 'number.json: entry 2: "remote" is not a string' "$work/err"
 
 echo "garbage" > "$work/state-b/relationships.sqlite3"
 "$fedgate" contacts -c "$work/b.toml" list >"$work/out" 2>"$work/err"
