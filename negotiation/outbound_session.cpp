@@ -1,20 +1,13 @@
 #include "negotiation/outbound_session.hpp"
 
 #include "negotiation/base64.hpp"
+#include "negotiation/session_terms.hpp"
 #include "negotiation/wire.hpp"
 #include "protocol/namespaces.hpp"
 
 #include <algorithm>
 
 namespace fedgate::negotiation {
-
-namespace ns = protocol::ns;
-using protocol::element;
-using protocol::stream_error;
-using wire::canonical_domain;
-using wire::describe_stream_error;
-using wire::db_kind;
-using wire::overloaded;
 
 namespace {
 
