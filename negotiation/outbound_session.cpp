@@ -48,17 +48,7 @@ std::vector<action> outbound_session::handle(event const& e)
         return {};
     return std::visit(
         overloaded{
-            [&](protocol::stream_opened const& opened) -> std::vector<action> {
-                if (state_ != state::awaiting_header)
-                    return close(stream_error::bad_format, close_reason::bad_input, "unexpected stream header");
-                if (opened.header.version() != "1.0")
-                    return close(stream_error::unsupported_version, close_reason::bad_input,
-                                 "the peer does not speak XMPP 1.0 (version '" +
-                                     std::string{opened.header.version()} + "')");
-                stream_id_ = opened.header.id();
-                state_ = state::awaiting_features;
-                return {};
-            },
+            [&](protocol::stream_opened const& opened) { return on_header(opened.header); },
             [&](protocol::element_received const& received) { return on_element(received.stanza); },
             [&](protocol::stream_ended const&) {
                 return close(std::nullopt, close_reason::peer_closed, "the peer closed the stream");
@@ -77,6 +67,18 @@ std::vector<action> outbound_session::handle(event const& e)
             [&](transport_closed const& closed) { return close(std::nullopt, close_reason::transport_closed, closed.why); },
         },
         e);
+}
+
+std::vector<action> outbound_session::on_header(protocol::stream_header const& header)
+{
+    if (state_ != state::awaiting_header)
+        return close(stream_error::bad_format, close_reason::bad_input, "unexpected stream header");
+    if (header.version() != "1.0")
+        return close(stream_error::unsupported_version, close_reason::bad_input,
+                     "the peer does not speak XMPP 1.0 (version '" + std::string{header.version()} + "')");
+    stream_id_ = header.id();
+    state_ = state::awaiting_features;
+    return {};
 }
 
 std::vector<action> outbound_session::on_element(element const& e)

@@ -56,6 +56,7 @@ private:
         closed,
     };
 
+    std::vector<action> on_header(protocol::stream_header const& header);
     std::vector<action> on_element(protocol::element const& e);
     std::vector<action> on_features(protocol::element const& features);
     std::vector<action> on_proceed();
