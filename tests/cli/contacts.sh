@@ -2,12 +2,7 @@
 # `fedgate contacts`: import (CSV and JSON, all or nothing), list, show, export,
 # and a round trip of export into a fresh store.
 #   contacts.sh FEDGATE_BINARY SOURCE_DIR
-set -u
-fedgate=$1
-src=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 check() {  # check DESCRIPTION CONDITION...
   local what=$1; shift
   if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failures=$((failures + 1)); fi
