@@ -123,9 +123,6 @@ struct config {
     limit_settings limits;
     log_settings log;
     metrics_settings metrics;
-
-    /// The local domain named `domain` (canonical form).
-    [[nodiscard]] local_domain const* find_local_domain(std::string_view domain) const noexcept;
 };
 
 /// The outcome of loading: a config when there is no error, and every finding.

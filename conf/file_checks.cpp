@@ -66,29 +66,33 @@ void check_secret(file_setting const& f, std::string_view what, diagnostics& out
                                 f.path.string());
 }
 
-x509_ptr read_certificate(file_setting const& f, std::string const& domain, diagnostics& out)
+/// The first PEM object in `f` (a `kind` file of local domain `domain`), read with
+/// `read` (PEM_read_X509, PEM_read_PrivateKey); when there is none, an error that
+/// says what it should have held.
+template <class Owner, class Read>
+Owner read_pem(file_setting const& f, std::string const& kind, std::string const& domain, Read read,
+               std::string_view missing, diagnostics& out)
 {
-    auto file = open_file(f, "certificate file", out);
+    auto file = open_file(f, kind, out);
     if (!file)
         return nullptr;
-    x509_ptr cert{PEM_read_X509(file.get(), nullptr, nullptr, nullptr)};
-    if (!cert)
-        out.error(f.line, "certificate file " + quoted(f.path) + " of local domain \"" + domain +
-                              "\" holds no PEM certificate; it must hold the domain's certificate (then its chain) "
-                              "in PEM form");
-    return cert;
+    Owner object{read(file.get(), nullptr, nullptr, nullptr)};
+    if (!object)
+        out.error(f.line, kind + " " + quoted(f.path) + " of local domain \"" + domain + "\" holds no " +
+                              std::string{missing});
+    return object;
+}
+
+x509_ptr read_certificate(file_setting const& f, std::string const& domain, diagnostics& out)
+{
+    return read_pem<x509_ptr>(f, "certificate file", domain, PEM_read_X509,
+                              "PEM certificate; it must hold the domain's certificate (then its chain) in PEM form",
+                              out);
 }
 
 pkey_ptr read_key(file_setting const& f, std::string const& domain, diagnostics& out)
 {
-    auto file = open_file(f, "key file", out);
-    if (!file)
-        return nullptr;
-    pkey_ptr key{PEM_read_PrivateKey(file.get(), nullptr, nullptr, nullptr)};
-    if (!key)
-        out.error(f.line, "key file " + quoted(f.path) + " of local domain \"" + domain +
-                              "\" holds no unencrypted PEM private key");
-    return key;
+    return read_pem<pkey_ptr>(f, "key file", domain, PEM_read_PrivateKey, "unencrypted PEM private key", out);
 }
 
 void check_certificate_use(X509* cert, local_domain const& d, diagnostics& out)

@@ -134,12 +134,4 @@ load_result load_file(std::filesystem::path const& file)
     return result;
 }
 
-local_domain const* config::find_local_domain(std::string_view domain) const noexcept
-{
-    for (auto const& d : local_domains)
-        if (d.name == domain)
-            return &d;
-    return nullptr;
-}
-
 }  // namespace fedgate::conf

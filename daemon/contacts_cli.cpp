@@ -4,10 +4,12 @@
 #include "contacts/sqlite_store.hpp"
 #include "protocol/jid.hpp"
 
-#include <cctype>
+// Boost.JSON is used header-only: src.hpp compiles its definitions, so it belongs
+// in this one translation unit; any other includes <boost/json.hpp>.
+#include <boost/json/src.hpp>
+
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <sstream>
 
 namespace fedgate::daemon {
@@ -118,125 +120,50 @@ bool read_csv(std::string const& file, std::istream& in, std::vector<entry>& out
     return ok;
 }
 
-void append_utf8(std::string& out, unsigned code)
+constexpr std::string_view json_shape = "a JSON array of {\"local\", \"remote\", \"subscription\"} objects";
+
+/// `key`'s value in an entry whose values are all strings, or "" when it is absent.
+std::string field(boost::json::object const& fields, std::string_view key)
 {
-    if (code < 0x80) {
-        out += static_cast<char>(code);
-    } else if (code < 0x800) {
-        out += static_cast<char>(0xC0 | (code >> 6));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-        out += static_cast<char>(0xE0 | (code >> 12));
-        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (code >> 18));
-        out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-    }
+    auto const* value = fields.if_contains(key);
+    return value ? std::string{value->get_string()} : std::string{};
 }
 
-/// Four hex digits at `at`.
-bool read_hex4(std::string_view text, std::size_t at, unsigned& code)
-{
-    if (at + 4 > text.size())
-        return false;
-    code = 0;
-    for (std::size_t k = at; k < at + 4; ++k) {
-        char const c = text[k];
-        int const d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0)
-            return false;
-        code = code * 16 + static_cast<unsigned>(d);
-    }
-    return true;
-}
-
-/// A JSON string starting at text[i] (a quote), escapes decoded (RFC 8259 §7);
-/// `i` ends after the closing quote.
-bool read_json_string(std::string_view text, std::size_t& i, std::string& value)
-{
-    if (i >= text.size() || text[i] != '"')
-        return false;
-    for (++i; i < text.size() && text[i] != '"'; ++i) {
-        if (text[i] != '\\') {
-            value += text[i];
-            continue;
-        }
-        if (++i >= text.size())
-            return false;
-        char const e = text[i];
-        if (e == '"' || e == '\\' || e == '/')
-            value += e;
-        else if (e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't')
-            value += e == 'b' ? '\b' : e == 'f' ? '\f' : e == 'n' ? '\n' : e == 'r' ? '\r' : '\t';
-        else if (e != 'u')
-            return false;  // not a JSON escape
-        else {
-            unsigned code = 0, low = 0;
-            if (!read_hex4(text, i + 1, code))
-                return false;
-            i += 4;
-            if (code >= 0xD800 && code < 0xDC00) {  // a surrogate pair
-                if (i + 2 >= text.size() || text[i + 1] != '\\' || text[i + 2] != 'u' || !read_hex4(text, i + 3, low) ||
-                    low < 0xDC00 || low > 0xDFFF)
-                    return false;
-                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-                i += 6;
-            } else if (code >= 0xDC00 && code < 0xE000) {
-                return false;
-            }
-            append_utf8(value, code);
-        }
-    }
-    return i++ < text.size();
-}
-
-/// The export format: [{"local": "...", "remote": "...", "subscription": "..."}, ...].
-/// A small reader for exactly that shape (strings only, no escapes but \" and \\).
+/// The export format: [{"local": "...", "remote": "...", "subscription": "..."}, ...],
+/// strings only, with every RFC 8259 escape. Other keys are ignored, a repeated key
+/// keeps its last value, and what follows the array is not read.
 bool read_json(std::string const& file, std::string const& text, std::vector<entry>& out)
 {
-    std::size_t i = 0;
-    auto fail = [&](std::string const& what) {
-        std::cerr << file << ": offset " << i << ": " << what << "\n";
+    boost::json::parser parser;
+    boost::system::error_code ec;
+    auto const parsed = parser.write_some(text.data(), text.size(), ec);
+    if (ec) {
+        std::cerr << file << ": offset " << parsed << ": " << ec.message() << "; expected " << json_shape << "\n";
         return false;
-    };
-    auto skip = [&] {
-        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
-            ++i;
-    };
-    auto expect = [&](char c) {
-        skip();
-        if (i >= text.size() || text[i] != c)
-            return false;
-        ++i;
-        return true;
-    };
-    auto string = [&](std::string& value) {
-        skip();
-        return read_json_string(text, i, value);
-    };
-    if (!expect('['))
-        return fail("expected a JSON array of {\"local\", \"remote\", \"subscription\"} objects");
+    }
+    auto const document = parser.release();
+    auto const* entries = document.if_array();
+    if (!entries) {
+        std::cerr << file << ": expected " << json_shape << "\n";
+        return false;
+    }
     bool ok = true;
-    for (unsigned n = 1;; ++n) {
-        skip();
-        if (expect(']'))
-            break;
-        if (n > 1 && !expect(','))
-            return fail("expected ',' or ']'");
-        if (!expect('{'))
-            return fail("expected '{'");
-        std::map<std::string, std::string> fields;
-        while (!expect('}')) {
-            std::string key, value;
-            if ((!fields.empty() && !expect(',')) || !string(key) || !expect(':') || !string(value))
-                return fail("expected \"key\": \"string\" pairs");
-            fields[key] = value;
+    for (std::size_t n = 1; n <= entries->size(); ++n) {
+        auto const where = file + ": entry " + std::to_string(n);
+        auto const* fields = (*entries)[n - 1].if_object();
+        if (!fields) {
+            std::cerr << where << ": expected an object of \"key\": \"string\" pairs\n";
+            return false;
         }
-        ok = make_entry(fields["local"], fields["remote"], fields["subscription"],
-                        file + ": entry " + std::to_string(n), out) && ok;
+        for (auto const& [key, value] : *fields) {
+            if (!value.is_string()) {
+                std::cerr << where << ": \"" << std::string_view{key}
+                          << "\" is not a string; expected \"key\": \"string\" pairs\n";
+                return false;
+            }
+        }
+        ok = make_entry(field(*fields, "local"), field(*fields, "remote"), field(*fields, "subscription"), where,
+                        out) && ok;
     }
     return ok;
 }
@@ -249,20 +176,14 @@ void print(std::vector<std::pair<relationship, relationship_state>> const& rows)
 
 void print_json(std::vector<std::pair<relationship, relationship_state>> const& rows)
 {
-    auto quoted = [](std::string const& s) {
-        std::string q = "\"";
-        for (char c : s) {
-            if (c == '"' || c == '\\')
-                q += '\\';
-            q += c;
-        }
-        return q + "\"";
-    };
+    // One object a line. boost::json::serialize would quote the same way but write
+    // the whole array without spaces or line breaks.
+    auto quoted = [](std::string_view s) { return boost::json::serialize(boost::json::string_view{s}); };
     std::cout << "[";
     for (std::size_t n = 0; n < rows.size(); ++n)
         std::cout << (n ? ",\n " : "\n ") << "{\"local\": " << quoted(rows[n].first.local)
-                  << ", \"remote\": " << quoted(rows[n].first.remote) << ", \"subscription\": \""
-                  << subscription_word(rows[n].second) << "\"}";
+                  << ", \"remote\": " << quoted(rows[n].first.remote)
+                  << ", \"subscription\": " << quoted(subscription_word(rows[n].second)) << "}";
     std::cout << "\n]\n";
 }
 

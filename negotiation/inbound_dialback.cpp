@@ -2,6 +2,7 @@
 // db:result judged per pair and db:verify answered as the authoritative server.
 #include "negotiation/inbound_session.hpp"
 
+#include "negotiation/session_terms.hpp"
 #include "negotiation/wire.hpp"
 #include "protocol/jid.hpp"
 #include "protocol/namespaces.hpp"
@@ -9,14 +10,6 @@
 #include <algorithm>
 
 namespace fedgate::negotiation {
-
-namespace ns = protocol::ns;
-using protocol::element;
-using protocol::stream_error;
-using wire::canonical_domain;
-using wire::describe_stream_error;
-using wire::db_kind;
-using wire::overloaded;
 
 // ---- dialback (XEP-0220 §2.2) --------------------------------------------------------
 

@@ -1,6 +1,7 @@
 #include "negotiation/inbound_session.hpp"
 
 #include "negotiation/base64.hpp"
+#include "negotiation/session_terms.hpp"
 #include "negotiation/wire.hpp"
 #include "protocol/jid.hpp"
 #include "protocol/namespaces.hpp"
@@ -8,14 +9,6 @@
 #include <algorithm>
 
 namespace fedgate::negotiation {
-
-namespace ns = protocol::ns;
-using protocol::element;
-using protocol::stream_error;
-using wire::canonical_domain;
-using wire::describe_stream_error;
-using wire::db_kind;
-using wire::overloaded;
 
 namespace {
 

@@ -1,20 +1,13 @@
 #include "negotiation/outbound_session.hpp"
 
 #include "negotiation/base64.hpp"
+#include "negotiation/session_terms.hpp"
 #include "negotiation/wire.hpp"
 #include "protocol/namespaces.hpp"
 
 #include <algorithm>
 
 namespace fedgate::negotiation {
-
-namespace ns = protocol::ns;
-using protocol::element;
-using protocol::stream_error;
-using wire::canonical_domain;
-using wire::describe_stream_error;
-using wire::db_kind;
-using wire::overloaded;
 
 namespace {
 
@@ -55,17 +48,7 @@ std::vector<action> outbound_session::handle(event const& e)
         return {};
     return std::visit(
         overloaded{
-            [&](protocol::stream_opened const& opened) -> std::vector<action> {
-                if (state_ != state::awaiting_header)
-                    return close(stream_error::bad_format, close_reason::bad_input, "unexpected stream header");
-                if (opened.header.version() != "1.0")
-                    return close(stream_error::unsupported_version, close_reason::bad_input,
-                                 "the peer does not speak XMPP 1.0 (version '" +
-                                     std::string{opened.header.version()} + "')");
-                stream_id_ = opened.header.id();
-                state_ = state::awaiting_features;
-                return {};
-            },
+            [&](protocol::stream_opened const& opened) { return on_header(opened.header); },
             [&](protocol::element_received const& received) { return on_element(received.stanza); },
             [&](protocol::stream_ended const&) {
                 return close(std::nullopt, close_reason::peer_closed, "the peer closed the stream");
@@ -84,6 +67,18 @@ std::vector<action> outbound_session::handle(event const& e)
             [&](transport_closed const& closed) { return close(std::nullopt, close_reason::transport_closed, closed.why); },
         },
         e);
+}
+
+std::vector<action> outbound_session::on_header(protocol::stream_header const& header)
+{
+    if (state_ != state::awaiting_header)
+        return close(stream_error::bad_format, close_reason::bad_input, "unexpected stream header");
+    if (header.version() != "1.0")
+        return close(stream_error::unsupported_version, close_reason::bad_input,
+                     "the peer does not speak XMPP 1.0 (version '" + std::string{header.version()} + "')");
+    stream_id_ = header.id();
+    state_ = state::awaiting_features;
+    return {};
 }
 
 std::vector<action> outbound_session::on_element(element const& e)
@@ -119,7 +114,6 @@ std::vector<action> outbound_session::on_features(element const& features)
 {
     if (sasl_done_) {
         // RFC 6120 §6.4.6: the features after the SASL restart end the negotiation.
-        method_ = auth_method::sasl_over_tls;
         return become_ready({authenticated{context_.pair, auth_method::sasl_over_tls}});
     }
     auto const tls_policy = context_.partner.settings.tls;
@@ -246,10 +240,8 @@ std::vector<action> outbound_session::on_db_result(element const& answer)
         return {discarded{"unsolicited db:result from " + std::string{answer.from()} + " to " +
                           std::string{answer.to()}}};
     auto outcome = wire::read_db_type(answer);
-    if (outcome == dialback_outcome::valid) {
-        method_ = dialback_method();
-        return become_ready({authenticated{context_.pair, *method_}});
-    }
+    if (outcome == dialback_outcome::valid)
+        return become_ready({authenticated{context_.pair, dialback_method()}});
     if (outcome == dialback_outcome::invalid)
         return close(std::nullopt, close_reason::dialback_invalid,
                      context_.pair.remote + " found our dialback key invalid");

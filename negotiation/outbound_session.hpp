@@ -43,8 +43,6 @@ public:
 
     /// Whether the pair is authenticated and stanzas may be written.
     [[nodiscard]] bool established() const noexcept { return state_ == state::established; }
-    /// The method that authenticated the pair, once established.
-    [[nodiscard]] std::optional<auth_method> method() const noexcept { return method_; }
 
 private:
     enum class state : std::uint8_t {
@@ -58,6 +56,7 @@ private:
         closed,
     };
 
+    std::vector<action> on_header(protocol::stream_header const& header);
     std::vector<action> on_element(protocol::element const& e);
     std::vector<action> on_features(protocol::element const& features);
     std::vector<action> on_proceed();
@@ -82,7 +81,6 @@ private:
     bool sasl_done_ = false;
     std::optional<certificate_verdict> certificate_;  ///< once TLS is up
     std::string stream_id_;                            ///< the peer's, for the dialback key
-    std::optional<auth_method> method_;
     bool ready_for_verify_ = false;
     std::vector<verify_request> queued_verifies_;
     std::vector<verify_request> sent_verifies_;

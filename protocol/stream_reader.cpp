@@ -146,8 +146,6 @@ std::optional<stream_event> stream_reader::next(std::error_code& ec)
         auto p = std::move(s.events.front());
         s.events.pop_front();
         s.consumed = p.end;
-        s.raw_begin = p.raw_begin;
-        s.raw_end = p.raw_begin < 0 ? p.raw_begin : p.end;
         return std::move(p.event);
     }
     if (s.failed) {
@@ -155,15 +153,6 @@ std::optional<stream_event> stream_reader::next(std::error_code& ec)
         error_text_ = s.error_text;
     }
     return std::nullopt;
-}
-
-std::string_view stream_reader::raw_element() const noexcept
-{
-    auto const& s = *state_;
-    if (s.raw_begin < s.base || s.raw_end <= s.raw_begin)
-        return {};
-    return std::string_view{s.buffer}.substr(static_cast<std::size_t>(s.raw_begin - s.base),
-                                             static_cast<std::size_t>(s.raw_end - s.raw_begin));
 }
 
 std::size_t stream_reader::unparsed_size() const noexcept

@@ -96,11 +96,6 @@ public:
 
     [[nodiscard]] std::string const& error_text() const noexcept { return error_text_; }
 
-    /// The bytes of the element the last next() returned, exactly as received, so
-    /// that a relay can forward them unchanged when nothing needs rewriting. Valid
-    /// until the next call to next() or append(); empty after other events.
-    [[nodiscard]] std::string_view raw_element() const noexcept;
-
     /// Bytes received after the last event returned: what a STARTTLS must find empty,
     /// and what a stream restart hands to the next reader.
     [[nodiscard]] std::size_t unparsed_size() const noexcept;

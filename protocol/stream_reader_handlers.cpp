@@ -129,7 +129,7 @@ void XMLCALL on_end(void* data, char const*)
         if (s.stanza_too_big())
             return;
         s.open.clear();
-        s.deliver(element_received{std::move(s.stanza)}, s.stanza_start);
+        s.deliver(element_received{std::move(s.stanza)});
     } else {
         s.open.pop_back();
     }

@@ -35,8 +35,6 @@ struct stream_reader::state {
     XML_Index base = 0;
     std::size_t given = 0;
     XML_Index consumed = 0;   // absolute offset just past the last event delivered
-    XML_Index raw_begin = 0;  // the last element's bytes, absolute
-    XML_Index raw_end = 0;
 
     unsigned depth = 0;                      // 1 inside the stream, 2 inside a stanza
     XML_Index stanza_start = 0;
@@ -51,8 +49,7 @@ struct stream_reader::state {
     // handler with the end handler of the same empty element (<stream:stream/>).
     struct pending {
         stream_event event;
-        XML_Index end;        // absolute offset just past it
-        XML_Index raw_begin;  // the element's bytes, if it is one
+        XML_Index end;  // absolute offset just past it
     };
     std::deque<pending> events;
     stream_error error = stream_error::undefined_condition;
@@ -69,12 +66,11 @@ struct stream_reader::state {
         XML_StopParser(parser, XML_FALSE);
     }
 
-    /// Queues `e` and suspends expat just past the current token. `raw_begin` is the
-    /// element's first byte (absolute), or -1 for events that are not elements.
-    void deliver(stream_event e, XML_Index element_begin = -1)
+    /// Queues `e` and suspends expat just past the current token.
+    void deliver(stream_event e)
     {
         XML_Index const end = XML_GetCurrentByteIndex(parser) + XML_GetCurrentByteCount(parser);
-        events.push_back({std::move(e), end, element_begin});
+        events.push_back({std::move(e), end});
         idle_since = end;
         if (events.size() == 1)
             XML_StopParser(parser, XML_TRUE);

@@ -9,6 +9,7 @@
 //
 //   build/tests/bench/tls_handshake_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
+#include "tests/negotiation/bio_pair.hpp"
 #include "tests/negotiation/test_pki.hpp"
 
 #include <benchmark/benchmark.h>
@@ -89,13 +90,7 @@ double serve_one_handshake(lab& l, bool check_chain)
 {
     SSL* client = SSL_new(l.client);
     SSL* server = SSL_new(l.server);
-    BIO* client_end = nullptr;
-    BIO* server_end = nullptr;
-    BIO_new_bio_pair(&client_end, 0, &server_end, 0);
-    SSL_set_bio(client, client_end, client_end);
-    SSL_set_bio(server, server_end, server_end);
-    SSL_set_connect_state(client);
-    SSL_set_accept_state(server);
+    join_by_bio_pair(client, server);
     // SSL_set_tlsext_host_name is a macro with a C cast.
     SSL_ctrl(client, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>("a.test"));
 

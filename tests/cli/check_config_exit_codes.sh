@@ -3,12 +3,7 @@
 # valid configuration (report on stdout), 1 on an invalid one (errors on stderr,
 # nothing on stdout), 2 on a usage error.
 #   check_config_exit_codes.sh FEDGATE_BINARY SOURCE_DIR
-set -u
-fedgate=$1
-src=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 expect() {  # expect STATUS DESCRIPTION -- COMMAND...
   local want=$1 what=$2; shift 3

@@ -4,6 +4,7 @@
 #include "daemon/tls_contexts.hpp"
 
 #include "negotiation/x509_peer_certificate.hpp"
+#include "bio_pair.hpp"
 #include "test_pki.hpp"
 
 #include <openssl/pem.h>
@@ -71,13 +72,7 @@ private:
 /// Runs a handshake between two SSL objects over a BIO pair; true when both finish.
 bool handshake(SSL* client, SSL* server)
 {
-    BIO* client_bio = nullptr;
-    BIO* server_bio = nullptr;
-    BIO_new_bio_pair(&client_bio, 0, &server_bio, 0);
-    SSL_set_bio(client, client_bio, client_bio);
-    SSL_set_bio(server, server_bio, server_bio);
-    SSL_set_connect_state(client);
-    SSL_set_accept_state(server);
+    test::join_by_bio_pair(client, server);
     bool client_done = false, server_done = false;
     for (int round = 0; round < 20 && !(client_done && server_done); ++round) {
         for (auto [ssl, done] : {std::pair{client, &client_done}, {server, &server_done}}) {

@@ -25,8 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
         appended += piece.size();
         while (auto event = reader.next(ec)) {
             if (auto const* e = std::get_if<fedgate::protocol::element_received>(&*event)) {
-                auto written = fedgate::protocol::to_string(e->stanza);
-                if (written.empty() || reader.raw_element().empty())
+                if (fedgate::protocol::to_string(e->stanza).empty())
                     std::abort();
             }
         }

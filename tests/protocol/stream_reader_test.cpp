@@ -147,24 +147,6 @@ TEST(stream_reader, next_stops_after_each_event_and_reports_what_follows)
     EXPECT_EQ(r.take_unparsed(), tail);
 }
 
-TEST(stream_reader, keeps_the_raw_bytes_of_each_element)
-{
-    std::string const message = "<message  to=\"a@contoso.example\" from='b@fabrikam.example'><body>x &amp; "
-                                "é</body></message>";
-    stream_reader r;
-    std::error_code ec;
-    for (char c : std::string{header} + " " + message + "<presence/></stream:stream>")
-        r.append(std::string_view{&c, 1});  // byte by byte: the span must survive buffering
-    ASSERT_TRUE(std::holds_alternative<stream_opened>(*r.next(ec)));
-    EXPECT_EQ(r.raw_element(), "");
-    ASSERT_TRUE(r.next(ec));
-    EXPECT_EQ(r.raw_element(), message) << "as received: quotes, spacing and entities unchanged";
-    ASSERT_TRUE(r.next(ec));
-    EXPECT_EQ(r.raw_element(), "<presence/>");
-    ASSERT_TRUE(std::holds_alternative<stream_ended>(*r.next(ec)));
-    EXPECT_EQ(r.raw_element(), "");
-}
-
 TEST(stream_reader, a_restart_hands_the_tail_to_a_fresh_reader)
 {
     stream_reader first;
