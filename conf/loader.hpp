@@ -18,7 +18,7 @@ public:
     [[nodiscard]] config take() { return std::move(cfg_); }
 
 private:
-    // general.cpp
+    // general_sections.cpp
     void read_gateway(toml::table const& t);
     void read_internal(toml::table const* t);
     void read_tls(toml::table const& t);
@@ -31,7 +31,7 @@ private:
                                                std::uint16_t default_port);
     file_setting read_file(table_reader& r, std::string_view key);
 
-    // domains.cpp
+    // domain_sections.cpp
     void read_local_domains(toml::node const* node);
     void read_partners(toml::node const* node);
     void read_partner(toml::table const& t);
