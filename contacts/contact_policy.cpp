@@ -10,12 +10,10 @@ namespace fedgate::contacts {
 
 using level = contact_owner::severity;
 
-std::variant<contact_policy::pass, contact_policy::refuse> contact_policy::inbound(policy::domain_pair const& pair,
-                                                                                   policy::partner_type type,
+std::variant<contact_policy::pass, contact_policy::refuse> contact_policy::inbound(policy::partner_type type,
                                                                                    std::string_view partner,
                                                                                    protocol::element const& stanza)
 {
-    (void)pair;  // a shared store will want the pair; one instance needs only the addresses
     auto const event = subscription_event_of(stanza);
     // Addresses are parsed again only where they matter (every parse is IDNA
     // and stringprep work): for the contact rules and for subscriptions.
@@ -99,7 +97,8 @@ bool contact_policy::over_limits(policy::domain_pair const& pair, commit_gate co
                             limits_.stanzas, limits_.bytes, refusals));
     if (protocol::may_bounce(stanza))
         owner_->bounce(protocol::make_error_reply(stanza, protocol::stanza_condition::resource_constraint,
-                                                  "too many stanzas wait for the gateway to record an invitation"));
+                                                  "too many stanzas wait for the gateway to record an invitation"),
+                       "too many stanzas wait for an invitation to be recorded");
     return true;
 }
 
@@ -129,7 +128,8 @@ void contact_policy::committed(commit_gate::ticket ticket, std::string const& er
                                 error, out.failed->from(), out.failed->to()));
         if (protocol::may_bounce(*out.failed))
             owner_->bounce(protocol::make_error_reply(*out.failed, protocol::stanza_condition::internal_server_error,
-                                                      "the gateway could not record this"));
+                                                      "the gateway could not record this"),
+                           "relationship store");
     }
     if (!out.release.empty())
         owner_->release(w.pair, std::move(out.release));

@@ -31,8 +31,8 @@ public:
     enum class severity : std::uint8_t { info, error };
     /// Stanzas to `pair` that waited behind an invitation and may leave now, in order.
     virtual void release(policy::domain_pair const& pair, std::vector<protocol::element> stanzas) = 0;
-    /// An error reply for the sender of a stanza that may not leave.
-    virtual void bounce(protocol::element reply) = 0;
+    /// An error reply for the sender of a stanza that may not leave; `why` for the log.
+    virtual void bounce(protocol::element reply, std::string_view why) = 0;
     /// A line for the log; lines with a `summary_key` may be summarised per key.
     virtual void log(severity s, std::string_view summary_key, std::string const& line) = 0;
     /// fedgate_refusals_total{partner, reason}: the counter itself, which stays valid.
@@ -65,11 +65,11 @@ public:
     struct refuse {
         std::optional<protocol::element> reply;
     };
-    /// An authenticated stanza from `pair.remote`, whose partner is `partner`
-    /// (its primary domain) of `type`: refusals are logged and counted here, and
-    /// what a passing subscription teaches is recorded.
-    [[nodiscard]] std::variant<pass, refuse> inbound(policy::domain_pair const& pair, policy::partner_type type,
-                                                     std::string_view partner, protocol::element const& stanza);
+    /// An authenticated stanza from a partner of `type` named `partner` (its
+    /// primary domain): refusals are logged and counted here, and what a passing
+    /// subscription teaches is recorded.
+    [[nodiscard]] std::variant<pass, refuse> inbound(policy::partner_type type, std::string_view partner,
+                                                     protocol::element const& stanza);
 
     /// The outbound stanza leaves now (it is handed back).
     struct release {
@@ -94,7 +94,6 @@ public:
 
     /// Stanzas held behind uncommitted invitations.
     [[nodiscard]] std::size_t held() const noexcept;
-    [[nodiscard]] relationship_store& store() noexcept { return *store_; }
 
 private:
     /// What a ticket's write changed, to undo it when the write fails.

@@ -104,7 +104,7 @@ private:
 
     // contacts::contact_owner, for what the contact policy held
     void release(negotiation::domain_pair const& pair, std::vector<protocol::element> stanzas) override;
-    void bounce(protocol::element reply) override;
+    void bounce(protocol::element reply, std::string_view why) override;
     void log(contacts::contact_owner::severity l, std::string_view summary_key, std::string const& line) override;
     [[nodiscard]] std::uint64_t& refusal_counter(std::string_view partner, std::string_view reason) override;
     /// Bounces `stanza` (true) when it cannot go out: not a partner, or shutdown.

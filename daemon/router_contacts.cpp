@@ -26,9 +26,9 @@ void router::release(ng::domain_pair const& pair, std::vector<protocol::element>
             link_for(pair).deliver(std::move(s), nullptr);
 }
 
-void router::bounce(protocol::element reply)
+void router::bounce(protocol::element reply, std::string_view why)
 {
-    deliver_bounces({.replies = {std::move(reply)}}, "relationship store");
+    deliver_bounces({.replies = {std::move(reply)}}, why);
 }
 
 void router::log(contacts::contact_owner::severity l, std::string_view summary_key, std::string const& line)
@@ -50,7 +50,7 @@ void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, 
     auto const* partner = rt_->domains.find_partner(pair.remote);
     auto const type = partner ? partner->type : policy::partner_type::federated;
     auto const& name = partner ? partner->domain : pair.remote;
-    auto verdict = contacts_.inbound(pair, type, name, stanza);
+    auto verdict = contacts_.inbound(type, name, stanza);
     if (auto* refused = std::get_if<contacts::contact_policy::refuse>(&verdict)) {
         if (refused->reply)
             to_remote(pair, std::move(*refused->reply), &source);

@@ -66,7 +66,7 @@ public:
         for (auto& s : stanzas)
             released.emplace_back(pair, std::move(s));
     }
-    void bounce(element reply) override { bounced.push_back(std::move(reply)); }
+    void bounce(element reply, std::string_view) override { bounced.push_back(std::move(reply)); }
     void log(severity l, std::string_view key, std::string const& text) override
     {
         lines.push_back({l, std::string{key}, text});
@@ -113,7 +113,6 @@ std::string condition_of(element const& reply)
     return error && !error->child_elements().empty() ? error->child_elements().front()->name() : "";
 }
 
-domain_pair const inbound_pair{"contoso.test", "fabrikam.test"};
 domain_pair const outbound_pair{"contoso.test", "fabrikam.test"};
 relationship const alice_bob{"alice@contoso.test", "bob@fabrikam.test"};
 
@@ -125,11 +124,11 @@ protected:
 
     bool passes(element const& e, partner_type type = partner_type::public_unverified)
     {
-        return std::holds_alternative<contact_policy::pass>(policy.inbound(inbound_pair, type, "fabrikam.test", e));
+        return std::holds_alternative<contact_policy::pass>(policy.inbound(type, "fabrikam.test", e));
     }
     std::optional<element> refusal_reply(element const& e)
     {
-        auto verdict = policy.inbound(inbound_pair, partner_type::public_unverified, "fabrikam.test", e);
+        auto verdict = policy.inbound(partner_type::public_unverified, "fabrikam.test", e);
         auto* refused = std::get_if<contact_policy::refuse>(&verdict);
         EXPECT_NE(refused, nullptr) << "the stanza passed";
         return refused ? std::move(refused->reply) : std::nullopt;
