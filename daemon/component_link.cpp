@@ -178,9 +178,9 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
         reconnect_later();
 }
 
-void component_link::write(protocol::element const& stanza)
+void component_link::write(protocol::element const& stanza, connection* source)
 {
-    traffic_.write(*connection_, stanza);
+    traffic_.write(*connection_, stanza, source);
     if (auto ping = window_.written())
         connection_->send_stanza(*ping);
 }
@@ -205,9 +205,7 @@ void component_link::went_down()
 void component_link::deliver(protocol::element stanza, connection* source)
 {
     if (ready() && traffic_.queue().empty() && !window_.full()) {
-        write(stanza);
-        if (source && connection_->congested())
-            source->hold_reading_for(connection_);
+        write(stanza, source);
         return;
     }
     if (!ready() && (stopped_ || outage_expired_)) {

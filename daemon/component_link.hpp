@@ -57,8 +57,9 @@ private:
     void reconnect_later();
     void settle();
     void went_down();
-    /// Writes one stanza, and the ping that is due after it.
-    void write(protocol::element const& stanza);
+    /// Writes one stanza (pausing `source` while the link is congested), and
+    /// the ping that is due after it.
+    void write(protocol::element const& stanza, connection* source = nullptr);
     /// Writes what is held, as far as the ack window allows; opens the gate
     /// when nothing is left.
     void write_held();
