@@ -107,27 +107,10 @@ void loader::read_limits(toml::table const& t)
 {
     table_reader r{t, "[limits]", out_};
     auto& l = cfg_.limits;
-    l.max_stanza_bytes = static_cast<std::size_t>(
-        r.integer("max_stanza_bytes", 10000, 16 * 1024 * 1024, "RFC 6120 §13.12 requires at least 10000")
-            .value_or(static_cast<std::int64_t>(l.max_stanza_bytes)));
-    l.max_depth = static_cast<unsigned>(r.integer("max_depth", 8, 1024).value_or(l.max_depth));
-    l.max_attributes = static_cast<unsigned>(r.integer("max_attributes", 8, 1024).value_or(l.max_attributes));
-    l.connections_per_ip =
-        static_cast<unsigned>(r.integer("connections_per_ip", 1, 100000).value_or(l.connections_per_ip));
-    l.max_inbound_connections = static_cast<unsigned>(
-        r.integer("max_inbound_connections", 1, 1000000).value_or(l.max_inbound_connections));
-    l.queue_stanzas = static_cast<std::size_t>(
-        r.integer("queue_stanzas", 1, 1000000).value_or(static_cast<std::int64_t>(l.queue_stanzas)));
-    l.queue_bytes = static_cast<std::size_t>(r.integer("queue_bytes", 64 * 1024, std::int64_t{1} << 32)
-                                                 .value_or(static_cast<std::int64_t>(l.queue_bytes)));
-    l.delivery_deadline =
-        std::chrono::seconds{r.integer("delivery_deadline_seconds", 1, 86400).value_or(l.delivery_deadline.count())};
-    l.negotiation_timeout =
-        std::chrono::seconds{r.integer("negotiation_timeout_seconds", 1, 3600).value_or(l.negotiation_timeout.count())};
-    l.idle_timeout =
-        std::chrono::seconds{r.integer("idle_timeout_seconds", 10, 604800).value_or(l.idle_timeout.count())};
-    auto const size = [&](char const* key, std::int64_t low, std::int64_t high, std::size_t& value) {
-        value = static_cast<std::size_t>(r.integer(key, low, high).value_or(static_cast<std::int64_t>(value)));
+    auto const size = [&](char const* key, std::int64_t low, std::int64_t high, std::size_t& value,
+                          std::string_view why_range = {}) {
+        value = static_cast<std::size_t>(
+            r.integer(key, low, high, why_range).value_or(static_cast<std::int64_t>(value)));
     };
     auto const count = [&](char const* key, std::int64_t low, std::int64_t high, unsigned& value) {
         value = static_cast<unsigned>(r.integer(key, low, high).value_or(value));
@@ -135,6 +118,16 @@ void loader::read_limits(toml::table const& t)
     auto const seconds = [&](char const* key, std::int64_t low, std::int64_t high, std::chrono::seconds& value) {
         value = std::chrono::seconds{r.integer(key, low, high).value_or(value.count())};
     };
+    size("max_stanza_bytes", 10000, 16 * 1024 * 1024, l.max_stanza_bytes, "RFC 6120 §13.12 requires at least 10000");
+    count("max_depth", 8, 1024, l.max_depth);
+    count("max_attributes", 8, 1024, l.max_attributes);
+    count("connections_per_ip", 1, 100000, l.connections_per_ip);
+    count("max_inbound_connections", 1, 1000000, l.max_inbound_connections);
+    size("queue_stanzas", 1, 1000000, l.queue_stanzas);
+    size("queue_bytes", 64 * 1024, std::int64_t{1} << 32, l.queue_bytes);
+    seconds("delivery_deadline_seconds", 1, 86400, l.delivery_deadline);
+    seconds("negotiation_timeout_seconds", 1, 3600, l.negotiation_timeout);
+    seconds("idle_timeout_seconds", 10, 604800, l.idle_timeout);
     size("max_header_bytes", 1024, 65536, l.max_header_bytes);
     count("max_header_attributes", 8, 256, l.max_header_attributes);
     size("write_backlog_bytes", 64 * 1024, std::int64_t{1} << 30, l.write_backlog_bytes);
