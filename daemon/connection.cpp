@@ -138,18 +138,11 @@ void connection::mark_closing()
 
 asio::awaitable<void> connection::perform(std::vector<ng::action> actions)
 {
-    bool after_tls = false;
     for (auto& a : actions) {
-        if (auto const* tls = std::get_if<ng::begin_tls>(&a)) {
+        if (auto const* tls = std::get_if<ng::begin_tls>(&a))
             co_await start_tls(*tls);
-            after_tls = true;
-            continue;
-        }
-        // The restart that goes with begin_tls already happened in start_tls:
-        // the post-TLS header is out, and must stay counted as sent.
-        if (!(after_tls && std::holds_alternative<ng::restart_stream>(a)))
+        else
             perform_now(a);
-        after_tls = false;
         if (closed_)
             break;
     }

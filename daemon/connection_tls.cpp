@@ -61,7 +61,6 @@ asio::awaitable<void> connection::start_tls(ng::begin_tls const& request)
     }
     if (closing_)
         co_return;  // closed from outside during the handshake
-    header_sent_ = false;  // a new stream starts over TLS
     SSL* ssl = io_.ssl();
     X509* leaf = SSL_get0_peer_certificate(ssl);
     spdlog::info("{} TLS up: {}, sni '{}', peer certificate: {}", id_, io_.tls_summary(),

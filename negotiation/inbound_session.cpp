@@ -206,8 +206,8 @@ std::vector<action> inbound_session::on_starttls()
     state_ = state::tls_handshake;
     std::vector<action> out;
     out.emplace_back(send_element{wire::tls("proceed")});
-    out.emplace_back(begin_tls{tls_role::server, local_, {}});
     out.emplace_back(restart_stream{});
+    out.emplace_back(begin_tls{tls_role::server, local_, {}});
     return out;
 }
 

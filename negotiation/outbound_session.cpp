@@ -141,7 +141,7 @@ std::vector<action> outbound_session::on_features(element const& features)
 std::vector<action> outbound_session::on_proceed()
 {
     state_ = state::tls_handshake;
-    return {begin_tls{tls_role::client, context_.pair.local, context_.pair.remote}, restart_stream{}};
+    return {restart_stream{}, begin_tls{tls_role::client, context_.pair.local, context_.pair.remote}};
 }
 
 std::vector<action> outbound_session::on_tls(tls_established const& tls)

@@ -105,7 +105,9 @@ struct begin_tls {
     std::string server_name;   ///< SNI and the name to verify (client role)
 };
 
-/// Discard the parser: the next bytes start a new stream (after TLS or SASL).
+/// A new stream starts (RFC 6120 §5.4.3.3, §6.4.6): the parser is replaced and
+/// the next header we send opens it. Before begin_tls when TLS starts, so that
+/// whatever the handshake lets happen already belongs to the new stream.
 struct restart_stream {};
 
 /// Inbound: verify a dialback key with the authoritative server of `pair.remote`

@@ -29,6 +29,9 @@ std::vector<action> secure(outbound_fixture& f, std::string_view features, bool 
     EXPECT_EQ(begin.server_name, "fabrikam.test");
     EXPECT_EQ(begin.local_domain, "contoso.test");
     EXPECT_EQ(all<restart_stream>(tls).size(), 1u);
+    // Restart first: the header sent after the handshake opens the new stream.
+    EXPECT_TRUE(std::holds_alternative<restart_stream>(tls.front()));
+    EXPECT_TRUE(std::holds_alternative<begin_tls>(tls.back()));
     auto header = only<send_header>(f.handle(tls_established{certificate_for("fabrikam.test", certificate_valid)}));
     EXPECT_EQ(header.from, "contoso.test");
     EXPECT_EQ(header.to, "fabrikam.test");
