@@ -1,6 +1,5 @@
 #include "contacts/contact_policy.hpp"
 
-#include "protocol/jid.hpp"
 #include "protocol/serializer.hpp"
 #include "protocol/stanza_error.hpp"
 
@@ -12,20 +11,18 @@ using level = contact_owner::severity;
 
 std::variant<contact_policy::pass, contact_policy::refuse> contact_policy::inbound(policy::partner_type type,
                                                                                    std::string_view partner,
-                                                                                   protocol::element const& stanza)
+                                                                                   protocol::element const& stanza,
+                                                                                   protocol::stanza_addresses const& addresses)
 {
     auto const event = subscription_event_of(stanza);
-    // Addresses are parsed again only where they matter (every parse is IDNA
-    // and stringprep work): for the contact rules and for subscriptions.
     std::optional<relationship> who;
     if (type == policy::partner_type::public_unverified || event)
-        who = relationship_of(stanza, true);
+        who = relationship_of(addresses, true);
     if (type == policy::partner_type::public_unverified) {
         // Stanzas to our server itself (pings, disco) are nobody's contact; a
         // stanza for a user from the partner's server or services needs a
         // relationship too.
-        auto const to = protocol::jid::parse(stanza.to());
-        bool const to_user = to && !to->local().empty();
+        bool const to_user = !addresses.to.local().empty();
         bool const related = who ? store_->get(*who).any() : !to_user;
         if (auto decision = judge_inbound(type, stanza, related); !decision.pass) {
             auto& refusals = owner_->refusal_counter(partner, decision.code);
@@ -51,12 +48,13 @@ std::variant<contact_policy::pass, contact_policy::refuse> contact_policy::inbou
 }
 
 std::variant<contact_policy::release, contact_policy::wait, contact_policy::refused>
-contact_policy::outbound(policy::domain_pair const& pair, protocol::element stanza)
+contact_policy::outbound(policy::domain_pair const& pair, protocol::element stanza,
+                         protocol::stanza_addresses const& addresses)
 {
     std::optional<relationship> who;
     relationship_state before, after;
     if (auto event = subscription_event_of(stanza))
-        if ((who = relationship_of(stanza, false))) {
+        if ((who = relationship_of(addresses, false))) {
             before = store_->get(*who);
             after = next_state(before, *event, true);
             if (after == before)

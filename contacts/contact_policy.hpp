@@ -14,6 +14,7 @@
 #include "contacts/relationship_store.hpp"
 #include "policy/partner.hpp"
 #include "protocol/element.hpp"
+#include "protocol/jid.hpp"
 
 #include <cstdint>
 #include <map>
@@ -66,10 +67,12 @@ public:
         std::optional<protocol::element> reply;
     };
     /// An authenticated stanza from a partner of `type` named `partner` (its
-    /// primary domain): refusals are logged and counted here, and what a passing
-    /// subscription teaches is recorded.
+    /// primary domain), with its addresses as the session parsed them: refusals
+    /// are logged and counted here, and what a passing subscription teaches is
+    /// recorded.
     [[nodiscard]] std::variant<pass, refuse> inbound(policy::partner_type type, std::string_view partner,
-                                                     protocol::element const& stanza);
+                                                     protocol::element const& stanza,
+                                                     protocol::stanza_addresses const& addresses);
 
     /// The outbound stanza leaves now (it is handed back).
     struct release {
@@ -83,9 +86,11 @@ public:
     /// It may not wait: too much waits for `pair` already. Its sender got an
     /// error through contact_owner::bounce, and the refusal was logged and counted.
     struct refused {};
-    /// A stanza from a local user to `pair.remote`, already allowed out.
+    /// A stanza from a local user to `pair.remote`, already allowed out, with its
+    /// addresses as the session parsed them.
     [[nodiscard]] std::variant<release, wait, refused> outbound(policy::domain_pair const& pair,
-                                                                protocol::element stanza);
+                                                                protocol::element stanza,
+                                                                protocol::stanza_addresses const& addresses);
 
     /// The store finished the write for `ticket`: what waited behind it leaves
     /// (contact_owner::release); when the write failed, the invitation does not

@@ -1,6 +1,5 @@
 #include "contacts/contact_rules.hpp"
 
-#include "protocol/jid.hpp"
 #include "protocol/stanza_error.hpp"
 
 namespace fedgate::contacts {
@@ -23,14 +22,13 @@ std::optional<subscription_event> subscription_event_of(protocol::element const&
     return std::nullopt;
 }
 
-std::optional<relationship> relationship_of(protocol::element const& stanza, bool inbound)
+std::optional<relationship> relationship_of(protocol::stanza_addresses const& addresses, bool inbound)
 {
-    auto from = protocol::jid::parse(stanza.from());
-    auto to = protocol::jid::parse(stanza.to());
-    if (!from || !to || from->local().empty() || to->local().empty())
+    auto const& [from, to] = addresses;
+    if (from.local().empty() || to.local().empty())
         return std::nullopt;
-    auto local = (inbound ? *to : *from).bare().to_string();
-    auto remote = (inbound ? *from : *to).bare().to_string();
+    auto local = (inbound ? to : from).bare().to_string();
+    auto remote = (inbound ? from : to).bare().to_string();
     return relationship{std::move(local), std::move(remote)};
 }
 

@@ -7,6 +7,7 @@
 
 #include "policy/partner.hpp"
 #include "protocol/element.hpp"
+#include "protocol/jid.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -39,10 +40,10 @@ enum class subscription_event : std::uint8_t { subscribe, subscribed, unsubscrib
 /// The event a presence stanza carries, if any.
 [[nodiscard]] std::optional<subscription_event> subscription_event_of(protocol::element const& stanza);
 
-/// The relationship a stanza is about: `inbound` stanzas go from a remote contact
-/// to a local user, outbound ones the other way. nullopt when an address is not a
-/// user's JID (a server, a malformed address).
-[[nodiscard]] std::optional<relationship> relationship_of(protocol::element const& stanza, bool inbound);
+/// The relationship a stanza with these addresses is about: `inbound` stanzas go
+/// from a remote contact to a local user, outbound ones the other way. nullopt
+/// when an address is not a user's JID (a server, a service).
+[[nodiscard]] std::optional<relationship> relationship_of(protocol::stanza_addresses const& addresses, bool inbound);
 
 /// The state after `event` passed, sent by the local user (`outbound`) or by the
 /// contact. An outbound probe shows that the user's roster holds the contact.

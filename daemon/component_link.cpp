@@ -144,7 +144,7 @@ void component_link::on_action(connection& source, ng::action& a)
                 connection_->send_stanza(*ping);
             return;
         }
-        owner_.from_internal(r->pair, std::move(r->stanza), &source);
+        owner_.from_internal(std::move(*r), &source);
     } else if (auto* b = std::get_if<ng::bounce_stanza>(&a)) {
         // Back to the internal sender, on the stream it came from: a sender that
         // does not read its bounces stops being read.

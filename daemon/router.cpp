@@ -245,7 +245,7 @@ void router::on_action(connection& source, ng::action& a)
                        metrics_.count(metric::streams_authenticated,
                                       {{"direction", "in"}, {"method", std::string{display_name(done.method)}}});
                    },
-                   [&](ng::route_stanza& r) { from_remote(r.pair, std::move(r.stanza), source); },
+                   [&](ng::route_stanza& r) { from_remote(std::move(r), source); },
                    [&](ng::bounce_stanza& b) { to_remote(b.pair, std::move(b.reply), &source); },
                    [&](ng::ask_dialback& ask) { ask_dialback(source, ask); },
                    [&](ng::discarded& d) { spdlog::info("{} ignored: {}", source.id(), d.what); },

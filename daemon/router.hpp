@@ -50,11 +50,9 @@ public:
 
     // ---- link_owner: what the links ask ---------------------------------------
     /// A stanza from the internal server (a component link) for a remote domain.
-    void from_internal(negotiation::domain_pair const& pair, protocol::element stanza, connection* source) override;
-    /// A stanza for a local user, from a remote domain: to the component link of
+    void from_internal(negotiation::route_stanza routed, connection* source) override;
+    /// A stanza for a local user from `from_domain`: to the component link of
     /// that domain. Bounces of outbound stanzas come this way too.
-    void to_internal(protocol::element stanza, connection* source);
-    /// The same, when the sender's domain is already known.
     void to_internal(std::string const& from_domain, protocol::element stanza, connection* source);
     /// An error reply for a remote sender (pair.local ours, pair.remote theirs);
     /// `source`, the stream that caused it, pauses if the reply's stream is full.
@@ -97,10 +95,10 @@ private:
 
     void ask_dialback(connection& source, negotiation::ask_dialback const& ask);
     /// An authenticated inbound stanza: contact rules, then the internal server.
-    void from_remote(negotiation::domain_pair const& pair, protocol::element stanza, connection& source);
+    void from_remote(negotiation::route_stanza routed, connection& source);
     /// Its way out once the contact policy lets it go (an invitation is
     /// committed before it leaves).
-    void learn_and_send(negotiation::domain_pair const& pair, protocol::element stanza, connection* source);
+    void learn_and_send(negotiation::route_stanza routed, connection* source);
 
     // contacts::contact_owner, for what the contact policy held
     void release(negotiation::domain_pair const& pair, std::vector<protocol::element> stanzas) override;
@@ -109,7 +107,6 @@ private:
     [[nodiscard]] std::uint64_t& refusal_counter(std::string_view partner, std::string_view reason) override;
     /// Bounces `stanza` (true) when it cannot go out: not a partner, or shutdown.
     bool refuse_out(negotiation::domain_pair const& pair, protocol::element const& stanza);
-    void route_out(negotiation::domain_pair const& pair, protocol::element stanza, connection* source, bool learn);
     outbound_link& link_for(negotiation::domain_pair const& pair);
     void tick();
     /// An error stanza (a bounce of ours, mostly) that cannot go anywhere and

@@ -12,11 +12,11 @@ namespace fedgate::daemon {
 
 namespace ng = fedgate::negotiation;
 
-void router::learn_and_send(ng::domain_pair const& pair, protocol::element stanza, connection* source)
+void router::learn_and_send(ng::route_stanza routed, connection* source)
 {
-    auto decision = contacts_.outbound(pair, std::move(stanza));
+    auto decision = contacts_.outbound(routed.pair, std::move(routed.stanza), routed.addresses);
     if (auto* now = std::get_if<contacts::contact_policy::release>(&decision))
-        link_for(pair).deliver(std::move(now->stanza), source);  // route_out has refused what may not go out
+        link_for(routed.pair).deliver(std::move(now->stanza), source);  // refuse_out has refused what may not go out
 }
 
 void router::release(ng::domain_pair const& pair, std::vector<protocol::element> stanzas)
@@ -45,12 +45,13 @@ std::uint64_t& router::refusal_counter(std::string_view partner, std::string_vie
     return metrics_.slot(metric::refusals, {{"partner", std::string{partner}}, {"reason", std::string{reason}}});
 }
 
-void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, connection& source)
+void router::from_remote(ng::route_stanza routed, connection& source)
 {
+    auto const& pair = routed.pair;
     auto const* partner = rt_->domains.find_partner(pair.remote);
     auto const type = partner ? partner->type : policy::partner_type::federated;
     auto const& name = partner ? partner->domain : pair.remote;
-    auto verdict = contacts_.inbound(type, name, stanza);
+    auto verdict = contacts_.inbound(type, name, routed.stanza, routed.addresses);
     if (auto* refused = std::get_if<contacts::contact_policy::refuse>(&verdict)) {
         if (refused->reply)
             to_remote(pair, std::move(*refused->reply), &source);
@@ -58,7 +59,7 @@ void router::from_remote(ng::domain_pair const& pair, protocol::element stanza, 
     }
     ++stanza_counter(true, name);
     // The session checked that 'from' is in pair.remote's domain: its link.
-    to_internal(pair.remote, std::move(stanza), &source);
+    to_internal(pair.remote, std::move(routed.stanza), &source);
 }
 
 }  // namespace fedgate::daemon

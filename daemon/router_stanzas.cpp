@@ -6,7 +6,6 @@
 #include "daemon/component_link.hpp"
 #include "daemon/metric_names.hpp"
 #include "daemon/outbound_link.hpp"
-#include "protocol/jid.hpp"
 #include "protocol/stanza_error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -18,21 +17,12 @@ namespace fedgate::daemon {
 namespace ng = fedgate::negotiation;
 using protocol::stanza_condition;
 
-namespace {
-
-std::string domain_of(std::string_view address)
+void router::from_internal(ng::route_stanza routed, connection* source)
 {
-    auto jid = protocol::jid::parse(address);
-    return jid ? std::string{jid->domain()} : std::string{};
-}
-
-}  // namespace
-
-void router::from_internal(ng::domain_pair const& pair, protocol::element stanza, connection* source)
-{
-    if (auto const* partner = rt_->domains.find_partner(pair.remote); partner && !stopping_)
+    if (auto const* partner = rt_->domains.find_partner(routed.pair.remote); partner && !stopping_)
         ++stanza_counter(false, partner->domain);
-    route_out(pair, std::move(stanza), source, true);
+    if (!refuse_out(routed.pair, routed.stanza))
+        learn_and_send(std::move(routed), source);
 }
 
 bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& stanza)
@@ -61,22 +51,6 @@ bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& st
     return true;
 }
 
-void router::route_out(ng::domain_pair const& pair, protocol::element stanza, connection* source, bool learn)
-{
-    if (refuse_out(pair, stanza))
-        return;
-    if (learn)
-        learn_and_send(pair, std::move(stanza), source);
-    else
-        link_for(pair).deliver(std::move(stanza), source);
-}
-
-void router::to_internal(protocol::element stanza, connection* source)
-{
-    auto const from = domain_of(stanza.from());
-    to_internal(from, std::move(stanza), source);
-}
-
 void router::to_internal(std::string const& from, protocol::element stanza, connection* source)
 {
     auto link = components_.find(from);
@@ -89,7 +63,9 @@ void router::to_internal(std::string const& from, protocol::element stanza, conn
 
 void router::to_remote(ng::domain_pair const& pair, protocol::element reply, connection* source)
 {
-    route_out(pair, std::move(reply), source, false);  // our own replies teach nothing and are not counted
+    // Our own replies teach the contact policy nothing and are not counted.
+    if (!refuse_out(pair, reply))
+        link_for(pair).deliver(std::move(reply), source);
 }
 
 void router::deliver_bounces(bounced b, std::string_view why)

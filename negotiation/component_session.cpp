@@ -112,7 +112,7 @@ std::vector<action> component_session::on_stanza(element const& stanza)
         reply.set_attribute("from", context_.domain);
         return {bounce_stanza{std::move(reply), std::move(pair)}};
     }
-    return {route_stanza{stanza, std::move(pair)}};
+    return {route_stanza{stanza, std::move(pair), {std::move(*from), std::move(*to)}}};
 }
 
 std::vector<action> component_session::close(std::optional<protocol::stream_error> condition, close_reason reason,

@@ -334,7 +334,7 @@ std::vector<action> inbound_session::on_stanza(element const& stanza)
     if (!authenticated_.contains(pair))
         return close(stream_error::invalid_from, close_reason::not_authenticated,
                      from->domain() + " is not authenticated for " + to->domain() + " on this stream");
-    return {route_stanza{stanza, std::move(pair)}};
+    return {route_stanza{stanza, std::move(pair), {std::move(*from), std::move(*to)}}};
 }
 
 // ---- closing ---------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include "negotiation/certificate_identity.hpp"
 #include "negotiation/policy_terms.hpp"
 #include "protocol/element.hpp"
+#include "protocol/jid.hpp"
 #include "protocol/namespaces.hpp"
 #include "protocol/stream_error.hpp"
 #include "protocol/stream_reader.hpp"
@@ -142,6 +143,7 @@ struct link_ready {
 struct route_stanza {
     protocol::element stanza;
     domain_pair pair;
+    protocol::stanza_addresses addresses;  ///< as checked: the router does not parse them again
 };
 
 /// A stanza that cannot be routed but deserves an error to its sender (RFC 6120

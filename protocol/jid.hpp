@@ -43,6 +43,13 @@ private:
     std::string resource_;
 };
 
+/// A stanza's 'from' and 'to', parsed once by the session that checked them:
+/// every parse is IDNA and stringprep work, so the stanza's path reuses these.
+struct stanza_addresses {
+    jid from;
+    jid to;
+};
+
 /// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values
 /// above U+10FFFF).
 [[nodiscard]] bool is_valid_utf8(std::string_view text) noexcept;

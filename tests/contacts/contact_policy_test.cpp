@@ -3,7 +3,7 @@
 // let in), the server-address rule, and a commit that fails. The store here is
 // a test double that completes writes when the test says so.
 #include "contacts/contact_policy.hpp"
-#include "protocol/namespaces.hpp"
+#include "stanzas.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@
 namespace {
 
 using namespace fedgate::contacts;
+using namespace fedgate::contacts::testing;
 using fedgate::policy::domain_pair;
 using fedgate::policy::partner_type;
 using fedgate::protocol::element;
@@ -87,17 +88,6 @@ public:
     std::map<std::pair<std::string, std::string>, std::uint64_t> refusals;
 };
 
-element stanza(std::string name, std::string type, std::string from, std::string to, std::string id = "x1")
-{
-    element e{std::move(name), std::string{fedgate::protocol::ns::server}};
-    e.set_attribute("from", std::move(from));
-    e.set_attribute("to", std::move(to));
-    if (!type.empty())
-        e.set_attribute("type", std::move(type));
-    e.set_attribute("id", std::move(id));
-    return e;
-}
-
 element from_bob(std::string name, std::string type = {})
 {
     return stanza(std::move(name), std::move(type), "bob@fabrikam.test/phone", "alice@contoso.test/desk");
@@ -107,10 +97,11 @@ element to_bob(std::string name, std::string type = {}, std::string id = "x1")
     return stanza(std::move(name), std::move(type), "alice@contoso.test/desk", "bob@fabrikam.test", std::move(id));
 }
 
-std::string condition_of(element const& reply)
+/// Outbound, with the addresses the component session would have parsed.
+auto send(contact_policy& policy, domain_pair const& pair, element e)
 {
-    auto const* error = reply.child("error", reply.ns());
-    return error && !error->child_elements().empty() ? error->child_elements().front()->name() : "";
+    auto const addresses = addresses_of(e);
+    return policy.outbound(pair, std::move(e), addresses);
 }
 
 domain_pair const outbound_pair{"contoso.test", "fabrikam.test"};
@@ -124,18 +115,18 @@ protected:
 
     bool passes(element const& e, partner_type type = partner_type::public_unverified)
     {
-        return std::holds_alternative<contact_policy::pass>(policy.inbound(type, "fabrikam.test", e));
+        return std::holds_alternative<contact_policy::pass>(policy.inbound(type, "fabrikam.test", e, addresses_of(e)));
     }
     std::optional<element> refusal_reply(element const& e)
     {
-        auto verdict = policy.inbound(partner_type::public_unverified, "fabrikam.test", e);
+        auto verdict = policy.inbound(partner_type::public_unverified, "fabrikam.test", e, addresses_of(e));
         auto* refused = std::get_if<contact_policy::refuse>(&verdict);
         EXPECT_NE(refused, nullptr) << "the stanza passed";
         return refused ? std::move(refused->reply) : std::nullopt;
     }
     auto send(element e)
     {
-        return policy.outbound(outbound_pair, std::move(e));
+        return ::send(policy, outbound_pair, std::move(e));
     }
 };
 
@@ -175,7 +166,7 @@ TEST_F(contact_policy_test, an_invitation_leaves_only_once_committed_and_its_ans
     EXPECT_EQ(policy.held(), 2U);
     EXPECT_TRUE(owner.released.empty());
     // Another pair is not held up.
-    auto elsewhere = policy.outbound({"contoso.test", "northwind.test"},
+    auto elsewhere = ::send(policy, {"contoso.test", "northwind.test"},
                                      stanza("message", "chat", "alice@contoso.test", "carol@northwind.test"));
     EXPECT_TRUE(std::holds_alternative<contact_policy::release>(elsewhere));
 
@@ -278,11 +269,11 @@ TEST(contact_policy_limits, what_waits_behind_an_invitation_is_bounded)
     recording_owner owner;
     contact_policy policy{store, owner, {.stanzas = 3, .bytes = 1024 * 1024}};
     domain_pair const pair{"contoso.test", "fabrikam.test"};
-    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(policy.outbound(pair, to_bob("presence", "subscribe", "1"))));
-    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(policy.outbound(pair, to_bob("message", "chat", "2"))));
-    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(policy.outbound(pair, to_bob("message", "chat", "3"))));
+    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(send(policy, pair, to_bob("presence", "subscribe", "1"))));
+    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(send(policy, pair, to_bob("message", "chat", "2"))));
+    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(send(policy, pair, to_bob("message", "chat", "3"))));
     // The fourth would pass the bound: refused with an error to its sender.
-    ASSERT_TRUE(std::holds_alternative<contact_policy::refused>(policy.outbound(pair, to_bob("message", "chat", "4"))));
+    ASSERT_TRUE(std::holds_alternative<contact_policy::refused>(send(policy, pair, to_bob("message", "chat", "4"))));
     ASSERT_EQ(owner.bounced.size(), 1U);
     EXPECT_EQ(condition_of(owner.bounced[0]), "resource-constraint");
     EXPECT_EQ(owner.bounced[0].id(), "4");
@@ -295,7 +286,7 @@ TEST(contact_policy_limits, what_waits_behind_an_invitation_is_bounded)
     store.complete_next();
     ASSERT_EQ(owner.released.size(), 3U);
     EXPECT_EQ(owner.released[2].second.id(), "3");
-    EXPECT_TRUE(std::holds_alternative<contact_policy::release>(policy.outbound(pair, to_bob("message", "chat", "5"))));
+    EXPECT_TRUE(std::holds_alternative<contact_policy::release>(send(policy, pair, to_bob("message", "chat", "5"))));
 }
 
 TEST(contact_policy_limits, the_bytes_held_are_bounded_too)
@@ -304,13 +295,13 @@ TEST(contact_policy_limits, the_bytes_held_are_bounded_too)
     recording_owner owner;
     contact_policy policy{store, owner, {.stanzas = 1000, .bytes = 600}};
     domain_pair const pair{"contoso.test", "fabrikam.test"};
-    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(policy.outbound(pair, to_bob("presence", "subscribe", "1"))));
+    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(send(policy, pair, to_bob("presence", "subscribe", "1"))));
     auto big = to_bob("message", "chat", "2");
     big.add_child(element{"body", std::string{fedgate::protocol::ns::server}}).add_text(std::string(700, 'x'));
-    ASSERT_TRUE(std::holds_alternative<contact_policy::refused>(policy.outbound(pair, std::move(big))));
+    ASSERT_TRUE(std::holds_alternative<contact_policy::refused>(send(policy, pair, std::move(big))));
     EXPECT_EQ(owner.bounced.size(), 1U);
     // A stanza that fits still waits its turn.
-    EXPECT_TRUE(std::holds_alternative<contact_policy::wait>(policy.outbound(pair, to_bob("message", "chat", "3"))));
+    EXPECT_TRUE(std::holds_alternative<contact_policy::wait>(send(policy, pair, to_bob("message", "chat", "3"))));
 }
 
 }  // namespace

@@ -1,26 +1,16 @@
 // The partner types' contact rules per stanza kind, and the subscription
 // bookkeeping they rest on, in the orders that matter (issue 8).
 #include "contacts/contact_rules.hpp"
-#include "protocol/namespaces.hpp"
+#include "stanzas.hpp"
 
 #include <gtest/gtest.h>
 
 namespace {
 
 using namespace fedgate::contacts;
+using namespace fedgate::contacts::testing;
 using fedgate::policy::partner_type;
 using fedgate::protocol::element;
-
-element stanza(std::string name, std::string type, std::string from, std::string to)
-{
-    element e{std::move(name), std::string{fedgate::protocol::ns::server}};
-    e.set_attribute("from", from);
-    e.set_attribute("to", to);
-    if (!type.empty())
-        e.set_attribute("type", type);
-    e.set_attribute("id", "x1");
-    return e;
-}
 
 // From bob (remote) to alice (local), and back.
 element in(std::string name, std::string type = {})
@@ -30,12 +20,6 @@ element in(std::string name, std::string type = {})
 element out(std::string name, std::string type = {})
 {
     return stanza(std::move(name), std::move(type), "alice@contoso.test/desk", "bob@fabrikam.test");
-}
-
-std::string condition_of(element const& reply)
-{
-    auto const* error = reply.child("error", reply.ns());
-    return error && !error->child_elements().empty() ? error->child_elements().front()->name() : "";
 }
 
 /// Feeds the subscription events of `stanzas` (outbound when `outbound`).
@@ -50,13 +34,13 @@ relationship_state after(std::vector<std::pair<element, bool>> const& stanzas)
 
 TEST(contact_rules, relationships_are_keyed_by_normalised_bare_jids)
 {
-    auto r = relationship_of(in("message"), true);
+    auto r = relationship_of(addresses_of(in("message")), true);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->local, "alice@contoso.test");
     EXPECT_EQ(r->remote, "bob@fabrikam.test");
-    EXPECT_EQ(relationship_of(out("presence", "subscribe"), false), r);
+    EXPECT_EQ(relationship_of(addresses_of(out("presence", "subscribe")), false), r);
     // A server's own address is nobody's contact.
-    EXPECT_FALSE(relationship_of(stanza("iq", "get", "fabrikam.test", "contoso.test"), true));
+    EXPECT_FALSE(relationship_of(addresses_of(stanza("iq", "get", "fabrikam.test", "contoso.test")), true));
 }
 
 TEST(contact_rules, federated_and_public_verified_let_everything_in)
