@@ -35,7 +35,7 @@ std::vector<action> component_session::start()
     return {send_header{{}, context_.domain, {}, ns::component}};
 }
 
-std::vector<action> component_session::handle(event const& e)
+std::vector<action> component_session::handle(event e)
 {
     if (state_ == state::closed)
         return {};
@@ -44,8 +44,8 @@ std::vector<action> component_session::handle(event const& e)
             return close(stream_error::bad_format, close_reason::bad_input, "a second stream header");
         return on_header(opened->header);
     }
-    if (auto const* received = std::get_if<protocol::element_received>(&e))
-        return on_element(received->stanza);
+    if (auto* received = std::get_if<protocol::element_received>(&e))
+        return on_element(std::move(received->stanza));
     if (std::holds_alternative<protocol::stream_ended>(e))
         return close(std::nullopt, close_reason::peer_closed, "the internal server closed the link");
     if (auto const* closed = std::get_if<transport_closed>(&e))
@@ -67,7 +67,7 @@ std::vector<action> component_session::on_header(protocol::stream_header const& 
     return {send_element{std::move(handshake)}};
 }
 
-std::vector<action> component_session::on_element(element const& e)
+std::vector<action> component_session::on_element(element&& e)
 {
     if (e.is("error", ns::streams)) {
         auto const what = wire::describe_stream_error(e);
@@ -85,12 +85,12 @@ std::vector<action> component_session::on_element(element const& e)
     if (state_ != state::ready)
         return close(stream_error::bad_format, close_reason::bad_input, "<" + e.name() + "/> before the stream opened");
     if (e.ns() == ns::component && (e.name() == "message" || e.name() == "presence" || e.name() == "iq"))
-        return on_stanza(e);
+        return on_stanza(std::move(e));
     return close(stream_error::unsupported_stanza_type, close_reason::bad_input,
                  "<" + e.name() + " xmlns='" + e.ns() + "'/> on a component link");
 }
 
-std::vector<action> component_session::on_stanza(element const& stanza)
+std::vector<action> component_session::on_stanza(element&& stanza)
 {
     // The internal server is trusted to authenticate its users, not to speak for
     // other domains: a stanza must come from one of our domains and go to the
@@ -112,7 +112,7 @@ std::vector<action> component_session::on_stanza(element const& stanza)
         reply.set_attribute("from", context_.domain);
         return {bounce_stanza{std::move(reply), std::move(pair)}};
     }
-    return {route_stanza{stanza, std::move(pair), {std::move(*from), std::move(*to)}}};
+    return {route_stanza{std::move(stanza), std::move(pair), {std::move(*from), std::move(*to)}}};
 }
 
 std::vector<action> component_session::close(std::optional<protocol::stream_error> condition, close_reason reason,

@@ -27,7 +27,7 @@ public:
     explicit component_session(component_context context);
 
     [[nodiscard]] std::vector<action> start() override;
-    [[nodiscard]] std::vector<action> handle(event const& e) override;
+    [[nodiscard]] std::vector<action> handle(event e) override;
     [[nodiscard]] bool finished() const noexcept override { return state_ == state::closed; }
     [[nodiscard]] bool ready() const noexcept { return state_ == state::ready; }
 
@@ -35,8 +35,8 @@ private:
     enum class state : std::uint8_t { awaiting_header, awaiting_handshake, ready, closed };
 
     std::vector<action> on_header(protocol::stream_header const& header);
-    std::vector<action> on_element(protocol::element const& e);
-    std::vector<action> on_stanza(protocol::element const& stanza);
+    std::vector<action> on_element(protocol::element&& e);
+    std::vector<action> on_stanza(protocol::element&& stanza);
     std::vector<action> close(std::optional<protocol::stream_error> condition, close_reason reason,
                               std::string detail);
 

@@ -30,7 +30,7 @@ std::vector<action> inbound_session::start()
     return {};
 }
 
-std::vector<action> inbound_session::handle(event const& e)
+std::vector<action> inbound_session::handle(event e)
 {
     if (state_ == state::closed)
         return {};
@@ -41,8 +41,8 @@ std::vector<action> inbound_session::handle(event const& e)
                     return close(stream_error::bad_format, close_reason::bad_input, "unexpected stream header");
                 return on_header(opened.header);
             },
-            [&](protocol::element_received const& received) -> std::vector<action> {
-                return on_element(received.stanza);
+            [&](protocol::element_received& received) -> std::vector<action> {
+                return on_element(std::move(received.stanza));
             },
             [&](protocol::stream_ended const&) -> std::vector<action> {
                 return close(std::nullopt, close_reason::peer_closed, "the peer closed the stream");
@@ -156,7 +156,7 @@ element inbound_session::features() const
 
 // ---- elements --------------------------------------------------------------------
 
-std::vector<action> inbound_session::on_element(element const& e)
+std::vector<action> inbound_session::on_element(element&& e)
 {
     if (state_ != state::open && state_ != state::sasl_response)
         return close(stream_error::not_authorized, close_reason::bad_input,
@@ -182,7 +182,7 @@ std::vector<action> inbound_session::on_element(element const& e)
     if (e.ns() == ns::dialback && e.name() == "verify")
         return on_db_verify(e);
     if (is_stanza(e))
-        return on_stanza(e);
+        return on_stanza(std::move(e));
     if (e.is("error", ns::streams))
         return close(std::nullopt, close_reason::stream_error_received, "the peer sent " + describe_stream_error(e));
     return close(stream_error::unsupported_stanza_type, close_reason::bad_input,
@@ -303,7 +303,7 @@ std::vector<action> inbound_session::count_failure(std::vector<action> out, std:
 
 // ---- stanzas (RFC 6120 §8.1.1.2, §8.1.2.2) -------------------------------------------
 
-std::vector<action> inbound_session::on_stanza(element const& stanza)
+std::vector<action> inbound_session::on_stanza(element&& stanza)
 {
     if (authenticated_.empty())
         return close(stream_error::not_authorized, close_reason::not_authenticated,
@@ -334,7 +334,7 @@ std::vector<action> inbound_session::on_stanza(element const& stanza)
     if (!authenticated_.contains(pair))
         return close(stream_error::invalid_from, close_reason::not_authenticated,
                      from->domain() + " is not authenticated for " + to->domain() + " on this stream");
-    return {route_stanza{stanza, std::move(pair), {std::move(*from), std::move(*to)}}};
+    return {route_stanza{std::move(stanza), std::move(pair), {std::move(*from), std::move(*to)}}};
 }
 
 // ---- closing ---------------------------------------------------------------------

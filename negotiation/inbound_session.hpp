@@ -38,7 +38,7 @@ public:
     explicit inbound_session(inbound_context context);
 
     [[nodiscard]] std::vector<action> start() override;
-    [[nodiscard]] std::vector<action> handle(event const& e) override;
+    [[nodiscard]] std::vector<action> handle(event e) override;
     [[nodiscard]] bool finished() const noexcept override { return state_ == state::closed; }
 
     /// The pairs that may send stanzas on this stream.
@@ -51,7 +51,7 @@ private:
     enum class state : std::uint8_t { awaiting_tls, awaiting_header, open, tls_handshake, sasl_response, closed };
 
     std::vector<action> on_header(protocol::stream_header const& header);
-    std::vector<action> on_element(protocol::element const& e);
+    std::vector<action> on_element(protocol::element&& e);
     std::vector<action> on_tls(tls_established const& tls);
     std::vector<action> on_dialback_answer(dialback_answer const& answer);
     std::vector<action> answer_dialback(dialback_answer const& answer);
@@ -61,7 +61,7 @@ private:
     std::vector<action> finish_external(std::string_view base64_payload);
     std::vector<action> on_db_result(protocol::element const& request);
     std::vector<action> on_db_verify(protocol::element const& request);
-    std::vector<action> on_stanza(protocol::element const& stanza);
+    std::vector<action> on_stanza(protocol::element&& stanza);
 
     protocol::element features() const;
     bool offers_starttls() const;

@@ -42,7 +42,7 @@ std::vector<action> outbound_session::start()
     return open_stream();
 }
 
-std::vector<action> outbound_session::handle(event const& e)
+std::vector<action> outbound_session::handle(event e)
 {
     if (state_ == state::closed)
         return {};

@@ -38,7 +38,7 @@ public:
     explicit outbound_session(outbound_context context);
 
     [[nodiscard]] std::vector<action> start() override;
-    [[nodiscard]] std::vector<action> handle(event const& e) override;
+    [[nodiscard]] std::vector<action> handle(event e) override;
     [[nodiscard]] bool finished() const noexcept override { return state_ == state::closed; }
 
     /// Whether the pair is authenticated and stanzas may be written.

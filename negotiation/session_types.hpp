@@ -204,8 +204,9 @@ public:
     /// TLS handshake can start).
     [[nodiscard]] virtual std::vector<action> start() = 0;
     /// Feeds one event; returns what to do, in order. After a close_stream the
-    /// session is finished and ignores further events.
-    [[nodiscard]] virtual std::vector<action> handle(event const& e) = 0;
+    /// session is finished and ignores further events. By value: a stanza moves
+    /// on into its route_stanza instead of being copied.
+    [[nodiscard]] virtual std::vector<action> handle(event e) = 0;
     [[nodiscard]] virtual bool finished() const noexcept = 0;
 };
 

@@ -25,10 +25,10 @@ std::vector<action> stream_driver::receive(std::string_view bytes)
     return parse();
 }
 
-std::vector<action> stream_driver::handle(event const& e)
+std::vector<action> stream_driver::handle(event e)
 {
     std::vector<action> out;
-    if (!finished_ && absorb(session_.handle(e), out))
+    if (!finished_ && absorb(session_.handle(std::move(e)), out))
         // A restart may have left complete elements in the new reader.
         for (auto& more : parse())
             out.push_back(std::move(more));
@@ -48,7 +48,7 @@ std::vector<action> stream_driver::parse()
             break;
         }
         auto as_event = std::visit([](auto&& parsed) -> event { return std::move(parsed); }, std::move(*e));
-        if (!absorb(session_.handle(as_event), out))
+        if (!absorb(session_.handle(std::move(as_event)), out))
             break;
     }
     return out;

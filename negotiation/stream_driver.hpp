@@ -31,7 +31,7 @@ public:
     /// Bytes from the peer (decrypted, once TLS is up).
     [[nodiscard]] std::vector<action> receive(std::string_view bytes);
     /// Any other event (TLS up, dialback answers, deadlines, connection lost).
-    [[nodiscard]] std::vector<action> handle(event const& e);
+    [[nodiscard]] std::vector<action> handle(event e);
 
     [[nodiscard]] bool finished() const noexcept { return finished_; }
 
