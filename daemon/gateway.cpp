@@ -52,10 +52,13 @@ public:
         try {
             rt_ = build_runtime(std::move(cfg), io_.get_executor());
             hub_ = std::make_unique<router>(io_.get_executor(), rt_);
+            auto const to_router = [hub = hub_.get()](boost::asio::ip::tcp::socket s, bool direct_tls) {
+                hub->accept(std::move(s), direct_tls);
+            };
             for (auto const& where : rt_->cfg.gateway.s2s_listen)
-                listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, false, *hub_));
+                listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, false, to_router));
             for (auto const& where : rt_->cfg.gateway.direct_tls_listen)
-                listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, true, *hub_));
+                listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, true, to_router));
             if (rt_->cfg.metrics.listen)
                 metrics_ = std::make_unique<metrics_server>(io_.get_executor(), *rt_->cfg.metrics.listen, hub_->stats());
         } catch (std::exception const& e) {

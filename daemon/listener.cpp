@@ -1,6 +1,5 @@
 #include "daemon/listener.hpp"
 
-#include "daemon/router.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -18,8 +17,9 @@ namespace fedgate::daemon {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-listener::listener(asio::any_io_executor executor, conf::socket_address const& where, bool direct_tls, router& r)
-    : acceptor_{executor}, direct_tls_{direct_tls}, router_{r}
+listener::listener(asio::any_io_executor executor, conf::socket_address const& where, bool direct_tls,
+                   accept_handler accepted)
+    : acceptor_{executor}, direct_tls_{direct_tls}, accepted_{std::move(accepted)}
 {
     boost::system::error_code ec;
     auto const ip = asio::ip::make_address(where.host, ec);
@@ -75,7 +75,7 @@ asio::awaitable<void> listener::accept_loop()
             (void)co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
         }
-        router_.accept(std::move(socket), direct_tls_);
+        accepted_(std::move(socket), direct_tls_);
     }
 }
 
