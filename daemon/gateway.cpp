@@ -1,10 +1,10 @@
 #include "daemon/gateway.hpp"
 
-#include "daemon/listener.hpp"
-#include "daemon/metrics_server.hpp"
-#include "daemon/router.hpp"
-#include "daemon/runtime.hpp"
-#include "daemon/service_notifier.hpp"
+#include "network/listener.hpp"
+#include "operations/metrics_server.hpp"
+#include "routing/router.hpp"
+#include "routing/runtime.hpp"
+#include "operations/service_notifier.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -18,6 +18,12 @@
 namespace fedgate::daemon {
 
 namespace asio = boost::asio;
+using network::listener;
+using operations::metrics_server;
+using operations::service_notifier;
+using routing::build_runtime;
+using routing::router;
+using routing::runtime;
 
 namespace {
 

@@ -48,7 +48,7 @@ struct lab {
 
     lab()
     {
-        // fedgate's server settings (daemon/tls_contexts.cpp).
+        // fedgate's server settings (network/tls_contexts.cpp).
         SSL_CTX_set_num_tickets(server, 0);
         SSL_CTX_set_options(server, SSL_OP_NO_TICKET);
         SSL_CTX_set_session_cache_mode(server, SSL_SESS_CACHE_OFF);

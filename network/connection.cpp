@@ -1,0 +1,378 @@
+#include "network/connection.hpp"
+
+#include "network/log_failure.hpp"
+#include "network/tls_contexts.hpp"
+#include "negotiation/wire.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+namespace fedgate::network {
+
+namespace asio = boost::asio;
+namespace ng = fedgate::negotiation;
+using std::chrono::steady_clock;
+
+namespace {
+
+std::string next_id(std::string const& label)
+{
+    static std::atomic<unsigned long> counter{0};
+    return label + "#" + std::to_string(++counter);
+}
+
+/// How long closing may take before the socket is simply closed: a peer that
+/// neither reads our last bytes nor answers close_notify does not hold it.
+constexpr std::chrono::seconds closing_grace{5};
+constexpr std::chrono::milliseconds close_notify_wait{2000};
+
+}  // namespace
+
+connection::connection(asio::ip::tcp::socket socket, std::unique_ptr<ng::session> session,
+                       connection_options options, tls_contexts& tls, connection_observer& observer)
+    : io_{std::move(socket)},
+      session_{std::move(session)},
+      driver_{*session_, options.limits, options.content_ns},
+      options_{std::move(options)},
+      tls_{tls},
+      observer_{observer},
+      id_{next_id(options_.label)},
+      write_context_{.content = options_.content_ns, .dialback_prefix = true},
+      writer_wake_{io_.executor()},
+      flushed_{io_.executor()},
+      drained_{io_.executor()},
+      clock_{io_.executor()}
+{
+}
+
+void connection::start()
+{
+    opened_at_ = last_stanza_ = last_write_ = steady_clock::now();
+    spdlog::info("{} {} opened", id_, io_.peer());
+    auto self = shared_from_this();
+    auto const executor = clock_.get_executor();
+    asio::co_spawn(executor, [self]() { return self->write_loop(); }, log_failure(id_ + " writer"));
+    asio::co_spawn(executor, [self]() { return self->clock_loop(); }, log_failure(id_ + " clock"));
+    asio::co_spawn(executor, [self]() { return self->run(); }, log_failure(id_));
+}
+
+asio::awaitable<void> connection::run()
+{
+    // A bug that throws ends this stream, not the process (co_spawn would
+    // terminate); the handler cannot co_await, so the close comes after it.
+    std::string failure;
+    try {
+        co_await serve();
+    } catch (std::exception const& e) {
+        failure = e.what();
+    }
+    if (!failure.empty()) {
+        spdlog::error("{} internal error: {}", id_, failure);
+        perform_all_now({ng::close_stream{protocol::stream_error::internal_server_error, ng::close_reason::bad_input,
+                                          "internal error"}});
+    }
+    co_await finish();
+}
+
+asio::awaitable<void> connection::serve()
+{
+    // GCC 12 may destroy temporaries of a co_await full-expression twice: every
+    // argument with a destructor is a named local first.
+    if (options_.tls_first) {
+        ng::begin_tls const server_side{ng::tls_role::server, {}, {}};
+        co_await start_tls(server_side);
+    } else {
+        auto actions = driver_.start();
+        co_await perform(std::move(actions));
+    }
+    // After a close of ours (idle, shutdown) the peer may still have stanzas in
+    // flight: they are read and routed until its </stream:stream>, its FIN or the
+    // closing grace. After a session error nothing more is read.
+    while (!driver_.finished() && !transport_failed_) {
+        if (auto gate = held_by_.lock(); gate && gate->holding() && !closing_) {
+            spdlog::debug("{} reading paused: {}", id_, gate->describe());
+            while (gate->holding() && !closing_)
+                co_await gate->released().wait();
+            spdlog::debug("{} reading resumed", id_);
+        }
+        held_by_.reset();
+        boost::system::error_code ec;
+        auto bytes = co_await io_.read_some(ec);
+        if (ec) {
+            if (!closing_)
+                fail_transport(ec == asio::error::eof ? "the peer closed the connection" : ec.message());
+            break;
+        }
+        // `bytes` are valid until the next suspension: the session takes them now.
+        auto actions = driver_.receive({bytes.data(), bytes.size()});
+        co_await perform(std::move(actions));
+    }
+}
+
+void connection::fail_transport(std::string why)
+{
+    transport_failed_ = true;
+    ending_ = ng::close_stream{std::nullopt, ng::close_reason::transport_closed, why};
+    // The session fails what waits on the stream (dialback answers, verifies).
+    auto actions = driver_.handle(ng::transport_closed{std::move(why)});
+    for (auto& a : actions)
+        if (!std::holds_alternative<ng::close_stream>(a))
+            perform_now(a);
+    mark_closing();
+}
+
+void connection::mark_closing()
+{
+    if (closing_)
+        return;
+    closing_ = true;
+    closing_since_ = steady_clock::now();
+    clock_.cancel();
+    writer_wake_.notify();
+    // A reader paused for a destination must see that this stream ends.
+    if (auto gate = held_by_.lock())
+        gate->released().notify();
+}
+
+asio::awaitable<void> connection::perform(std::vector<ng::action> actions)
+{
+    for (auto& a : actions) {
+        if (auto const* tls = std::get_if<ng::begin_tls>(&a))
+            co_await start_tls(*tls);
+        else
+            perform_now(a);
+        if (closed_)
+            break;
+    }
+}
+
+void connection::perform_all_now(std::vector<ng::action> actions)
+{
+    for (auto& a : actions) {
+        if (std::holds_alternative<ng::begin_tls>(a)) {
+            // Only bytes from the peer can ask for TLS; an event from the router
+            // that did is a bug, and the stream is not worth keeping.
+            perform_now(a = ng::close_stream{protocol::stream_error::internal_server_error,
+                                             ng::close_reason::bad_input, "TLS requested outside the read path"});
+            break;
+        }
+        perform_now(a);
+    }
+    if (driver_.finished())
+        io_.cancel_read();  // the session ended the stream: nothing more is read
+}
+
+void connection::perform_now(ng::action& a)
+{
+    if (closing_ && (std::holds_alternative<ng::send_header>(a) || std::holds_alternative<ng::send_element>(a))) {
+        spdlog::debug("{} nothing more is sent after </stream:stream>", id_);
+        return;
+    }
+    std::visit(ng::wire::overloaded{
+                   [&](ng::send_header& h) {
+                       header_sent_ = true;
+                       if (domains_.empty())
+                           domains_ = h.from.empty() ? h.to : h.from + (h.id.empty() ? " -> " : " <- ") + h.to;
+                       spdlog::info("{} stream header from='{}' to='{}'{}{}", id_, h.from, h.to,
+                                    h.id.empty() ? "" : " id=", h.id);
+                       enqueue(protocol::open_stream({.content = h.content,
+                                                      .from = h.from,
+                                                      .to = h.to,
+                                                      .id = h.id,
+                                                      .dialback = h.content == protocol::ns::server}));
+                   },
+                   [&](ng::send_element& e) {
+                       std::string xml;
+                       protocol::serialize(e.element, xml, write_context_);
+                       enqueue(xml);
+                   },
+                   [&](ng::restart_stream&) {
+                       header_sent_ = false;
+                       spdlog::debug("{} stream restarted", id_);
+                   },
+                   [&](ng::begin_tls&) {},
+                   [&](ng::close_stream& c) {
+                       if (closing_)
+                           return;
+                       std::string bytes;
+                       // RFC 6120 §4.9.1.2: an error before our header still goes
+                       // inside a stream of ours.
+                       if (c.condition && !header_sent_)
+                           bytes = protocol::open_stream({.content = options_.content_ns, .from = {}, .to = {}, .id = {},
+                                                          .dialback = options_.content_ns == protocol::ns::server});
+                       if (c.condition)
+                           bytes += protocol::stream_error_element(*c.condition, c.detail);
+                       bytes += protocol::close_stream();
+                       enqueue(bytes);
+                       ending_ = c;
+                       mark_closing();
+                   },
+                   [&](auto&) {
+                       if (std::holds_alternative<ng::authenticated>(a) || std::holds_alternative<ng::link_ready>(a))
+                           established_ = true;
+                       if (std::holds_alternative<ng::route_stanza>(a))
+                           last_stanza_ = steady_clock::now();
+                       observer_.on_action(*this, a);
+                   },
+               },
+               a);
+}
+
+asio::awaitable<void> connection::flush()
+{
+    while ((writing_ || !outbox_.empty()) && !writer_done_)
+        co_await flushed_.wait();
+}
+
+void connection::enqueue(std::string_view bytes)
+{
+    if (writer_done_)
+        return;
+    outbox_.append(bytes);
+    if (!writing_)
+        writer_wake_.notify();
+}
+
+asio::awaitable<void> connection::write_loop()
+{
+    auto self = shared_from_this();
+    for (;;) {
+        if (outbox_.empty() || tls_pending_) {
+            if (closing_ && outbox_.empty() && !tls_pending_)
+                break;  // everything is written
+            flushed_.notify();
+            co_await writer_wake_.wait();
+            continue;
+        }
+        inflight_.swap(outbox_);
+        outbox_.clear();
+        writing_ = true;
+        boost::system::error_code ec;
+        co_await io_.write(asio::buffer(inflight_), ec);
+        writing_ = false;
+        inflight_.clear();
+        last_write_ = steady_clock::now();
+        if (backlog() <= options_.backlog_high / 2)
+            drained_.notify();
+        if (ec) {
+            spdlog::debug("{} write failed: {}", id_, ec.message());
+            if (!closing_)
+                fail_transport("write failed: " + ec.message());
+            io_.cancel_read();
+            break;
+        }
+    }
+    writer_done_ = true;
+    outbox_.clear();
+    flushed_.notify();
+    drained_.notify();
+}
+
+steady_clock::time_point connection::next_deadline() const
+{
+    if (closing_)
+        return closing_since_ + closing_grace;
+    if (!established_)
+        return opened_at_ + options_.negotiation_timeout;
+    auto next = steady_clock::time_point::max();
+    if (options_.idle_timeout.count() > 0)
+        next = std::min(next, last_stanza_ + options_.idle_timeout);
+    if (options_.keepalive.count() > 0)
+        next = std::min(next, last_write_ + options_.keepalive);
+    return next;
+}
+
+asio::awaitable<void> connection::clock_loop()
+{
+    auto self = shared_from_this();
+    while (!closed_) {
+        clock_.expires_at(next_deadline());
+        auto [ec] = co_await clock_.async_wait(asio::as_tuple(asio::use_awaitable));
+        auto now = steady_clock::now();
+        if (closed_)
+            break;
+        if (ec || now < next_deadline())
+            continue;  // woken early: recompute
+        if (closing_) {
+            spdlog::debug("{} closing took too long; dropping the connection", id_);
+            io_.close();
+            break;
+        } else if (!established_) {
+            perform_all_now(driver_.handle(ng::deadline_passed{}));
+            if (!closing_)
+                // A session that does not care about its deadline still gets one.
+                perform_all_now({ng::close_stream{protocol::stream_error::connection_timeout, ng::close_reason::timeout,
+                                                  "negotiation took too long"}});
+        } else if (options_.idle_timeout.count() > 0 && now >= last_stanza_ + options_.idle_timeout) {
+            close(std::nullopt, ng::close_reason::done, "idle");
+        } else {
+            // RFC 6120 §4.6.1 whitespace keepalive, unless bytes are on their way
+            // anyway; either way the next one is a full interval away.
+            last_write_ = now;
+            if (!writing_ && outbox_.empty())
+                enqueue(" ");
+        }
+    }
+}
+
+std::size_t connection::send_stanza(protocol::element const& stanza)
+{
+    if (closing_) {
+        // Callers check closing() first; this is the last line of defence.
+        spdlog::warn("{} stanza from {} to {} dropped: the stream is closing", id_, stanza.from(), stanza.to());
+        return 0;
+    }
+    last_stanza_ = steady_clock::now();
+    if (writer_done_)
+        return 0;
+    // Straight into the outbox: no string per stanza.
+    auto const before = outbox_.size();
+    protocol::serialize(stanza, outbox_, write_context_);
+    if (!writing_)
+        writer_wake_.notify();
+    return outbox_.size() - before;
+}
+
+void connection::feed(ng::event const& e)
+{
+    if (!closing_)
+        perform_all_now(driver_.handle(e));
+}
+
+void connection::close(std::optional<protocol::stream_error> condition, ng::close_reason reason, std::string detail)
+{
+    if (closing_)
+        return;
+    std::vector<ng::action> actions;
+    actions.emplace_back(ng::close_stream{condition, reason, std::move(detail)});
+    perform_all_now(std::move(actions));
+}
+
+void connection::hold_reading_for(std::shared_ptr<read_gate> gate)
+{
+    held_by_ = std::move(gate);
+}
+
+std::string connection::describe() const
+{
+    return id_ + " has " + std::to_string(backlog()) + " bytes to write";
+}
+
+asio::awaitable<void> connection::finish()
+{
+    mark_closing();
+    co_await flush();
+    if (!transport_failed_)
+        co_await io_.shutdown(close_notify_wait);
+    io_.close();
+    closed_ = true;
+    clock_.cancel();
+    auto const& e = ending_;
+    spdlog::info("{} {} closed: {}{}{}", id_, domains_.empty() ? io_.peer() : domains_, ng::metric_name(e.reason),
+                 e.detail.empty() ? "" : ": ", e.detail);
+    observer_.on_closed(*this, ending_);
+}
+
+}  // namespace fedgate::network

@@ -1,0 +1,137 @@
+#pragma once
+/// @file
+/// One XMPP stream on the wire: performs the actions of its sans-I/O session
+/// (STYLE §2.2) with Asio. It reads, feeds the stream_driver, writes what the
+/// session says, runs the TLS handshake when asked, keeps the negotiation,
+/// idle and keepalive clocks, and hands everything that concerns other streams
+/// (routing, dialback, authentication) to its observer.
+
+#include "network/async_event.hpp"
+#include "network/read_gate.hpp"
+#include "network/transport.hpp"
+#include "negotiation/session_types.hpp"
+#include "negotiation/stream_driver.hpp"
+#include "protocol/serializer.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace fedgate::network {
+
+class connection;
+class tls_contexts;
+
+/// The part of the gateway a connection reports to.
+class connection_observer {
+public:
+    virtual ~connection_observer() = default;
+    /// An action that concerns more than this stream: ask_dialback,
+    /// dialback_verified, authenticated, link_ready, route_stanza, bounce_stanza,
+    /// discarded. May be moved from.
+    virtual void on_action(connection& source, negotiation::action& a) = 0;
+    /// The connection is gone (called once); `why` is how it ended.
+    virtual void on_closed(connection& source, negotiation::close_stream const& why) = 0;
+};
+
+struct connection_options {
+    std::string label = "in";  ///< "in", "out", "link": the log id's prefix
+    protocol::reader_limits limits;
+    std::string_view content_ns = protocol::ns::server;
+    std::chrono::seconds negotiation_timeout{30};
+    std::chrono::seconds idle_timeout{0};  ///< established and no stanza for this long: close; 0 never
+    std::chrono::seconds keepalive{0};     ///< established and nothing written for this long: " "; 0 never
+    bool tls_first = false;                ///< accepted on the direct-TLS listener (XEP-0368)
+    bool alpn = false;                     ///< client handshakes offer xmpp-server (direct TLS)
+    std::size_t backlog_high = 1024 * 1024;  ///< unwritten bytes above which feeders pause
+};
+
+class connection final : public std::enable_shared_from_this<connection>, public read_gate {
+public:
+    connection(boost::asio::ip::tcp::socket socket, std::unique_ptr<negotiation::session> session,
+               connection_options options, tls_contexts& tls, connection_observer& observer);
+
+    /// Starts reading, writing and the clocks.
+    void start();
+    /// Writes a routed stanza; returns its size on the wire (0 when the stream
+    /// is closing and it was not written).
+    std::size_t send_stanza(protocol::element const& stanza);
+    /// Feeds an event from elsewhere in the gateway (a dialback answer, a verify
+    /// request) and performs what the session answers.
+    void feed(negotiation::event const& e);
+    /// Ends the stream from outside (shutdown, reload): `condition` is sent as a
+    /// stream error when set.
+    void close(std::optional<protocol::stream_error> condition, negotiation::close_reason reason, std::string detail);
+    /// Keeps `generation` (the configuration the session's pointers come from)
+    /// alive as long as this stream.
+    void keep(std::shared_ptr<void const> generation) { generation_ = std::move(generation); }
+    /// Back-pressure: stop reading (after the bytes at hand) while `gate` holds:
+    /// a destination stream writing its backlog, a component link that is down.
+    void hold_reading_for(std::shared_ptr<read_gate> gate);
+    [[nodiscard]] bool congested() const noexcept { return backlog() > options_.backlog_high; }
+
+    // read_gate: a stream that fed this one waits while it is congested.
+    [[nodiscard]] bool holding() const noexcept override { return congested() && !closing_; }
+    [[nodiscard]] async_event& released() noexcept override { return drained_; }
+    [[nodiscard]] std::string describe() const override;
+
+    [[nodiscard]] std::string const& id() const noexcept { return id_; }
+    [[nodiscard]] transport& io() noexcept { return io_; }
+    [[nodiscard]] bool closing() const noexcept { return closing_; }
+
+private:
+    boost::asio::awaitable<void> run();
+    boost::asio::awaitable<void> serve();
+    void mark_closing();
+    boost::asio::awaitable<void> write_loop();
+    boost::asio::awaitable<void> clock_loop();
+    boost::asio::awaitable<void> perform(std::vector<negotiation::action> actions);
+    void perform_now(negotiation::action& a);
+    void perform_all_now(std::vector<negotiation::action> actions);
+    boost::asio::awaitable<void> start_tls(negotiation::begin_tls const& request);
+    boost::asio::awaitable<void> flush();
+    boost::asio::awaitable<void> finish();
+    void enqueue(std::string_view bytes);
+    void fail_transport(std::string why);
+    [[nodiscard]] std::size_t backlog() const noexcept { return outbox_.size() + inflight_.size(); }
+    [[nodiscard]] std::chrono::steady_clock::time_point next_deadline() const;
+
+    transport io_;
+    std::unique_ptr<negotiation::session> session_;
+    negotiation::stream_driver driver_;
+    connection_options options_;
+    tls_contexts& tls_;
+    connection_observer& observer_;
+    std::string id_;
+    std::string domains_;  ///< "a.test -> b.test" (ours first), for the close line
+    protocol::stream_context write_context_;
+
+    std::string outbox_;
+    std::string inflight_;
+    async_event writer_wake_;
+    async_event flushed_;  ///< the writer went idle or ended
+    async_event drained_;  ///< the backlog fell below half the high mark
+    bool writing_ = false;
+    bool writer_done_ = false;
+    bool tls_pending_ = false;
+
+    boost::asio::steady_timer clock_;
+    std::chrono::steady_clock::time_point opened_at_;
+    std::chrono::steady_clock::time_point last_stanza_;
+    std::chrono::steady_clock::time_point last_write_;
+    std::chrono::steady_clock::time_point closing_since_;
+    bool header_sent_ = false;  ///< on the current stream (since the last restart)
+    bool established_ = false;
+    bool closing_ = false;
+    bool transport_failed_ = false;
+    bool closed_ = false;
+    negotiation::close_stream ending_{std::nullopt, negotiation::close_reason::transport_closed, "connection lost"};
+    std::weak_ptr<read_gate> held_by_;
+    std::shared_ptr<void const> generation_;
+};
+
+}  // namespace fedgate::network

@@ -1,0 +1,50 @@
+#pragma once
+/// @file
+/// Back-pressure (network/README.md, routing/README.md): what a stream that fed
+/// a destination waits for before it reads more from its peer. A destination
+/// stream is one (while its unwritten bytes are over the mark); a component
+/// link whose internal server is away is another (while the outage is younger
+/// than the delivery deadline). Not reading makes TCP push back on the sender, so its stanzas wait
+/// in its own queue instead of being refused by ours.
+
+#include "network/async_event.hpp"
+
+#include <string>
+
+namespace fedgate::network {
+
+class read_gate {
+public:
+    virtual ~read_gate() = default;
+    /// Whether a stream held by this gate must still wait.
+    [[nodiscard]] virtual bool holding() const noexcept = 0;
+    /// Notified whenever holding() may have turned false.
+    [[nodiscard]] virtual async_event& released() noexcept = 0;
+    /// What holds the stream, for the log line.
+    [[nodiscard]] virtual std::string describe() const = 0;
+};
+
+/// A gate opened and closed by its owner (a component link).
+class manual_gate final : public read_gate {
+public:
+    manual_gate(boost::asio::any_io_executor executor, std::string what)
+        : event_{std::move(executor)}, what_{std::move(what)}
+    {
+    }
+    [[nodiscard]] bool holding() const noexcept override { return closed_; }
+    [[nodiscard]] async_event& released() noexcept override { return event_; }
+    [[nodiscard]] std::string describe() const override { return what_; }
+    void close() noexcept { closed_ = true; }
+    void open()
+    {
+        closed_ = false;
+        event_.notify();
+    }
+
+private:
+    async_event event_;
+    std::string what_;
+    bool closed_ = false;
+};
+
+}  // namespace fedgate::network

@@ -1,0 +1,32 @@
+#pragma once
+/// @file
+/// Every metric fedgate exports, named once: operators write alerts and
+/// dashboards against these names, and their label values are short stable
+/// codes (never a sentence or an error message), so that neither changes with
+/// the wording of a log line. The help texts are in metrics.cpp; the README
+/// lists them.
+
+#include <string_view>
+
+namespace fedgate::operations::metric {
+
+// counters
+inline constexpr std::string_view streams_authenticated = "fedgate_streams_authenticated_total";
+inline constexpr std::string_view stream_closes = "fedgate_stream_closes_total";
+inline constexpr std::string_view stanzas = "fedgate_stanzas_total";
+inline constexpr std::string_view stanza_bytes = "fedgate_stanza_bytes_total";
+inline constexpr std::string_view refusals = "fedgate_refusals_total";
+inline constexpr std::string_view bounces = "fedgate_bounces_total";
+inline constexpr std::string_view bounces_undeliverable = "fedgate_bounces_undeliverable_total";
+inline constexpr std::string_view error_stanzas_dropped = "fedgate_error_stanzas_dropped_total";
+inline constexpr std::string_view stanzas_possibly_lost = "fedgate_stanzas_possibly_lost_total";
+inline constexpr std::string_view dialback_verifications = "fedgate_dialback_verifications_total";
+inline constexpr std::string_view dns_resolutions = "fedgate_dns_resolutions_total";
+inline constexpr std::string_view connections_refused = "fedgate_connections_refused_total";
+
+// gauges
+inline constexpr std::string_view streams = "fedgate_streams";
+inline constexpr std::string_view queued_stanzas = "fedgate_queued_stanzas";
+inline constexpr std::string_view unacknowledged_stanzas = "fedgate_unacknowledged_stanzas";
+
+}  // namespace fedgate::operations::metric

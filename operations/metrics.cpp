@@ -1,0 +1,109 @@
+#include "operations/metrics.hpp"
+
+#include "operations/metric_names.hpp"
+
+#include <array>
+#include <charconv>
+#include <sstream>
+
+namespace fedgate::operations {
+
+namespace {
+
+struct help_entry {
+    std::string_view name;
+    std::string_view help;
+};
+
+constexpr help_entry helps[] = {
+    {metric::streams, "Streams open now, by direction (in, out, component) and state."},
+    {metric::streams_authenticated, "S2S pairs authenticated, by direction and method."},
+    {metric::stream_closes, "Streams closed, by direction and reason (negotiation failures included)."},
+    {metric::stanzas, "Stanzas relayed, by direction (in: from a partner, out: to a partner) and partner."},
+    {metric::stanza_bytes, "Bytes of relayed stanzas as written, by direction and partner."},
+    {metric::refusals, "Stanzas refused by the contact rules, by partner and reason."},
+    {metric::bounces, "Error replies sent for stanzas that could not be delivered, by condition."},
+    {metric::bounces_undeliverable, "Error replies that could not be delivered either, by reason."},
+    {metric::error_stanzas_dropped, "Error stanzas that could not be delivered and may not be bounced (RFC 6120 8.3.1)."},
+    {metric::stanzas_possibly_lost, "Stanzas written to the internal server but unconfirmed when its link dropped."},
+    {metric::dialback_verifications, "Dialback keys checked with an authoritative server, by result."},
+    {metric::dns_resolutions, "Partner domains resolved for outbound streams, by result."},
+    {metric::connections_refused, "Inbound connections refused by the connection limits."},
+    {metric::queued_stanzas, "Stanzas held for a stream that is not up, by side (outbound, internal)."},
+    {metric::unacknowledged_stanzas, "Stanzas written to the internal server and not yet confirmed by a ping."},
+};
+
+std::string escape(std::string_view value)
+{
+    std::string out;
+    for (char c : value) {
+        if (c == '\\' || c == '"')
+            out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string_view metric_help(std::string_view name) noexcept
+{
+    for (auto const& h : helps)
+        if (h.name == name)
+            return h.help;
+    return "fedgate metric.";
+}
+
+std::string render_labels(metric_labels const& labels)
+{
+    if (labels.empty())
+        return {};
+    std::string out = "{";
+    for (auto const& [k, v] : labels)
+        out += (out.size() > 1 ? "," : "") + k + "=\"" + escape(v) + "\"";
+    return out + "}";
+}
+
+void metrics::count(std::string_view name, metric_labels const& labels, std::uint64_t n)
+{
+    slot(name, labels) += n;
+}
+
+std::uint64_t& metrics::slot(std::string_view name, metric_labels const& labels)
+{
+    auto named = counters_.find(name);
+    if (named == counters_.end())
+        named = counters_.emplace(std::string{name}, std::map<std::string, std::uint64_t>{}).first;
+    return named->second[render_labels(labels)];  // std::map: the node never moves
+}
+
+std::string metrics::render() const
+{
+    std::ostringstream out;
+    for (auto const& [name, values] : counters_) {
+        out << "# HELP " << name << " " << metric_help(name) << "\n# TYPE " << name << " counter\n";
+        for (auto const& [labels, value] : values)
+            out << name << labels << " " << value << "\n";
+    }
+    std::vector<sample> gauges;
+    if (source_)
+        source_(gauges);
+    std::map<std::string_view, std::vector<sample const*>> by_name;
+    for (auto const& g : gauges)
+        by_name[g.name].push_back(&g);
+    for (auto const& [name, samples] : by_name) {
+        out << "# HELP " << name << " " << metric_help(name) << "\n# TYPE " << name << " gauge\n";
+        for (auto const* s : samples) {
+            std::array<char, 32> number{};
+            auto end = std::to_chars(number.data(), number.data() + number.size(), s->value).ptr;
+            out << name << render_labels(s->labels) << " " << std::string_view{number.data(), end} << "\n";
+        }
+    }
+    return out.str();
+}
+
+}  // namespace fedgate::operations

@@ -1,0 +1,281 @@
+#include "routing/component_link.hpp"
+
+#include "network/connector.hpp"
+#include "operations/metric_names.hpp"
+#include "routing/runtime.hpp"
+#include "negotiation/component_session.hpp"
+#include "protocol/serializer.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include "network/log_failure.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+namespace fedgate::routing {
+
+using network::connect_first;
+using network::connect_result;
+using network::connection;
+using network::log_failure;
+using network::manual_gate;
+namespace metric = operations::metric;
+
+namespace asio = boost::asio;
+namespace ng = fedgate::negotiation;
+using protocol::stanza_condition;
+
+namespace {
+/// The internal server is next door: come back quickly, but do not spin.
+constexpr retry_limits link_retry{.first_max = std::chrono::milliseconds{1000}, .cap = std::chrono::milliseconds{30'000}};
+
+/// A domain of the internal server, for the pings' `to`.
+std::string server_domain(conf::config const& cfg)
+{
+    return cfg.local_domains.empty() ? std::string{} : cfg.local_domains.front().name;
+}
+}  // namespace
+
+component_link::component_link(link_owner& owner, std::string domain)
+    : owner_{owner},
+      domain_{std::move(domain)},
+      traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), "component", true, domain_},
+      retry_{link_retry},
+      window_{domain_, server_domain(owner.generation()->cfg),
+              {.ping_every = owner.generation()->cfg.limits.internal_ping_every,
+               .max_in_flight = owner.generation()->cfg.limits.internal_max_unacknowledged}},
+      retry_timer_{owner.executor()},
+      gate_{std::make_shared<manual_gate>(owner.executor(), "the internal server is not reachable for " + domain_)}
+{
+}
+
+component_link::~component_link()
+{
+    *alive_ = false;
+    gate_->open();
+}
+
+void component_link::start()
+{
+    if (connecting_ || connection_ || stopped_)
+        return;
+    connecting_ = true;
+    asio::co_spawn(owner_.executor(), connect(), log_failure("link " + domain_));
+}
+
+asio::awaitable<void> component_link::connect()
+{
+    auto alive = alive_;
+    auto const generation = owner_.generation();  // kept alive across the awaits
+    auto const& in = generation->cfg.internal;
+    asio::ip::tcp::resolver resolver{owner_.executor()};
+    auto const service = std::to_string(in.port);  // named: see connection::run() on GCC 12
+    auto [ec, found] = co_await resolver.async_resolve(in.host, service, asio::as_tuple(asio::use_awaitable));
+    if (!*alive)
+        co_return;
+    std::vector<dns::candidate> candidates;
+    for (auto const& entry : found) {
+        auto ip = entry.endpoint().address();
+        candidates.push_back({.host = in.host,
+                              .port = in.port,
+                              .addr = {ip.to_string(), ip.is_v6() ? dns::address::family::ipv6 : dns::address::family::ipv4}});
+    }
+    connect_result attempt;
+    if (!candidates.empty()) {
+        auto executor = owner_.executor();  // named: see connection::serve() on GCC 12
+        attempt = co_await connect_first(executor, std::move(candidates));
+    }
+    if (!*alive)
+        co_return;
+    connecting_ = false;
+    if (stopped_)
+        co_return;  // abandoned: the socket, if any, closes with `attempt`
+    if (!attempt.socket) {
+        // One warning per outage; the retries in between are debug lines.
+        auto const level = retry_.failures() == 0 ? spdlog::level::warn : spdlog::level::debug;
+        spdlog::log(level, "link {}: cannot reach the internal server: {} (retrying)", domain_,
+                    ec ? in.host + " port " + std::to_string(in.port) + ": " + ec.message() : attempt.error);
+        settle();
+        reconnect_later();
+        co_return;
+    }
+    auto& rt = *generation;
+    auto session = std::make_unique<ng::component_session>(
+        ng::component_context{.domain = domain_, .secret = rt.component_secret, .domains = &rt.domains});
+    auto options = s2s_options(rt.cfg.limits, "link");
+    options.content_ns = protocol::ns::component;
+    options.idle_timeout = std::chrono::seconds{0};
+    options.keepalive = rt.cfg.limits.keepalive;
+    connection_ = std::make_shared<connection>(std::move(*attempt.socket), std::move(session), std::move(options),
+                                               *rt.tls, *this);
+    connection_->keep(generation);
+    spdlog::info("{} component link for {} to {} port {}", connection_->id(), domain_, in.host, in.port);
+    connection_->start();
+}
+
+void component_link::settle()
+{
+    if (!std::exchange(settled_, true))
+        owner_.link_settled();
+}
+
+void component_link::reconnect_later()
+{
+    if (stopped_ || owner_.stopping())
+        return;
+    auto delay = retry_.next();
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+        if (*alive && !ec)
+            start();
+    });
+}
+
+void component_link::on_action(connection& source, ng::action& a)
+{
+    if (std::holds_alternative<ng::link_ready>(a)) {
+        spdlog::info("{} component link for {} ready{}", source.id(), domain_,
+                     traffic_.queue().empty() ? std::string{}
+                                              : "; sending the " + std::to_string(traffic_.queue().size()) + " stanzas held");
+        ready_ = true;
+        outage_expired_ = false;
+        retry_.reset();
+        settle();
+        write_held();  // then the paused partner streams read again
+    } else if (auto* r = std::get_if<ng::route_stanza>(&a)) {
+        if (window_.answered(r->stanza)) {
+            write_held();
+            if (auto ping = window_.due())
+                connection_->send_stanza(*ping);
+            return;
+        }
+        owner_.from_internal(std::move(*r), &source);
+    } else if (auto* b = std::get_if<ng::bounce_stanza>(&a)) {
+        // Back to the internal sender, on the stream it came from: a sender that
+        // does not read its bounces stops being read.
+        source.send_stanza(b->reply);
+        if (connection_ && connection_->congested())
+            source.hold_reading_for(connection_);
+    } else if (auto const* ignored = std::get_if<ng::discarded>(&a)) {
+        spdlog::info("{} ignored: {}", source.id(), ignored->what);
+    }
+}
+
+void component_link::on_closed(connection&, ng::close_stream const& why)
+{
+    traffic_.count_close(why);
+    if (ready_)
+        went_down();
+    bool const answering = window_.answering();
+    if (auto const lost = window_.lost(); lost > 0) {
+        // XEP-0114 has no acknowledgements: say how many may be gone.
+        spdlog::warn("link {}: {} stanzas written since {} are possibly lost", domain_, lost,
+                     answering ? "the internal server's last answer"
+                               : "the link came up (the internal server answered no ping)");
+        owner_.stats().count(metric::stanzas_possibly_lost, {{"partner", domain_}}, lost);
+    }
+    ready_ = false;
+    connection_.reset();
+    settle();
+    if (stopped_)
+        owner_.check_stopped();
+    else
+        reconnect_later();
+}
+
+void component_link::write(protocol::element const& stanza, connection* source)
+{
+    traffic_.write(*connection_, stanza, source);
+    if (auto ping = window_.written())
+        connection_->send_stanza(*ping);
+}
+
+void component_link::write_held()
+{
+    while (ready() && !window_.full())
+        if (auto stanza = traffic_.queue().take_first())
+            write(*stanza);
+        else
+            break;
+    if (traffic_.queue().empty())
+        gate_->open();
+}
+
+void component_link::went_down()
+{
+    down_since_ = clock::now();
+    outage_expired_ = false;
+}
+
+void component_link::deliver(protocol::element stanza, connection* source)
+{
+    if (ready() && traffic_.queue().empty() && !window_.full()) {
+        write(stanza, source);
+        return;
+    }
+    if (!ready() && (stopped_ || outage_expired_)) {
+        auto const why = stopped_ ? std::string{"the gateway is shutting down"}
+                                  : "the internal server of " + domain_ + " is not reachable";
+        traffic_.bounce(stanza, stopped_ ? stanza_condition::service_unavailable : stanza_condition::remote_server_timeout,
+                        why);
+        return;
+    }
+    if (source) {
+        // The partner's stanzas wait in its own queue, not in ours: its stream
+        // is read no more, and the rest of what it had sent is held.
+        traffic_.hold_paused(std::move(stanza));
+        gate_->close();
+        source->hold_reading_for(gate_);
+        return;
+    }
+    traffic_.hold(std::move(stanza), "the internal server");
+}
+
+void component_link::tick(clock::time_point now)
+{
+    if (ready()) {
+        bool const disco_before = window_.using_disco();
+        if (auto ping = window_.tick())
+            connection_->send_stanza(*ping);
+        if (window_.using_disco() && !disco_before)
+            spdlog::info("link {}: the internal server does not answer XEP-0199 pings (RFC 6120 §8.2.3 says it "
+                         "must); asking it disco#info instead to learn what it has received",
+                         domain_);
+    }
+    if (!ready() && !stopped_ && !outage_expired_ && now >= down_since_ + owner_.generation()->cfg.limits.delivery_deadline) {
+        // Waiting longer would only delay the same answer: what comes now is
+        // bounced at once until the link is back.
+        outage_expired_ = true;
+        spdlog::warn("link {}: the internal server has been unreachable for {} s; stanzas for it are bounced "
+                     "until the link is back",
+                     domain_, std::chrono::duration_cast<std::chrono::seconds>(now - down_since_).count());
+        gate_->open();
+    }
+    if (traffic_.queue().empty())
+        return;
+    traffic_.expire(now, {stanza_condition::remote_server_timeout, true, "the internal server of this domain is not reachable"},
+                    "internal server unreachable for " + domain_);
+    // A server that is up but confirms nothing for the delivery deadline: what
+    // waited is bounced above, and the paused streams may send what is next.
+    if (traffic_.queue().empty() && ready())
+        gate_->open();
+}
+
+void component_link::bounce_held(std::string const& why)
+{
+    traffic_.bounce_held({stanza_condition::service_unavailable, false, why});
+}
+
+void component_link::stop()
+{
+    stopped_ = true;
+    retry_timer_.cancel();
+    gate_->open();
+    bounce_held("the gateway is shutting down");
+    if (connection_)
+        connection_->close(std::nullopt, ng::close_reason::done, "fedgate is shutting down");
+}
+
+}  // namespace fedgate::routing

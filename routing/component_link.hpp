@@ -1,0 +1,84 @@
+#pragma once
+/// @file
+/// The XEP-0114 link to the internal server for one partner domain: fedgate
+/// connects to [internal] as the component of that domain, keeps the link up
+/// (reconnecting with backoff), carries stanzas from the partner's users to the
+/// internal server, and hands stanzas from the internal server to the router.
+/// Stanzas for a link that is down wait, bounded, until it is back, and the
+/// partner streams that sent them stop being read meanwhile (up to the delivery
+/// deadline), so that a restart of the internal server costs no refusals.
+
+#include "network/connection.hpp"
+#include "routing/ack_window.hpp"
+#include "routing/link_owner.hpp"
+#include "routing/link_traffic.hpp"
+#include "network/read_gate.hpp"
+#include "routing/retry_schedule.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <string>
+
+namespace fedgate::routing {
+
+class component_link final : public network::connection_observer {
+public:
+    component_link(link_owner& owner, std::string domain);
+    ~component_link() override;
+
+    /// Connects, and reconnects whenever the link drops, until stop().
+    void start();
+    /// Writes `stanza` to the internal server, or holds it while the link is
+    /// down and pauses `source`; once the link has been down for the delivery
+    /// deadline, bounces it at once.
+    void deliver(protocol::element stanza, network::connection* source);
+    /// Bounces held stanzas whose delivery deadline passed.
+    void tick(clock::time_point now);
+    /// Bounces everything held for the internal server (shutdown).
+    void bounce_held(std::string const& why);
+    /// Stops reconnecting and closes the link after what it has to write.
+    void stop();
+    [[nodiscard]] bool ready() const noexcept { return ready_ && connection_ && !connection_->closing(); }
+    /// No stream, and none coming: a connection attempt still pending after stop()
+    /// is abandoned (it closes its socket when it returns, if ever).
+    [[nodiscard]] bool closed() const noexcept { return !connection_ && (!connecting_ || stopped_); }
+    /// Up, or failed a first time: counts for READY.
+    [[nodiscard]] bool settled() const noexcept { return settled_; }
+    [[nodiscard]] std::size_t queued() const noexcept { return traffic_.queue().size(); }
+    /// Written since the internal server's last answer to a ping.
+    [[nodiscard]] std::uint64_t unacknowledged() const noexcept { return window_.in_flight(); }
+
+private:
+    void on_action(network::connection& source, negotiation::action& a) override;
+    void on_closed(network::connection& source, negotiation::close_stream const& why) override;
+    boost::asio::awaitable<void> connect();
+    void reconnect_later();
+    void settle();
+    void went_down();
+    /// Writes one stanza (pausing `source` while the link is congested), and
+    /// the ping that is due after it.
+    void write(protocol::element const& stanza, network::connection* source = nullptr);
+    /// Writes what is held, as far as the ack window allows; opens the gate
+    /// when nothing is left.
+    void write_held();
+
+    link_owner& owner_;
+    std::string domain_;
+    link_traffic traffic_;
+    retry_schedule retry_;
+    std::shared_ptr<network::connection> connection_;
+    bool ready_ = false;
+    bool connecting_ = false;
+    bool stopped_ = false;
+    bool settled_ = false;  ///< up, or failed a first time: counts for READY
+    clock::time_point down_since_ = clock::now();
+    bool outage_expired_ = false;  ///< down for longer than the delivery deadline
+    ack_window window_;            ///< what the internal server has not confirmed
+    boost::asio::steady_timer retry_timer_;
+    std::shared_ptr<network::manual_gate> gate_;  ///< closed while the link is down and young
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace fedgate::routing

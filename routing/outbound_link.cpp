@@ -1,0 +1,268 @@
+#include "routing/outbound_link.hpp"
+
+#include "network/connector.hpp"
+#include "operations/metric_names.hpp"
+#include "routing/runtime.hpp"
+#include "dns/error.hpp"
+#include "protocol/domain_name.hpp"
+#include "protocol/serializer.hpp"
+
+#include "network/log_failure.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <spdlog/spdlog.h>
+
+namespace fedgate::routing {
+
+using network::connect_first;
+using network::connection;
+using network::log_failure;
+namespace metric = operations::metric;
+
+namespace asio = boost::asio;
+namespace ng = fedgate::negotiation;
+using protocol::stanza_condition;
+
+namespace {
+
+/// What a verification that could not even reach the authoritative server
+/// tells the inbound session.
+ng::dialback_outcome outcome_of(delivery_failure const& f)
+{
+    if (f.condition == stanza_condition::remote_server_timeout)
+        return ng::dialback_outcome::timeout;
+    return f.condition == stanza_condition::remote_server_not_found ? ng::dialback_outcome::not_found
+                                                                      : ng::dialback_outcome::unreachable;
+}
+
+}  // namespace
+
+outbound_link::outbound_link(link_owner& owner, ng::domain_pair pair, ng::outbound_purpose purpose)
+    : owner_{owner},
+      pair_{std::move(pair)},
+      purpose_{purpose},
+      traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), "out", false, pair_.remote},
+      retry_timer_{owner.executor()}
+{
+}
+
+outbound_link::~outbound_link()
+{
+    *alive_ = false;
+}
+
+bool outbound_link::idle() const noexcept
+{
+    return !connection_ && !connecting_ && !waiting_to_retry_ && traffic_.queue().empty() && verifies_.empty();
+}
+
+void outbound_link::deliver(protocol::element stanza, connection* source)
+{
+    if (up()) {
+        traffic_.write(*connection_, stanza, source);
+        return;
+    }
+    if (refusing()) {
+        traffic_.bounce(stanza, last_failure_->condition, last_failure_->text);
+        return;
+    }
+    traffic_.hold(std::move(stanza), pair_.remote);
+    ensure_connecting();
+}
+
+void outbound_link::verify(ng::verify_request request)
+{
+    if (connection_ && !connection_->closing()) {
+        connection_->feed(request);
+        return;
+    }
+    verifies_.push_back(std::move(request));
+    ensure_connecting();
+}
+
+void outbound_link::ensure_connecting()
+{
+    if (connection_ || connecting_ || waiting_to_retry_ || stopped_ || owner_.stopping())
+        return;
+    connecting_ = true;
+    asio::co_spawn(owner_.executor(), connect(), log_failure("link " + pair_.local + " -> " + pair_.remote));
+}
+
+asio::awaitable<void> outbound_link::connect()
+{
+    auto alive = alive_;
+    auto const generation = owner_.generation();  // the configuration this attempt uses, kept alive
+    auto& rt = *generation;
+    auto ascii = protocol::to_ascii_domain(pair_.remote);  // named: see connection::run() on GCC 12
+    auto resolved = co_await rt.resolver->resolve(std::move(ascii));
+    if (!*alive)
+        co_return;
+    owner_.stats().count(metric::dns_resolutions,
+                          {{"result", std::string{resolved.candidates.empty() ? dns::code_of(resolved.error) : "ok"}}});
+    if (resolved.candidates.empty()) {
+        connecting_ = false;
+        auto failure = classify(static_cast<dns::error>(resolved.error.value()));
+        failure.text = pair_.remote + ": " + failure.text;
+        failed(std::move(failure));
+        co_return;
+    }
+    auto executor = owner_.executor();  // named: see connection::serve() on GCC 12
+    auto attempt = co_await connect_first(executor, std::move(resolved.candidates));
+    if (!*alive)
+        co_return;
+    connecting_ = false;
+    if (!attempt.socket) {
+        auto failure = connection_failed(attempt.timed_out);
+        failure.text = pair_.remote + ": " + attempt.error;
+        failed(std::move(failure));
+        co_return;
+    }
+    auto const* partner = rt.domains.find_partner(pair_.remote);
+    if (stopped_ || partner == nullptr) {
+        failed({stanza_condition::service_unavailable, false, pair_.remote + " is no longer a federation partner"});
+        co_return;
+    }
+    auto session = std::make_unique<ng::outbound_session>(ng::outbound_context{.pair = pair_,
+                                                                               .partner = *partner,
+                                                                               .secret = &rt.dialback,
+                                                                               .sasl = rt.sasl_client.get(),
+                                                                               .direct_tls = attempt.used.direct_tls,
+                                                                               .purpose = purpose_});
+    session_ = session.get();
+    auto options = s2s_options(rt.cfg.limits, "out");
+    options.alpn = attempt.used.direct_tls;
+    options.keepalive = rt.cfg.limits.keepalive;
+    connection_ = std::make_shared<connection>(std::move(*attempt.socket), std::move(session), std::move(options),
+                                               *rt.tls, *this);
+    connection_->keep(generation);
+    spdlog::info("{} {} -> {}{}: {} port {} ({})", connection_->id(), pair_.local, pair_.remote,
+                 purpose_ == ng::outbound_purpose::verify_only ? " (dialback verification)" : "", attempt.used.host,
+                 attempt.used.port, attempt.used.direct_tls ? "direct TLS" : "STARTTLS");
+    for (auto& v : std::exchange(verifies_, {}))
+        connection_->feed(v);
+    connection_->start();
+}
+
+void outbound_link::on_action(connection& source, ng::action& a)
+{
+    if (auto const* done = std::get_if<ng::authenticated>(&a)) {
+        spdlog::info("{} {} -> {} authenticated by {}", source.id(), done->pair.local, done->pair.remote,
+                     display_name(done->method));
+        authenticated_ = true;
+        owner_.stats().count(metric::streams_authenticated,
+                              {{"direction", "out"}, {"method", std::string{display_name(done->method)}}});
+        retry_.reset();
+        last_failure_.reset();
+        for (auto& stanza : traffic_.queue().drain())
+            traffic_.write(*connection_, stanza);
+    } else if (auto const* answer = std::get_if<ng::dialback_verified>(&a)) {
+        owner_.dialback_answered(answer->request, answer->outcome);
+    } else if (auto const* ignored = std::get_if<ng::discarded>(&a)) {
+        spdlog::info("{} ignored: {}", source.id(), ignored->what);
+    }
+}
+
+void outbound_link::on_closed(connection&, ng::close_stream const& why)
+{
+    traffic_.count_close(why);
+    bool const was_up = std::exchange(authenticated_, false);
+    connection_.reset();
+    session_ = nullptr;
+    if (stopped_) {
+        owner_.retire(this);
+        return;
+    }
+    if (was_up || purpose_ == ng::outbound_purpose::verify_only) {
+        // An established stream may end (idle, the peer restarting), a verifier
+        // when it has answered: what arrived meanwhile gets a new stream, and a
+        // failure then goes through the backoff.
+        if (traffic_.queue().empty() && verifies_.empty())
+            owner_.retire(this);
+        else
+            ensure_connecting();
+        return;
+    }
+    failed(classify(why.reason, pair_.remote + ": " + why.detail));
+}
+
+void outbound_link::failed(delivery_failure failure)
+{
+    // Logged once per cause: the same failure again (each attempt of the
+    // schedule) is a debug line.
+    bool const repeated = last_failure_ && last_failure_->text == failure.text;
+    spdlog::log(repeated ? spdlog::level::debug : spdlog::level::warn, "link {} -> {} failed: {}{}", pair_.local,
+                pair_.remote, failure.text, failure.retry && !traffic_.queue().empty() ? " (will retry)" : "");
+    last_failure_ = failure;
+    for (auto& v : std::exchange(verifies_, {}))
+        owner_.dialback_answered(v, outcome_of(failure));
+    if (!failure.retry || stopped_)
+        traffic_.bounce_held(failure);
+    if (stopped_ || purpose_ == ng::outbound_purpose::verify_only || (failure.retry && traffic_.queue().empty())) {
+        owner_.retire(this);
+        return;
+    }
+    // A failure that retrying will not cure keeps the link, and its schedule,
+    // until the next attempt is due: stanzas meanwhile are bounced at once with
+    // the same cause, so a flood of them (bounces of bounces' senders, a busy
+    // user) costs no DNS query or connection each (issue 16).
+    waiting_to_retry_ = true;
+    auto delay = retry_.next();
+    // At most hold_down_seconds after a failure that retrying does not cure
+    // (NXDOMAIN, a refused certificate or policy): the partner may have fixed
+    // it, and a user should not wait the reconnection cap (10 min) to find out.
+    if (!failure.retry)
+        delay = std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    owner_.generation()->cfg.limits.hold_down));
+    spdlog::log(repeated ? spdlog::level::debug : spdlog::level::info, "link {} -> {}: next attempt in {} ms{}",
+                pair_.local, pair_.remote, delay.count(),
+                failure.retry ? "" : "; until then its stanzas are bounced at once");
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+        if (!*alive)
+            return;
+        waiting_to_retry_ = false;
+        if (!ec && (!traffic_.queue().empty() || !verifies_.empty()))
+            ensure_connecting();
+        // Idle after a failure that retrying does not cure: the link stays, with
+        // its schedule, and the next stanza makes the next attempt.
+        else if (idle() && (stopped_ || !last_failure_ || last_failure_->retry))
+            owner_.retire(this);
+    });
+}
+
+bool outbound_link::refusing() const noexcept
+{
+    return waiting_to_retry_ && last_failure_ && !last_failure_->retry;
+}
+
+void outbound_link::forgive()
+{
+    retry_.reset();
+    if (!refusing())
+        return;
+    retry_timer_.cancel();  // the handler sees the cancel: waiting ends, nothing is attempted yet
+}
+
+void outbound_link::tick(clock::time_point now)
+{
+    if (traffic_.queue().empty())
+        return;
+    auto failure = last_failure_.value_or(delivery_failure{stanza_condition::remote_server_timeout, true,
+                                                           "no stream to " + pair_.remote + " within the delivery deadline"});
+    traffic_.expire(now, failure, failure.text);
+}
+
+void outbound_link::stop(protocol::stream_error condition, std::string const& why)
+{
+    stopped_ = true;
+    retry_timer_.cancel();
+    traffic_.bounce_held({stanza_condition::service_unavailable, false, why});
+    for (auto& v : std::exchange(verifies_, {}))
+        owner_.dialback_answered(v, ng::dialback_outcome::timeout);
+    if (connection_)
+        connection_->close(condition, ng::close_reason::done, why);
+    else if (!connecting_ && !waiting_to_retry_)
+        owner_.retire(this);
+}
+
+}  // namespace fedgate::routing

@@ -1,0 +1,84 @@
+#pragma once
+/// @file
+/// Our side of federation with one (local, remote) pair: the one outbound
+/// stream that carries its stanzas, connected on demand (DNS, Happy Eyeballs,
+/// negotiation per the partner's policy), the stanzas held while it is not up,
+/// and the retries after a failure (RFC 6120 §3.3). A link made for dialback
+/// verification only (XEP-0220 §2.1.2) carries db:verify requests and ends
+/// when they are answered.
+
+#include "network/connection.hpp"
+#include "routing/link_owner.hpp"
+#include "routing/link_traffic.hpp"
+#include "routing/retry_schedule.hpp"
+#include "negotiation/outbound_session.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace fedgate::routing {
+
+class outbound_link final : public network::connection_observer {
+public:
+    outbound_link(link_owner& owner, negotiation::domain_pair pair, negotiation::outbound_purpose purpose);
+    ~outbound_link() override;
+
+    /// Sends `stanza` now, or holds it until the stream is up (connecting if
+    /// needed). A full queue bounces it with <resource-constraint/>.
+    void deliver(protocol::element stanza, network::connection* source);
+    /// Sends a db:verify on this link's stream; the answer goes to the owner.
+    void verify(negotiation::verify_request request);
+    /// Bounces held stanzas whose delivery deadline passed.
+    void tick(clock::time_point now);
+    /// Closes the stream with `condition` and bounces everything held with
+    /// <service-unavailable/> and `why`.
+    void stop(protocol::stream_error condition = protocol::stream_error::system_shutdown,
+              std::string const& why = "fedgate is shutting down");
+    [[nodiscard]] bool stopped() const noexcept { return stopped_; }
+    /// A reload: the partner may have fixed what failed, so the next stanza
+    /// makes an attempt at once and the schedule starts over.
+    void forgive();
+    /// Whether a stream exists (up or negotiating).
+    [[nodiscard]] bool connected() const noexcept { return connection_ != nullptr; }
+    /// Whether the stream is up and authenticated.
+    [[nodiscard]] bool up() const noexcept
+    {
+        return connection_ && !connection_->closing() && session_ != nullptr && session_->established();
+    }
+    /// Nothing held, nothing to verify, no stream: the router may drop the link.
+    [[nodiscard]] bool idle() const noexcept;
+    [[nodiscard]] std::size_t queued() const noexcept { return traffic_.queue().size(); }
+
+private:
+    void on_action(network::connection& source, negotiation::action& a) override;
+    void on_closed(network::connection& source, negotiation::close_stream const& why) override;
+
+    void ensure_connecting();
+    boost::asio::awaitable<void> connect();
+    void failed(delivery_failure failure);
+    /// After a failure that retrying does not cure, until the next attempt is
+    /// due: stanzas are bounced at once with that failure.
+    [[nodiscard]] bool refusing() const noexcept;
+
+    link_owner& owner_;
+    negotiation::domain_pair pair_;
+    negotiation::outbound_purpose purpose_;
+    link_traffic traffic_;
+    retry_schedule retry_;
+    std::shared_ptr<network::connection> connection_;
+    negotiation::outbound_session* session_ = nullptr;  // owned by connection_
+    bool connecting_ = false;
+    bool authenticated_ = false;  ///< the current stream got as far as authentication
+    bool waiting_to_retry_ = false;
+    bool stopped_ = false;
+    std::vector<negotiation::verify_request> verifies_;  ///< not yet handed to a stream
+    std::optional<delivery_failure> last_failure_;
+    boost::asio::steady_timer retry_timer_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace fedgate::routing

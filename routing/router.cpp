@@ -1,0 +1,391 @@
+#include "routing/router.hpp"
+
+#include "routing/component_link.hpp"
+#include "operations/metric_names.hpp"
+#include "routing/outbound_link.hpp"
+#include "negotiation/inbound_session.hpp"
+#include "negotiation/wire.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace fedgate::routing {
+
+using network::connection;
+using operations::release_free_memory;
+namespace metric = operations::metric;
+
+namespace asio = boost::asio;
+namespace ng = fedgate::negotiation;
+
+namespace {
+
+constexpr std::chrono::seconds tick_interval{1};
+
+contacts::commit_wait_limits commit_wait_of(conf::limit_settings const& l)
+{
+    return {.stanzas = l.commit_wait_stanzas, .bytes = l.commit_wait_bytes};
+}
+
+}  // namespace
+
+router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt)
+    : executor_{std::move(executor)}, rt_{std::move(rt)}, contacts_{*rt_->relationships, *this, commit_wait_of(rt_->cfg.limits)}, clock_{executor_}
+{
+    metrics_.gauge_source([this](std::vector<operations::metrics::sample>& out) { gauges(out); });
+}
+
+std::uint64_t& router::stanza_counter(bool inbound, std::string_view partner)
+{
+    auto& counters = stanza_counters_[inbound ? 1 : 0];
+    if (auto it = counters.find(partner); it != counters.end())  // no string made per stanza
+        return *it->second;
+    std::string name{partner};
+    auto* slot = &metrics_.slot(metric::stanzas, {{"direction", inbound ? "in" : "out"}, {"partner", name}});
+    return *counters.emplace(std::move(name), slot).first->second;
+}
+
+std::uint64_t& router::byte_counter(bool inbound, std::string const& domain)
+{
+    auto const* partner = rt_->domains.find_partner(domain);
+    return metrics_.slot(metric::stanza_bytes,
+                         {{"direction", inbound ? "in" : "out"}, {"partner", partner ? partner->domain : domain}});
+}
+
+void router::gauges(std::vector<operations::metrics::sample>& out) const
+{
+    std::map<std::pair<std::string, std::string>, double> streams{
+        {{"in", "negotiating"}, 0}, {{"in", "established"}, 0}, {{"out", "negotiating"}, 0},
+        {{"out", "established"}, 0}, {{"component", "negotiating"}, 0}, {{"component", "established"}, 0}};
+    for (auto const& [raw, in] : inbound_)
+        ++streams[{"in", in.session->authenticated_pairs().empty() ? "negotiating" : "established"}];
+    double queued_out = 0, queued_internal = 0, unacknowledged_internal = 0;
+    for (auto const* map : {&links_, &verifiers_})
+        for (auto const& [pair, link] : *map) {
+            if (link->connected())
+                ++streams[{"out", link->up() ? "established" : "negotiating"}];
+            queued_out += static_cast<double>(link->queued());
+        }
+    for (auto const& [domain, link] : components_) {
+        if (!link->closed())
+            ++streams[{"component", link->ready() ? "established" : "negotiating"}];
+        queued_internal += static_cast<double>(link->queued());
+        unacknowledged_internal += static_cast<double>(link->unacknowledged());
+    }
+    for (auto const& [key, value] : streams)
+        out.push_back({metric::streams, {{"direction", key.first}, {"state", key.second}}, value});
+    out.push_back({metric::queued_stanzas, {{"side", "outbound"}}, queued_out});
+    out.push_back({metric::queued_stanzas, {{"side", "internal"}}, queued_internal});
+    out.push_back({metric::unacknowledged_stanzas, {{"side", "internal"}}, unacknowledged_internal});
+}
+
+namespace {
+/// Every domain of every partner: the component links there must be.
+std::set<std::string> partner_domains(conf::config const& cfg)
+{
+    std::set<std::string> domains;
+    for (auto const& p : cfg.partners) {
+        domains.insert(p.domain);
+        domains.insert(p.additional_domains.begin(), p.additional_domains.end());
+    }
+    return domains;
+}
+}  // namespace
+
+void router::on_settled(std::function<void()> f)
+{
+    on_settled_ = std::move(f);
+    link_settled();
+}
+
+void router::link_settled()
+{
+    // Asked of the current links themselves: a count kept aside would also
+    // count links a reload retired.
+    bool const all = std::all_of(components_.begin(), components_.end(),
+                                 [](auto const& entry) { return entry.second->settled(); });
+    if (all && on_settled_)
+        std::exchange(on_settled_, {})();
+}
+
+std::string router::reload(std::shared_ptr<runtime> next)
+{
+    rt_ = std::move(next);
+    contacts_.set_limits(commit_wait_of(rt_->cfg.limits));
+    auto const wanted = partner_domains(rt_->cfg);
+    std::vector<std::string> added, removed;
+    for (auto it = components_.begin(); it != components_.end();) {
+        if (wanted.contains(it->first)) {
+            ++it;
+            continue;
+        }
+        removed.push_back(it->first);
+        it->second->stop();
+        retired_components_.push_back(std::move(it->second));
+        it = components_.erase(it);
+    }
+    for (auto const& d : wanted)
+        if (!components_.contains(d)) {
+            added.push_back(d);
+            auto link = std::make_unique<component_link>(*this, d);
+            link->start();
+            components_.emplace(d, std::move(link));
+        }
+    // Streams of partners that are gone end now; the others keep their
+    // generation (and its policy) until they close.
+    auto const gone = [&](std::string const& domain) { return rt_->domains.find_partner(domain) == nullptr; };
+    for (auto* map : {&links_, &verifiers_})
+        for (auto& [pair, link] : *map)
+            if (gone(pair.remote))
+                link->stop(protocol::stream_error::policy_violation, pair.remote + " is no longer a federation partner");
+            else
+                link->forgive();
+    for (auto& [raw, in] : inbound_)
+        for (auto const& pair : in.session->authenticated_pairs())
+            if (gone(pair.remote)) {
+                in.c->close(protocol::stream_error::policy_violation, ng::close_reason::unknown_partner,
+                            pair.remote + " is no longer a federation partner");
+                break;
+            }
+    auto join = [](std::vector<std::string> const& v) {
+        std::string out;
+        for (auto const& d : v)
+            out += (out.empty() ? "" : ", ") + d;
+        return out.empty() ? std::string{"none"} : out;
+    };
+    return "partner domains added: " + join(added) + "; removed: " + join(removed);
+}
+
+router::~router() = default;
+
+void router::start()
+{
+    for (auto const& d : partner_domains(rt_->cfg)) {
+        auto link = std::make_unique<component_link>(*this, d);
+        link->start();
+        components_.emplace(d, std::move(link));
+    }
+    tick();
+}
+
+void router::tick()
+{
+    auto const now = clock::now();
+    for (auto& [pair, link] : links_)
+        link->tick(now);
+    for (auto& [domain, link] : components_)
+        link->tick(now);
+    log_summaries(now);
+    std::erase_if(retired_components_, [](auto const& link) { return link->closed(); });
+    std::erase_if(retired_links_, [](auto const& link) { return link->idle(); });
+    for (auto it = checks_.begin(); it != checks_.end();) {
+        if (it->second.deadline > now) {
+            ++it;
+            continue;
+        }
+        auto [stream_id, pair] = it->first;
+        auto inbound = it->second.inbound.lock();
+        it = checks_.erase(it);
+        spdlog::warn("dialback verification of {} for {} (stream {}) timed out", pair.remote, pair.local, stream_id);
+        metrics_.count(metric::dialback_verifications, {{"result", "timeout"}});
+        if (inbound)
+            inbound->feed(ng::dialback_answer{pair, stream_id, ng::dialback_outcome::timeout});
+    }
+    if (stopping_)
+        return;
+    clock_.expires_after(tick_interval);
+    clock_.async_wait([this](boost::system::error_code ec) {
+        if (!ec)
+            tick();
+    });
+}
+
+// ---- inbound S2S --------------------------------------------------------------
+
+void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
+{
+    boost::system::error_code ec;
+    auto const ip = socket.remote_endpoint(ec).address().to_string();
+    if (ec)
+        return;
+    auto const& limits = rt_->cfg.limits;
+    std::string refusal;
+    if (stopping_)
+        refusal = "shutting down";
+    else if (inbound_.size() >= limits.max_inbound_connections)
+        refusal = std::to_string(inbound_.size()) + " inbound connections, the configured maximum";
+    else if (inbound_per_ip_[ip] >= limits.connections_per_ip)
+        refusal = std::to_string(inbound_per_ip_[ip]) + " connections from this address, the configured maximum";
+    if (!refusal.empty()) {
+        spdlog::warn("connection from {} refused: {}", ip, refusal);
+        metrics_.count(metric::connections_refused, {});
+        socket.close(ec);
+        return;
+    }
+    auto session = std::make_unique<ng::inbound_session>(ng::inbound_context{.domains = &rt_->domains,
+                                                                             .secret = &rt_->dialback,
+                                                                             .sasl = rt_->sasl_server.get(),
+                                                                             .direct_tls = direct_tls,
+                                                                             .max_auth_failures = rt_->cfg.limits.auth_failures});
+    auto options = s2s_options(rt_->cfg.limits, "in");
+    options.tls_first = direct_tls;
+    auto const* typed = session.get();
+    auto c = std::make_shared<connection>(std::move(socket), std::move(session), std::move(options), *rt_->tls, *this);
+    c->keep(rt_);
+    ++inbound_per_ip_[ip];
+    inbound_.emplace(c.get(), inbound_stream{c, typed});
+    memory_.opened(inbound_.size());
+    c->start();
+}
+
+void router::on_action(connection& source, ng::action& a)
+{
+    std::visit(ng::wire::overloaded{
+                   [&](ng::authenticated& done) {
+                       spdlog::info("{} {} -> {} authenticated by {}", source.id(), done.pair.remote, done.pair.local,
+                                    display_name(done.method));
+                       metrics_.count(metric::streams_authenticated,
+                                      {{"direction", "in"}, {"method", std::string{display_name(done.method)}}});
+                   },
+                   [&](ng::route_stanza& r) { from_remote(std::move(r), source); },
+                   [&](ng::bounce_stanza& b) { to_remote(b.pair, std::move(b.reply), &source); },
+                   [&](ng::ask_dialback& ask) { ask_dialback(source, ask); },
+                   [&](ng::discarded& d) { spdlog::info("{} ignored: {}", source.id(), d.what); },
+                   [&](auto&) {},
+               },
+               a);
+}
+
+void router::on_closed(connection& source, ng::close_stream const& why)
+{
+    metrics_.count(metric::stream_closes, {{"direction", "in"}, {"reason", std::string{ng::metric_name(why.reason)}}});
+    auto it = inbound_.find(&source);
+    if (it == inbound_.end())
+        return;
+    auto const& ip = source.io().peer_ip();
+    if (auto count = inbound_per_ip_.find(ip); count != inbound_per_ip_.end() && --count->second == 0)
+        inbound_per_ip_.erase(count);
+    // Released later: the connection is still running its last lines.
+    asio::post(executor_, [keep = it->second.c] {});
+    inbound_.erase(it);
+    if (memory_.closed(inbound_.size()))
+        asio::post(executor_, [] { release_free_memory(); });  // after the stream above is freed
+    check_stopped();
+}
+
+// ---- dialback -------------------------------------------------------------------
+
+void router::ask_dialback(connection& source, ng::ask_dialback const& ask)
+{
+    auto it = inbound_.find(&source);
+    if (it == inbound_.end())
+        return;
+    spdlog::info("{} verifying the dialback key of {} for {} with its authoritative server", source.id(),
+                 ask.pair.remote, ask.pair.local);
+    checks_[{ask.stream_id, ask.pair}] = {it->second.c, clock::now() + rt_->cfg.limits.negotiation_timeout};
+    ng::verify_request request{ask.pair, ask.stream_id, ask.key};
+    // XEP-0220 §2.1.2: on our stream to that domain when there is one, else on
+    // a stream opened for this purpose.
+    if (auto link = links_.find(ask.pair); link != links_.end() && link->second->up()) {
+        link->second->verify(std::move(request));
+        return;
+    }
+    auto& verifier = verifiers_[ask.pair];
+    if (!verifier)
+        verifier = std::make_unique<outbound_link>(*this, ask.pair, ng::outbound_purpose::verify_only);
+    verifier->verify(std::move(request));
+}
+
+void router::dialback_answered(ng::verify_request const& request, ng::dialback_outcome outcome)
+{
+    auto it = checks_.find({request.stream_id, request.pair});
+    if (it == checks_.end())
+        return;  // answered late, after the timeout
+    auto inbound = it->second.inbound.lock();
+    checks_.erase(it);
+    spdlog::info("dialback verification of {} for {}: {}", request.pair.remote, request.pair.local,
+                 ng::outcome_name(outcome));
+    metrics_.count(metric::dialback_verifications, {{"result", std::string{ng::outcome_name(outcome)}}});
+    if (inbound)
+        inbound->feed(ng::dialback_answer{request.pair, request.stream_id, outcome});
+}
+
+// ---- stanzas --------------------------------------------------------------------
+
+outbound_link& router::link_for(ng::domain_pair const& pair)
+{
+    auto& link = links_[pair];
+    if (!link || link->stopped()) {
+        if (link)  // a partner removed, then added back: a fresh link
+            retired_links_.push_back(std::move(link));
+        link = std::make_unique<outbound_link>(*this, pair, ng::outbound_purpose::route);
+    }
+    return *link;
+}
+
+void router::retire(outbound_link* link)
+{
+    // Deferred: the link is usually on the call stack that asks.
+    asio::post(executor_, [this, link] {
+        for (auto* map : {&links_, &verifiers_})
+            for (auto it = map->begin(); it != map->end(); ++it)
+                if (it->second.get() == link && link->idle()) {
+                    map->erase(it);
+                    break;
+                }
+        check_stopped();
+    });
+}
+
+// ---- shutdown -------------------------------------------------------------------
+
+void router::stop(std::function<void()> done)
+{
+    if (stopping_)
+        return;
+    spdlog::info("stopping: closing {} inbound, {} outbound and {} component streams", inbound_.size(),
+                 links_.size() + verifiers_.size(), components_.size());
+    stopping_ = true;
+    on_stopped_ = std::move(done);
+    clock_.cancel();
+    // The S2S side first, while the component links still carry the bounces
+    // to local senders; the links close last (check_stopped).
+    for (auto& [domain, link] : components_)
+        link->bounce_held("the gateway is shutting down");
+    for (auto* map : {&links_, &verifiers_})
+        for (auto& [pair, link] : *map)
+            link->stop();
+    for (auto& [raw, in] : inbound_)
+        in.c->close(protocol::stream_error::system_shutdown, ng::close_reason::done, "fedgate is shutting down");
+    check_stopped();
+}
+
+void router::check_stopped()
+{
+    if (!stopping_ || !on_stopped_ || !inbound_.empty())
+        return;
+    for (auto* map : {&links_, &verifiers_})
+        for (auto& [pair, link] : *map)
+            if (link->connected())
+                return;
+    for (auto const& link : retired_links_)
+        if (link->connected())
+            return;
+    if (!components_stopping_) {
+        components_stopping_ = true;
+        for (auto& [domain, link] : components_)
+            link->stop();
+    }
+    for (auto& [domain, link] : components_)
+        if (!link->closed())
+            return;
+    for (auto const& link : retired_components_)
+        if (!link->closed())
+            return;
+    log_summaries(clock::now() + quiet_.interval());  // what the last second counted
+    asio::post(executor_, std::exchange(on_stopped_, {}));
+}
+
+}  // namespace fedgate::routing

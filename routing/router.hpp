@@ -1,0 +1,152 @@
+#pragma once
+/// @file
+/// The hub of the running gateway (shared/DESIGN.md "How a stanza travels"):
+/// owns the inbound S2S connections, the outbound links per (local, remote)
+/// pair, the dialback verifiers and the component links to the internal
+/// server, and moves stanzas, dialback questions and answers, and bounces
+/// between them. Nothing here parses or negotiates: connections and their
+/// sessions did that; the router decides where things go.
+
+#include "contacts/contact_policy.hpp"
+#include "network/connection.hpp"
+#include "routing/delivery_queue.hpp"
+#include "routing/link_owner.hpp"
+#include "operations/log_summary.hpp"
+#include "operations/memory_release.hpp"
+#include "operations/metrics.hpp"
+#include "routing/runtime.hpp"
+#include "negotiation/inbound_session.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/common.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+namespace fedgate::routing {
+
+class outbound_link;
+class component_link;
+
+class router final : public network::connection_observer, public link_owner, private contacts::contact_owner {
+public:
+    router(boost::asio::any_io_executor executor, std::shared_ptr<runtime> rt);
+    ~router() override;
+    router(router const&) = delete;
+    router& operator=(router const&) = delete;
+
+    /// Connects the component links and starts the housekeeping clock.
+    void start();
+    /// Closes every stream with <system-shutdown/>, bounces what waits, stops
+    /// reconnecting. `done` runs when every connection is gone.
+    void stop(std::function<void()> done);
+
+    /// A connection accepted by a listener; refused (closed) over the limits.
+    void accept(boost::asio::ip::tcp::socket socket, bool direct_tls);
+
+    // ---- link_owner: what the links ask ---------------------------------------
+    /// A stanza from the internal server (a component link) for a remote domain.
+    void from_internal(negotiation::route_stanza routed, network::connection* source) override;
+    /// A stanza for a local user from `from_domain`: to the component link of
+    /// that domain. Bounces of outbound stanzas come this way too.
+    void to_internal(std::string const& from_domain, protocol::element stanza, network::connection* source);
+    /// An error reply for a remote sender (pair.local ours, pair.remote theirs);
+    /// `source`, the stream that caused it, pauses if the reply's stream is full.
+    void to_remote(negotiation::domain_pair const& pair, protocol::element reply, network::connection* source);
+    /// The authoritative server answered (or could not answer) a db:verify.
+    void dialback_answered(negotiation::verify_request const& request, negotiation::dialback_outcome outcome) override;
+    /// Stanzas that left a queue other than by delivery.
+    void deliver_bounces(bounced b, std::string_view why) override;
+    /// A link or verifier has nothing left to do.
+    void retire(outbound_link* link) override;
+    /// A stream closed during shutdown: if it was the last, shutdown is done.
+    void check_stopped() override;
+
+    /// The current configuration generation.
+    [[nodiscard]] runtime& rt() noexcept { return *rt_; }
+    /// The same, shared: a connection keeps the generation it was made with.
+    [[nodiscard]] std::shared_ptr<runtime> const& generation() const noexcept override { return rt_; }
+    /// Switches to a new configuration generation (SIGHUP): new streams use it at
+    /// once; streams of partners that are gone are closed with <policy-violation/>,
+    /// the others stay up. Returns a summary for the log.
+    std::string reload(std::shared_ptr<runtime> next);
+    /// Runs `f` once every component link is up or has failed a first time.
+    void on_settled(std::function<void()> f);
+    /// A component link is up, or its first attempt failed (once per link).
+    void link_settled() override;
+    [[nodiscard]] boost::asio::any_io_executor executor() const override { return executor_; }
+    [[nodiscard]] bool stopping() const noexcept override { return stopping_; }
+    /// The counters, and the gauges read from the streams at scrape time.
+    [[nodiscard]] operations::metrics& stats() noexcept override { return metrics_; }
+    /// fedgate_stanzas_total{direction, partner}, looked up once per partner.
+    [[nodiscard]] std::uint64_t& stanza_counter(bool inbound, std::string_view partner);
+    /// fedgate_stanza_bytes_total{direction, partner} for a partner's `domain`
+    /// (primary or additional); links keep the reference.
+    [[nodiscard]] std::uint64_t& byte_counter(bool inbound, std::string const& domain) override;
+
+private:
+    // network::connection_observer, for inbound S2S connections
+    void on_action(network::connection& source, negotiation::action& a) override;
+    void on_closed(network::connection& source, negotiation::close_stream const& why) override;
+
+    void ask_dialback(network::connection& source, negotiation::ask_dialback const& ask);
+    /// An authenticated inbound stanza: contact rules, then the internal server.
+    void from_remote(negotiation::route_stanza routed, network::connection& source);
+    /// Its way out once the contact policy lets it go (an invitation is
+    /// committed before it leaves).
+    void learn_and_send(negotiation::route_stanza routed, network::connection* source);
+
+    // contacts::contact_owner, for what the contact policy held
+    void release(negotiation::domain_pair const& pair, std::vector<protocol::element> stanzas) override;
+    void bounce(protocol::element reply, std::string_view why) override;
+    void log(contacts::contact_owner::severity l, std::string_view summary_key, std::string const& line) override;
+    [[nodiscard]] std::uint64_t& refusal_counter(std::string_view partner, std::string_view reason) override;
+    /// Bounces `stanza` (true) when it cannot go out: not a partner, or shutdown.
+    bool refuse_out(negotiation::domain_pair const& pair, protocol::element const& stanza);
+    outbound_link& link_for(negotiation::domain_pair const& pair);
+    void tick();
+    /// An error stanza (a bounce of ours, mostly) that cannot go anywhere and
+    /// may not be bounced: counted, and logged (summarised).
+    void undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why);
+    void log_summaries(clock::time_point now);
+    /// `line` at `level` once per `key` and second, else at debug (log_summary.hpp).
+    void log_quietly(spdlog::level::level_enum level, std::string_view key, std::size_t stanzas,
+                     std::string const& line);
+
+    struct pending_check {
+        std::weak_ptr<network::connection> inbound;
+        std::chrono::steady_clock::time_point deadline;
+    };
+
+    boost::asio::any_io_executor executor_;
+    std::shared_ptr<runtime> rt_;
+    struct inbound_stream {
+        std::shared_ptr<network::connection> c;
+        negotiation::inbound_session const* session;  // owned by c
+    };
+    std::map<network::connection*, inbound_stream> inbound_;
+    std::map<std::string, unsigned> inbound_per_ip_;
+    operations::memory_release memory_;
+    std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> links_;
+    std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> verifiers_;
+    std::map<std::string, std::unique_ptr<component_link>, std::less<>> components_;  // by partner domain
+    std::vector<std::unique_ptr<component_link>> retired_components_;               // closing after a reload
+    std::vector<std::unique_ptr<outbound_link>> retired_links_;                     // stopped, closing
+    std::function<void()> on_settled_;
+    std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
+    operations::metrics metrics_;
+    contacts::contact_policy contacts_;  ///< the partner types' rules, and what waits for the store
+    operations::log_summary quiet_;  ///< bounces and refusals: one line per cause per second
+    std::map<std::string, std::uint64_t*, std::less<>> stanza_counters_[2];  // [out, in] by partner
+    void gauges(std::vector<operations::metrics::sample>& out) const;
+    boost::asio::steady_timer clock_;
+    bool stopping_ = false;
+    bool components_stopping_ = false;
+    std::function<void()> on_stopped_;
+};
+
+}  // namespace fedgate::routing

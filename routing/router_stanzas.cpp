@@ -1,0 +1,120 @@
+// The router's stanza paths (router.hpp): out to a partner, in to the internal
+// server, and bounces the way a reply would go, with their refusals and logs.
+#include "routing/router.hpp"
+
+#include "routing/bounce_route.hpp"
+#include "routing/component_link.hpp"
+#include "operations/metric_names.hpp"
+#include "routing/outbound_link.hpp"
+#include "protocol/stanza_error.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <variant>
+
+namespace fedgate::routing {
+
+using network::connection;
+namespace metric = operations::metric;
+
+namespace ng = fedgate::negotiation;
+using protocol::stanza_condition;
+
+void router::from_internal(ng::route_stanza routed, connection* source)
+{
+    if (auto const* partner = rt_->domains.find_partner(routed.pair.remote); partner && !stopping_)
+        ++stanza_counter(false, partner->domain);
+    if (!refuse_out(routed.pair, routed.stanza))
+        learn_and_send(std::move(routed), source);
+}
+
+bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& stanza)
+{
+    std::string why;
+    // pair.local is ours: the sessions check the senders they route, and
+    // route_of_bounce the bounces (a test of its own per stanza would only cost).
+    if (rt_->domains.find_partner(pair.remote) == nullptr) {
+        why = pair.remote + " is not a federation partner";
+    } else if (stopping_) {
+        if (auto link = links_.find(pair); link == links_.end() || !link->second->up())
+            why = "the gateway is shutting down";
+    }
+    if (why.empty())
+        return false;
+    if (!protocol::may_bounce(stanza)) {
+        // Our own error replies among them: no bounce of a bounce, but never
+        // without a word (bounces made at shutdown leave only on streams that
+        // are still up).
+        undeliverable(stanza, stopping_ ? "shutdown" : "refused", "no stream to " + pair.remote + ": " + why);
+        return true;
+    }
+    auto const line = fmt::format("stanza from {} to {} refused: {}", stanza.from(), stanza.to(), why);
+    log_quietly(spdlog::level::info, fmt::format("refused: {}", why), 1, line);
+    deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable, why)}}, why);
+    return true;
+}
+
+void router::to_internal(std::string const& from, protocol::element stanza, connection* source)
+{
+    auto link = components_.find(from);
+    if (link == components_.end()) {
+        spdlog::warn("stanza from {} to {} dropped: no component link for {}", stanza.from(), stanza.to(), from);
+        return;
+    }
+    link->second->deliver(std::move(stanza), source);
+}
+
+void router::to_remote(ng::domain_pair const& pair, protocol::element reply, connection* source)
+{
+    // Our own replies teach the contact policy nothing and are not counted.
+    if (!refuse_out(pair, reply))
+        link_for(pair).deliver(std::move(reply), source);
+}
+
+void router::deliver_bounces(bounced b, std::string_view why)
+{
+    if (b.replies.empty() && b.dropped_errors == 0)
+        return;
+    auto const line = fmt::format("bouncing {} stanzas ({} error stanzas dropped without reply): {}", b.replies.size(),
+                                  b.dropped_errors, why);
+    log_quietly(spdlog::level::info, fmt::format("bouncing: {}", why), b.replies.size() + b.dropped_errors, line);
+    if (b.dropped_errors > 0)
+        metrics_.count(metric::error_stanzas_dropped, {}, b.dropped_errors);
+    auto const is_local = [this](std::string_view domain) { return rt_->domains.is_local(domain); };
+    for (auto& reply : b.replies) {
+        auto const* error = reply.child("error", reply.ns());
+        auto const conditions = error ? error->child_elements() : std::vector<protocol::element const*>{};
+        metrics_.count(metric::bounces, {{"condition", conditions.empty() ? "unknown" : conditions.front()->name()}});
+        // The way is decided before the reply is moved (see bounce_route.hpp).
+        auto const way = route_of_bounce(reply, is_local);
+        if (auto const* in = std::get_if<bounce_to_internal>(&way))
+            to_internal(in->from_domain, std::move(reply), nullptr);
+        else if (auto const* out = std::get_if<bounce_to_remote>(&way))
+            to_remote(out->pair, std::move(reply), nullptr);
+        else
+            undeliverable(reply, "no_route", std::get<bounce_nowhere>(way).why);
+    }
+}
+
+void router::undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why)
+{
+    metrics_.count(metric::bounces_undeliverable, {{"reason", std::string{reason}}});
+    auto const line = fmt::format("error stanza from {} to {} undeliverable: {}", reply.from(), reply.to(), why);
+    log_quietly(spdlog::level::warn, fmt::format("undeliverable: {}", why), 1, line);
+}
+
+void router::log_quietly(spdlog::level::level_enum level, std::string_view key, std::size_t stanzas,
+                         std::string const& line)
+{
+    spdlog::log(quiet_.note(key, stanzas, clock::now()) ? level : spdlog::level::debug, "{}", line);
+}
+
+void router::log_summaries(clock::time_point now)
+{
+    for (auto const& s : quiet_.due(now))
+        spdlog::info("{}: {} more time{} in the last {} ms, {} stanza{} (each at debug level)", s.key, s.occurrences,
+                     s.occurrences == 1 ? "" : "s", quiet_.interval().count(), s.stanzas, s.stanzas == 1 ? "" : "s");
+}
+
+
+}  // namespace fedgate::routing

@@ -1,0 +1,76 @@
+#include "routing/runtime.hpp"
+
+#include "contacts/sqlite_store.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+namespace fedgate::routing {
+
+using network::connection_options;
+using network::tls_contexts;
+
+connection_options s2s_options(conf::limit_settings const& l, std::string label)
+{
+    return {.label = std::move(label),
+            .limits = {.max_stanza_bytes = l.max_stanza_bytes,
+                       .max_depth = l.max_depth,
+                       .max_attributes = l.max_attributes,
+                       .max_header_bytes = l.max_header_bytes,
+                       .max_header_attributes = l.max_header_attributes},
+            .negotiation_timeout = l.negotiation_timeout,
+            .idle_timeout = l.idle_timeout,
+            .backlog_high = l.write_backlog_bytes};
+}
+
+dns::settings dns_settings_of(conf::dns_settings const& d)
+{
+    dns::settings s;
+    for (auto const& server : d.servers)
+        s.servers.emplace_back(server.host, server.port);
+    s.timeout = d.timeout;
+    s.attempts = d.attempts;
+    return s;
+}
+
+std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor, bool open_store)
+{
+    auto rt = std::make_unique<runtime>();
+    rt->cfg = std::move(cfg);
+    auto const& c = rt->cfg;
+    for (auto const& d : c.local_domains)
+        rt->domains.add_local_domain(d.name);
+    for (auto const& p : c.partners) {
+        rt->domains.add_partner(p.domain, p.additional_domains, p.negotiation, p.type);
+    }
+
+    if (!c.gateway.dialback_secret_file.empty()) {
+        auto text = conf::read_secret(c.gateway.dialback_secret_file);
+        if (!text)
+            throw std::runtime_error{c.gateway.dialback_secret_file.path.string() + ": cannot read the dialback secret"};
+        rt->dialback = negotiation::dialback_secret::from_text(*text);
+    } else {
+        spdlog::warn("no [gateway] dialback_secret_file: dialback keys are random per start, so other instances "
+                     "cannot answer for this one");
+    }
+    auto component = conf::read_secret(c.internal.secret_file);
+    if (!component || component->empty())
+        throw std::runtime_error{c.internal.secret_file.path.string() + ": cannot read the component secret"};
+    rt->component_secret = std::move(*component);
+
+    rt->sasl_server = negotiation::make_cyrus_sasl_server();
+    rt->sasl_client = negotiation::make_cyrus_sasl_client();
+    rt->tls = tls_contexts::load(c.tls, c.local_domains);
+    rt->resolver = std::make_unique<dns::resolver>(executor, dns_settings_of(c.dns));
+    if (!open_store)
+        return rt;
+    // Completions of store writes come back to the event loop.
+    rt->relationships = contacts::open_sqlite_store(
+        c.gateway.state_dir / "relationships.sqlite3",
+        [executor](std::function<void()> f) { boost::asio::post(executor, std::move(f)); });
+    return rt;
+}
+
+}  // namespace fedgate::routing

@@ -1,0 +1,52 @@
+#pragma once
+/// @file
+/// Everything one configuration generation gives the running gateway, built
+/// once at start (and, later, at each reload) and shared by reference: the
+/// configuration, the negotiation directory, secrets, SASL, TLS, DNS.
+
+#include "conf/config.hpp"
+#include "network/connection.hpp"
+#include "contacts/relationship_store.hpp"
+#include "network/tls_contexts.hpp"
+#include "dns/resolver.hpp"
+#include "negotiation/dialback_key.hpp"
+#include "negotiation/directory.hpp"
+#include "negotiation/sasl_external.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace fedgate::routing {
+
+struct runtime {
+    conf::config cfg;
+    /// Local domains, and partners by each of their domains: the one index.
+    negotiation::directory domains;
+    negotiation::dialback_secret dialback = negotiation::dialback_secret::random();
+    std::string component_secret;
+    std::unique_ptr<negotiation::sasl_server> sasl_server;
+    std::unique_ptr<negotiation::sasl_client> sasl_client;
+    std::unique_ptr<network::tls_contexts> tls;
+    std::unique_ptr<dns::resolver> resolver;
+    /// Not per generation in spirit: a reload will hand it over, not reopen it.
+    std::unique_ptr<contacts::relationship_store> relationships;
+};
+
+/// Builds the runtime of a loaded configuration. Throws std::runtime_error
+/// naming what could not be set up (a certificate, a secret, SASL, DNS, the
+/// relationship store). A reload leaves the store out (`open_store` false) and
+/// hands over the one already open.
+[[nodiscard]] std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor,
+                                                     bool open_store = true);
+
+/// Options of an S2S connection from [limits]; `label` prefixes its log id.
+[[nodiscard]] network::connection_options s2s_options(conf::limit_settings const& l, std::string label);
+
+/// The [dns] section in the resolver's terms.
+[[nodiscard]] dns::settings dns_settings_of(conf::dns_settings const& d);
+
+}  // namespace fedgate::routing
