@@ -318,7 +318,8 @@ class OneGateway(ClassLab, unittest.TestCase):
         partners = [dict(domain=d, tls="required", sasl="required", dialback=False)
                     for d in ("down.test", "gone.test", "void.test", "b.test")]
         cls.a = Gateway(cls.ws, "A", "a.test", partners, cls.internal, cls.dns.port, cls.port,
-                        limits={"connections_per_ip": 3, "negotiation_timeout_seconds": 2})
+                        limits={"connections_per_ip": 3, "negotiation_timeout_seconds": 2,
+                                "max_header_attributes": 8})
         cls.internal.wait_links(["down.test", "gone.test", "void.test", "b.test"], cls.a)
 
 
@@ -402,6 +403,30 @@ class OneGateway(ClassLab, unittest.TestCase):
         self.assertIn("policy-violation", text)
         self.assertNotIn("stream:features", text)
         self.assertIn("max_header_bytes", text)
+
+    def test_the_header_attribute_limit_is_the_configured_one(self):
+        # [limits] max_header_attributes = 8 here (the default is 16): a header
+        # of 8 attributes is answered, one of 9 refused with the setting named.
+        def header(extra):
+            attributes = " ".join("a%d='x'" % i for i in range(extra))
+            return ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream="
+                    "'http://etherx.jabber.org/streams' from='b.test' to='a.test' version='1.0' %s>"
+                    % attributes).encode()
+        ok = self.connect()
+        ok.sendall(header(5))
+        ok.settimeout(10)
+        answer = b""
+        while b"</stream:features>" not in answer:
+            chunk = ok.recv(4096)
+            self.assertTrue(chunk, answer)
+            answer += chunk
+        self.assertNotIn(b"policy-violation", answer)
+        refused = self.connect()
+        refused.sendall(header(6))
+        text = self.read_until_closed(refused)
+        self.assertIn("policy-violation", text)
+        self.assertIn("more than 8 attributes (max_header_attributes)", text)
+        self.assertNotIn("stream:features", text)
 
     def test_an_unterminated_stream_header_is_refused_at_the_byte_limit(self):
         s = self.connect()
