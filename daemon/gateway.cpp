@@ -2,9 +2,9 @@
 
 #include "network/listener.hpp"
 #include "operations/metrics_server.hpp"
+#include "operations/service_notifier.hpp"
 #include "routing/router.hpp"
 #include "routing/runtime.hpp"
-#include "operations/service_notifier.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>

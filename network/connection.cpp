@@ -1,8 +1,8 @@
 #include "network/connection.hpp"
 
+#include "negotiation/wire.hpp"
 #include "network/log_failure.hpp"
 #include "network/tls_contexts.hpp"
-#include "negotiation/wire.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <spdlog/spdlog.h>

@@ -2,8 +2,8 @@
 // peer certificate it hands back to the session.
 #include "network/connection.hpp"
 
-#include "network/tls_contexts.hpp"
 #include "negotiation/x509_peer_certificate.hpp"
+#include "network/tls_contexts.hpp"
 
 #include <spdlog/spdlog.h>
 

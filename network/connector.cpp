@@ -1,8 +1,8 @@
 #include "network/connector.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include "network/log_failure.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>

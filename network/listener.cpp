@@ -1,11 +1,10 @@
 #include "network/listener.hpp"
 
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include "network/log_failure.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>

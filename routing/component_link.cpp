@@ -1,14 +1,13 @@
 #include "routing/component_link.hpp"
 
-#include "network/connector.hpp"
-#include "operations/metric_names.hpp"
-#include "routing/runtime.hpp"
 #include "negotiation/component_session.hpp"
+#include "network/connector.hpp"
+#include "network/log_failure.hpp"
+#include "operations/metric_names.hpp"
 #include "protocol/serializer.hpp"
+#include "routing/runtime.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include "network/log_failure.hpp"
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>

@@ -40,8 +40,9 @@ public:
     virtual void deliver_bounces(bounced b, std::string_view why) = 0;
 
     // ---- component links ------------------------------------------------------
-    /// A stanza from the internal server for a remote domain, as its session checked it.
-    virtual void from_internal(negotiation::route_stanza routed, network::connection* source) = 0;
+    /// A stanza from the internal server for a remote domain, as its session checked
+    /// it (taken whole: the stanza and its parsed addresses move on, never copied).
+    virtual void from_internal(negotiation::route_stanza&& routed, network::connection* source) = 0;
     /// A component link is up, or its first attempt failed (once per link).
     virtual void link_settled() = 0;
     /// A link closed during shutdown: if it was the last stream, shutdown is done.

@@ -1,13 +1,12 @@
 #include "routing/outbound_link.hpp"
 
-#include "network/connector.hpp"
-#include "operations/metric_names.hpp"
-#include "routing/runtime.hpp"
 #include "dns/error.hpp"
+#include "network/connector.hpp"
+#include "network/log_failure.hpp"
+#include "operations/metric_names.hpp"
 #include "protocol/domain_name.hpp"
 #include "protocol/serializer.hpp"
-
-#include "network/log_failure.hpp"
+#include "routing/runtime.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <spdlog/spdlog.h>

@@ -1,10 +1,10 @@
 #include "routing/router.hpp"
 
-#include "routing/component_link.hpp"
-#include "operations/metric_names.hpp"
-#include "routing/outbound_link.hpp"
 #include "negotiation/inbound_session.hpp"
 #include "negotiation/wire.hpp"
+#include "operations/metric_names.hpp"
+#include "routing/component_link.hpp"
+#include "routing/outbound_link.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>

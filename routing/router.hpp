@@ -50,7 +50,7 @@ public:
 
     // ---- link_owner: what the links ask ---------------------------------------
     /// A stanza from the internal server (a component link) for a remote domain.
-    void from_internal(negotiation::route_stanza routed, network::connection* source) override;
+    void from_internal(negotiation::route_stanza&& routed, network::connection* source) override;
     /// A stanza for a local user from `from_domain`: to the component link of
     /// that domain. Bounces of outbound stanzas come this way too.
     void to_internal(std::string const& from_domain, protocol::element stanza, network::connection* source);
@@ -95,10 +95,10 @@ private:
 
     void ask_dialback(network::connection& source, negotiation::ask_dialback const& ask);
     /// An authenticated inbound stanza: contact rules, then the internal server.
-    void from_remote(negotiation::route_stanza routed, network::connection& source);
+    void from_remote(negotiation::route_stanza&& routed, network::connection& source);
     /// Its way out once the contact policy lets it go (an invitation is
     /// committed before it leaves).
-    void learn_and_send(negotiation::route_stanza routed, network::connection* source);
+    void learn_and_send(negotiation::route_stanza&& routed, network::connection* source);
 
     // contacts::contact_owner, for what the contact policy held
     void release(negotiation::domain_pair const& pair, std::vector<protocol::element> stanzas) override;

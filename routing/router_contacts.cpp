@@ -15,7 +15,7 @@ namespace metric = operations::metric;
 
 namespace ng = fedgate::negotiation;
 
-void router::learn_and_send(ng::route_stanza routed, connection* source)
+void router::learn_and_send(ng::route_stanza&& routed, connection* source)
 {
     auto decision = contacts_.outbound(routed.pair, std::move(routed.stanza), routed.addresses);
     if (auto* now = std::get_if<contacts::contact_policy::release>(&decision))
@@ -48,7 +48,7 @@ std::uint64_t& router::refusal_counter(std::string_view partner, std::string_vie
     return metrics_.slot(metric::refusals, {{"partner", std::string{partner}}, {"reason", std::string{reason}}});
 }
 
-void router::from_remote(ng::route_stanza routed, connection& source)
+void router::from_remote(ng::route_stanza&& routed, connection& source)
 {
     auto const& pair = routed.pair;
     auto const* partner = rt_->domains.find_partner(pair.remote);

@@ -2,11 +2,11 @@
 // server, and bounces the way a reply would go, with their refusals and logs.
 #include "routing/router.hpp"
 
+#include "operations/metric_names.hpp"
+#include "protocol/stanza_error.hpp"
 #include "routing/bounce_route.hpp"
 #include "routing/component_link.hpp"
-#include "operations/metric_names.hpp"
 #include "routing/outbound_link.hpp"
-#include "protocol/stanza_error.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -20,7 +20,7 @@ namespace metric = operations::metric;
 namespace ng = fedgate::negotiation;
 using protocol::stanza_condition;
 
-void router::from_internal(ng::route_stanza routed, connection* source)
+void router::from_internal(ng::route_stanza&& routed, connection* source)
 {
     if (auto const* partner = rt_->domains.find_partner(routed.pair.remote); partner && !stopping_)
         ++stanza_counter(false, partner->domain);
