@@ -73,6 +73,23 @@ void compact(state& s)
     s.base = s.consumed;
 }
 
+/// Whether a stream's first bytes are UTF-8 (RFC 6120 §11.6: nothing else),
+/// nullopt while too few are known. Forcing UTF-8 on expat is not enough: it
+/// still honours a UTF-16 byte-order mark. No UTF-8 stream starts with 0xFE,
+/// 0xFF or a zero byte, or has a zero byte second, as UTF-16 and UTF-32 do (with
+/// a mark or without: '<' then sits next to a zero byte).
+std::optional<bool> starts_as_utf8(std::string_view bytes)
+{
+    if (bytes.empty())
+        return std::nullopt;
+    auto const first = static_cast<unsigned char>(bytes[0]);
+    if (first == 0xFE || first == 0xFF || first == 0x00)
+        return false;
+    if (bytes.size() < 2)
+        return std::nullopt;
+    return bytes[1] != '\0';
+}
+
 void fail_header_too_big(state& s)
 {
     s.fail(stream_error::policy_violation,
@@ -111,6 +128,18 @@ std::optional<stream_event> stream_reader::next(std::error_code& ec)
     ec.clear();
     while (!s.failed && !s.ended && s.events.empty()) {
         XML_Status status;
+        if (s.handed() == 0) {
+            auto const utf8 = starts_as_utf8(s.buffer);
+            if (!utf8)
+                return std::nullopt;  // need more bytes
+            if (!*utf8) {
+                // Not s.fail(): expat is not parsing, so there is nothing to stop.
+                s.failed = true;
+                s.error = stream_error::unsupported_encoding;
+                s.error_text = "the stream is UTF-16 or UTF-32, not UTF-8 (RFC 6120 §11.6: XMPP is UTF-8 only)";
+                break;
+            }
+        }
         if (s.suspended) {
             status = XML_ResumeParser(s.parser);
         } else if (s.given < s.buffer.size()) {

@@ -185,8 +185,15 @@ void XMLCALL on_entity_declaration(void* data, XML_Char const*, int, XML_Char co
                                     "entity declarations are not allowed (RFC 6120 §11.1)");
 }
 
-void XMLCALL on_xml_declaration(void* data, XML_Char const*, XML_Char const* encoding, int)
+void XMLCALL on_xml_declaration(void* data, XML_Char const* version, XML_Char const* encoding, int)
 {
+    // RFC 6120 §11: XML 1.0 (expat would read any version as if it were 1.0).
+    if (version && std::string_view{version} != "1.0") {
+        static_cast<state*>(data)->fail(stream_error::bad_format, "the stream declares XML version '" +
+                                                                      std::string{version} +
+                                                                      "'; XMPP streams are XML 1.0 (RFC 6120 §11)");
+        return;
+    }
     // RFC 6120 §11.6: UTF-8 only.
     std::string e = encoding ? encoding : "UTF-8";
     std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });

@@ -161,6 +161,19 @@ TEST(stream_reader, a_restart_hands_the_tail_to_a_fresh_reader)
     EXPECT_EQ(std::get<stream_opened>(*reopened).header.from(), "fabrikam.example");
 }
 
+/// `ascii` in UTF-16 (little- or big-endian), with a byte-order mark or not.
+std::string utf16(std::string_view ascii, bool little_endian, bool mark)
+{
+    std::string out;
+    if (mark)
+        out = little_endian ? "\xff\xfe" : "\xfe\xff";
+    for (char c : ascii) {
+        out += little_endian ? c : '\0';
+        out += little_endian ? '\0' : c;
+    }
+    return out;
+}
+
 struct refusal {
     char const* what;
     std::string input;
@@ -193,7 +206,34 @@ std::vector<refusal> const refusals = {
      stream_error::unsupported_encoding, "the stream declares encoding 'ISO-8859-1'; XMPP is UTF-8"},
     {"invalid UTF-8", std::string{header} + "<message><body>\xff\xfe</body></message>", stream_error::not_well_formed,
      nullptr},
+    // expat, forced to UTF-8, would still follow a UTF-16 byte-order mark.
+    {"UTF-16LE with a byte-order mark", utf16(header, true, true), stream_error::unsupported_encoding,
+     "the stream is UTF-16 or UTF-32, not UTF-8 (RFC 6120 §11.6: XMPP is UTF-8 only)"},
+    {"UTF-16BE with a byte-order mark", utf16(header, false, true), stream_error::unsupported_encoding, nullptr},
+    {"UTF-16LE without a mark", utf16(header, true, false), stream_error::unsupported_encoding, nullptr},
+    {"UTF-16BE without a mark", utf16(header, false, false), stream_error::unsupported_encoding, nullptr},
+    // expat reads any XML version as if it were 1.0.
+    {"XML 1.1", "<?xml version='1.1'?>" + std::string{header}.substr(21), stream_error::bad_format,
+     "the stream declares XML version '1.1'; XMPP streams are XML 1.0 (RFC 6120 §11)"},
 };
+
+TEST(stream_reader, a_utf8_byte_order_mark_and_a_first_byte_alone_are_still_utf8)
+{
+    std::error_code ec;
+    auto events = parse_all("\xef\xbb\xbf" + std::string{header}, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    ASSERT_FALSE(events.empty());
+    EXPECT_TRUE(std::holds_alternative<stream_opened>(events.front()));
+    // One byte cannot tell UTF-8 from UTF-16LE: the reader waits for the second.
+    stream_reader reader;
+    reader.append(std::string_view{header}.substr(0, 1));
+    EXPECT_FALSE(reader.next(ec));
+    EXPECT_FALSE(ec) << ec.message();
+    reader.append(std::string_view{header}.substr(1));
+    auto opened = reader.next(ec);
+    ASSERT_TRUE(opened) << ec.message();
+    EXPECT_TRUE(std::holds_alternative<stream_opened>(*opened));
+}
 
 TEST(stream_reader, refuses_what_xmpp_forbids_with_the_right_stream_error)
 {
