@@ -191,6 +191,10 @@ struct close_stream {
     std::optional<protocol::stream_error> condition;
     close_reason reason = close_reason::bad_input;
     std::string detail;
+    /// End the TCP connection at once, writing nothing more, not even what is
+    /// queued: once TLS was asked for, no XML goes out in the clear (RFC 6120
+    /// §5.4.3.3), and a stream error or </stream:stream> would.
+    bool drop_connection = false;
 };
 
 using action = std::variant<send_header, send_element, begin_tls, restart_stream, ask_dialback, dialback_verified,

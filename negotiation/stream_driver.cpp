@@ -58,9 +58,11 @@ bool stream_driver::absorb(std::vector<action> actions, std::vector<action>& out
 {
     for (auto& a : actions) {
         if (std::holds_alternative<begin_tls>(a) && reader_->unparsed_size() > 0) {
-            end_with(out, close_stream{std::nullopt, close_reason::bad_input,
-                                       std::to_string(reader_->unparsed_size()) +
-                                           " bytes arrived after the request for TLS, before the handshake"});
+            end_with(out, close_stream{.condition = std::nullopt,
+                                       .reason = close_reason::bad_input,
+                                       .detail = std::to_string(reader_->unparsed_size()) +
+                                                 " bytes arrived after the request for TLS, before the handshake",
+                                       .drop_connection = true});
             return false;
         }
         if (std::holds_alternative<restart_stream>(a)) {

@@ -3,7 +3,8 @@
 /// Joins a stream_reader to a session: bytes in, actions out, still without I/O.
 /// It carries out the two actions that concern the parser itself, so that every
 /// executor (the daemon, the tests) gets them right once:
-/// - begin_tls is refused, and the stream closed, when bytes arrived after the
+/// - begin_tls is refused, and the connection dropped without another byte
+///   written (close_stream::drop_connection), when bytes arrived after the
 ///   element that asked for TLS: they were sent in plaintext but would be read as
 ///   if protected (RFC 6120 §5.4.3.3; the STARTTLS command injection class);
 /// - restart_stream replaces the reader, handing it the bytes already received.

@@ -196,6 +196,16 @@ void connection::perform_now(ng::action& a)
                    [&](ng::close_stream& c) {
                        if (closing_)
                            return;
+                       if (c.drop_connection) {
+                           // Not a byte more, queued or not: no close_notify, no
+                           // </stream:stream> in the clear.
+                           outbox_.clear();
+                           transport_failed_ = true;
+                           ending_ = c;
+                           mark_closing();
+                           io_.cancel_read();
+                           return;
+                       }
                        std::string bytes;
                        // RFC 6120 §4.9.1.2: an error before our header still goes
                        // inside a stream of ours.

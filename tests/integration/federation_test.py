@@ -428,6 +428,34 @@ class OneGateway(ClassLab, unittest.TestCase):
         self.assertIn("more than 8 attributes (max_header_attributes)", text)
         self.assertNotIn("stream:features", text)
 
+    def test_bytes_after_starttls_drop_the_connection_without_another_byte(self):
+        # RFC 6120 §5.4.3.3: what came with <starttls/> was sent in the clear but
+        # would be read as if protected. Nothing more goes out in the clear
+        # either: no <proceed/>, no stream error, no </stream:stream>.
+        s = self.connect()
+        s.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:db='jabber:server:dialback' "
+                  b"xmlns:stream='http://etherx.jabber.org/streams' from='b.test' to='a.test' version='1.0'>")
+        s.settimeout(10)
+        features = b""
+        while b"</stream:features>" not in features:
+            chunk = s.recv(4096)
+            self.assertTrue(chunk, features)
+            features += chunk
+        self.assertIn(b"urn:ietf:params:xml:ns:xmpp-tls", features)
+        s.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+                  b"<message from='mallory@b.test' to='alice@a.test'><body>injected</body></message>")
+        after = features.split(b"</stream:features>", 1)[1]
+        try:
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                after += chunk
+        except ConnectionResetError:
+            pass  # the unread injection makes the kernel reset: dropped all the same
+        self.assertEqual(after, b"")
+        self.a.wait_log("arrived after the request for TLS")
+
     def test_an_unterminated_stream_header_is_refused_at_the_byte_limit(self):
         s = self.connect()
         # What the kernels buffer must stay well below the 1 MiB this asserts:

@@ -141,6 +141,8 @@ TEST(inbound_session, plaintext_buffered_after_starttls_is_refused_before_the_ha
     auto close = only<close_stream>(out);
     EXPECT_EQ(close.reason, close_reason::bad_input);
     EXPECT_THAT(close.detail, HasSubstr("after the request for TLS"));
+    // Nothing more in the clear after <proceed/>, not even </stream:stream>.
+    EXPECT_TRUE(close.drop_connection);
     EXPECT_TRUE(f.driver->finished());
 }
 
