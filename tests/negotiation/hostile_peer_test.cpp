@@ -292,6 +292,20 @@ TEST(HostileOutbound, a_restart_without_the_tls_handshake_is_refused)
     EXPECT_TRUE(all<authenticated>(out).empty());
 }
 
+TEST(HostileOutbound, bytes_after_proceed_drop_the_connection_without_a_word)
+{
+    outbound_fixture f{tls_required_sasl_optional()};
+    (void)f.start();
+    (void)f.peer_opens(starttls_feature);
+    // What follows <proceed/> in the clear would be read as if it came over TLS.
+    auto out = f.receive(std::string{proceed} + "<stream:features/>");
+    EXPECT_TRUE(all<begin_tls>(out).empty());
+    auto close = only<close_stream>(out);
+    EXPECT_TRUE(close.drop_connection);  // not even </stream:stream> in the clear
+    EXPECT_FALSE(close.condition);
+    EXPECT_EQ(sent_xml(out), "");
+}
+
 TEST(HostileOutbound, no_certificate_is_no_sasl_and_no_crash)
 {
     outbound_fixture f{tls_required_sasl_optional()};
