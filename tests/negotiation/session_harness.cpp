@@ -56,7 +56,8 @@ std::string sent_xml(std::vector<action> const& actions)
                                           .dialback = h->content == protocol::ns::server});
         else if (auto const* e = std::get_if<send_element>(&a))
             xml += protocol::to_string(e->element);
-        else if (auto const* c = std::get_if<close_stream>(&a)) {
+        else if (auto const* c = std::get_if<close_stream>(&a); c && !c->drop_connection) {
+            // A dropped connection gets nothing more, as network/connection does.
             if (c->condition)
                 xml += protocol::stream_error_element(*c->condition, c->detail);
             xml += protocol::close_stream();
