@@ -67,9 +67,11 @@ void loader::read_local_domains(toml::node const* node)
         table_reader r{*block.as_table(), "[[local_domain]]", out_};
         local_domain d;
         d.line = r.line();
-        bool const complete = r.require("name", "name = \"contoso.com\"") &
-                              r.require("certificate", "certificate = \"/etc/fedgate/contoso.com.crt\"") &
-                              r.require("key", "key = \"/etc/fedgate/contoso.com.key\"");
+        // Every require() runs, so that each missing key is reported at once.
+        bool const has_name = r.require("name", "name = \"contoso.com\"");
+        bool const has_certificate = r.require("certificate", "certificate = \"/etc/fedgate/contoso.com.crt\"");
+        bool const has_key = r.require("key", "key = \"/etc/fedgate/contoso.com.key\"");
+        bool const complete = has_name && has_certificate && has_key;
         if (auto name = r.string("name"))
             if (auto canonical = read_domain(*name, "name", "[[local_domain]]"); canonical && claim(*canonical, name->line, owner::local))
                 d.name = *canonical;
@@ -97,8 +99,10 @@ void loader::read_partner(toml::table const& t)
     table_reader r{t, "[[partner]]", out_};
     partner p;
     p.line = r.line();
-    bool complete = r.require("domain", "domain = \"fabrikam.com\"") &
-                    r.require("type", "type = \"federated\", \"public_verified\" or \"public_unverified\"");
+    // Both require() calls run, so that each missing key is reported at once.
+    bool const has_domain = r.require("domain", "domain = \"fabrikam.com\"");
+    bool const has_type = r.require("type", "type = \"federated\", \"public_verified\" or \"public_unverified\"");
+    bool complete = has_domain && has_type;
     if (auto domain = r.string("domain")) {
         auto canonical = read_domain(*domain, "domain", "[[partner]]");
         complete = complete && canonical && claim(*canonical, domain->line, owner::partner);
