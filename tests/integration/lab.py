@@ -339,8 +339,9 @@ class Gateway:
             for key in ("tls", "sasl"):
                 if key in p:
                     lines.append('%s = "%s"' % (key, p[key]))
-            if "dialback" in p:
-                lines.append("dialback = %s" % ("true" if p["dialback"] else "false"))
+            for key in ("dialback", "stream_management"):
+                if key in p:
+                    lines.append("%s = %s" % (key, "true" if p[key] else "false"))
         lines += list(extra)
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
