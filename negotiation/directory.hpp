@@ -21,6 +21,7 @@ struct partner_rules {
     negotiation_settings settings;
     method_set methods;  ///< evaluate(settings).applied(): what may authenticate its streams
     policy::partner_type type = policy::partner_type::federated;  ///< what its users may do to ours (contacts/)
+    bool stream_management = true;  ///< XEP-0198 acknowledgements on its streams when both sides offer them
 };
 
 class directory {
@@ -31,7 +32,8 @@ public:
     /// (canonical forms). Its methods come from evaluate(settings).applied(): a
     /// combination the commit rule refuses authenticates nothing.
     void add_partner(std::string domain, std::vector<std::string> const& additional_domains,
-                     negotiation_settings settings, policy::partner_type type = policy::partner_type::federated);
+                     negotiation_settings settings, policy::partner_type type = policy::partner_type::federated,
+                     bool stream_management = true);
 
     [[nodiscard]] bool is_local(std::string_view domain) const;
     /// The partner owning `domain` (primary or additional), or nullptr.

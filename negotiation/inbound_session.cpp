@@ -2,6 +2,7 @@
 
 #include "negotiation/base64.hpp"
 #include "negotiation/session_terms.hpp"
+#include "negotiation/stream_management.hpp"
 #include "negotiation/wire.hpp"
 #include "protocol/jid.hpp"
 #include "protocol/namespaces.hpp"
@@ -146,6 +147,8 @@ element inbound_session::features() const
         auto& mechanisms = features.add_child(element{"mechanisms", std::string{ns::sasl}});
         mechanisms.add_child(element{"mechanism", std::string{ns::sasl}}).add_text("EXTERNAL");
     }
+    if (offers_stream_management())
+        features.add_child(sm::feature());
     if (offers_dialback()) {
         // XEP-0220 §2.6: <errors/> announces dialback error handling, which we use.
         auto& dialback = features.add_child(element{"dialback", std::string{ns::dialback_feature}});
@@ -181,8 +184,13 @@ std::vector<action> inbound_session::on_element(element&& e)
         return on_db_result(e);
     if (e.ns() == ns::dialback && e.name() == "verify")
         return on_db_verify(e);
-    if (is_stanza(e))
+    if (is_stanza(e)) {
+        // Handled, whatever happens to it next: routed, bounced or discarded.
+        handled_ += sm_enabled_ ? 1 : 0;
         return on_stanza(std::move(e));
+    }
+    if (e.ns() == ns::sm)
+        return on_stream_management(e);
     if (e.is("error", ns::streams))
         return close(std::nullopt, close_reason::stream_error_received, "the peer sent " + describe_stream_error(e));
     return close(stream_error::unsupported_stanza_type, close_reason::bad_input,
@@ -343,7 +351,13 @@ std::vector<action> inbound_session::close(std::optional<protocol::stream_error>
                                            std::string detail)
 {
     state_ = state::closed;
-    return {close_stream{condition, reason, std::move(detail)}};
+    std::vector<action> out;
+    // XEP-0198 §5: a last count before a clean close, so that the peer need
+    // not send again what arrived.
+    if (sm_enabled_ && reason == close_reason::peer_closed)
+        out.emplace_back(send_ack{handled_});
+    out.emplace_back(close_stream{condition, reason, std::move(detail)});
+    return out;
 }
 
 }  // namespace fedgate::negotiation

@@ -62,11 +62,13 @@ private:
     std::vector<action> on_db_result(protocol::element const& request);
     std::vector<action> on_db_verify(protocol::element const& request);
     std::vector<action> on_stanza(protocol::element&& stanza);
+    std::vector<action> on_stream_management(protocol::element const& e);
 
     protocol::element features() const;
     bool offers_starttls() const;
     bool offers_external() const;
     bool offers_dialback() const;
+    bool offers_stream_management() const;
     /// The method dialback would authenticate with on this stream.
     auth_method dialback_method() const noexcept;
     std::vector<action> sasl_failed(sasl_condition condition, std::string detail);
@@ -86,6 +88,10 @@ private:
     std::string remote_;                       ///< header 'from', empty when absent
     partner_rules const* partner_ = nullptr;  ///< the partner of remote_, when known
     std::string stream_id_;
+
+    // XEP-0198, once the peer enabled it: stanzas handled since (§4, modulo 2^32).
+    bool sm_enabled_ = false;
+    std::uint32_t handled_ = 0;
 
     std::set<domain_pair> authenticated_;
     std::map<domain_pair, std::string> pending_dialback_;  ///< pair -> stream id asked with

@@ -2,6 +2,7 @@
 
 #include "negotiation/base64.hpp"
 #include "negotiation/session_terms.hpp"
+#include "negotiation/stream_management.hpp"
 #include "negotiation/wire.hpp"
 #include "protocol/namespaces.hpp"
 
@@ -99,6 +100,8 @@ std::vector<action> outbound_session::on_element(element const& e)
         return on_db_result(e);
     if (e.is("verify", ns::dialback))
         return on_db_verify(e);
+    if (e.ns() == ns::sm)
+        return on_stream_management(e);
     if (e.is("error", ns::streams))
         return close(std::nullopt, close_reason::stream_error_received,
                      context_.pair.remote + " sent " + describe_stream_error(e));
@@ -112,9 +115,10 @@ std::vector<action> outbound_session::on_element(element const& e)
 
 std::vector<action> outbound_session::on_features(element const& features)
 {
+    sm_offered_ = sm::offered(features);
     if (sasl_done_) {
         // RFC 6120 §6.4.6: the features after the SASL restart end the negotiation.
-        return become_ready({authenticated{context_.pair, auth_method::sasl_over_tls}});
+        return become_ready(auth_method::sasl_over_tls);
     }
     auto const tls_policy = context_.partner.settings.tls;
     if (!tls_) {
@@ -241,7 +245,7 @@ std::vector<action> outbound_session::on_db_result(element const& answer)
                           std::string{answer.to()}}};
     auto outcome = wire::read_db_type(answer);
     if (outcome == dialback_outcome::valid)
-        return become_ready({authenticated{context_.pair, dialback_method()}});
+        return become_ready(dialback_method());
     if (outcome == dialback_outcome::invalid)
         return close(std::nullopt, close_reason::dialback_invalid,
                      context_.pair.remote + " found our dialback key invalid");
@@ -262,11 +266,47 @@ std::vector<action> outbound_session::on_verify_request(verify_request request)
     return ready_for_verify_ ? send_verifies({}) : std::vector<action>{};
 }
 
-std::vector<action> outbound_session::become_ready(std::vector<action> out)
+std::vector<action> outbound_session::become_ready(auth_method method)
+{
+    method_ = method;
+    ready_for_verify_ = true;
+    if (sm_offered_ && context_.partner.stream_management) {
+        // XEP-0198 §3: after authentication. Stanzas wait for the answer, so
+        // that every one written is counted by the peer or none is.
+        state_ = state::awaiting_stream_management;
+        return send_verifies({send_element{sm::enable()}});
+    }
+    return established_with(false);
+}
+
+std::vector<action> outbound_session::established_with(bool stream_management)
 {
     state_ = state::established;
-    ready_for_verify_ = true;
-    return send_verifies(std::move(out));
+    sm_enabled_ = stream_management;
+    return send_verifies({authenticated{context_.pair, method_, stream_management}});
+}
+
+// ---- stream management (XEP-0198) ---------------------------------------------------
+
+std::vector<action> outbound_session::on_stream_management(element const& e)
+{
+    if (state_ == state::awaiting_stream_management && e.name() == "enabled")
+        return established_with(true);
+    if (state_ == state::awaiting_stream_management && e.name() == "failed") {
+        auto out = established_with(false);
+        out.emplace_back(discarded{context_.pair.remote + " refused to enable stream management"});
+        return out;
+    }
+    if (state_ == state::established && sm_enabled_ && e.name() == "a") {
+        if (auto handled = sm::handled_count(e))
+            return {acknowledged{*handled}};
+        return close(stream_error::invalid_xml, close_reason::bad_input,
+                     "<a/> from " + context_.pair.remote + " without a valid 'h'");
+    }
+    if (state_ == state::established && sm_enabled_ && e.name() == "r")
+        return {send_element{sm::answer(0)}};  // an outbound stream carries no stanza of the peer's
+    return close(stream_error::unsupported_stanza_type, close_reason::bad_input,
+                 "unexpected <" + e.name() + " xmlns='" + e.ns() + "'/> from " + context_.pair.remote);
 }
 
 std::vector<action> outbound_session::send_verifies(std::vector<action> out)

@@ -2,8 +2,10 @@
 /// @file
 /// The initiating side of one S2S stream: STARTTLS per policy, the peer
 /// certificate checked for the remote domain, then SASL EXTERNAL, TLS dialback or
-/// TCP dialback in that order of preference, as the partner's policy allows. Also
-/// carries db:verify requests for the router (XEP-0220 §2.1.2).
+/// TCP dialback in that order of preference, as the partner's policy allows; then
+/// XEP-0198 stream management when the peer offers it and the partner's setting
+/// allows (acknowledgements only). Also carries db:verify requests for the
+/// router (XEP-0220 §2.1.2).
 
 #include "negotiation/dialback_key.hpp"
 #include "negotiation/directory.hpp"
@@ -52,6 +54,7 @@ private:
         tls_handshake,
         awaiting_sasl_result,
         awaiting_dialback_result,
+        awaiting_stream_management,  ///< authenticated; <enable/> sent, its answer awaited
         established,
         closed,
     };
@@ -65,10 +68,12 @@ private:
     std::vector<action> on_db_result(protocol::element const& answer);
     std::vector<action> on_db_verify(protocol::element const& answer);
     std::vector<action> on_verify_request(verify_request request);
+    std::vector<action> on_stream_management(protocol::element const& e);
 
     std::vector<action> authenticate(protocol::element const& features);
     std::vector<action> try_dialback(std::string const& why_not_sasl);
-    std::vector<action> become_ready(std::vector<action> out);
+    std::vector<action> become_ready(auth_method method);
+    std::vector<action> established_with(bool stream_management);
     std::vector<action> send_verifies(std::vector<action> out);
     std::vector<action> open_stream() const;
     auth_method dialback_method() const noexcept;
@@ -79,6 +84,9 @@ private:
     state state_ = state::awaiting_header;
     bool tls_ = false;
     bool sasl_done_ = false;
+    bool sm_offered_ = false;  ///< the last features offered XEP-0198
+    bool sm_enabled_ = false;
+    auth_method method_ = auth_method::sasl_over_tls;  ///< once authenticated
     std::optional<certificate_verdict> certificate_;  ///< once TLS is up
     std::string stream_id_;                            ///< the peer's, for the dialback key
     bool ready_for_verify_ = false;

@@ -130,6 +130,24 @@ struct dialback_verified {
 struct authenticated {
     domain_pair pair;
     auth_method method = auth_method::sasl_over_tls;
+    /// Outbound: the peer enabled XEP-0198 stream management, so it will say
+    /// which of the stanzas written on this stream it has handled.
+    bool stream_management = false;
+};
+
+/// Inbound, with stream management: answer the peer's <r/> with <a h='handled'/>.
+/// The executor holds the answer while the stream is paused for a destination
+/// (back-pressure): then some of the stanzas counted wait in fedgate's memory,
+/// and the count goes out once they have been passed on or bounced, so that a
+/// crash of ours costs the peer only what it was never told we handled.
+struct send_ack {
+    std::uint32_t handled = 0;
+};
+
+/// Outbound, with stream management: the peer has handled `handled` stanzas of
+/// this stream (the `h` of its <a/>, XEP-0198 §4: a count modulo 2^32).
+struct acknowledged {
+    std::uint32_t handled = 0;
 };
 
 /// A component link completed its XEP-0114 handshake for `domain`.
@@ -197,8 +215,9 @@ struct close_stream {
     bool drop_connection = false;
 };
 
-using action = std::variant<send_header, send_element, begin_tls, restart_stream, ask_dialback, dialback_verified,
-                            authenticated, link_ready, route_stanza, bounce_stanza, discarded, close_stream>;
+using action = std::variant<send_header, send_element, send_ack, begin_tls, restart_stream, ask_dialback, dialback_verified,
+                            authenticated, acknowledged, link_ready, route_stanza, bounce_stanza, discarded,
+                            close_stream>;
 
 /// What every session offers its executor.
 class session {

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// XML namespace names fedgate matches elements on (RFC 6120, XEP-0220, XEP-0114).
+/// XML namespace names fedgate matches elements on (RFC 6120, XEP-0220, XEP-0114, XEP-0198).
 
 #include <string_view>
 
@@ -15,6 +15,7 @@ inline constexpr std::string_view tls = "urn:ietf:params:xml:ns:xmpp-tls";      
 inline constexpr std::string_view sasl = "urn:ietf:params:xml:ns:xmpp-sasl";               ///< RFC 6120 §6
 inline constexpr std::string_view stream_errors = "urn:ietf:params:xml:ns:xmpp-streams";   ///< RFC 6120 §4.9
 inline constexpr std::string_view stanza_errors = "urn:ietf:params:xml:ns:xmpp-stanzas";   ///< RFC 6120 §8.3
+inline constexpr std::string_view sm = "urn:xmpp:sm:3";                                   ///< XEP-0198 stream management
 inline constexpr std::string_view xml = "http://www.w3.org/XML/1998/namespace";            ///< xml:lang
 
 }  // namespace fedgate::protocol::ns

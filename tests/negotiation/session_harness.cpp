@@ -1,5 +1,7 @@
 #include "session_harness.hpp"
 
+#include "negotiation/stream_management.hpp"
+
 #include "negotiation/base64.hpp"
 #include "protocol/serializer.hpp"
 
@@ -43,6 +45,8 @@ template bounce_stanza only<bounce_stanza>(std::vector<action> const&);
 template dialback_verified only<dialback_verified>(std::vector<action> const&);
 template discarded only<discarded>(std::vector<action> const&);
 template link_ready only<link_ready>(std::vector<action> const&);
+template acknowledged only<acknowledged>(std::vector<action> const&);
+template send_ack only<send_ack>(std::vector<action> const&);
 
 std::string sent_xml(std::vector<action> const& actions)
 {
@@ -56,6 +60,8 @@ std::string sent_xml(std::vector<action> const& actions)
                                           .dialback = h->content == protocol::ns::server});
         else if (auto const* e = std::get_if<send_element>(&a))
             xml += protocol::to_string(e->element);
+        else if (auto const* ack = std::get_if<send_ack>(&a))
+            xml += protocol::to_string(sm::answer(ack->handled));  // as network/connection writes it when not paused
         else if (auto const* c = std::get_if<close_stream>(&a); c && !c->drop_connection) {
             // A dropped connection gets nothing more, as network/connection does.
             if (c->condition)
@@ -73,11 +79,12 @@ std::string peer_header(std::string_view from, std::string_view to, std::string_
 
 // ---- inbound ---------------------------------------------------------------------
 
-inbound_fixture::inbound_fixture(negotiation_settings settings, bool direct_tls)
+inbound_fixture::inbound_fixture(negotiation_settings settings, bool direct_tls, bool stream_management)
 {
     domains.add_local_domain("contoso.test");
     domains.add_local_domain("contoso-sales.test");
-    domains.add_partner("fabrikam.test", {"chat.fabrikam.test"}, settings);
+    domains.add_partner("fabrikam.test", {"chat.fabrikam.test"}, settings, policy::partner_type::federated,
+                        stream_management);
     session = std::make_unique<inbound_session>(inbound_context{
         .domains = &domains,
         .secret = &secret,
@@ -114,11 +121,13 @@ std::string inbound_fixture::peer_key(std::string_view from, std::string_view to
 
 // ---- outbound --------------------------------------------------------------------
 
-outbound_fixture::outbound_fixture(negotiation_settings settings, outbound_purpose purpose, bool direct_tls)
+outbound_fixture::outbound_fixture(negotiation_settings settings, outbound_purpose purpose, bool direct_tls,
+                                   bool stream_management)
 {
     session = std::make_unique<outbound_session>(outbound_context{
         .pair = {"contoso.test", "fabrikam.test"},
-        .partner = {"fabrikam.test", settings, evaluate(settings).applied()},
+        .partner = {"fabrikam.test", settings, evaluate(settings).applied(), policy::partner_type::federated,
+                    stream_management},
         .secret = &secret,
         .sasl = sasl.get(),
         .direct_tls = direct_tls,

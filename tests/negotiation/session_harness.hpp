@@ -62,7 +62,8 @@ struct inbound_fixture {
 
     /// Local domains contoso.test and contoso-sales.test, partner fabrikam.test
     /// (additional domain chat.fabrikam.test) with `settings`.
-    explicit inbound_fixture(negotiation_settings settings = {}, bool direct_tls = false);
+    /// `stream_management`: the partner's XEP-0198 setting.
+    explicit inbound_fixture(negotiation_settings settings = {}, bool direct_tls = false, bool stream_management = true);
 
     std::vector<action> receive(std::string_view xml) { return driver->receive(xml); }
     std::vector<action> handle(event const& e) { return driver->handle(e); }
@@ -86,7 +87,7 @@ struct outbound_fixture {
 
     /// contoso.test -> fabrikam.test with `settings`.
     explicit outbound_fixture(negotiation_settings settings = {}, outbound_purpose purpose = outbound_purpose::route,
-                              bool direct_tls = false);
+                              bool direct_tls = false, bool stream_management = true);
     std::vector<action> start() { return driver->start(); }
     std::vector<action> receive(std::string_view xml) { return driver->receive(xml); }
     std::vector<action> handle(event const& e) { return driver->handle(e); }
