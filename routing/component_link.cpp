@@ -195,7 +195,7 @@ void component_link::write_held()
 {
     while (ready() && !window_.full())
         if (auto stanza = traffic_.queue().take_first())
-            write(*stanza);
+            write(stanza->stanza);
         else
             break;
     if (traffic_.queue().empty())

@@ -26,48 +26,50 @@ std::optional<bounced> delivery_queue::push(protocol::element stanza, std::size_
 void delivery_queue::push_paused(protocol::element stanza, std::size_t bytes, clock::time_point now)
 {
     bytes_ += bytes;
-    items_.push_back({std::move(stanza), bytes, now + limits_.delivery_deadline});
+    items_.push_back({std::move(stanza), bytes, now + limits_.delivery_deadline, false});
 }
 
-std::vector<protocol::element> delivery_queue::drain()
-{
-    std::vector<protocol::element> out;
-    out.reserve(items_.size());
-    for (auto& i : items_)
-        out.push_back(std::move(i.stanza));
-    items_.clear();
-    bytes_ = 0;
-    return out;
-}
-
-std::optional<protocol::element> delivery_queue::take_first()
+std::optional<queued_stanza> delivery_queue::take_first()
 {
     if (items_.empty())
         return std::nullopt;
-    auto out = std::move(items_.front().stanza);
-    bytes_ -= items_.front().bytes;
+    auto out = std::move(items_.front());
+    bytes_ -= out.bytes;
     items_.pop_front();
     return out;
+}
+
+void delivery_queue::put_back(std::deque<queued_stanza> unacknowledged)
+{
+    for (auto it = unacknowledged.rbegin(); it != unacknowledged.rend(); ++it) {
+        bytes_ += it->bytes;
+        it->resent = true;
+        items_.push_front(std::move(*it));
+    }
+}
+
+void delivery_queue::bounce_front(bounced& out, delivery_failure const& failure)
+{
+    auto const& first = items_.front();
+    bounce_into(out, first.stanza, failure.condition, failure.text);
+    out.after_stream_loss += first.resent ? 1 : 0;
+    bytes_ -= first.bytes;
+    items_.pop_front();
 }
 
 bounced delivery_queue::expire(clock::time_point now, delivery_failure const& failure)
 {
     bounced out;
-    while (!items_.empty() && items_.front().deadline <= now) {
-        bounce_into(out, items_.front().stanza, failure.condition, failure.text);
-        bytes_ -= items_.front().bytes;
-        items_.pop_front();
-    }
+    while (!items_.empty() && items_.front().deadline <= now)
+        bounce_front(out, failure);
     return out;
 }
 
 bounced delivery_queue::fail_all(delivery_failure const& failure)
 {
     bounced out;
-    for (auto const& i : items_)
-        bounce_into(out, i.stanza, failure.condition, failure.text);
-    items_.clear();
-    bytes_ = 0;
+    while (!items_.empty())
+        bounce_front(out, failure);
     return out;
 }
 

@@ -30,6 +30,15 @@ struct queue_limits {
 struct bounced {
     std::vector<protocol::element> replies;
     std::size_t dropped_errors = 0;
+    std::size_t after_stream_loss = 0;  ///< of them, stanzas put back after a stream lost them
+};
+
+/// One stanza waiting, with what its bounds and deadline need.
+struct queued_stanza {
+    protocol::element stanza;
+    std::size_t bytes = 0;
+    clock::time_point deadline;
+    bool resent = false;  ///< written on a stream that ended before acknowledging it (XEP-0198)
 };
 
 /// Adds the error reply to `stanza` to `out`, or counts it as an error stanza
@@ -48,10 +57,13 @@ public:
     /// if need be: refusing it would turn a short outage into refusals, and what
     /// a paused stream can add is bounded by what one read brought.
     void push_paused(protocol::element stanza, std::size_t bytes, clock::time_point now);
-    /// The stream is up: everything, in order.
-    [[nodiscard]] std::vector<protocol::element> drain();
     /// The oldest stanza, out of the queue; nullopt when empty.
-    [[nodiscard]] std::optional<protocol::element> take_first();
+    [[nodiscard]] std::optional<queued_stanza> take_first();
+    /// Stanzas a stream wrote but its peer did not acknowledge before the stream
+    /// ended, back at the head in their order (they are older than all that is
+    /// held: it was queued after they were written), beyond the limits, with
+    /// their deadlines.
+    void put_back(std::deque<queued_stanza> unacknowledged);
     /// Bounces the stanzas whose deadline passed by `now`, with `failure`'s
     /// condition (the last reason delivery failed).
     [[nodiscard]] bounced expire(clock::time_point now, delivery_failure const& failure);
@@ -65,14 +77,10 @@ public:
     [[nodiscard]] bool empty() const noexcept { return items_.empty(); }
 
 private:
-    struct item {
-        protocol::element stanza;
-        std::size_t bytes;
-        clock::time_point deadline;
-    };
+    void bounce_front(bounced& out, delivery_failure const& failure);
 
     queue_limits limits_;
-    std::deque<item> items_;  // deadlines ascend: one limit for all, pushed in time order
+    std::deque<queued_stanza> items_;  // deadlines ascend: one limit for all, pushed in time order
     std::size_t bytes_ = 0;
 };
 

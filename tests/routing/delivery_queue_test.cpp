@@ -28,20 +28,51 @@ std::string condition_of(element const& reply)
     return error && !error->child_elements().empty() ? error->child_elements().front()->name() : "";
 }
 
+/// Everything in the queue, oldest first, by id; the queue is empty after.
+std::vector<std::string> take_ids(delivery_queue& q)
+{
+    std::vector<std::string> ids;
+    while (auto first = q.take_first())
+        ids.emplace_back(first->stanza.id());
+    return ids;
+}
+
 auto const t0 = clock::time_point{} + 1000s;
 delivery_failure const down{stanza_condition::remote_server_timeout, true, "fabrikam.test is not answering"};
 
-TEST(delivery_queue, drains_in_order)
+TEST(delivery_queue, gives_back_in_order)
 {
     delivery_queue q;
     EXPECT_FALSE(q.push(message("1"), 100, t0));
     EXPECT_FALSE(q.push(message("2"), 100, t0 + 1s));
     EXPECT_EQ(q.bytes(), 200u);
-    auto out = q.drain();
-    ASSERT_EQ(out.size(), 2u);
-    EXPECT_EQ(out[0].id(), "1");
-    EXPECT_EQ(out[1].id(), "2");
+    EXPECT_EQ(take_ids(q), (std::vector<std::string>{"1", "2"}));
     EXPECT_TRUE(q.empty());
+    EXPECT_EQ(q.bytes(), 0u);
+}
+
+TEST(delivery_queue, what_a_stream_lost_goes_back_first_with_its_deadline_and_is_counted_when_it_bounces)
+{
+    delivery_queue q{{.max_stanzas = 2, .max_bytes = 1000, .delivery_deadline = 60s}};
+    EXPECT_FALSE(q.push(message("3"), 10, t0 + 5s));
+    EXPECT_FALSE(q.push(message("4"), 10, t0 + 5s));
+    std::deque<queued_stanza> lost;
+    lost.push_back({message("1"), 10, t0 + 60s, false});
+    lost.push_back({message("2"), 10, t0 + 61s, false});
+    q.put_back(std::move(lost));  // beyond the limit of 2: they were accepted once
+    EXPECT_EQ(q.size(), 4u);
+    EXPECT_EQ(q.bytes(), 40u);
+    auto first = q.take_first();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->stanza.id(), "1");
+    EXPECT_TRUE(first->resent);
+    // "2" keeps the deadline it had when first written: it bounces first, and
+    // is counted as bounced after a stream loss; "3" and "4" are not.
+    auto gone = q.expire(t0 + 61s, down);
+    ASSERT_EQ(gone.replies.size(), 1u);
+    EXPECT_EQ(gone.replies[0].id(), "2");
+    EXPECT_EQ(gone.after_stream_loss, 1u);
+    EXPECT_EQ(q.fail_all(down).after_stream_loss, 0u);
     EXPECT_EQ(q.bytes(), 0u);
 }
 
@@ -110,10 +141,7 @@ TEST(delivery_queue, a_paused_sender_is_held_beyond_the_limits_and_counted)
     EXPECT_EQ(q.size(), 4u);
     EXPECT_EQ(q.bytes(), 2030u);
     EXPECT_TRUE(q.push(message("still refused"), 10, t0));
-    auto out = q.drain();
-    ASSERT_EQ(out.size(), 4u);
-    EXPECT_EQ(out[2].id(), "3");
-    EXPECT_EQ(out[3].id(), "4");
+    EXPECT_EQ(take_ids(q), (std::vector<std::string>{"1", "2", "3", "4"}));
 }
 
 }  // namespace
