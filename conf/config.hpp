@@ -64,6 +64,7 @@ struct partner {
     partner_type type = partner_type::federated;
     policy::negotiation_settings negotiation;
     policy::policy_evaluation policy;  ///< evaluate(negotiation), kept for reports
+    bool stream_management = true;     ///< XEP-0198 acknowledgements when the peer offers them
     std::uint32_t line = 0;
 };
 
@@ -99,6 +100,8 @@ struct limit_settings {
     std::chrono::seconds hold_down{60};             ///< at most this long, bounce at once after a lasting failure
     unsigned internal_ping_every = 100;             ///< stanzas to the internal server between two pings
     unsigned internal_max_unacknowledged = 1000;    ///< unanswered stanzas before writing to it pauses
+    unsigned partner_ack_request_every = 10;        ///< XEP-0198: stanzas to a partner between two <r/>
+    unsigned partner_max_unacknowledged = 1000;     ///< unacknowledged before writing to the partner pauses
     std::size_t commit_wait_stanzas = 1000;         ///< held per pair behind an invitation being recorded
     std::size_t commit_wait_bytes = 1024 * 1024;
 };

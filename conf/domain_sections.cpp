@@ -138,6 +138,10 @@ void loader::read_partner(toml::table const& t)
         p.negotiation.dialback = *dialback;
     else
         complete = complete && !t.contains("dialback");
+    if (auto acks = r.boolean("stream_management"))
+        p.stream_management = *acks;
+    else
+        complete = complete && !t.contains("stream_management");
     r.finish();
     if (!complete)
         return;

@@ -136,6 +136,8 @@ void loader::read_limits(toml::table const& t)
     seconds("hold_down_seconds", 1, 3600, l.hold_down);
     count("internal_ping_every", 1, 100000, l.internal_ping_every);
     count("internal_max_unacknowledged", 1, 10000000, l.internal_max_unacknowledged);
+    count("partner_ack_request_every", 1, 100000, l.partner_ack_request_every);
+    count("partner_max_unacknowledged", 1, 10000000, l.partner_max_unacknowledged);
     size("commit_wait_stanzas", 1, 1000000, l.commit_wait_stanzas);
     size("commit_wait_bytes", 64 * 1024, std::int64_t{1} << 32, l.commit_wait_bytes);
     r.finish();

@@ -46,6 +46,8 @@ void write_partner(std::ostringstream& out, partner const& p)
     out << "    methods:            " << policy::describe(p.policy.applied()) << "\n";
     if (p.policy.note)
         out << "    note:               " << *p.policy.note << "\n";
+    if (!p.stream_management)
+        out << "    stream management:  off\n";
     for (auto const& w : p.policy.warnings)
         out << "    warning:            " << w << "\n";
 }

@@ -105,6 +105,8 @@ TEST(parse, the_bounds_that_were_fixed_are_limits_with_the_old_values_as_default
     EXPECT_EQ(d.hold_down, std::chrono::seconds{60});
     EXPECT_EQ(d.internal_ping_every, 100U);
     EXPECT_EQ(d.internal_max_unacknowledged, 1000U);
+    EXPECT_EQ(d.partner_ack_request_every, 10U);
+    EXPECT_EQ(d.partner_max_unacknowledged, 1000U);
     EXPECT_EQ(d.commit_wait_stanzas, 1000U);
     EXPECT_EQ(d.commit_wait_bytes, 1024U * 1024U);
 
@@ -112,6 +114,7 @@ TEST(parse, the_bounds_that_were_fixed_are_limits_with_the_old_values_as_default
                           "max_header_bytes = 2048\nmax_header_attributes = 8\nwrite_backlog_bytes = 65536\n"
                           "auth_failures = 1\nkeepalive_seconds = 0\nhold_down_seconds = 5\n"
                           "internal_ping_every = 10\ninternal_max_unacknowledged = 50\n"
+                          "partner_ack_request_every = 3\npartner_max_unacknowledged = 30\n"
                           "commit_wait_stanzas = 7\ncommit_wait_bytes = 70000\n");
     ASSERT_TRUE(set.ok()) << messages(set).front();
     auto const& l = set.cfg->limits;
@@ -123,8 +126,26 @@ TEST(parse, the_bounds_that_were_fixed_are_limits_with_the_old_values_as_default
     EXPECT_EQ(l.hold_down, std::chrono::seconds{5});
     EXPECT_EQ(l.internal_ping_every, 10U);
     EXPECT_EQ(l.internal_max_unacknowledged, 50U);
+    EXPECT_EQ(l.partner_ack_request_every, 3U);
+    EXPECT_EQ(l.partner_max_unacknowledged, 30U);
     EXPECT_EQ(l.commit_wait_stanzas, 7U);
     EXPECT_EQ(l.commit_wait_bytes, 70000U);
+}
+
+TEST(parse, stream_management_is_on_unless_a_partner_turns_it_off)
+{
+    auto r = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n"
+                        "[[partner]]\ndomain = \"g.test\"\ntype = \"federated\"\nstream_management = false\n");
+    ASSERT_TRUE(r.ok()) << messages(r).front();
+    EXPECT_TRUE(r.cfg->partners[0].stream_management);
+    EXPECT_FALSE(r.cfg->partners[1].stream_management);
+
+    auto quoted = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\nstream_management = \"no\"\n");
+    EXPECT_FALSE(quoted.ok());
+    ASSERT_EQ(messages(quoted).size(), 1U);
+    EXPECT_NE(messages(quoted).front().find("'stream_management' in [[partner]] must be true or false"),
+              std::string::npos)
+        << messages(quoted).front();
 }
 
 TEST(parse, a_limit_out_of_range_names_the_range)
