@@ -1,5 +1,6 @@
 #include "network/connection.hpp"
 
+#include "negotiation/stream_management.hpp"
 #include "negotiation/wire.hpp"
 #include "network/log_failure.hpp"
 #include "network/tls_contexts.hpp"
@@ -97,6 +98,9 @@ asio::awaitable<void> connection::serve()
                 co_await gate->released().wait();
             spdlog::debug("{} reading resumed", id_);
         }
+        // What the count covers has been passed on (or bounced) by now.
+        if (auto handled = std::exchange(held_ack_, std::nullopt); handled && !closing_)
+            send_element_now(ng::sm::answer(*handled));
         held_by_.reset();
         boost::system::error_code ec;
         auto bytes = co_await io_.read_some(ec);
@@ -166,7 +170,8 @@ void connection::perform_all_now(std::vector<ng::action> actions)
 
 void connection::perform_now(ng::action& a)
 {
-    if (closing_ && (std::holds_alternative<ng::send_header>(a) || std::holds_alternative<ng::send_element>(a))) {
+    if (closing_ && (std::holds_alternative<ng::send_header>(a) || std::holds_alternative<ng::send_element>(a) ||
+                     std::holds_alternative<ng::send_ack>(a))) {
         spdlog::debug("{} nothing more is sent after </stream:stream>", id_);
         return;
     }
@@ -183,10 +188,12 @@ void connection::perform_now(ng::action& a)
                                                       .id = h.id,
                                                       .dialback = h.content == protocol::ns::server}));
                    },
-                   [&](ng::send_element& e) {
-                       std::string xml;
-                       protocol::serialize(e.element, xml, write_context_);
-                       enqueue(xml);
+                   [&](ng::send_element& e) { send_element_now(e.element); },
+                   [&](ng::send_ack& ack) {
+                       if (auto gate = held_by_.lock(); gate && gate->holding())
+                           held_ack_ = ack.handled;  // the latest count replaces an older one
+                       else
+                           send_element_now(ng::sm::answer(ack.handled));
                    },
                    [&](ng::restart_stream&) {
                        header_sent_ = false;
@@ -228,6 +235,13 @@ void connection::perform_now(ng::action& a)
                    },
                },
                a);
+}
+
+void connection::send_element_now(protocol::element const& e)
+{
+    std::string xml;
+    protocol::serialize(e, xml, write_context_);
+    enqueue(xml);
 }
 
 asio::awaitable<void> connection::flush()

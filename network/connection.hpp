@@ -96,6 +96,7 @@ private:
     boost::asio::awaitable<void> flush();
     boost::asio::awaitable<void> finish();
     void enqueue(std::string_view bytes);
+    void send_element_now(protocol::element const& e);
     void fail_transport(std::string why);
     [[nodiscard]] std::size_t backlog() const noexcept { return outbox_.size() + inflight_.size(); }
     [[nodiscard]] std::chrono::steady_clock::time_point next_deadline() const;
@@ -131,6 +132,7 @@ private:
     bool closed_ = false;
     negotiation::close_stream ending_{std::nullopt, negotiation::close_reason::transport_closed, "connection lost"};
     std::weak_ptr<read_gate> held_by_;
+    std::optional<std::uint32_t> held_ack_;  ///< an <a/> waiting for held_by_ to release (ng::send_ack)
     std::shared_ptr<void const> generation_;
 };
 

@@ -25,12 +25,14 @@ constexpr help_entry helps[] = {
     {metric::bounces, "Error replies sent for stanzas that could not be delivered, by condition."},
     {metric::bounces_undeliverable, "Error replies that could not be delivered either, by reason."},
     {metric::error_stanzas_dropped, "Error stanzas that could not be delivered and may not be bounced (RFC 6120 8.3.1)."},
-    {metric::stanzas_possibly_lost, "Stanzas written to the internal server but unconfirmed when its link dropped."},
+    {metric::stanzas_possibly_lost, "Stanzas written but unconfirmed when their stream ended for good: to the internal server (link dropped), to a partner (shutdown)."},
+    {metric::stanzas_resent, "Stanzas sent again to a partner after a stream ended without acknowledging them (XEP-0198), by partner."},
+    {metric::bounced_after_stream_loss, "Stanzas a partner's stream did not acknowledge, bounced when no later stream delivered them in time, by partner."},
     {metric::dialback_verifications, "Dialback keys checked with an authoritative server, by result."},
     {metric::dns_resolutions, "Partner domains resolved for outbound streams, by result."},
     {metric::connections_refused, "Inbound connections refused by the connection limits."},
     {metric::queued_stanzas, "Stanzas held for a stream that is not up, by side (outbound, internal)."},
-    {metric::unacknowledged_stanzas, "Stanzas written to the internal server and not yet confirmed by a ping."},
+    {metric::unacknowledged_stanzas, "Stanzas written and not yet confirmed, by side (internal: by a ping; outbound: by a XEP-0198 ack)."},
 };
 
 std::string escape(std::string_view value)

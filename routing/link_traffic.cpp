@@ -24,13 +24,15 @@ link_traffic::link_traffic(link_owner& owner, queue_limits limits, std::string d
 {
 }
 
-void link_traffic::write(connection& stream, protocol::element const& stanza, connection* source)
+std::size_t link_traffic::write(connection& stream, protocol::element const& stanza, connection* source)
 {
     if (!bytes_)
         bytes_ = &owner_->byte_counter(inbound_bytes_, domain_);
-    *bytes_ += stream.send_stanza(stanza);
+    auto const written = stream.send_stanza(stanza);
+    *bytes_ += written;
     if (source && stream.congested())
         source->hold_reading_for(stream.shared_from_this());
+    return written;
 }
 
 void link_traffic::hold(protocol::element stanza, std::string const& whose)
@@ -59,12 +61,19 @@ void link_traffic::expire(clock::time_point now, delivery_failure const& failure
         return;
     auto expired = queue_.expire(now, failure);
     if (!expired.replies.empty() || expired.dropped_errors > 0)
-        owner_->deliver_bounces(std::move(expired), why);
+        send_bounces(std::move(expired), why);
 }
 
 void link_traffic::bounce_held(delivery_failure const& failure)
 {
-    owner_->deliver_bounces(queue_.fail_all(failure), failure.text);
+    send_bounces(queue_.fail_all(failure), failure.text);
+}
+
+void link_traffic::send_bounces(bounced b, std::string_view why)
+{
+    if (b.after_stream_loss > 0)
+        owner_->stats().count(metric::bounced_after_stream_loss, {{"partner", domain_}}, b.after_stream_loss);
+    owner_->deliver_bounces(std::move(b), why);
 }
 
 void link_traffic::count_close(negotiation::close_stream const& why)

@@ -21,9 +21,10 @@ public:
     /// counted inbound or outbound for the partner owning `domain`.
     link_traffic(link_owner& owner, queue_limits limits, std::string direction, bool inbound_bytes, std::string domain);
 
-    /// Writes `stanza` on `stream`, counting its bytes; `source` stops being read
-    /// while `stream` is congested.
-    void write(network::connection& stream, protocol::element const& stanza, network::connection* source = nullptr);
+    /// Writes `stanza` on `stream`, counting its bytes (returned); `source`
+    /// stops being read while `stream` is congested.
+    std::size_t write(network::connection& stream, protocol::element const& stanza,
+                      network::connection* source = nullptr);
     /// Holds `stanza` until a stream is up; a full queue bounces it, saying
     /// whose queue (`whose`: "the internal server", a domain) was full.
     void hold(protocol::element stanza, std::string const& whose);
@@ -43,6 +44,9 @@ public:
     [[nodiscard]] link_owner& owner() const noexcept { return *owner_; }
 
 private:
+    /// Hands bounces to the owner, counting those a lost stream had written.
+    void send_bounces(bounced b, std::string_view why);
+
     link_owner* owner_;
     delivery_queue queue_;
     std::string direction_;

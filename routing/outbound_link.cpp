@@ -3,6 +3,7 @@
 #include "dns/error.hpp"
 #include "network/connector.hpp"
 #include "network/log_failure.hpp"
+#include "negotiation/stream_management.hpp"
 #include "operations/metric_names.hpp"
 #include "protocol/domain_name.hpp"
 #include "protocol/serializer.hpp"
@@ -41,13 +42,16 @@ outbound_link::outbound_link(link_owner& owner, ng::domain_pair pair, ng::outbou
       pair_{std::move(pair)},
       purpose_{purpose},
       traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), "out", false, pair_.remote},
-      retry_timer_{owner.executor()}
+      retry_timer_{owner.executor()},
+      gate_{std::make_shared<network::manual_gate>(owner.executor(),
+                                                   pair_.remote + " has not acknowledged what it was sent")}
 {
 }
 
 outbound_link::~outbound_link()
 {
     *alive_ = false;
+    gate_->open();
 }
 
 bool outbound_link::idle() const noexcept
@@ -57,8 +61,23 @@ bool outbound_link::idle() const noexcept
 
 void outbound_link::deliver(protocol::element stanza, connection* source)
 {
-    if (up()) {
+    if (up() && !unacked_) {
         traffic_.write(*connection_, stanza, source);
+        return;
+    }
+    if (up()) {
+        auto const deadline = clock::now() + owner_.generation()->cfg.limits.delivery_deadline;
+        if (traffic_.queue().empty() && !window_full()) {
+            send({std::move(stanza), 0, deadline, false}, source);
+            return;
+        }
+        // The peer has as many unacknowledged as it may: in order behind what
+        // waits, and the sender pauses until the peer answers.
+        traffic_.hold_paused(std::move(stanza));
+        if (source) {
+            gate_->close();
+            source->hold_reading_for(gate_);
+        }
         return;
     }
     if (refusing()) {
@@ -145,20 +164,83 @@ asio::awaitable<void> outbound_link::connect()
 void outbound_link::on_action(connection& source, ng::action& a)
 {
     if (auto const* done = std::get_if<ng::authenticated>(&a)) {
-        spdlog::info("{} {} -> {} authenticated by {}", source.id(), done->pair.local, done->pair.remote,
-                     display_name(done->method));
+        spdlog::info("{} {} -> {} authenticated by {}{}", source.id(), done->pair.local, done->pair.remote,
+                     display_name(done->method), done->stream_management ? ", with stream management" : "");
         authenticated_ = true;
         owner_.stats().count(metric::streams_authenticated,
                               {{"direction", "out"}, {"method", std::string{display_name(done->method)}}});
         retry_.reset();
         last_failure_.reset();
-        for (auto& stanza : traffic_.queue().drain())
-            traffic_.write(*connection_, stanza);
+        if (done->stream_management) {
+            auto const& limits = owner_.generation()->cfg.limits;
+            unacked_.emplace(ack_request_settings{.request_every = limits.partner_ack_request_every,
+                                                  .max_unacknowledged = limits.partner_max_unacknowledged});
+        }
+        write_held();
+    } else if (auto const* ack = std::get_if<ng::acknowledged>(&a)) {
+        acknowledged(source, ack->handled);
     } else if (auto const* answer = std::get_if<ng::dialback_verified>(&a)) {
         owner_.dialback_answered(answer->request, answer->outcome);
     } else if (auto const* ignored = std::get_if<ng::discarded>(&a)) {
         spdlog::info("{} ignored: {}", source.id(), ignored->what);
     }
+}
+
+void outbound_link::send(queued_stanza item, connection* source)
+{
+    item.bytes = traffic_.write(*connection_, item.stanza, source);
+    if (item.resent)
+        owner_.stats().count(metric::stanzas_resent, {{"partner", pair_.remote}});
+    if (unacked_ && unacked_->written(std::move(item)))
+        connection_->send_stanza(ng::sm::request());
+}
+
+void outbound_link::write_held()
+{
+    while (up() && !window_full())
+        if (auto item = traffic_.queue().take_first())
+            send(std::move(*item), nullptr);
+        else
+            break;
+    if (traffic_.queue().empty())
+        gate_->open();
+}
+
+void outbound_link::acknowledged(connection& source, std::uint32_t handled)
+{
+    if (!unacked_)
+        return;
+    if (!unacked_->acknowledged(handled)) {
+        // XEP-0198 §6; what it did not acknowledge is sent again on the next stream.
+        source.close(protocol::stream_error::undefined_condition, ng::close_reason::bad_input,
+                     pair_.remote + " acknowledged " + std::to_string(handled) + " stanzas, more than were sent");
+        return;
+    }
+    write_held();
+    if (up() && unacked_->request_due(false))
+        connection_->send_stanza(ng::sm::request());
+}
+
+void outbound_link::take_back_unacknowledged()
+{
+    if (!unacked_)
+        return;
+    auto lost = unacked_->lost();
+    unacked_.reset();
+    gate_->open();  // what comes next waits for a stream under the queue's usual bounds
+    if (lost.empty())
+        return;
+    if (stopped_) {
+        spdlog::warn("link {} -> {}: {} stanzas were not acknowledged when the stream closed at shutdown; "
+                     "they are possibly lost",
+                     pair_.local, pair_.remote, lost.size());
+        owner_.stats().count(metric::stanzas_possibly_lost, {{"partner", pair_.remote}}, lost.size());
+        return;
+    }
+    spdlog::info("link {} -> {}: {} stanzas were not acknowledged before the stream ended; they go again "
+                 "on the next stream",
+                 pair_.local, pair_.remote, lost.size());
+    traffic_.queue().put_back(std::move(lost));
 }
 
 void outbound_link::on_closed(connection&, ng::close_stream const& why)
@@ -167,6 +249,7 @@ void outbound_link::on_closed(connection&, ng::close_stream const& why)
     bool const was_up = std::exchange(authenticated_, false);
     connection_.reset();
     session_ = nullptr;
+    take_back_unacknowledged();
     if (stopped_) {
         owner_.retire(this);
         return;
@@ -244,6 +327,8 @@ void outbound_link::forgive()
 
 void outbound_link::tick(clock::time_point now)
 {
+    if (up() && unacked_ && unacked_->request_due(true))
+        connection_->send_stanza(ng::sm::request());
     if (traffic_.queue().empty())
         return;
     auto failure = last_failure_.value_or(delivery_failure{stanza_condition::remote_server_timeout, true,

@@ -5,12 +5,15 @@
 /// negotiation per the partner's policy), the stanzas held while it is not up,
 /// and the retries after a failure (RFC 6120 §3.3). A link made for dialback
 /// verification only (XEP-0220 §2.1.2) carries db:verify requests and ends
-/// when they are answered.
+/// when they are answered. With XEP-0198 on the stream, what the peer has not
+/// acknowledged stays in `unacked_stanzas` and goes back to the queue when the
+/// stream ends (routing/README.md "Stream management").
 
 #include "network/connection.hpp"
 #include "routing/link_owner.hpp"
 #include "routing/link_traffic.hpp"
 #include "routing/retry_schedule.hpp"
+#include "routing/unacked_stanzas.hpp"
 #include "negotiation/outbound_session.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -52,11 +55,24 @@ public:
     /// Nothing held, nothing to verify, no stream: the router may drop the link.
     [[nodiscard]] bool idle() const noexcept;
     [[nodiscard]] std::size_t queued() const noexcept { return traffic_.queue().size(); }
+    /// Written on the current stream and not yet acknowledged (XEP-0198).
+    [[nodiscard]] std::size_t unacknowledged() const noexcept { return unacked_ ? unacked_->size() : 0; }
 
 private:
     void on_action(network::connection& source, negotiation::action& a) override;
     void on_closed(network::connection& source, negotiation::close_stream const& why) override;
 
+    /// Writes one stanza on the stream that is up, keeping it until the peer
+    /// acknowledges it when the stream has stream management.
+    void send(queued_stanza item, network::connection* source);
+    /// Writes what is held, in order, as far as the acknowledgement window allows.
+    void write_held();
+    /// The peer's <a/>.
+    void acknowledged(network::connection& source, std::uint32_t handled);
+    /// The stream ended: what it did not acknowledge goes back to the queue (or,
+    /// at shutdown, is reported as possibly lost).
+    void take_back_unacknowledged();
+    [[nodiscard]] bool window_full() const noexcept { return unacked_ && unacked_->full(); }
     void ensure_connecting();
     boost::asio::awaitable<void> connect();
     void failed(delivery_failure failure);
@@ -77,7 +93,9 @@ private:
     bool stopped_ = false;
     std::vector<negotiation::verify_request> verifies_;  ///< not yet handed to a stream
     std::optional<delivery_failure> last_failure_;
+    std::optional<unacked_stanzas> unacked_;  ///< while the stream up has stream management
     boost::asio::steady_timer retry_timer_;
+    std::shared_ptr<network::manual_gate> gate_;  ///< holds the feeders while the window is full
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

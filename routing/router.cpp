@@ -61,12 +61,13 @@ void router::gauges(std::vector<operations::metrics::sample>& out) const
         {{"out", "established"}, 0}, {{"component", "negotiating"}, 0}, {{"component", "established"}, 0}};
     for (auto const& [raw, in] : inbound_)
         ++streams[{"in", in.session->authenticated_pairs().empty() ? "negotiating" : "established"}];
-    double queued_out = 0, queued_internal = 0, unacknowledged_internal = 0;
+    double queued_out = 0, queued_internal = 0, unacknowledged_out = 0, unacknowledged_internal = 0;
     for (auto const* map : {&links_, &verifiers_})
         for (auto const& [pair, link] : *map) {
             if (link->connected())
                 ++streams[{"out", link->up() ? "established" : "negotiating"}];
             queued_out += static_cast<double>(link->queued());
+            unacknowledged_out += static_cast<double>(link->unacknowledged());
         }
     for (auto const& [domain, link] : components_) {
         if (!link->closed())
@@ -78,6 +79,7 @@ void router::gauges(std::vector<operations::metrics::sample>& out) const
         out.push_back({metric::streams, {{"direction", key.first}, {"state", key.second}}, value});
     out.push_back({metric::queued_stanzas, {{"side", "outbound"}}, queued_out});
     out.push_back({metric::queued_stanzas, {{"side", "internal"}}, queued_internal});
+    out.push_back({metric::unacknowledged_stanzas, {{"side", "outbound"}}, unacknowledged_out});
     out.push_back({metric::unacknowledged_stanzas, {{"side", "internal"}}, unacknowledged_internal});
 }
 

@@ -1,0 +1,125 @@
+"""XEP-0198 stream management between two fedgate processes (issue 18 §1):
+a partner's gateway that vanishes in the middle of a burst loses nothing that
+A sent it. A keeps what B has not acknowledged, puts it back at the head of
+the pair's queue when the stream ends, and sends it on the next stream.
+Run: python3 tests/integration/stream_management_test.py."""
+
+import os
+import signal
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from lab import wait_for  # noqa: E402
+from two_gateways import TwoGateways, error_condition, has_id, message  # noqa: E402
+
+SENDER, RECIPIENT = "alice@a.test/desk", "bob@b.test"
+
+
+class PartnerVanishes(TwoGateways, unittest.TestCase):
+    a_metrics = True
+    # Long enough for B to come back before what A holds is bounced, and for B
+    # to hold what its internal server cannot take yet.
+    a_limits = {"delivery_deadline_seconds": 30}
+    b_limits = {"delivery_deadline_seconds": 30}
+
+    def setUp(self):
+        # Each test starts with the stream up and everything acknowledged.
+        ident = "warm%d" % time.monotonic_ns()
+        self.internal_a.send("b.test", message(SENDER, RECIPIENT, ident))
+        self.internal_b.wait_stanza(has_id(ident), what="the warm-up message")
+        wait_for(lambda: self.unacknowledged() == 0, 10, "B to acknowledge the warm-up")
+
+    def unacknowledged(self):
+        return self.a.scrape().get('fedgate_unacknowledged_stanzas{side="outbound"}')
+
+    def restart_b(self, name):
+        type(self).b = self.start_b(name)
+        self.internal_b.wait_links(["a.test"], self.b)
+
+    def account(self, ids, started_at):
+        """(delivered once or more, duplicates, bounced, lost) of `ids`."""
+        received = [e.get("id") for e in self.internal_b.received[started_at:]]
+        wanted = set(ids)
+        delivered = [i for i in received if i in wanted]
+        bounced = {e.get("id") for e in self.internal_a.received
+                   if e.get("id") in wanted and e.get("type") == "error"}
+        unique = set(delivered)
+        lost = wanted - unique - bounced
+        return unique, len(delivered) - len(unique), bounced, lost
+
+    def test_what_a_stopped_then_killed_partner_did_not_acknowledge_is_sent_again(self):
+        self.a.wait_log("a.test -> b.test authenticated by SASL over TLS, with stream management")
+        resent_before = self.a.scrape().get('fedgate_stanzas_resent_total{partner="b.test"}', 0)
+        started_at = len(self.internal_b.received)
+        self.b.signal(signal.SIGSTOP)  # B reads and acknowledges nothing more
+        count = 500
+        ids = ["held%d" % i for i in range(count)]
+        self.internal_a.send("b.test", "".join(message(SENDER, RECIPIENT, i) for i in ids))
+        wait_for(lambda: self.unacknowledged() == count, 10, "A to have written all %d, unacknowledged" % count)
+        self.b.kill()
+        self.a.wait_log("link a.test -> b.test: %d stanzas were not acknowledged before the stream ended; "
+                        "they go again on the next stream" % count)
+        self.restart_b("B-after-kill")
+        self.internal_b.wait_stanza(has_id(ids[-1]), timeout=30, what="the stanzas sent again")
+        unique, duplicates, bounced, lost = self.account(ids, started_at)
+        print("\n  %d sent while B was stopped, then B killed and restarted: %d delivered, %d duplicates, "
+              "%d bounced, %d lost" % (count, len(unique), duplicates, len(bounced), len(lost)))
+        self.assertEqual(lost, set())
+        self.assertEqual(bounced, set())
+        delivered = [e.get("id") for e in self.internal_b.received[started_at:] if e.get("id") in set(ids)]
+        self.assertEqual(delivered, ids)  # in order, once each: B had handled none of them
+        metrics = self.a.scrape()
+        self.assertEqual(metrics.get('fedgate_stanzas_resent_total{partner="b.test"}') - resent_before, count)
+        self.assertEqual(self.unacknowledged(), 0)
+
+    def test_a_partner_does_not_acknowledge_what_it_only_holds(self):
+        # B's internal server is away: B holds what A sends and stops reading
+        # A's stream. Acknowledged now, those stanzas would die with B.
+        self.internal_b.crash()
+        self.b.wait_log("cannot reach the internal server")
+        started_at = len(self.internal_b.received)
+        count = 200
+        ids = ["kept%d" % i for i in range(count)]
+        self.internal_a.send("b.test", "".join(message(SENDER, RECIPIENT, i) for i in ids))
+        wait_for(lambda: self.unacknowledged() == count, 10, "A to have written all %d, unacknowledged" % count)
+        time.sleep(1.5)  # B asked meanwhile (A asks every 10 and on the clock): no answer yet
+        self.assertEqual(self.unacknowledged(), count)
+        self.b.kill()
+        self.internal_b.come_back()
+        self.restart_b("B-after-hold")
+        self.internal_b.wait_stanza(has_id(ids[-1]), timeout=30, what="the stanzas B had held")
+        unique, duplicates, bounced, lost = self.account(ids, started_at)
+        print("\n  %d held by B for its absent internal server, then B killed and restarted: %d delivered, "
+              "%d duplicates, %d bounced, %d lost" % (count, len(unique), duplicates, len(bounced), len(lost)))
+        self.assertEqual((len(unique), duplicates, len(bounced), len(lost)), (count, 0, 0, 0))
+
+    def test_a_partner_killed_in_the_middle_of_a_burst_loses_nothing(self):
+        started_at = len(self.internal_b.received)
+        count = 3000
+        ids = ["burst%d" % i for i in range(count)]
+
+        def send():
+            for first in range(0, count, 100):
+                self.internal_a.send("b.test", "".join(message(SENDER, RECIPIENT, i) for i in ids[first:first + 100]))
+                time.sleep(0.01)
+        sender = threading.Thread(target=send)
+        sender.start()
+        wait_for(lambda: len(self.internal_b.received) - started_at >= 500, 15, "the burst to be under way")
+        self.b.kill()
+        sender.join()
+        self.restart_b("B-after-burst")
+        wait_for(lambda: not self.account(ids, started_at)[3], 40, "every stanza delivered or bounced")
+        unique, duplicates, bounced, lost = self.account(ids, started_at)
+        print("\n  %d sent, B killed mid-burst and restarted: %d delivered, %d duplicates (at least once), "
+              "%d bounced, %d lost" % (count, len(unique), duplicates, len(bounced), len(lost)))
+        self.assertEqual(lost, set())
+        for e in self.internal_a.received:
+            if e.get("id") in bounced:
+                self.assertEqual(error_condition(e), "remote-server-timeout")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
