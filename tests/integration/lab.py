@@ -4,6 +4,7 @@ internal XMPP server, and `fedgate run` processes with their own
 configuration, all on 127.0.0.1 and stopped by PID. Real fedgate processes
 talk to each other; only the internal server is written here (issue 6)."""
 
+import atexit
 import hashlib
 import os
 import shutil
@@ -20,19 +21,76 @@ import xml.parsers.expat
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
+PORTS_TAKEN = os.path.join(tempfile.gettempdir(), "fedgate-test-ports")
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _claim(port):
+    """Claims `port` for this process against the other test processes running
+    now (ctest runs suites in parallel, and two may draw the same free port
+    before either binds it): a file per port, naming its owner; the claim of a
+    process that is gone is taken over."""
+    os.makedirs(PORTS_TAKEN, exist_ok=True)
+    path = os.path.join(PORTS_TAKEN, str(port))
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                with open(path) as f:
+                    owner = int(f.read() or "0")
+            except (OSError, ValueError):
+                owner = 0
+            if owner == os.getpid() or (owner and _alive(owner)):
+                return False
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            continue
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        _claimed.append(path)
+        return True
+    return False
+
+
+_claimed = []
+
+
+@atexit.register
+def _release_claims():
+    for path in _claimed:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
 def free_port(kind=socket.SOCK_STREAM):
-    """A port free now, below the kernel's ephemeral range (32768 and up on
-    Linux), so that no outgoing connection or DNS query of a running test takes
-    it before its server binds it."""
+    """A port free now and claimed by no other test process, below the
+    kernel's ephemeral range (32768 and up on Linux), so that no outgoing
+    connection or DNS query of a running test takes it before its server
+    binds it."""
     import random
     for _ in range(200):
         port = random.randint(20000, 32000)
         with socket.socket(socket.AF_INET, kind) as s:
             try:
                 s.bind(("127.0.0.1", port))
-                return port
             except OSError:
                 continue
+        if _claim(port):
+            return port
     raise AssertionError("no free port")
 
 
