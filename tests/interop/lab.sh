@@ -76,7 +76,8 @@ log = { debug = "$dir/prosody.log" }
 interfaces = { "$address" }
 c2s_ports = { 5222 }
 s2s_ports = { 5269 }
-modules_enabled = { "roster", "saslauth", "tls", "dialback", "disco", "presence" }
+-- smacks: XEP-0198, which Prosody 0.12 also offers and uses on authenticated S2S streams
+modules_enabled = { "roster", "saslauth", "tls", "dialback", "disco", "presence", "smacks" }
 authentication = "internal_plain"
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
@@ -101,6 +102,11 @@ lab_kill() {
   wait "$pid" 2>/dev/null  # our child: reaped without bash's "Killed" line
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
+
+# lab_pause NAME / lab_resume NAME: SIGSTOP / SIGCONT the Prosody NAME (it reads,
+# writes and acknowledges nothing while paused).
+lab_pause() { kill -STOP "$(cat "$LAB_DIR/$1/launcher.pid")"; }
+lab_resume() { kill -CONT "$(cat "$LAB_DIR/$1/launcher.pid")"; }
 
 # lab_register NAME USER DOMAIN PASSWORD
 lab_register() {

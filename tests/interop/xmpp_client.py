@@ -10,6 +10,10 @@ message to another JID and wait for a message back, or wait for a message and an
         request (and asks back), waits for the requester's presence
     xmpp_client.py burst JID PASSWORD ADDRESS CA TO COUNT -> sends COUNT messages to TO,
         waits for an answer (message or error) to each, prints the count by kind
+    xmpp_client.py flood JID PASSWORD ADDRESS CA TO COUNT -> sends COUNT messages to TO
+        (ids burst0...), then counts the errors that come back until the timeout
+    xmpp_client.py collect JID PASSWORD ADDRESS CA COUNT  -> logs in (offline messages
+        arrive), counts the messages with ids burst0... until COUNT distinct ones came
 Exits 0 on success, 1 on timeout.
 """
 import asyncio
@@ -49,7 +53,7 @@ class client(slixmpp.ClientXMPP):
         await self.get_roster()
         if self.mode == "send":
             self.send_message(mto=self.to, mbody=self.body, mtype="chat")
-        elif self.mode == "burst":
+        elif self.mode in ("burst", "flood"):
             for i in range(self.count):
                 m = self.make_message(mto=self.to, mbody="burst %d" % i, mtype="chat")
                 m["id"] = "burst%d" % i
@@ -89,6 +93,13 @@ class client(slixmpp.ClientXMPP):
             self.finish("accepted, and presence received from " + sender)
 
     def on_message(self, msg):
+        if self.mode in ("flood", "collect"):
+            if msg["id"].startswith("burst"):
+                kind = str(msg["error"]["condition"]) if msg["type"] == "error" else "received"
+                self.answers.setdefault(msg["id"], []).append(kind)
+            if self.mode == "collect" and len(self.answers) >= self.count:
+                self.finish(self.tally())
+            return
         if self.mode == "burst":
             if msg["id"].startswith("burst"):
                 self.answers[msg["id"]] = str(msg["error"]["condition"]) if msg["type"] == "error" else "answered"
@@ -107,6 +118,16 @@ class client(slixmpp.ClientXMPP):
             self.finish(msg["body"])
 
 
+    def tally(self):
+        """'N distinct, D duplicates: kind=n ...' over what came back."""
+        kinds = {}
+        for seen in self.answers.values():
+            kinds[seen[0]] = kinds.get(seen[0], 0) + 1
+        duplicates = sum(len(seen) - 1 for seen in self.answers.values())
+        return "%d distinct, %d duplicates: %s" % (len(self.answers), duplicates,
+                                                  " ".join("%s=%d" % k for k in sorted(kinds.items())) or "none")
+
+
 def main():
     mode, jid, password, address, ca = sys.argv[1:6]
     xmpp = client(jid, password, ca)
@@ -115,13 +136,21 @@ def main():
         xmpp.to, xmpp.body = sys.argv[6], sys.argv[7]
     elif mode == "subscribe":
         xmpp.to = sys.argv[6]
-    elif mode == "burst":
+    elif mode in ("burst", "flood"):
         xmpp.to, xmpp.count = sys.argv[6], int(sys.argv[7])
+    elif mode == "collect":
+        xmpp.count = int(sys.argv[6])
     xmpp.connect((address, 5222))
     loop = asyncio.get_event_loop()
     try:
         result = loop.run_until_complete(asyncio.wait_for(xmpp.done, TIMEOUT))
     except asyncio.TimeoutError:
+        if mode == "flood":  # the errors that came back in the time given
+            print("%d sent, errors: %s" % (xmpp.count, xmpp.tally()), flush=True)
+            return 0
+        if mode == "collect":
+            print("timeout with " + xmpp.tally(), flush=True)
+            return 1
         print("timeout" + (" with %d of %d answered" % (len(xmpp.answers), xmpp.count) if mode == "burst" else ""),
               flush=True)
         return 1
