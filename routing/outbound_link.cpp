@@ -27,6 +27,10 @@ namespace {
 
 /// What a verification that could not even reach the authoritative server
 /// tells the inbound session.
+/// How long a stopped link waits for the peer to acknowledge what it was sent
+/// (XEP-0198) before it closes the stream: well inside the shutdown's 10 s.
+constexpr std::chrono::seconds last_acknowledgement_wait{2};
+
 ng::dialback_outcome outcome_of(delivery_failure const& f)
 {
     if (f.condition == stanza_condition::remote_server_timeout)
@@ -44,7 +48,8 @@ outbound_link::outbound_link(link_owner& owner, ng::domain_pair pair, ng::outbou
       traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), "out", false, pair_.remote},
       retry_timer_{owner.executor()},
       gate_{std::make_shared<network::manual_gate>(owner.executor(),
-                                                   pair_.remote + " has not acknowledged what it was sent")}
+                                                   pair_.remote + " has not acknowledged what it was sent")},
+      last_ack_timer_{owner.executor()}
 {
 }
 
@@ -217,8 +222,21 @@ void outbound_link::acknowledged(connection& source, std::uint32_t handled)
         return;
     }
     write_held();
+    if (close_after_ack_ && unacked_->empty()) {
+        last_ack_timer_.cancel();
+        close_stopped();
+        return;
+    }
     if (up() && unacked_->request_due(false))
         connection_->send_stanza(ng::sm::request());
+}
+
+void outbound_link::close_stopped()
+{
+    if (!close_after_ack_ || !connection_)
+        return;
+    auto [condition, why] = *std::exchange(close_after_ack_, std::nullopt);
+    connection_->close(condition, ng::close_reason::done, why);
 }
 
 void outbound_link::take_back_unacknowledged()
@@ -343,6 +361,19 @@ void outbound_link::stop(protocol::stream_error condition, std::string const& wh
     traffic_.bounce_held({stanza_condition::service_unavailable, false, why});
     for (auto& v : std::exchange(verifies_, {}))
         owner_.dialback_answered(v, ng::dialback_outcome::timeout);
+    if (up() && unacked_ && !unacked_->empty()) {
+        // XEP-0198: what was written may have arrived; ask, and close when the
+        // answer says so, rather than count it as possibly lost.
+        close_after_ack_.emplace(condition, why);
+        if (unacked_->request_due(true))
+            connection_->send_stanza(ng::sm::request());
+        last_ack_timer_.expires_after(last_acknowledgement_wait);
+        last_ack_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+            if (*alive && !ec)
+                close_stopped();
+        });
+        return;
+    }
     if (connection_)
         connection_->close(condition, ng::close_reason::done, why);
     else if (!connecting_ && !waiting_to_retry_)

@@ -72,6 +72,8 @@ private:
     /// The stream ended: what it did not acknowledge goes back to the queue (or,
     /// at shutdown, is reported as possibly lost).
     void take_back_unacknowledged();
+    /// After stop(): closes the stream that waited for the peer's last count.
+    void close_stopped();
     [[nodiscard]] bool window_full() const noexcept { return unacked_ && unacked_->full(); }
     void ensure_connecting();
     boost::asio::awaitable<void> connect();
@@ -96,6 +98,10 @@ private:
     std::optional<unacked_stanzas> unacked_;  ///< while the stream up has stream management
     boost::asio::steady_timer retry_timer_;
     std::shared_ptr<network::manual_gate> gate_;  ///< holds the feeders while the window is full
+    /// stop() with stanzas unacknowledged: the close it asked for, made when the
+    /// peer's answer to a last <r/> covers them all, or when last_ack_timer_ fires.
+    std::optional<std::pair<protocol::stream_error, std::string>> close_after_ack_;
+    boost::asio::steady_timer last_ack_timer_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -121,5 +121,23 @@ class PartnerVanishes(TwoGateways, unittest.TestCase):
                 self.assertEqual(error_condition(e), "remote-server-timeout")
 
 
+class StoppedWithATail(TwoGateways, unittest.TestCase):
+    """SIGTERM right after a burst whose tail B has not acknowledged yet (A asks
+    only on the clock here): A asks B for a last count and closes when it
+    comes, instead of counting the tail as possibly lost."""
+
+    a_metrics = True
+    a_limits = {"partner_ack_request_every": 1000}
+
+    def test_a_last_count_is_asked_for_before_the_stream_closes(self):
+        ids = ["tail%d" % i for i in range(50)]
+        self.internal_a.send("b.test", "".join(message(SENDER, RECIPIENT, i) for i in ids))
+        self.internal_b.wait_stanza(has_id(ids[-1]), what="the burst")
+        self.assertEqual(self.a.terminate(), 0)
+        log = self.a.log_text()
+        self.assertNotIn("possibly lost", log)
+        self.assertIn("a.test -> b.test closed: done: fedgate is shutting down", log)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
