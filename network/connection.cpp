@@ -236,9 +236,13 @@ void connection::perform_now(ng::action& a)
 
 void connection::send_element_now(protocol::element const& e)
 {
-    std::string xml;
-    protocol::serialize(e, xml, write_context_);
-    enqueue(xml);
+    // Straight into the outbox, as send_stanza does: no string per element
+    // (Prosody asks for an <a/> after every stanza).
+    if (writer_done_)
+        return;
+    protocol::serialize(e, outbox_, write_context_);
+    if (!writing_)
+        writer_wake_.notify();
 }
 
 asio::awaitable<void> connection::flush()

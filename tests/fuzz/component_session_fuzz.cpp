@@ -6,6 +6,7 @@
 #include "negotiation/component_session.hpp"
 #include "negotiation/directory.hpp"
 #include "negotiation/stream_driver.hpp"
+#include "session_script.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -35,12 +36,8 @@ struct harness {
 
     void take(std::vector<action> actions)
     {
-        for (auto& a : actions) {
-            if (closed)
-                std::abort();  // nothing may follow a close_stream
-            if (std::holds_alternative<close_stream>(a))
-                closed = true;
-        }
+        for (auto& a : actions)
+            fedgate::fuzz::check_order(a, closed);
     }
 };
 
@@ -49,18 +46,16 @@ struct harness {
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size)
 {
     harness h;
-    std::size_t at = 0;
-    while (at < size && !h.closed && !h.driver->finished()) {
-        auto const op = data[at++];
-        switch (op % 4) {
-        case 0:
-        case 1: {  // peer bytes
-            std::size_t const length = at < size ? data[at++] : 0;
-            auto const n = std::min(length, size - at);
-            h.take(h.driver->receive({reinterpret_cast<char const*>(data + at), n}));
-            at += n;
+    fedgate::fuzz::script script{data, size, 0};
+    while (!h.closed && !h.driver->finished()) {
+        auto const op = script.next_op();
+        if (!op)
             break;
-        }
+        switch (*op % 4) {
+        case 0:
+        case 1:  // peer bytes
+            h.take(h.driver->receive(script.peer_bytes()));
+            break;
         case 2:
             h.take(h.driver->handle(deadline_passed{}));
             break;

@@ -9,6 +9,7 @@
 #include "negotiation/outbound_session.hpp"
 #include "negotiation/sasl_external.hpp"
 #include "negotiation/stream_driver.hpp"
+#include "session_script.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -21,23 +22,6 @@
 namespace {
 
 using namespace fedgate::negotiation;
-
-/// A peer certificate whose verdict the script chose.
-class scripted_certificate final : public peer_certificate {
-public:
-    explicit scripted_certificate(bool valid) : valid_{valid} {}
-    certificate_verdict check(std::string_view domain) const override
-    {
-        if (!valid_)
-            return {certificate_verdict::status::untrusted, std::nullopt, "untrusted (fuzz)"};
-        if (domain != "fabrikam.test")
-            return {certificate_verdict::status::name_mismatch, std::nullopt, "another name (fuzz)"};
-        return {certificate_verdict::status::valid, identity_kind::dns_id, {}};
-    }
-
-private:
-    bool valid_;
-};
 
 struct harness {
     dialback_secret secret = dialback_secret::from_text("fuzz secret");
@@ -70,12 +54,9 @@ struct harness {
     void take(std::vector<action> actions)
     {
         for (auto& a : actions) {
-            if (closed)
-                std::abort();  // nothing may follow a close_stream
+            fedgate::fuzz::check_order(a, closed);
             if (std::holds_alternative<begin_tls>(a))
                 tls_asked = true;
-            if (std::holds_alternative<close_stream>(a))
-                closed = true;
         }
     }
 
@@ -94,19 +75,19 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     if (size < 1)
         return 0;
     harness h{data[0]};
-    std::size_t at = 1;
-    while (at < size && !h.closed && !h.driver->finished()) {
-        auto const op = data[at++];
-        switch (op % 6) {
-        case 0: {  // peer bytes
-            std::size_t const length = at < size ? data[at++] : 0;
-            auto const n = std::min(length, size - at);
-            h.take(h.driver->receive({reinterpret_cast<char const*>(data + at), n}));
-            at += n;
+    fedgate::fuzz::script script{data, size, 1};
+    while (!h.closed && !h.driver->finished()) {
+        auto const next = script.next_op();
+        if (!next)
             break;
-        }
+        auto const op = *next;
+        switch (op % 6) {
+        case 0:
+            h.take(h.driver->receive(script.peer_bytes()));
+            break;
         case 1:  // the TLS handshake completes
-            h.handshake(std::make_shared<scripted_certificate>((op & 0x80) != 0));
+            h.handshake(std::make_shared<fedgate::fuzz::scripted_certificate>(
+                (op & 0x80) != 0, std::vector<std::string>{"fabrikam.test"}));
             break;
         case 2:  // the router asks for a db:verify, for this pair or another
             h.take(h.driver->handle(verify_request{
