@@ -21,9 +21,21 @@ public:
     /// The number of open streams after one closed; true when now is the time
     /// to release (the caller runs release_free_memory()).
     [[nodiscard]] bool closed(std::size_t open) noexcept;
+    /// Once a second, with the number of open streams: true when a burst has
+    /// ended, that is, at least `minimum_quiet_closed` streams closed since the
+    /// last release and none opened or closed since the last call. The rule
+    /// above misses the tail of a burst (the last half, when it is below
+    /// `minimum_closed`); this one catches it once things are quiet.
+    [[nodiscard]] bool quiet(std::size_t open) noexcept;
+
+    static constexpr std::size_t minimum_quiet_closed = 256;
 
 private:
+    void released(std::size_t open) noexcept;
+
     std::size_t peak_ = 0;
+    std::size_t closed_since_release_ = 0;
+    bool changed_ = false;  ///< a stream opened or closed since the last quiet() call
 };
 
 /// malloc_trim(0): gives the heap's free pages back to the system.

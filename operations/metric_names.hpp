@@ -25,6 +25,7 @@ inline constexpr std::string_view bounced_after_stream_loss = "fedgate_stanzas_b
 inline constexpr std::string_view dialback_verifications = "fedgate_dialback_verifications_total";
 inline constexpr std::string_view dns_resolutions = "fedgate_dns_resolutions_total";
 inline constexpr std::string_view connections_refused = "fedgate_connections_refused_total";
+inline constexpr std::string_view listen_overflows = "fedgate_listen_overflows_total";
 
 // gauges
 inline constexpr std::string_view streams = "fedgate_streams";

@@ -26,11 +26,12 @@ constexpr help_entry helps[] = {
     {metric::bounces_undeliverable, "Error replies that could not be delivered either, by reason."},
     {metric::error_stanzas_dropped, "Error stanzas that could not be delivered and may not be bounced (RFC 6120 8.3.1)."},
     {metric::stanzas_possibly_lost, "Stanzas written but unconfirmed when their stream ended for good: to the internal server (link dropped), to a partner (shutdown)."},
-    {metric::stanzas_resent, "Stanzas sent again to a partner after a stream ended without acknowledging them (XEP-0198), by partner."},
-    {metric::bounced_after_stream_loss, "Stanzas a partner's stream did not acknowledge, bounced when no later stream delivered them in time, by partner."},
+    {metric::stanzas_resent, "Stanzas written again after a stream ended without confirming them, by partner and side (outbound: a partner's stream, XEP-0198 acks; internal: a component link, ping answers)."},
+    {metric::bounced_after_stream_loss, "Stanzas a stream ended without confirming, bounced when no later stream delivered them in time, by partner and side (outbound, internal)."},
     {metric::dialback_verifications, "Dialback keys checked with an authoritative server, by result."},
     {metric::dns_resolutions, "Partner domains resolved for outbound streams, by result."},
     {metric::connections_refused, "Inbound connections refused by the connection limits."},
+    {metric::listen_overflows, "Connection attempts the kernel dropped on a full listen queue since fedgate started (ListenOverflows of the network namespace: another program's count too, outside a namespace of fedgate's own)."},
     {metric::queued_stanzas, "Stanzas held for a stream that is not up, by side (outbound, internal)."},
     {metric::unacknowledged_stanzas, "Stanzas written and not yet confirmed, by side (internal: by a ping; outbound: by a XEP-0198 ack)."},
 };
@@ -81,6 +82,15 @@ std::uint64_t& metrics::slot(std::string_view name, metric_labels const& labels)
     if (named == counters_.end())
         named = counters_.emplace(std::string{name}, std::map<std::string, std::uint64_t>{}).first;
     return named->second[render_labels(labels)];  // std::map: the node never moves
+}
+
+std::uint64_t metrics::total(std::string_view name) const
+{
+    std::uint64_t sum = 0;
+    if (auto named = counters_.find(name); named != counters_.end())
+        for (auto const& [labels, value] : named->second)
+            sum += value;
+    return sum;
 }
 
 std::string metrics::render() const

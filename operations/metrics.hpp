@@ -22,6 +22,8 @@ public:
     void count(std::string_view name, metric_labels const& labels, std::uint64_t n = 1);
     /// The counter itself, for a hot path to keep (the reference stays valid).
     [[nodiscard]] std::uint64_t& slot(std::string_view name, metric_labels const& labels);
+    /// The sum of the counter `name` over all its labels (0 before its first count).
+    [[nodiscard]] std::uint64_t total(std::string_view name) const;
     /// A value of a gauge, for gauge_source callbacks.
     struct sample {
         std::string_view name;  ///< one of metric_names.hpp

@@ -179,6 +179,8 @@ void router::tick()
         link->tick(now);
     for (auto& [domain, link] : components_)
         link->tick(now);
+    if (memory_.quiet(inbound_.size()))
+        operations::release_free_memory();
     log_summaries(now);
     std::erase_if(retired_components_, [](auto const& link) { return link->closed(); });
     std::erase_if(retired_links_, [](auto const& link) { return link->idle(); });

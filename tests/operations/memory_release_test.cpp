@@ -51,4 +51,33 @@ TEST(memory_release, once_for_a_small_burst_never_for_steady_churn)
     EXPECT_EQ(releases, 0);
 }
 
+TEST(memory_release, the_tail_of_a_burst_once_a_second_passes_without_opens_or_closes)
+{
+    memory_release m;
+    open_up(m, 0, 1000);
+    EXPECT_FALSE(m.quiet(1000)) << "streams opened in the last second";
+    EXPECT_FALSE(m.quiet(1000)) << "nothing closed yet";
+    EXPECT_EQ(close_down(m, 1000, 0), 0) << "below minimum_closed: the rule for large bursts does not apply";
+    EXPECT_FALSE(m.quiet(0)) << "streams closed in the last second";
+    EXPECT_TRUE(m.quiet(0)) << "a quiet second after a thousand closed";
+    EXPECT_FALSE(m.quiet(0)) << "once";
+}
+
+TEST(memory_release, not_for_a_few_streams_nor_while_they_keep_changing)
+{
+    memory_release few;
+    open_up(few, 0, 300);
+    EXPECT_EQ(close_down(few, 300, 100), 0);
+    (void)few.quiet(100);
+    EXPECT_FALSE(few.quiet(100)) << "200 closed: below minimum_quiet_closed";
+
+    memory_release busy;
+    open_up(busy, 0, 2000);
+    for (int second = 0; second < 10; ++second) {
+        EXPECT_EQ(close_down(busy, 2000, 1700), 0);
+        open_up(busy, 1700, 2000);
+        EXPECT_FALSE(busy.quiet(2000)) << "churn every second";
+    }
+}
+
 }  // namespace
