@@ -40,10 +40,15 @@ std::optional<protocol::element> ack_window::due()
     return std::nullopt;
 }
 
+std::optional<protocol::element> ack_window::now()
+{
+    return outstanding_.empty() && written_ > ping_mark_ ? std::optional{ping()} : std::nullopt;
+}
+
 std::optional<protocol::element> ack_window::tick()
 {
     if (outstanding_.empty())
-        return written_ > ping_mark_ ? std::optional{ping()} : std::nullopt;
+        return now();
     if (++waited_ >= settings_.fallback_ticks && answers_ == 0 && !disco_) {
         // Never answered: the server may drop pings; ask what every server answers.
         disco_ = true;

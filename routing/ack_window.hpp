@@ -45,6 +45,9 @@ public:
     [[nodiscard]] std::optional<protocol::element> due();
     /// The clock: a ping for a tail that was written since the last one.
     [[nodiscard]] std::optional<protocol::element> tick();
+    /// A ping at once when anything written is unconfirmed and none is
+    /// outstanding (the link is about to close: a last answer).
+    [[nodiscard]] std::optional<protocol::element> now();
     /// Whether `stanza` from the internal server answers our ping (then it is
     /// ours, not a user's, and goes nowhere else).
     bool answered(protocol::element const& stanza);

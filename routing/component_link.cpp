@@ -28,6 +28,9 @@ using protocol::stanza_condition;
 
 namespace {
 /// The internal server is next door: come back quickly, but do not spin.
+/// At shutdown, how long a last answer to a ping may take before the link closes anyway.
+constexpr std::chrono::seconds last_answer_wait{2};
+
 constexpr retry_limits link_retry{.first_max = std::chrono::milliseconds{1000}, .cap = std::chrono::milliseconds{30'000}};
 
 /// A domain of the internal server, for the pings' `to`.
@@ -45,6 +48,7 @@ component_link::component_link(link_owner& owner, std::string domain)
       window_{domain_, server_domain(owner.generation()->cfg),
               {.ping_every = owner.generation()->cfg.limits.internal_ping_every,
                .max_in_flight = owner.generation()->cfg.limits.internal_max_unacknowledged}},
+      last_answer_timer_{owner.executor()},
       retry_timer_{owner.executor()},
       gate_{std::make_shared<manual_gate>(owner.executor(), "the internal server is not reachable for " + domain_)}
 {
@@ -145,9 +149,23 @@ void component_link::on_action(connection& source, ng::action& a)
         write_held();  // then the paused partner streams read again
     } else if (auto* r = std::get_if<ng::route_stanza>(&a)) {
         if (window_.answered(r->stanza)) {
+            forget_confirmed();
+            if (close_after_answer_) {
+                if (window_.in_flight() == 0)
+                    close_stopped();
+                else if (auto ping = window_.now())
+                    connection_->send_stanza(*ping);
+                return;
+            }
             write_held();
             if (auto ping = window_.due())
                 connection_->send_stanza(*ping);
+            return;
+        }
+        if (stopped_ && !ready()) {
+            // We closed the link: nothing could answer this stanza on it any
+            // more, not even a bounce. It is not taken, and said so.
+            ++not_taken_after_close_;
             return;
         }
         owner_.from_internal(std::move(*r), &source);
@@ -167,14 +185,11 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
     traffic_.count_close(why);
     if (ready_)
         went_down();
-    bool const answering = window_.answering();
-    if (auto const lost = window_.lost(); lost > 0) {
-        // XEP-0114 has no acknowledgements: say how many may be gone.
-        spdlog::warn("link {}: {} stanzas written since {} are possibly lost", domain_, lost,
-                     answering ? "the internal server's last answer"
-                               : "the link came up (the internal server answered no ping)");
-        owner_.stats().count(metric::stanzas_possibly_lost, {{"partner", domain_}}, lost);
-    }
+    take_back_unconfirmed();
+    if (auto const not_taken = std::exchange(not_taken_after_close_, 0); not_taken > 0)
+        spdlog::warn("link {}: {} stanzas the internal server sent after fedgate had closed the link were not "
+                     "taken (the server had fedgate's </stream:stream>; it may bounce them, XEP-0114 cannot tell it)",
+                     domain_, not_taken);
     ready_ = false;
     connection_.reset();
     settle();
@@ -184,18 +199,53 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
         reconnect_later();
 }
 
-void component_link::write(protocol::element const& stanza, connection* source)
+void component_link::write(queued_stanza item, connection* source)
 {
-    traffic_.write(*connection_, stanza, source);
+    item.bytes = traffic_.write(*connection_, item.stanza, source);
+    if (item.resent)
+        owner_.stats().count(metric::stanzas_resent, {{"partner", domain_}, {"side", "internal"}});
+    unconfirmed_.push_back(std::move(item));
+    if (unconfirmed_.size() > owner_.generation()->cfg.limits.internal_max_unacknowledged)
+        unconfirmed_.pop_front();  // a server that answers no probe: only counted, below
     if (auto ping = window_.written())
         connection_->send_stanza(*ping);
+}
+
+void component_link::forget_confirmed()
+{
+    while (unconfirmed_.size() > window_.in_flight())
+        unconfirmed_.pop_front();
+}
+
+void component_link::take_back_unconfirmed()
+{
+    bool const answering = window_.answering();
+    auto const written = window_.lost();
+    auto kept = std::exchange(unconfirmed_, {});
+    std::uint64_t sent_again = 0;
+    if (!kept.empty() && !stopped_) {
+        // The server may have handled some of them: at least once, as on a
+        // partner's stream with XEP-0198.
+        sent_again = kept.size();
+        spdlog::info("link {}: {} stanzas written since the internal server's last answer go again on the next "
+                     "link (it may have handled some: at least once)",
+                     domain_, sent_again);
+        traffic_.queue().put_back(std::move(kept));
+    }
+    if (auto const lost = written - std::min<std::uint64_t>(written, sent_again); lost > 0) {
+        // At shutdown, or beyond what was kept: say how many may be gone.
+        spdlog::warn("link {}: {} stanzas written since {} are possibly lost", domain_, lost,
+                     answering ? "the internal server's last answer"
+                               : "the link came up (the internal server answered no ping)");
+        owner_.stats().count(metric::stanzas_possibly_lost, {{"partner", domain_}}, lost);
+    }
 }
 
 void component_link::write_held()
 {
     while (ready() && !window_.full())
-        if (auto stanza = traffic_.queue().take_first())
-            write(stanza->stanza);
+        if (auto item = traffic_.queue().take_first())
+            write(std::move(*item));
         else
             break;
     if (traffic_.queue().empty())
@@ -211,7 +261,8 @@ void component_link::went_down()
 void component_link::deliver(protocol::element stanza, connection* source)
 {
     if (ready() && traffic_.queue().empty() && !window_.full()) {
-        write(stanza, source);
+        auto const deadline = clock::now() + owner_.generation()->cfg.limits.delivery_deadline;
+        write({std::move(stanza), 0, deadline, false}, source);
         return;
     }
     if (!ready() && (stopped_ || outage_expired_)) {
@@ -273,6 +324,26 @@ void component_link::stop()
     retry_timer_.cancel();
     gate_->open();
     bounce_held("the gateway is shutting down");
+    if (ready() && window_.answering() && window_.in_flight() > 0) {
+        // What was written may not have been handled yet: ask, and close when
+        // the answer covers it, rather than count it as possibly lost.
+        close_after_answer_ = true;
+        if (auto ping = window_.now())
+            connection_->send_stanza(*ping);
+        last_answer_timer_.expires_after(last_answer_wait);
+        last_answer_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+            if (*alive && !ec)
+                close_stopped();
+        });
+        return;
+    }
+    close_stopped();
+}
+
+void component_link::close_stopped()
+{
+    close_after_answer_ = false;
+    last_answer_timer_.cancel();
     if (connection_)
         connection_->close(std::nullopt, ng::close_reason::done, "fedgate is shutting down");
 }

@@ -18,6 +18,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -58,8 +59,15 @@ private:
     void settle();
     void went_down();
     /// Writes one stanza (pausing `source` while the link is congested), and
-    /// the ping that is due after it.
-    void write(protocol::element const& stanza, network::connection* source = nullptr);
+    /// the ping that is due after it; keeps it until the server confirms it.
+    void write(queued_stanza item, network::connection* source = nullptr);
+    /// The server answered a ping: what was written before it is confirmed.
+    void forget_confirmed();
+    /// Closes the stream at shutdown (after a last answer, or without one).
+    void close_stopped();
+    /// The link died: what it wrote unconfirmed goes back to the head of the
+    /// queue for the next link; what was not kept is counted possibly lost.
+    void take_back_unconfirmed();
     /// Writes what is held, as far as the ack window allows; opens the gate
     /// when nothing is left.
     void write_held();
@@ -76,6 +84,14 @@ private:
     clock::time_point down_since_ = clock::now();
     bool outage_expired_ = false;  ///< down for longer than the delivery deadline
     ack_window window_;            ///< what the internal server has not confirmed
+    /// The stanzas written since the server's last answer, oldest first, to be
+    /// written again on the next link if this one dies (at least once). At most
+    /// max_in_flight: a server that answers no probe is never held to that
+    /// limit, and what it had beyond it is only counted.
+    std::deque<queued_stanza> unconfirmed_;
+    std::uint64_t not_taken_after_close_ = 0;  ///< stanzas read after stop() closed the link
+    bool close_after_answer_ = false;          ///< stopped: closes when the server has confirmed all
+    boost::asio::steady_timer last_answer_timer_;
     boost::asio::steady_timer retry_timer_;
     std::shared_ptr<network::manual_gate> gate_;  ///< closed while the link is down and young
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

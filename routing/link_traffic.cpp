@@ -72,7 +72,9 @@ void link_traffic::bounce_held(delivery_failure const& failure)
 void link_traffic::send_bounces(bounced b, std::string_view why)
 {
     if (b.after_stream_loss > 0)
-        owner_->stats().count(metric::bounced_after_stream_loss, {{"partner", domain_}}, b.after_stream_loss);
+        owner_->stats().count(metric::bounced_after_stream_loss,
+                              {{"partner", domain_}, {"side", direction_ == "component" ? "internal" : "outbound"}},
+                              b.after_stream_loss);
     owner_->deliver_bounces(std::move(b), why);
 }
 

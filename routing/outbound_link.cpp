@@ -195,7 +195,7 @@ void outbound_link::send(queued_stanza item, connection* source)
 {
     item.bytes = traffic_.write(*connection_, item.stanza, source);
     if (item.resent)
-        owner_.stats().count(metric::stanzas_resent, {{"partner", pair_.remote}});
+        owner_.stats().count(metric::stanzas_resent, {{"partner", pair_.remote}, {"side", "outbound"}});
     if (unacked_ && unacked_->written(std::move(item)))
         connection_->send_stanza(ng::sm::request());
 }

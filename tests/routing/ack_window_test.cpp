@@ -86,6 +86,26 @@ TEST(ack_window, the_clock_pings_for_a_quiet_tail)
     EXPECT_FALSE(w.tick());  // nothing new
 }
 
+TEST(ack_window, a_last_ping_goes_at_once_when_anything_is_unconfirmed_and_none_is_outstanding)
+{
+    // Shutdown: the link asks for a last answer before it closes.
+    ack_window w{"fabrikam.test", "contoso.test", {.ping_every = 100, .max_in_flight = 1000}};
+    EXPECT_FALSE(w.now());  // nothing written
+    (void)w.written();
+    (void)w.written();
+    auto last = w.now();
+    ASSERT_TRUE(last);
+    EXPECT_FALSE(w.now());  // one at a time
+    (void)w.written();      // written after the ping: not covered by its answer
+    ASSERT_TRUE(w.answered(answer_to(*last)));
+    EXPECT_EQ(w.in_flight(), 1u);
+    auto again = w.now();
+    ASSERT_TRUE(again);
+    ASSERT_TRUE(w.answered(answer_to(*again)));
+    EXPECT_EQ(w.in_flight(), 0u);
+    EXPECT_FALSE(w.now());
+}
+
 TEST(ack_window, writing_pauses_at_the_limit_only_for_a_server_that_answers)
 {
     ack_window silent{"fabrikam.test", "contoso.test", {.ping_every = 2, .max_in_flight = 4}};
