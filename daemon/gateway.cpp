@@ -1,6 +1,10 @@
 #include "daemon/gateway.hpp"
 
+#include "network/descriptor_reserve.hpp"
 #include "network/listener.hpp"
+#include "operations/listen_overflows.hpp"
+#include "operations/metric_names.hpp"
+#include "operations/open_files.hpp"
 #include "operations/metrics_server.hpp"
 #include "operations/service_notifier.hpp"
 #include "routing/router.hpp"
@@ -48,7 +52,7 @@ class gateway {
 public:
     gateway(asio::io_context& io, std::filesystem::path config_file)
         : io_{io}, config_file_{std::move(config_file)}, signals_{io, SIGINT, SIGTERM}, hangup_{io, SIGHUP},
-          deadline_{io}, notifier_{io.get_executor()}
+          deadline_{io}, overflow_clock_{io}, notifier_{io.get_executor()}
     {
     }
 
@@ -57,6 +61,7 @@ public:
     {
         try {
             rt_ = build_runtime(std::move(cfg), io_.get_executor());
+            reserve_socket_records();
             hub_ = std::make_unique<router>(io_.get_executor(), rt_);
             auto const to_router = [hub = hub_.get()](boost::asio::ip::tcp::socket s, bool direct_tls) {
                 hub->accept(std::move(s), direct_tls);
@@ -88,12 +93,31 @@ public:
             notifier_.ready(summary());
         });
         notifier_.start_watchdog();
+        hub_->stats().count(operations::metric::listen_overflows, {}, 0);  // present from the start
+        if (!overflows_.available())
+            spdlog::warn("this kernel does not show listen queue overflows (/proc/net/netstat): "
+                         "fedgate_listen_overflows_total stays 0");
+        watch_listen_queues();
         wait_for_stop();
         wait_for_reload();
         return true;
     }
 
 private:
+    /// Room for every inbound connection the limits allow, and the outbound
+    /// and component streams of every partner domain (descriptor_reserve.hpp).
+    void reserve_socket_records()
+    {
+        std::size_t domains = 0;
+        for (auto const& p : rt_->cfg.partners)
+            domains += 1 + p.additional_domains.size();
+        auto const wanted = std::size_t{rt_->cfg.limits.max_inbound_connections} + 3 * domains + 64;
+        auto const made = network::reserve_descriptor_records(io_.get_executor(), wanted);
+        if (made < wanted)
+            spdlog::warn("only {} file descriptors free at start for {} wanted (max_inbound_connections and the "
+                         "partners' streams): raise LimitNOFILE", made, wanted);
+    }
+
     std::string summary() const
     {
         return "serving " + std::to_string(rt_->cfg.local_domains.size()) + " local domains for " +
@@ -108,11 +132,13 @@ private:
             spdlog::info("{} received: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
             notifier_.stopping();
             hangup_.cancel();
+            overflow_clock_.cancel();
             for (auto& l : listeners_)
                 l->stop();
             if (metrics_)
                 metrics_->stop();
             hub_->stop([this] {
+                spdlog::info("stopped cleanly: {}", hub_->traffic_summary());
                 deadline_.cancel();
                 notifier_.stop_watchdog();
                 io_.stop();
@@ -120,10 +146,28 @@ private:
             deadline_.expires_after(stop_limit);
             deadline_.async_wait([this](boost::system::error_code timer_ec) {
                 if (!timer_ec) {
-                    spdlog::warn("streams still open after {} s: cut", stop_limit.count());
+                    spdlog::warn("streams still open after {} s: cut; {}", stop_limit.count(), hub_->traffic_summary());
                     io_.stop();
                 }
             });
+        });
+    }
+
+    /// Once a second: did the kernel drop connections on a full listen queue?
+    void watch_listen_queues()
+    {
+        overflow_clock_.expires_after(std::chrono::seconds{1});
+        overflow_clock_.async_wait([this](boost::system::error_code ec) {
+            if (ec)
+                return;
+            if (auto const dropped = overflows_.new_overflows(); dropped > 0) {
+                hub_->stats().count(operations::metric::listen_overflows, {}, dropped);
+                spdlog::warn("the kernel dropped {} connection attempts in the last second on a full listen queue "
+                             "(ListenOverflows of this network namespace, which counts other programs' queues too): "
+                             "fedgate accepts too slowly, or net.core.somaxconn is too small for the load",
+                             dropped);
+            }
+            watch_listen_queues();
         });
     }
 
@@ -185,6 +229,8 @@ private:
     asio::signal_set signals_;
     asio::signal_set hangup_;
     asio::steady_timer deadline_;
+    asio::steady_timer overflow_clock_;
+    operations::listen_overflow_watch overflows_;
     service_notifier notifier_;
 };
 
@@ -193,6 +239,10 @@ private:
 int run_gateway(conf::config cfg)
 {
     set_up_logging(cfg.log);
+    if (auto const files = operations::raise_open_file_limit(); files && files->after > files->before)
+        spdlog::info("open files: limit raised from {} to {} (the hard limit)", files->before, files->after);
+    else if (files)
+        spdlog::debug("open files: limit {}", files->after);
     asio::io_context io{1};
     auto const file = cfg.file;
     gateway g{io, file};

@@ -87,6 +87,10 @@ public:
     /// fedgate_stanza_bytes_total{direction, partner} for a partner's `domain`
     /// (primary or additional); links keep the reference.
     [[nodiscard]] std::uint64_t& byte_counter(bool inbound, std::string const& domain) override;
+    /// What this run took in and what became of it, for the last log line: the
+    /// stanzas taken from the internal server and from partners (refused and
+    /// bounced ones too), the bounces made, and the stanzas possibly lost.
+    [[nodiscard]] std::string traffic_summary() const;
 
 private:
     // network::connection_observer, for inbound S2S connections
@@ -142,6 +146,8 @@ private:
     contacts::contact_policy contacts_;  ///< the partner types' rules, and what waits for the store
     operations::log_summary quiet_;  ///< bounces and refusals: one line per cause per second
     std::map<std::string, std::uint64_t*, std::less<>> stanza_counters_[2];  // [out, in] by partner
+    std::uint64_t taken_from_internal_ = 0;  // every stanza the component links read
+    std::uint64_t taken_from_partners_ = 0;  // every stanza an authenticated inbound stream read
     void gauges(std::vector<operations::metrics::sample>& out) const;
     boost::asio::steady_timer clock_;
     bool stopping_ = false;

@@ -50,6 +50,7 @@ std::uint64_t& router::refusal_counter(std::string_view partner, std::string_vie
 
 void router::from_remote(ng::route_stanza&& routed, connection& source)
 {
+    ++taken_from_partners_;
     auto const& pair = routed.pair;
     auto const* partner = rt_->domains.find_partner(pair.remote);
     auto const type = partner ? partner->type : policy::partner_type::federated;

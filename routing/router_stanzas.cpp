@@ -22,6 +22,7 @@ using protocol::stanza_condition;
 
 void router::from_internal(ng::route_stanza&& routed, connection* source)
 {
+    ++taken_from_internal_;
     if (auto const* partner = rt_->domains.find_partner(routed.pair.remote); partner && !stopping_)
         ++stanza_counter(false, partner->domain);
     if (!refuse_out(routed.pair, routed.stanza))
@@ -94,6 +95,13 @@ void router::deliver_bounces(bounced b, std::string_view why)
         else
             undeliverable(reply, "no_route", std::get<bounce_nowhere>(way).why);
     }
+}
+
+std::string router::traffic_summary() const
+{
+    return fmt::format("took {} stanzas from the internal server and {} from partners; {} bounced, {} possibly lost",
+                       taken_from_internal_, taken_from_partners_, metrics_.total(metric::bounces),
+                       metrics_.total(metric::stanzas_possibly_lost));
 }
 
 void router::undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why)
