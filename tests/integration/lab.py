@@ -252,6 +252,7 @@ class _Link:
         else:
             with self.server.changed:
                 self.server.received.append(e)
+                self.server.received_at.append(time.monotonic())
                 self.server.changed.notify_all()
         with self.server.changed:
             self.server.changed.notify_all()
@@ -268,6 +269,7 @@ class ComponentServer:
         self.port = free_port()
         self.links = []
         self.received = []
+        self.received_at = []  # time.monotonic() of each, for latencies
         self.changed = threading.Condition()
         self._listen()
 
@@ -394,7 +396,7 @@ class Gateway:
         lines = list(self.common)
         for p in partners:
             lines += ["[[partner]]", 'domain = "%s"' % p["domain"], 'type = "%s"' % p.get("type", "federated")]
-            for key in ("tls", "sasl"):
+            for key in ("tls", "sasl", "description"):
                 if key in p:
                     lines.append('%s = "%s"' % (key, p[key]))
             for key in ("dialback", "stream_management"):

@@ -78,12 +78,19 @@ class TwoGateways(ClassLab):
         cls.internal_a = ComponentServer("component-secret-of-a")
         cls.internal_b = ComponentServer("component-secret-of-b")
         b_plain, b_direct = (free_port(), ports["b"]) if cls.direct_tls else (ports["b"], None)
-        cls.a = Gateway(cls.ws, "A", "a.test", [dict(domain="b.test", **cls.policy)], cls.internal_a, cls.dns.port,
-                        ports["a"], limits=cls.a_limits, metrics_port=free_port() if cls.a_metrics else None)
+        cls.a_metrics_port = free_port() if cls.a_metrics else None
+        cls.a = cls.start_a("A")
         cls.b_ports = (b_plain, b_direct)
         cls.b = cls.start_b("B")
         cls.internal_a.wait_links(["b.test"], cls.a)
         cls.internal_b.wait_links(["a.test"], cls.b)
+
+    @classmethod
+    def start_a(cls, name, state_dir=None):
+        """Gateway A, under `name`; a restarted A keeps its port and metrics port
+        (and its store, given the first one's `state_dir`)."""
+        return Gateway(cls.ws, name, "a.test", [dict(domain="b.test", **cls.policy)], cls.internal_a, cls.dns.port,
+                       cls.ports["a"], limits=cls.a_limits, metrics_port=cls.a_metrics_port, state_dir=state_dir)
 
     @classmethod
     def start_b(cls, name):

@@ -1,0 +1,60 @@
+"""The fault suite's lab and rows: two gateways with both streams up and
+acknowledged before a load starts, the loads of either direction, and a row
+of the table with its own checks."""
+
+from fault_load import Load
+from two_gateways import TwoGateways, has_id, message
+
+ALICE, BOB = "alice@a.test/desk", "bob@b.test/phone"
+
+
+def make_lab(**overrides):
+    attrs = dict(a_metrics=True, b_metrics=True,
+                 a_limits={"delivery_deadline_seconds": 30}, b_limits={"delivery_deadline_seconds": 30})
+    attrs.update(overrides)
+    lab = type("FaultLab", (TwoGateways,), attrs)
+    lab.setUpClass()
+    try:
+        # Both streams up before the load starts.
+        lab.internal_a.send("b.test", message(ALICE, "bob@b.test", "warm-ab"))
+        lab.internal_b.send("a.test", message(BOB, "alice@a.test", "warm-ba"))
+        lab.internal_b.wait_stanza(has_id("warm-ab"), what="the warm-up to b.test")
+        lab.internal_a.wait_stanza(has_id("warm-ba"), what="the warm-up to a.test")
+    except BaseException:
+        lab.tearDownClass()
+        raise
+    lab.warmups_from_a = 1  # stanzas A took from its internal server before the load
+    return lab
+
+
+def a_to_b(lab, name, rate):
+    return Load(name, lab.internal_a, "b.test", ALICE, "bob@b.test", rate)
+
+
+def b_to_a(lab, name, rate):
+    return Load(name, lab.internal_b, "a.test", BOB, "alice@a.test", rate)
+
+
+def total(metrics, family):
+    return sum(v for k, v in metrics.items() if k == family or k.startswith(family + "{"))
+
+
+class Row:
+    """One fault's line of the table, its notes, and the checks that failed."""
+
+    def __init__(self, fault, path):
+        self.fault, self.path = fault, path
+        self.account = None
+        self.not_taken = 0
+        self.rss = {}
+        self.notes = []
+        self.failures = []
+        self.expected_loss = False  # a loss XMPP itself cannot avoid, reported, not failed
+
+    def check(self, ok, what):
+        if not ok:
+            self.failures.append(what)
+
+    @property
+    def lost(self):
+        return len(self.account.missing) - self.not_taken if self.account else 0
