@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <string_view>
 #include <mutex>
 #include <stdexcept>
 
@@ -26,6 +27,28 @@ void library_init_once()
     });
 }
 
+/// A host name as DNS may carry it to us (letters, digits, '-' and '_' in
+/// labels of 1 to 63 characters, 253 in all; IDNs come as xn-- labels). c-ares
+/// hands a label with a dot or a byte outside these escaped ("a\\.b", "\\003"):
+/// no server is reached by such a name, so the record is no target.
+bool is_host_name(std::string_view name)
+{
+    if (name.empty() || name.size() > 253)
+        return false;
+    std::size_t label = 0;
+    for (char c : name) {
+        if (c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+            continue;
+        }
+        bool const ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        if (!ok || ++label > 63)
+            return false;
+    }
+    return label > 0;
+}
 }  // namespace
 
 cares_channel::cares_channel(asio::any_io_executor executor, settings const& config)
@@ -196,15 +219,25 @@ std::vector<srv_record> parse_srv(std::vector<unsigned char> const& reply, std::
         ec = status == ARES_ENODATA ? make_error_code(error::no_data) : make_error_code(error::bad_reply);
         return out;
     }
+    bool unusable = false;
     for (auto* r = head; r; r = r->next) {
         std::string target = r->host ? r->host : "";
         std::transform(target.begin(), target.end(), target.begin(),
                        [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
         if (!target.empty() && target.back() == '.')
             target.pop_back();
+        if (!target.empty() && !is_host_name(target)) {
+            unusable = true;
+            continue;
+        }
         out.push_back({target.empty() ? "." : target, r->port, r->priority, r->weight});
     }
     ares_free_data(head);
+    // c-ares can succeed with no SRV record at all (answers for other names):
+    // that is no data. Records that are all no host name are a bad reply, not
+    // a reason to fall back to the domain's own address.
+    if (out.empty())
+        ec = make_error_code(unusable ? error::bad_reply : error::no_data);
     return out;
 }
 

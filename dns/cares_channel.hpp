@@ -57,7 +57,8 @@ private:
 
 /// The error for a c-ares status.
 [[nodiscard]] std::error_code to_error(int ares_status) noexcept;
-/// SRV records of a reply; "." for the root target.
+/// SRV records of a reply; "." for the root target. A record whose target is
+/// no host name is left out (error::bad_reply when nothing else is left).
 [[nodiscard]] std::vector<srv_record> parse_srv(std::vector<unsigned char> const& reply, std::error_code& ec);
 /// A or AAAA records of a reply; lowers `ttl` to the smallest record TTL.
 [[nodiscard]] std::vector<address> parse_addresses(std::vector<unsigned char> const& reply, address::family family,

@@ -55,12 +55,12 @@ asio::awaitable<answer> resolver::query(std::string name, std::uint16_t type)
                 using handler_type = decltype(handler);
                 struct post_back final : completion {
                     explicit post_back(handler_type h) : handler{std::move(h)} {}
-                    void complete(int status, std::vector<unsigned char> bytes) override
+                    void complete(int code, std::vector<unsigned char> bytes) override
                     {
                         // Resume the coroutine from the executor, never from inside c-ares.
                         auto ex = asio::get_associated_executor(handler);
-                        asio::post(ex, [h = std::move(handler), status, b = std::move(bytes)]() mutable {
-                            std::move(h)(status, std::move(b));
+                        asio::post(ex, [h = std::move(handler), code, b = std::move(bytes)]() mutable {
+                            std::move(h)(code, std::move(b));
                         });
                     }
                     handler_type handler;

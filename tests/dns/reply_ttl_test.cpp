@@ -1,4 +1,5 @@
 #include "dns/cache.hpp"
+#include "dns/cares_channel.hpp"
 #include "dns/error.hpp"
 #include "dns/reply_ttl.hpp"
 
@@ -47,6 +48,59 @@ bytes srv_reply()
     put16(b, 33), put16(b, 1), put32(b, 120), put16(b, 6 + 8);
     put16(b, 20), put16(b, 0), put16(b, 5269), put_name(b, {"b", "test"});
     return b;
+}
+
+/// A reply to "_xmpp-server._tcp.a.test SRV" with one record per target, each
+/// target given as its labels as they are on the wire.
+bytes srv_reply_to(std::vector<std::vector<std::string>> const& targets)
+{
+    bytes b;
+    put16(b, 0x1234);
+    put16(b, 0x8180);
+    put16(b, 1), put16(b, static_cast<unsigned>(targets.size())), put16(b, 0), put16(b, 0);
+    put_name(b, {"_xmpp-server", "_tcp", "a", "test"});
+    put16(b, 33), put16(b, 1);
+    for (auto const& target : targets) {
+        bytes name;
+        put_name(name, target);
+        b.push_back(0xc0), b.push_back(12);
+        put16(b, 33), put16(b, 1), put32(b, 300), put16(b, static_cast<unsigned>(6 + name.size()));
+        put16(b, 10), put16(b, 5), put16(b, 5269);
+        b.insert(b.end(), name.begin(), name.end());
+    }
+    return b;
+}
+
+TEST(parse_srv, targets_are_lowercase_host_names_without_the_final_dot)
+{
+    std::error_code ec;
+    auto records = parse_srv(srv_reply_to({{"XMPP", "A", "test"}, {}}), ec);
+    EXPECT_FALSE(ec);
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].target, "xmpp.a.test");
+    EXPECT_EQ(records[1].target, ".");
+}
+
+TEST(parse_srv, a_target_that_is_no_host_name_is_no_target)
+{
+    // Found by tests/fuzz/dns_reply_fuzz: a label with a dot or a control byte
+    // reached us as c-ares's escaped text ("a\\.b").
+    std::error_code ec;
+    auto records = parse_srv(srv_reply_to({{"a.b", "test"}, {"good", "test"}, {std::string{"\x03"}, "test"}}), ec);
+    EXPECT_FALSE(ec);
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].target, "good.test");
+    records = parse_srv(srv_reply_to({{"a.b", "test"}}), ec);
+    EXPECT_TRUE(records.empty());
+    EXPECT_EQ(ec, make_error_code(error::bad_reply)) << "SRV records there are: no fallback to the domain's address";
+}
+
+TEST(parse_srv, a_reply_without_srv_records_is_no_data_even_when_c_ares_calls_it_a_success)
+{
+    std::error_code ec;
+    auto records = parse_srv(srv_reply_to({}), ec);
+    EXPECT_TRUE(records.empty());
+    EXPECT_EQ(ec, make_error_code(error::no_data));
 }
 
 TEST(reply_ttl, smallest_answer_ttl_of_the_type)
