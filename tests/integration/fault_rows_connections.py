@@ -79,7 +79,7 @@ def idle_connections(scale):
         start, peak, end = row.rss["A"]
         row.check(closed == count, "A closed every idle connection on its negotiation timeout (%d of %d)"
                   % (closed, count))
-        row.check(end - start < 8, "A's memory back near its start (< 8 MiB more)")
+        row.check_memory(end - start < 8, "A's memory back near its start (< 8 MiB more)")
         row.notes.append("%d opened in %.1f s from %d addresses, %d closed by A; a new partner stream "
                          "authenticated in %.2f s meanwhile" % (count, opened, (count + PER_ADDRESS - 1) // PER_ADDRESS,
                                                               closed, served))

@@ -86,7 +86,7 @@ def internal_stalls(scale):
         row.account = settle(load, lab.internal_b, 30)
         row.rss["A"], row.rss["B"] = rss_a.stop().summary(), rss_b.stop().summary()
         row.check(not row.account.bounced, "nothing bounced")
-        row.check(row.rss["B"][1] - row.rss["B"][0] < 64, "B's memory bounded (< 64 MiB more)")
+        row.check_memory(row.rss["B"][1] - row.rss["B"][0] < 64, "B's memory bounded (< 64 MiB more)")
         row.notes.append("sender held back %.1f s by TCP" % load.blocked_seconds)
     finally:
         lab.tearDownClass()
@@ -224,7 +224,7 @@ def overload(scale):
         row.rss["A"], row.rss["B"] = rss_a.stop().summary(), rss_b.stop().summary()
         delivered_rate = len(row.account.delivered) / max(row.account.duration, 0.001)
         row.check(not row.account.bounced, "nothing bounced")
-        row.check(row.rss["A"][1] - row.rss["A"][0] < 64, "A's memory bounded (< 64 MiB more)")
+        row.check_memory(row.rss["A"][1] - row.rss["A"][0] < 64, "A's memory bounded (< 64 MiB more)")
         row.notes.append("path capacity %.0f/s; offered %.0f/s, taken %.0f/s, delivered %.0f/s"
                          % (capacity, offered, sent_rate, delivered_rate))
     finally:
