@@ -7,7 +7,7 @@
 # authentication method the partner policy selects; fedgate's log must show the
 # method. Needs root (network namespaces); FEDGATE_BINARY names the binary.
 # Scenarios (arguments select some; default all): sasl, presence, unverified,
-# tls-dialback, tcp-dialback, refusals, outage, xmppaddr; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
+# tls-dialback, tcp-dialback, refusals, outage, cut, killed, xmppaddr; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
 # ./fedgate-federation-lab).
 set -u
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: the lab needs root for network namespaces"; exit 77; fi
@@ -19,7 +19,7 @@ fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
 work=${FEDGATE_LAB_DIR:-$PWD/fedgate-federation-lab}
 rm -rf "$work" && mkdir -p "$work"
 fedgate_pid=""
-# Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals outage cut xmppaddr
+# Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals outage cut killed xmppaddr
 scenarios=("$@")
 wanted() {
   [ ${#scenarios[@]} -eq 0 ] && return 0
@@ -284,6 +284,43 @@ echo "   bob received: $received"
 [ "$received" = "200 distinct, 0 duplicates: received=200" ] || fail "cut: bob received '$received'"
 [ -n "$taken_back" ] || fail "cut: fedgate took back nothing that fabrikam had not acknowledged"
 scenario "fabrikam (Prosody, mod_smacks) stopped, then killed mid-burst: all 200 messages delivered once"
+fi
+
+# 4d. fedgate itself killed in front of a real Prosody (issue 18): contoso's
+# internal server is down, so fedgate holds what bob floods alice with, stops
+# reading fabrikam's stream and acknowledges none of it (XEP-0198: a stanza is
+# handled once written to the internal server). Then fedgate is killed
+# (SIGKILL). fabrikam's Prosody learns from its own stream management which
+# stanzas fedgate never acknowledged; Prosody 0.12 (smacks_s2s_resend off)
+# bounces them to bob. Every message must come back to bob or reach alice.
+if wanted killed; then
+start_fedgate killed "$(partner fabrikam.test required required false)"
+round_trip fabrikam-before-kill bob@fabrikam.test bobpass 127.0.0.20
+lab_kill contoso
+for _ in $(seq 100); do
+  grep -q "cannot reach the internal server\|component link for fabrikam.test .*closed" "$work/fedgate-killed.log" && break
+  sleep 0.1
+done
+XMPP_CLIENT_TIMEOUT=15 lab_exec /usr/bin/python3 "$here/xmpp_client.py" flood bob@fabrikam.test bobpass \
+  127.0.0.20 "$work/pki/ca.crt" alice@contoso.test 200 > "$work/killed-bob.out" 2>"$work/killed-bob.err" &
+bob=$!
+sleep 4  # bob's messages reach fedgate, which holds them for the absent internal server
+kill -KILL "$fedgate_pid"; wait "$fedgate_pid" 2>/dev/null; fedgate_pid=""
+wait $bob
+bounced=$(tail -1 "$work/killed-bob.out")
+lab_internal_prosody contoso contoso.test fabrikam.test northwind.test tailspin.test adatum.test ||
+  fail "killed: the internal server did not come back"
+start_fedgate killed-restarted "$(partner fabrikam.test required required false)"
+received=$(XMPP_CLIENT_TIMEOUT=15 lab_exec /usr/bin/python3 "$here/xmpp_client.py" collect alice@contoso.test \
+  alicepass 127.0.0.10 "$work/pki/ca.crt" 200 2>"$work/killed-alice.err" | tail -1)
+errors=$(echo "$bounced" | grep -o "=[0-9]*" | tr -d = | awk "{s += \$1} END {print s + 0}")
+got=$(echo "$received" | grep -o "received=[0-9]*" | cut -d= -f2)
+echo "   bob -> alice, 200 sent while contoso's server was down; fedgate held them and was killed"
+echo "   what fabrikam's Prosody learnt and bounced to bob: $bounced"
+echo "   alice received after the restart: $received"
+echo "   200 sent: ${errors:-0} bounced by Prosody, ${got:-0} delivered, $((200 - ${errors:-0} - ${got:-0})) lost"
+[ $(( ${errors:-0} + ${got:-0} )) -ge 200 ] || fail "killed: $((200 - ${errors:-0} - ${got:-0})) of bob's messages lost"
+scenario "fedgate killed holding 200 of a Prosody user's messages: Prosody bounced what fedgate had not acknowledged"
 fi
 
 # 5. The known trap: fedgate's certificate with an XmppAddr name (the lab's have

@@ -32,6 +32,9 @@ class client(slixmpp.ClientXMPP):
         self.done = asyncio.get_event_loop().create_future()
         self.add_event_handler("session_start", self.on_start)
         self.add_event_handler("message", self.on_message)
+        # slixmpp's "message" is only for messages with a body: Prosody's error
+        # replies carry none (fedgate's bounces keep the original body).
+        self.add_event_handler("message_error", lambda msg: None if msg["body"] else self.on_message(msg))
         self.add_event_handler("failed_auth", lambda _: self.finish("login failed"))
         self.add_event_handler("presence_subscribed", self.on_subscribed)
         self.add_event_handler("presence_available", self.on_available)
