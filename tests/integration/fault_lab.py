@@ -2,6 +2,7 @@
 acknowledged before a load starts, the loads of either direction, and a row
 of the table with its own checks."""
 
+import contextlib
 import os
 
 from fault_load import Load
@@ -27,6 +28,16 @@ def make_lab(**overrides):
         raise
     lab.warmups_from_a = 1  # stanzas A took from its internal server before the load
     return lab
+
+
+@contextlib.contextmanager
+def fault_lab(**overrides):
+    """A row's lab (make_lab), taken down when the row is done or fails."""
+    lab = make_lab(**overrides)
+    try:
+        yield lab
+    finally:
+        lab.tearDownClass()
 
 
 def a_to_b(lab, name, rate):

@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from fault_lab import Row, a_to_b, b_to_a, make_lab, total  # noqa: E402
+from fault_lab import Row, a_to_b, b_to_a, fault_lab, total  # noqa: E402
 from fault_load import RssSampler, settle  # noqa: E402
 from fault_rows_connections import idle_connections, listen_queue_full  # noqa: E402
 from lab import wait_for  # noqa: E402
@@ -37,13 +37,13 @@ class Scale:
         self.phase = 1.0 if short else 3.5  # seconds of load before, between and after the fault's steps
         self.stall = 3 if short else 10  # seconds the internal server stops reading
         self.idle = 1000 if short else 10000  # idle connections
-        self.calibration = 1.5 if short else 4.0
+        self.calibration = 0.5 if short else 4.0
+        self.overload = 1.0 if short else 10.0  # seconds of twice what the path takes
 
 
 def reloads(scale):
     row = Row("SIGHUP x3 (one changed description)", "A -> B")
-    lab = make_lab()
-    try:
+    with fault_lab() as lab:
         authenticated = (total(lab.a.scrape(), "fedgate_streams_authenticated_total"),
                          total(lab.b.scrape(), "fedgate_streams_authenticated_total"))
         rss = RssSampler(lambda: lab.a)
@@ -65,15 +65,12 @@ def reloads(scale):
         row.check(not row.account.bounced, "nothing bounced")
         row.check("reload refused" not in lab.a.log_text(), "every reload taken")
         row.notes.append("streams stayed up" if after == authenticated else "streams were renegotiated")
-    finally:
-        lab.tearDownClass()
     return row
 
 
 def internal_stalls(scale):
     row = Row("B's internal server stops reading %d s" % scale.stall, "A -> B")
-    lab = make_lab()
-    try:
+    with fault_lab() as lab:
         rss_a, rss_b = RssSampler(lambda: lab.a), RssSampler(lambda: lab.b)
         load = a_to_b(lab, "stall", scale.rate).start()
         time.sleep(scale.phase)
@@ -88,15 +85,12 @@ def internal_stalls(scale):
         row.check(not row.account.bounced, "nothing bounced")
         row.check_memory(row.rss["B"][1] - row.rss["B"][0] < 64, "B's memory bounded (< 64 MiB more)")
         row.notes.append("sender held back %.1f s by TCP" % load.blocked_seconds)
-    finally:
-        lab.tearDownClass()
     return row
 
 
 def internal_restarts(scale):
     row = Row("B's internal server restarts", "A -> B")
-    lab = make_lab()
-    try:
+    with fault_lab() as lab:
         rss_b = RssSampler(lambda: lab.b)
         load = a_to_b(lab, "restart", scale.rate).start()
         time.sleep(scale.phase)
@@ -114,15 +108,12 @@ def internal_restarts(scale):
                          % (resent, row.account.duplicates))
         if row.account.bounced:
             row.notes.append("bounced: " + ", ".join(c or "?" for c in row.account.conditions))
-    finally:
-        lab.tearDownClass()
     return row
 
 
 def terminated(scale):
     row = Row("SIGTERM of A", "A -> B")
-    lab = make_lab()
-    try:
+    with fault_lab() as lab:
         rss = RssSampler(lambda: lab.a)
         load = a_to_b(lab, "term", scale.rate).start()
         time.sleep(scale.phase)
@@ -150,15 +141,12 @@ def terminated(scale):
         row.notes.append("stopped in %.2f s, exit %s; the sender saw %d delivered, %d bounced, %d never read by A, "
                          "and %d refused by its closed link" % (took, status, len(row.account.delivered),
                                                                 len(row.account.bounced), row.not_taken, load.refused))
-    finally:
-        lab.tearDownClass()
     return row
 
 
 def killed(scale):
     row = Row("SIGKILL of A, restarted", "B -> A")
-    lab = make_lab()
-    try:
+    with fault_lab() as lab:
         load = b_to_a(lab, "kill", scale.rate).start()
         time.sleep(scale.phase)
         state_dir = lab.a.state_dir
@@ -175,8 +163,6 @@ def killed(scale):
         told = int(unacked[-1].split(": ")[1].split()[0]) if unacked else 0
         row.notes.append("B learnt %d were unacknowledged and sent them again; %d duplicates"
                          % (told, row.account.duplicates))
-    finally:
-        lab.tearDownClass()
     return row
 
 
@@ -186,8 +172,7 @@ def killed_while_sending(scale):
     and its sender is not told. Measured, and expected; not a failure."""
     row = Row("SIGKILL of A, restarted (XEP-0114 side)", "A -> B")
     row.expected_loss = True
-    lab = make_lab()
-    try:
+    with fault_lab() as lab:
         load = a_to_b(lab, "killout", scale.rate).start()
         time.sleep(scale.phase)
         state_dir = lab.a.state_dir
@@ -200,15 +185,12 @@ def killed_while_sending(scale):
         row.account = settle(load, lab.internal_b, 20)
         row.notes.append("%d lost with the process (the internal server had written them; no acknowledgement "
                          "tells it), %d refused by the broken link" % (len(row.account.missing), load.refused))
-    finally:
-        lab.tearDownClass()
     return row
 
 
 def overload(scale):
     row = Row("2x overload", "A -> B")
-    lab = make_lab()
-    try:
+    with fault_lab() as lab:
         probe = a_to_b(lab, "calibrate", 200000).start()
         time.sleep(scale.calibration)
         probe.stop()
@@ -217,9 +199,9 @@ def overload(scale):
         rss_a, rss_b = RssSampler(lambda: lab.a), RssSampler(lambda: lab.b)
         offered = 2 * capacity
         load = a_to_b(lab, "over", offered).start()
-        time.sleep(3 * scale.phase)
+        time.sleep(scale.overload)
         load.stop()
-        sent_rate = len(load.sent) / (3 * scale.phase)
+        sent_rate = len(load.sent) / scale.overload
         row.account = settle(load, lab.internal_b, 60)
         row.rss["A"], row.rss["B"] = rss_a.stop().summary(), rss_b.stop().summary()
         delivered_rate = len(row.account.delivered) / max(row.account.duration, 0.001)
@@ -227,8 +209,6 @@ def overload(scale):
         row.check_memory(row.rss["A"][1] - row.rss["A"][0] < 64, "A's memory bounded (< 64 MiB more)")
         row.notes.append("path capacity %.0f/s; offered %.0f/s, taken %.0f/s, delivered %.0f/s"
                          % (capacity, offered, sent_rate, delivered_rate))
-    finally:
-        lab.tearDownClass()
     return row
 
 
