@@ -27,10 +27,10 @@ namespace ng = fedgate::negotiation;
 using protocol::stanza_condition;
 
 namespace {
-/// The internal server is next door: come back quickly, but do not spin.
 /// At shutdown, how long a last answer to a ping may take before the link closes anyway.
 constexpr std::chrono::seconds last_answer_wait{2};
 
+/// The internal server is next door: come back quickly, but do not spin.
 constexpr retry_limits link_retry{.first_max = std::chrono::milliseconds{1000}, .cap = std::chrono::milliseconds{30'000}};
 
 /// A domain of the internal server, for the pings' `to`.
