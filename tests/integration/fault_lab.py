@@ -4,6 +4,7 @@ of the table with its own checks."""
 
 import contextlib
 import os
+import time
 
 from fault_load import Load
 from two_gateways import TwoGateways, has_id, message
@@ -38,6 +39,27 @@ def fault_lab(**overrides):
         yield lab
     finally:
         lab.tearDownClass()
+
+
+def during_load(load, phase, fault):
+    """Starts `load`, runs `fault` after `phase` seconds, lets the load go on
+    for `phase` more, and stops it."""
+    load.start()
+    time.sleep(phase)
+    fault()
+    time.sleep(phase)
+    load.stop()
+    return load
+
+
+def kill_and_restart_a(lab):
+    """SIGKILL of gateway A, and a new A on its port and store once its
+    component link is up."""
+    state_dir = lab.a.state_dir
+    lab.a.kill()
+    time.sleep(1)
+    lab.a = lab.start_a("A-restarted", state_dir=state_dir)
+    lab.internal_a.wait_links(["b.test"], lab.a)
 
 
 def a_to_b(lab, name, rate):

@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from fault_lab import Row, a_to_b, b_to_a, fault_lab, total  # noqa: E402
+from fault_lab import Row, a_to_b, b_to_a, during_load, fault_lab, kill_and_restart_a, total  # noqa: E402
 from fault_load import RssSampler, settle  # noqa: E402
 from fault_rows_connections import idle_connections, listen_queue_full  # noqa: E402
 from lab import wait_for  # noqa: E402
@@ -72,14 +72,12 @@ def internal_stalls(scale):
     row = Row("B's internal server stops reading %d s" % scale.stall, "A -> B")
     with fault_lab() as lab:
         rss_a, rss_b = RssSampler(lambda: lab.a), RssSampler(lambda: lab.b)
-        load = a_to_b(lab, "stall", scale.rate).start()
-        time.sleep(scale.phase)
-        link = lab.internal_b.link("a.test")
-        link.pause()
-        time.sleep(scale.stall)
-        link.resume()
-        time.sleep(scale.phase)
-        load.stop()
+        def stall():
+            link = lab.internal_b.link("a.test")
+            link.pause()
+            time.sleep(scale.stall)
+            link.resume()
+        load = during_load(a_to_b(lab, "stall", scale.rate), scale.phase, stall)
         row.account = settle(load, lab.internal_b, 30)
         row.rss["A"], row.rss["B"] = rss_a.stop().summary(), rss_b.stop().summary()
         row.check(not row.account.bounced, "nothing bounced")
@@ -92,14 +90,12 @@ def internal_restarts(scale):
     row = Row("B's internal server restarts", "A -> B")
     with fault_lab() as lab:
         rss_b = RssSampler(lambda: lab.b)
-        load = a_to_b(lab, "restart", scale.rate).start()
-        time.sleep(scale.phase)
-        lab.internal_b.crash()
-        time.sleep(1)
-        lab.internal_b.come_back()
-        lab.internal_b.wait_links(["a.test"], lab.b)
-        time.sleep(scale.phase)
-        load.stop()
+        def restart():
+            lab.internal_b.crash()
+            time.sleep(1)
+            lab.internal_b.come_back()
+            lab.internal_b.wait_links(["a.test"], lab.b)
+        load = during_load(a_to_b(lab, "restart", scale.rate), scale.phase, restart)
         row.account = settle(load, lab.internal_b, 40)
         row.rss["B"] = rss_b.stop().summary()
         resent = lab.b.scrape().get('fedgate_stanzas_resent_total{partner="a.test",side="internal"}', 0)
@@ -136,8 +132,10 @@ def terminated(scale):
             taken = int(line[-1].split("took ")[1].split()[0]) - lab.warmups_from_a
             row.not_taken = row.account.sent - taken
             row.check(" 0 possibly lost" in line[-1], "A counted none possibly lost")
-        row.check("b.test <- a.test closed" in lab.b.log_text() or "a.test closed" in lab.b.log_text(),
-                  "B saw A's stream close")
+        b_log = lab.b.log_text()
+        row.check("b.test <- a.test closed: stream-error-received: the peer sent <system-shutdown/>" in b_log and
+                  "b.test -> a.test closed: stream-error-received: a.test sent <system-shutdown/>" in b_log,
+                  "A closed both its streams with B with <system-shutdown/>")
         row.notes.append("stopped in %.2f s, exit %s; the sender saw %d delivered, %d bounced, %d never read by A, "
                          "and %d refused by its closed link" % (took, status, len(row.account.delivered),
                                                                 len(row.account.bounced), row.not_taken, load.refused))
@@ -147,16 +145,13 @@ def terminated(scale):
 def killed(scale):
     row = Row("SIGKILL of A, restarted", "B -> A")
     with fault_lab() as lab:
-        load = b_to_a(lab, "kill", scale.rate).start()
-        time.sleep(scale.phase)
-        state_dir = lab.a.state_dir
-        lab.a.kill()
-        time.sleep(1)
-        lab.a = lab.start_a("A-restarted", state_dir=state_dir)
-        rss = RssSampler(lambda: lab.a)
-        lab.internal_a.wait_links(["b.test"], lab.a)
-        time.sleep(scale.phase)
-        load.stop()
+        samplers = []
+
+        def kill():
+            kill_and_restart_a(lab)
+            samplers.append(RssSampler(lambda: lab.a))  # the restarted A's
+        load = during_load(b_to_a(lab, "kill", scale.rate), scale.phase, kill)
+        rss = samplers[0]
         row.account = settle(load, lab.internal_a, 45)
         row.rss["A"] = rss.stop().summary()
         unacked = [l for l in lab.b.log_text().splitlines() if "were not acknowledged before the stream ended" in l]
@@ -173,15 +168,7 @@ def killed_while_sending(scale):
     row = Row("SIGKILL of A, restarted (XEP-0114 side)", "A -> B")
     row.expected_loss = True
     with fault_lab() as lab:
-        load = a_to_b(lab, "killout", scale.rate).start()
-        time.sleep(scale.phase)
-        state_dir = lab.a.state_dir
-        lab.a.kill()
-        time.sleep(1)
-        lab.a = lab.start_a("A-restarted", state_dir=state_dir)
-        lab.internal_a.wait_links(["b.test"], lab.a)
-        time.sleep(scale.phase)
-        load.stop()
+        load = during_load(a_to_b(lab, "killout", scale.rate), scale.phase, lambda: kill_and_restart_a(lab))
         row.account = settle(load, lab.internal_b, 20)
         row.notes.append("%d lost with the process (the internal server had written them; no acknowledgement "
                          "tells it), %d refused by the broken link" % (len(row.account.missing), load.refused))
