@@ -66,6 +66,11 @@ bool outbound_link::idle() const noexcept
 
 void outbound_link::deliver(protocol::element stanza, connection* source)
 {
+    if (stopped_) {
+        // A stopped link only closes: it would hold this and never connect.
+        traffic_.bounce(stanza, stanza_condition::service_unavailable, "the stream to " + pair_.remote + " is closing");
+        return;
+    }
     if (up() && !unacked_) {
         traffic_.write(*connection_, stanza, source);
         return;

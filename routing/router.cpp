@@ -321,7 +321,9 @@ void router::dialback_answered(ng::verify_request const& request, ng::dialback_o
 outbound_link& router::link_for(ng::domain_pair const& pair)
 {
     auto& link = links_[pair];
-    if (!link || link->stopped()) {
+    // Never a fresh link at shutdown: it would hold what it is given and never
+    // connect (refuse_out bounces what comes for a stopped link then).
+    if (!link || (link->stopped() && !stopping_)) {
         if (link)  // a partner removed, then added back: a fresh link
             retired_links_.push_back(std::move(link));
         link = std::make_unique<outbound_link>(*this, pair, ng::outbound_purpose::route);

@@ -37,7 +37,10 @@ bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& st
     if (rt_->domains.find_partner(pair.remote) == nullptr) {
         why = pair.remote + " is not a federation partner";
     } else if (stopping_) {
-        if (auto link = links_.find(pair); link == links_.end() || !link->second->up())
+        // Stopped links only close: one still up waits for its peer's last
+        // count (XEP-0198) and takes nothing new, which would only add to
+        // what the count must cover.
+        if (auto link = links_.find(pair); link == links_.end() || !link->second->up() || link->second->stopped())
             why = "the gateway is shutting down";
     }
     if (why.empty())
