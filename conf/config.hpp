@@ -65,6 +65,7 @@ struct partner {
     policy::negotiation_settings negotiation;
     policy::policy_evaluation policy;  ///< evaluate(negotiation), kept for reports
     bool stream_management = true;     ///< XEP-0198 acknowledgements when the peer offers them
+    bool bidi = true;                  ///< XEP-0288: one connection carries both directions when the peer offers it
     std::uint32_t line = 0;
 };
 

@@ -142,6 +142,10 @@ void loader::read_partner(toml::table const& t)
         p.stream_management = *acks;
     else
         complete = complete && !t.contains("stream_management");
+    if (auto both_ways = r.boolean("bidi"))
+        p.bidi = *both_ways;
+    else
+        complete = complete && !t.contains("bidi");
     r.finish();
     if (!complete)
         return;

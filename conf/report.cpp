@@ -48,6 +48,8 @@ void write_partner(std::ostringstream& out, partner const& p)
         out << "    note:               " << *p.policy.note << "\n";
     if (!p.stream_management)
         out << "    stream management:  off\n";
+    if (!p.bidi)
+        out << "    bidi:               off (a connection each way)\n";
     for (auto const& w : p.policy.warnings)
         out << "    warning:            " << w << "\n";
 }

@@ -15,13 +15,19 @@
 
 namespace fedgate::negotiation {
 
+/// The stream extensions a partner's streams use when the peer offers them too.
+struct stream_extensions {
+    bool stream_management = true;  ///< XEP-0198 acknowledgements
+    bool bidi = true;               ///< XEP-0288: one connection carries the stanzas of both directions
+};
+
 /// One partner as the negotiation sees it.
 struct partner_rules {
     std::string domain;  ///< the primary domain (canonical), naming the partner in logs and metrics
     negotiation_settings settings;
     method_set methods;  ///< evaluate(settings).applied(): what may authenticate its streams
     policy::partner_type type = policy::partner_type::federated;  ///< what its users may do to ours (contacts/)
-    bool stream_management = true;  ///< XEP-0198 acknowledgements on its streams when both sides offer them
+    stream_extensions extensions{};
 };
 
 class directory {
@@ -33,7 +39,7 @@ public:
     /// combination the commit rule refuses authenticates nothing.
     void add_partner(std::string domain, std::vector<std::string> const& additional_domains,
                      negotiation_settings settings, policy::partner_type type = policy::partner_type::federated,
-                     bool stream_management = true);
+                     stream_extensions extensions = {});
 
     [[nodiscard]] bool is_local(std::string_view domain) const;
     /// The partner owning `domain` (primary or additional), or nullptr.

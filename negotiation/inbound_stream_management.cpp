@@ -13,7 +13,7 @@ bool inbound_session::offers_stream_management() const
     // Offered before authentication too (XEP-0198 §2 allows it: enabling waits
     // for it), so that dialback streams, which get no features afterwards, can
     // use it.
-    return partner_ != nullptr && partner_->stream_management;
+    return partner_ != nullptr && partner_->extensions.stream_management;
 }
 
 std::vector<action> inbound_session::on_stream_management(element const& e)

@@ -270,7 +270,7 @@ std::vector<action> outbound_session::become_ready(auth_method method)
 {
     method_ = method;
     ready_for_verify_ = true;
-    if (sm_offered_ && context_.partner.stream_management) {
+    if (sm_offered_ && context_.partner.extensions.stream_management) {
         // XEP-0198 §3: after authentication. Stanzas wait for the answer, so
         // that every one written is counted by the peer or none is.
         state_ = state::awaiting_stream_management;

@@ -43,7 +43,8 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
     for (auto const& d : c.local_domains)
         rt->domains.add_local_domain(d.name);
     for (auto const& p : c.partners) {
-        rt->domains.add_partner(p.domain, p.additional_domains, p.negotiation, p.type, p.stream_management);
+        rt->domains.add_partner(p.domain, p.additional_domains, p.negotiation, p.type,
+                                {.stream_management = p.stream_management, .bidi = p.bidi});
     }
 
     if (!c.gateway.dialback_secret_file.empty()) {

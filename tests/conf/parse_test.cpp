@@ -1,5 +1,6 @@
 // parse() on inline text: no files are read, so these exercise the schema alone.
 #include "conf/config.hpp"
+#include "conf/report.hpp"
 #include "conf/socket_address.hpp"
 
 #include <gtest/gtest.h>
@@ -130,6 +131,26 @@ TEST(parse, the_bounds_that_were_fixed_are_limits_with_the_old_values_as_default
     EXPECT_EQ(l.partner_max_unacknowledged, 30U);
     EXPECT_EQ(l.commit_wait_stanzas, 7U);
     EXPECT_EQ(l.commit_wait_bytes, 70000U);
+}
+
+TEST(parse, bidi_is_on_unless_a_partner_turns_it_off)
+{
+    auto r = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n"
+                        "[[partner]]\ndomain = \"g.test\"\ntype = \"federated\"\nbidi = false\n");
+    ASSERT_TRUE(r.ok()) << messages(r).front();
+    EXPECT_TRUE(r.cfg->partners[0].bidi);
+    EXPECT_FALSE(r.cfg->partners[1].bidi);
+    // check-config names what a partner turned off.
+    auto const report = check_config_report(*r.cfg, 0);
+    auto const g = report.find("g.test");
+    ASSERT_NE(g, std::string::npos) << report;
+    EXPECT_EQ(report.find("bidi:               off (a connection each way)"), report.find("bidi:", g)) << report;
+
+    auto quoted = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\nbidi = 1\n");
+    EXPECT_FALSE(quoted.ok());
+    ASSERT_EQ(messages(quoted).size(), 1U);
+    EXPECT_NE(messages(quoted).front().find("'bidi' in [[partner]] must be true or false"), std::string::npos)
+        << messages(quoted).front();
 }
 
 TEST(parse, stream_management_is_on_unless_a_partner_turns_it_off)

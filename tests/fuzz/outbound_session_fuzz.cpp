@@ -38,7 +38,8 @@ struct harness {
         };
         negotiation_settings const settings{pick(setup % 3), pick(setup / 3 % 3), (setup & 0x10) != 0};
         partner_rules partner{"fabrikam.test", settings, evaluate(settings).applied(),
-                              fedgate::policy::partner_type::federated, (setup & 0x20) != 0};
+                              fedgate::policy::partner_type::federated,
+                              {.stream_management = (setup & 0x20) != 0, .bidi = (setup & 0x08) != 0}};
         session = std::make_unique<outbound_session>(outbound_context{
             .pair = {"contoso.test", "fabrikam.test"},
             .partner = partner,

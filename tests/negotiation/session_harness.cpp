@@ -79,12 +79,12 @@ std::string peer_header(std::string_view from, std::string_view to, std::string_
 
 // ---- inbound ---------------------------------------------------------------------
 
-inbound_fixture::inbound_fixture(negotiation_settings settings, bool direct_tls, bool stream_management)
+inbound_fixture::inbound_fixture(negotiation_settings settings, bool direct_tls, stream_extensions extensions)
 {
     domains.add_local_domain("contoso.test");
     domains.add_local_domain("contoso-sales.test");
     domains.add_partner("fabrikam.test", {"chat.fabrikam.test"}, settings, policy::partner_type::federated,
-                        stream_management);
+                        extensions);
     session = std::make_unique<inbound_session>(inbound_context{
         .domains = &domains,
         .secret = &secret,
@@ -122,12 +122,12 @@ std::string inbound_fixture::peer_key(std::string_view from, std::string_view to
 // ---- outbound --------------------------------------------------------------------
 
 outbound_fixture::outbound_fixture(negotiation_settings settings, outbound_purpose purpose, bool direct_tls,
-                                   bool stream_management)
+                                   stream_extensions extensions)
 {
     session = std::make_unique<outbound_session>(outbound_context{
         .pair = {"contoso.test", "fabrikam.test"},
         .partner = {"fabrikam.test", settings, evaluate(settings).applied(), policy::partner_type::federated,
-                    stream_management},
+                    extensions},
         .secret = &secret,
         .sasl = sasl.get(),
         .direct_tls = direct_tls,
@@ -161,7 +161,8 @@ wire_outcome run_wire(wire_setup const& setup)
     // contoso.test's gateway receives; fabrikam.test's initiates.
     directory contoso;
     contoso.add_local_domain("contoso.test");
-    contoso.add_partner("fabrikam.test", {}, setup.receiver_policy);
+    contoso.add_partner("fabrikam.test", {}, setup.receiver_policy, policy::partner_type::federated,
+                        setup.receiver_extensions);
     auto contoso_secret = dialback_secret::from_text("contoso secret");
     auto fabrikam_secret = dialback_secret::from_text("fabrikam secret");
     auto sasl_server = make_cyrus_sasl_server();
@@ -173,7 +174,8 @@ wire_outcome run_wire(wire_setup const& setup)
                               .make_stream_id = [&] { return "stream-" + std::to_string(++ids); }}};
     outbound_session initiator{{.pair = {"fabrikam.test", "contoso.test"},
                                 .partner = {"contoso.test", setup.initiator_policy,
-                                            evaluate(setup.initiator_policy).applied()},
+                                            evaluate(setup.initiator_policy).applied(),
+                                            policy::partner_type::federated, setup.initiator_extensions},
                                 .secret = &fabrikam_secret,
                                 .sasl = sasl_client.get()}};
     stream_driver receiver_driver{receiver};

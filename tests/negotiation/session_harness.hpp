@@ -62,8 +62,9 @@ struct inbound_fixture {
 
     /// Local domains contoso.test and contoso-sales.test, partner fabrikam.test
     /// (additional domain chat.fabrikam.test) with `settings`.
-    /// `stream_management`: the partner's XEP-0198 setting.
-    explicit inbound_fixture(negotiation_settings settings = {}, bool direct_tls = false, bool stream_management = true);
+    /// `extensions`: the partner's XEP-0198 and XEP-0288 settings.
+    explicit inbound_fixture(negotiation_settings settings = {}, bool direct_tls = false,
+                             stream_extensions extensions = {});
 
     std::vector<action> receive(std::string_view xml) { return driver->receive(xml); }
     std::vector<action> handle(event const& e) { return driver->handle(e); }
@@ -87,7 +88,7 @@ struct outbound_fixture {
 
     /// contoso.test -> fabrikam.test with `settings`.
     explicit outbound_fixture(negotiation_settings settings = {}, outbound_purpose purpose = outbound_purpose::route,
-                              bool direct_tls = false, bool stream_management = true);
+                              bool direct_tls = false, stream_extensions extensions = {});
     std::vector<action> start() { return driver->start(); }
     std::vector<action> receive(std::string_view xml) { return driver->receive(xml); }
     std::vector<action> handle(event const& e) { return driver->handle(e); }
@@ -122,6 +123,8 @@ struct wire_setup {
     negotiation_settings initiator_policy;  ///< fabrikam.test's policy for contoso.test
     bool receiver_certificate_valid = true;
     bool initiator_certificate_valid = true;
+    stream_extensions receiver_extensions{};   ///< contoso.test's for fabrikam.test
+    stream_extensions initiator_extensions{};  ///< fabrikam.test's for contoso.test
 };
 
 wire_outcome run_wire(wire_setup const& setup);

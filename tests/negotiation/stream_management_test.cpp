@@ -73,7 +73,7 @@ TEST(stream_management, outbound_not_offered_or_switched_off_is_not_enabled)
     EXPECT_FALSE(only<authenticated>(plain).stream_management);
     EXPECT_EQ(sent_xml(plain), "");
 
-    outbound_fixture switched_off{tcp_dialback_only(), outbound_purpose::route, false, false};
+    outbound_fixture switched_off{tcp_dialback_only(), outbound_purpose::route, false, {.stream_management = false}};
     auto off = outbound_through_dialback(switched_off, sm_feature);
     EXPECT_FALSE(only<authenticated>(off).stream_management);
     EXPECT_EQ(sent_xml(off), "");
@@ -142,7 +142,7 @@ TEST(stream_management, inbound_refuses_to_enable_before_authentication_twice_or
     (void)twice.receive("<enable xmlns='urn:xmpp:sm:3'/>");
     EXPECT_THAT(sent_xml(twice.receive("<enable xmlns='urn:xmpp:sm:3'/>")), HasSubstr("<unexpected-request"));
 
-    inbound_fixture off{tcp_dialback_only(), false, false};
+    inbound_fixture off{tcp_dialback_only(), false, {.stream_management = false}};
     EXPECT_THAT(sent_xml(off.open()), ::testing::Not(HasSubstr("urn:xmpp:sm:3")));
     auto ask = only<ask_dialback>(
         off.receive("<db:result from='fabrikam.test' to='contoso.test'>" + off.peer_key() + "</db:result>"));
