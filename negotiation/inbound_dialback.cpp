@@ -51,8 +51,10 @@ std::vector<action> inbound_session::on_db_result(element const& request)
         // it holds a trusted certificate for the sender domain, which is stronger
         // than anything the Authoritative Server could tell us.
         authenticated_.insert(pair);
-        return {send_element{wire::db_answer(db_kind::result, to, from, {}, true)},
-                authenticated{pair, auth_method::tls_dialback}};
+        std::vector<action> out{send_element{wire::db_answer(db_kind::result, to, from, {}, true)},
+                                authenticated{pair, auth_method::tls_dialback}};
+        offer_reverse(out, pair);
+        return out;
     }
     pending_dialback_.emplace(pair, stream_id_);
     return {ask_dialback{pair, stream_id_, request.text()}};
@@ -88,8 +90,10 @@ std::vector<action> inbound_session::answer_dialback(dialback_answer const& answ
     auto const& [local, remote] = answer.pair;
     if (answer.outcome == dialback_outcome::valid) {
         authenticated_.insert(answer.pair);
-        return {send_element{wire::db_answer(db_kind::result, local, remote, {}, true)},
-                authenticated{answer.pair, dialback_method()}};
+        std::vector<action> out{send_element{wire::db_answer(db_kind::result, local, remote, {}, true)},
+                                authenticated{answer.pair, dialback_method()}};
+        offer_reverse(out, answer.pair);
+        return out;
     }
     if (answer.outcome == dialback_outcome::invalid) {
         // XEP-0220 §2.2.1: a spoofing attempt; answer invalid and close the stream.
@@ -107,7 +111,8 @@ std::vector<action> inbound_session::answer_dialback(dialback_answer const& answ
 std::vector<action> inbound_session::on_db_verify(element const& request)
 {
     // XEP-0220 §3.1: a typed db:verify is an answer, and answers never arrive on
-    // inbound streams (no XEP-0288 here).
+    // inbound streams: we send no db:verify on a peer's stream, bidi or not
+    // (XEP-0288 §2.2 forbids it on the stream the request came on).
     if (!request.type().empty())
         return {discarded{"unsolicited db:verify type='" + std::string{request.type()} + "' on an inbound stream"}};
     auto const asking = canonical_domain(request.from());  // the Receiving Server

@@ -1,24 +1,16 @@
 #include "negotiation/inbound_session.hpp"
 
 #include "negotiation/base64.hpp"
+#include "negotiation/bidi.hpp"
 #include "negotiation/session_terms.hpp"
+#include "negotiation/stanza_addressing.hpp"
 #include "negotiation/stream_management.hpp"
 #include "negotiation/wire.hpp"
-#include "protocol/jid.hpp"
 #include "protocol/namespaces.hpp"
 
 #include <algorithm>
 
 namespace fedgate::negotiation {
-
-namespace {
-
-bool is_stanza(element const& e)
-{
-    return e.ns() == ns::server && (e.name() == "message" || e.name() == "presence" || e.name() == "iq");
-}
-
-}  // namespace
 
 inbound_session::inbound_session(inbound_context context) : context_{std::move(context)}
 {
@@ -54,6 +46,13 @@ std::vector<action> inbound_session::handle(event e)
                 return {discarded{"a verification request was routed to an inbound stream"}};
             },
             [&](deadline_passed const&) -> std::vector<action> {
+                if (reverse_ == reverse_state::pending) {
+                    // XEP-0198 was offered and the peer has not enabled it:
+                    // our stanzas go uncounted rather than wait for ever.
+                    std::vector<action> out;
+                    decide_reverse(out, false);
+                    return out;
+                }
                 if (!authenticated_.empty())
                     return {};
                 return close(stream_error::connection_timeout, close_reason::timeout,
@@ -109,6 +108,8 @@ std::vector<action> inbound_session::on_header(protocol::stream_header const& he
     // Dialback answers that came while our header could not be sent yet.
     for (auto& held : std::exchange(after_header_, {}))
         out.push_back(std::move(held));
+    if (!authenticated_.empty())  // after the SASL restart: the stream may carry ours (XEP-0288)
+        offer_reverse(out, *authenticated_.begin());
     return out;
 }
 
@@ -149,6 +150,8 @@ element inbound_session::features() const
     }
     if (offers_stream_management())
         features.add_child(sm::feature());
+    if (offers_bidi())
+        features.add_child(bidi::feature());
     if (offers_dialback()) {
         // XEP-0220 §2.6: <errors/> announces dialback error handling, which we use.
         auto& dialback = features.add_child(element{"dialback", std::string{ns::dialback_feature}});
@@ -191,6 +194,8 @@ std::vector<action> inbound_session::on_element(element&& e)
     }
     if (e.ns() == ns::sm)
         return on_stream_management(e);
+    if (bidi::is_request(e))
+        return on_bidi_request();
     if (e.is("error", ns::streams))
         return close(std::nullopt, close_reason::stream_error_received, "the peer sent " + describe_stream_error(e));
     return close(stream_error::unsupported_stanza_type, close_reason::bad_input,
@@ -231,6 +236,7 @@ std::vector<action> inbound_session::on_tls(tls_established const& tls)
     partner_ = nullptr;
     authenticated_.clear();
     pending_dialback_.clear();
+    bidi_ = false;  // XEP-0288 §2: asked for after TLS, on the new stream
     state_ = state::awaiting_header;
     return {};
 }
@@ -316,33 +322,20 @@ std::vector<action> inbound_session::on_stanza(element&& stanza)
     if (authenticated_.empty())
         return close(stream_error::not_authorized, close_reason::not_authenticated,
                      "<" + stanza.name() + "/> before authentication");
-    auto const from_text = stanza.from();
-    auto const to_text = stanza.to();
-    if (from_text.empty() || to_text.empty())
-        return close(stream_error::improper_addressing, close_reason::bad_input,
-                     "<" + stanza.name() + "/> without " + (from_text.empty() ? "'from'" : "'to'"));
-    auto from = protocol::jid::parse(from_text);
-    if (!from)
-        return close(stream_error::invalid_from, close_reason::not_authenticated,
-                     "'" + std::string{from_text} + "' is not a valid JID");
-    std::string why;
-    auto to = protocol::jid::parse(to_text, &why);
-    if (!to) {
-        domain_pair pair{local_, from->domain()};
-        if (!authenticated_.contains(pair) || !protocol::may_bounce(stanza))
-            return {discarded{"<" + stanza.name() + "/> to an invalid JID: " + why}};
-        auto reply = make_error_reply(stanza, protocol::stanza_condition::jid_malformed, why);
-        reply.set_attribute("from", pair.local);  // the invalid 'to' cannot be the sender
-        return {bounce_stanza{std::move(reply), std::move(pair)}};
+    std::vector<action> out;
+    if (reverse_ == reverse_state::pending)
+        decide_reverse(out, false);  // the peer sends before it enabled XEP-0198: it will not
+    auto verdict = check_addressing(std::move(stanza),
+                                    {.local = [this](std::string_view d) { return context_.domains->is_local(d); },
+                                     .authenticated = [this](domain_pair const& p) { return authenticated_.contains(p); },
+                                     .stream_local = local_});
+    if (auto* ending = std::get_if<close_stream>(&verdict)) {
+        auto closing = close(ending->condition, ending->reason, std::move(ending->detail));
+        out.insert(out.end(), std::make_move_iterator(closing.begin()), std::make_move_iterator(closing.end()));
+        return out;
     }
-    if (!context_.domains->is_local(to->domain()))
-        return close(stream_error::host_unknown, close_reason::host_unknown,
-                     to->domain() + " is not a domain served here");
-    domain_pair pair{to->domain(), from->domain()};
-    if (!authenticated_.contains(pair))
-        return close(stream_error::invalid_from, close_reason::not_authenticated,
-                     from->domain() + " is not authenticated for " + to->domain() + " on this stream");
-    return {route_stanza{std::move(stanza), std::move(pair), {std::move(*from), std::move(*to)}}};
+    std::visit([&](auto& a) { out.emplace_back(std::move(a)); }, verdict);
+    return out;
 }
 
 // ---- closing ---------------------------------------------------------------------

@@ -46,6 +46,9 @@ public:
     /// The id of the current stream header we sent (empty before the first).
     [[nodiscard]] std::string const& stream_id() const noexcept { return stream_id_; }
     [[nodiscard]] bool secured() const noexcept { return tls_; }
+    /// XEP-0288: authenticated, and waiting to learn whether the peer enables
+    /// XEP-0198 before bidi_ready; a deadline_passed event ends the wait.
+    [[nodiscard]] bool awaiting_bidi_decision() const noexcept { return reverse_ == reverse_state::pending; }
 
 private:
     enum class state : std::uint8_t { awaiting_tls, awaiting_header, open, tls_handshake, sasl_response, closed };
@@ -63,12 +66,19 @@ private:
     std::vector<action> on_db_verify(protocol::element const& request);
     std::vector<action> on_stanza(protocol::element&& stanza);
     std::vector<action> on_stream_management(protocol::element const& e);
+    std::vector<action> on_bidi_request();
+    /// `pair` is authenticated and our header is out: with XEP-0288 asked for,
+    /// bidi_ready now, or once the peer has decided on XEP-0198.
+    void offer_reverse(std::vector<action>& out, domain_pair const& pair);
+    /// bidi_ready, our stanzas counted by the peer or not.
+    void decide_reverse(std::vector<action>& out, bool counted);
 
     protocol::element features() const;
     bool offers_starttls() const;
     bool offers_external() const;
     bool offers_dialback() const;
     bool offers_stream_management() const;
+    bool offers_bidi() const;
     /// The method dialback would authenticate with on this stream.
     auth_method dialback_method() const noexcept;
     std::vector<action> sasl_failed(sasl_condition condition, std::string detail);
@@ -92,6 +102,14 @@ private:
     // XEP-0198, once the peer enabled it: stanzas handled since (§4, modulo 2^32).
     bool sm_enabled_ = false;
     std::uint32_t handled_ = 0;
+
+    // XEP-0288: the peer asked for a bidirectional stream; the pair whose
+    // stanzas of ours it may carry (one per stream), and whether the peer counts them.
+    bool bidi_ = false;
+    enum class reverse_state : std::uint8_t { none, pending, ready };
+    reverse_state reverse_ = reverse_state::none;
+    domain_pair reverse_pair_;
+    bool reverse_counted_ = false;
 
     std::set<domain_pair> authenticated_;
     std::map<domain_pair, std::string> pending_dialback_;  ///< pair -> stream id asked with

@@ -1,6 +1,7 @@
 // inbound_session (inbound_session.hpp): the receiving side of XEP-0198 stream
 // management, acknowledgements only: the peer enables it once authenticated,
-// asks with <r/>, and we answer with the stanzas handled on the stream.
+// asks with <r/>, and we answer with the stanzas handled on the stream. On a
+// bidi stream (XEP-0288) that carries ours, its <a/> count them.
 #include "negotiation/inbound_session.hpp"
 
 #include "negotiation/session_terms.hpp"
@@ -27,7 +28,10 @@ std::vector<action> inbound_session::on_stream_management(element const& e)
             return {send_element{sm::failed(stanza_condition::feature_not_implemented)}};
         sm_enabled_ = true;
         handled_ = 0;
-        return {send_element{sm::enabled()}};
+        std::vector<action> out{send_element{sm::enabled()}};
+        if (reverse_ == reverse_state::pending)
+            decide_reverse(out, true);  // XEP-0288: ours go after <enabled/>, counted
+        return out;
     }
     if (e.name() == "resume")
         // §5: nothing to resume; the peer starts a new stream and sends again.
@@ -35,9 +39,17 @@ std::vector<action> inbound_session::on_stream_management(element const& e)
     if (e.name() == "r" && sm_enabled_)
         return {send_ack{handled_}};
     if (e.name() == "a" && sm_enabled_) {
-        // We write no stanza on an inbound stream, so the peer can only have
-        // handled none; a count above that is an error of §6.
         auto const handled = sm::handled_count(e);
+        if (reverse_counted_ && handled)
+            return {acknowledged{*handled}};  // XEP-0288: of our stanzas on this stream
+        if (reverse_counted_)
+            return close(stream_error::invalid_xml, close_reason::bad_input,
+                         "<a/> without a valid 'h' ('" + std::string{e.attribute_or_empty("h")} + "')");
+        // Enabled after our stanzas began on a bidi stream: they are not counted.
+        if (reverse_ == reverse_state::ready)
+            return {};
+        // No stanza of ours on this stream, so the peer can only have handled
+        // none; a count above that is an error of §6.
         if (handled && *handled == 0)
             return {};
         return close(stream_error::undefined_condition, close_reason::bad_input,

@@ -1,7 +1,9 @@
 #include "negotiation/outbound_session.hpp"
 
 #include "negotiation/base64.hpp"
+#include "negotiation/bidi.hpp"
 #include "negotiation/session_terms.hpp"
+#include "negotiation/stanza_addressing.hpp"
 #include "negotiation/stream_management.hpp"
 #include "negotiation/wire.hpp"
 #include "protocol/namespaces.hpp"
@@ -50,7 +52,7 @@ std::vector<action> outbound_session::handle(event e)
     return std::visit(
         overloaded{
             [&](protocol::stream_opened const& opened) { return on_header(opened.header); },
-            [&](protocol::element_received const& received) { return on_element(received.stanza); },
+            [&](protocol::element_received& received) { return on_element(std::move(received.stanza)); },
             [&](protocol::stream_ended const&) {
                 return close(std::nullopt, close_reason::peer_closed, "the peer closed the stream");
             },
@@ -82,7 +84,7 @@ std::vector<action> outbound_session::on_header(protocol::stream_header const& h
     return {};
 }
 
-std::vector<action> outbound_session::on_element(element const& e)
+std::vector<action> outbound_session::on_element(element&& e)
 {
     if (e.is("features", ns::streams)) {
         if (state_ != state::awaiting_features)
@@ -97,7 +99,7 @@ std::vector<action> outbound_session::on_element(element const& e)
     if (e.ns() == ns::sasl && state_ == state::awaiting_sasl_result)
         return on_sasl_answer(e);
     if (e.is("result", ns::dialback))
-        return on_db_result(e);
+        return e.type().empty() ? on_peer_db_request(e) : on_db_result(e);
     if (e.is("verify", ns::dialback))
         return on_db_verify(e);
     if (e.ns() == ns::sm)
@@ -105,6 +107,8 @@ std::vector<action> outbound_session::on_element(element const& e)
     if (e.is("error", ns::streams))
         return close(std::nullopt, close_reason::stream_error_received,
                      context_.pair.remote + " sent " + describe_stream_error(e));
+    if (is_stanza(e) && carries_theirs())
+        return on_peer_stanza(std::move(e));
     // RFC 6120 §4.1: a stream is unidirectional; without XEP-0288 the peer is not
     // authenticated to send anything else on ours.
     return close(stream_error::not_authorized, close_reason::bad_input,
@@ -176,12 +180,22 @@ std::vector<action> outbound_session::authenticate(element const& features)
         why_not_sasl = "the certificate of " + context_.pair.remote + " is not valid: " + certificate_->reason;
     else if (!offers_external(features))
         why_not_sasl = context_.pair.remote + " does not offer SASL EXTERNAL";
+    std::vector<action> steps;
     if (why_not_sasl.empty()) {
         auto response = context_.sasl->external_initial_response(context_.pair.local, context_.pair.remote);
         state_ = state::awaiting_sasl_result;
-        return {send_element{wire::sasl_auth_external(sasl_base64_encode(response))}};
+        steps.emplace_back(send_element{wire::sasl_auth_external(sasl_base64_encode(response))});
+    } else {
+        steps = try_dialback(why_not_sasl);
     }
-    return try_dialback(why_not_sasl);
+    // XEP-0288 §2.2: bidi is asked for before authenticating, and after TLS
+    // when there is TLS (this comes after it).
+    if (state_ != state::closed && context_.purpose == outbound_purpose::route && context_.partner.extensions.bidi &&
+        bidi::offered(features)) {
+        bidi_ = true;
+        steps.insert(steps.begin(), send_element{bidi::request()});
+    }
+    return steps;
 }
 
 auth_method outbound_session::dialback_method() const noexcept
@@ -283,7 +297,7 @@ std::vector<action> outbound_session::established_with(bool stream_management)
 {
     state_ = state::established;
     sm_enabled_ = stream_management;
-    return send_verifies({authenticated{context_.pair, method_, stream_management}});
+    return send_verifies({authenticated{context_.pair, method_, stream_management, bidi_}});
 }
 
 // ---- stream management (XEP-0198) ---------------------------------------------------
@@ -304,7 +318,7 @@ std::vector<action> outbound_session::on_stream_management(element const& e)
                      "<a/> from " + context_.pair.remote + " without a valid 'h'");
     }
     if (state_ == state::established && sm_enabled_ && e.name() == "r")
-        return {send_element{sm::answer(0)}};  // an outbound stream carries no stanza of the peer's
+        return {send_ack{handled_}};  // stanzas of the peer's only with XEP-0288, else 0
     return close(stream_error::unsupported_stanza_type, close_reason::bad_input,
                  "unexpected <" + e.name() + " xmlns='" + e.ns() + "'/> from " + context_.pair.remote);
 }

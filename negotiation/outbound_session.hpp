@@ -60,7 +60,7 @@ private:
     };
 
     std::vector<action> on_header(protocol::stream_header const& header);
-    std::vector<action> on_element(protocol::element const& e);
+    std::vector<action> on_element(protocol::element&& e);
     std::vector<action> on_features(protocol::element const& features);
     std::vector<action> on_proceed();
     std::vector<action> on_tls(tls_established const& tls);
@@ -69,6 +69,13 @@ private:
     std::vector<action> on_db_verify(protocol::element const& answer);
     std::vector<action> on_verify_request(verify_request request);
     std::vector<action> on_stream_management(protocol::element const& e);
+    /// XEP-0288: whether the peer may send its stanzas for the pair on this
+    /// stream now (bidi asked for, and authenticated).
+    [[nodiscard]] bool carries_theirs() const noexcept;
+    std::vector<action> on_peer_stanza(protocol::element&& stanza);
+    /// A db:result request on our stream: the peer authenticating another of
+    /// its domains (XEP-0288 §2.2 allows it on a bidi stream; we do not take it).
+    std::vector<action> on_peer_db_request(protocol::element const& request);
 
     std::vector<action> authenticate(protocol::element const& features);
     std::vector<action> try_dialback(std::string const& why_not_sasl);
@@ -86,6 +93,8 @@ private:
     bool sasl_done_ = false;
     bool sm_offered_ = false;  ///< the last features offered XEP-0198
     bool sm_enabled_ = false;
+    std::uint32_t handled_ = 0;  ///< the peer's stanzas since <enabled/> (XEP-0288 and XEP-0198, modulo 2^32)
+    bool bidi_ = false;          ///< XEP-0288 asked for: the peer may send on this stream once we are authenticated
     auth_method method_ = auth_method::sasl_over_tls;  ///< once authenticated
     std::optional<certificate_verdict> certificate_;  ///< once TLS is up
     std::string stream_id_;                            ///< the peer's, for the dialback key

@@ -133,6 +133,19 @@ struct authenticated {
     /// Outbound: the peer enabled XEP-0198 stream management, so it will say
     /// which of the stanzas written on this stream it has handled.
     bool stream_management = false;
+    /// Outbound: XEP-0288 was asked for, so the peer may send its stanzas for
+    /// the pair (from pair.remote to pair.local) on this stream too; they come
+    /// as route_stanza actions.
+    bool bidi = false;
+};
+
+/// Inbound, XEP-0288: the peer asked for a bidirectional stream and has
+/// authenticated `pair`, so this stream may now carry our stanzas for it (from
+/// pair.local to pair.remote). With `stream_management` the peer counts them
+/// (XEP-0198) and its <a/> come as acknowledged actions. At most one per stream.
+struct bidi_ready {
+    domain_pair pair;
+    bool stream_management = false;
 };
 
 /// Inbound, with stream management: answer the peer's <r/> with <a h='handled'/>.
@@ -144,8 +157,9 @@ struct send_ack {
     std::uint32_t handled = 0;
 };
 
-/// Outbound, with stream management: the peer has handled `handled` stanzas of
-/// this stream (the `h` of its <a/>, XEP-0198 §4: a count modulo 2^32).
+/// With stream management, on a stream that carries our stanzas (outbound, or
+/// inbound after bidi_ready): the peer has handled `handled` of those written on
+/// it (the `h` of its <a/>, XEP-0198 §4: a count modulo 2^32).
 struct acknowledged {
     std::uint32_t handled = 0;
 };
@@ -155,9 +169,10 @@ struct link_ready {
     std::string domain;
 };
 
-/// A stanza whose addressing was checked, to route: from an inbound S2S stream
-/// (pair.local = its `to` domain) or from a component link (pair.local = its
-/// `from` domain, pair.remote = the partner domain it is for).
+/// A stanza whose addressing was checked, to route: from a partner's stream
+/// (an inbound one, or an outbound one with XEP-0288; pair.local = its `to`
+/// domain) or from a component link (pair.local = its `from` domain,
+/// pair.remote = the partner domain it is for).
 struct route_stanza {
     protocol::element stanza;
     domain_pair pair;
@@ -216,7 +231,7 @@ struct close_stream {
 };
 
 using action = std::variant<send_header, send_element, send_ack, begin_tls, restart_stream, ask_dialback, dialback_verified,
-                            authenticated, acknowledged, link_ready, route_stanza, bounce_stanza, discarded,
+                            authenticated, bidi_ready, acknowledged, link_ready, route_stanza, bounce_stanza, discarded,
                             close_stream>;
 
 /// What every session offers its executor.

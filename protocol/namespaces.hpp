@@ -16,6 +16,8 @@ inline constexpr std::string_view sasl = "urn:ietf:params:xml:ns:xmpp-sasl";    
 inline constexpr std::string_view stream_errors = "urn:ietf:params:xml:ns:xmpp-streams";   ///< RFC 6120 §4.9
 inline constexpr std::string_view stanza_errors = "urn:ietf:params:xml:ns:xmpp-stanzas";   ///< RFC 6120 §8.3
 inline constexpr std::string_view sm = "urn:xmpp:sm:3";                                   ///< XEP-0198 stream management
+inline constexpr std::string_view bidi = "urn:xmpp:bidi";                                 ///< XEP-0288 request
+inline constexpr std::string_view bidi_feature = "urn:xmpp:features:bidi";                ///< XEP-0288 stream feature
 inline constexpr std::string_view xml = "http://www.w3.org/XML/1998/namespace";            ///< xml:lang
 
 }  // namespace fedgate::protocol::ns

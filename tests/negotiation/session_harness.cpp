@@ -47,6 +47,7 @@ template discarded only<discarded>(std::vector<action> const&);
 template link_ready only<link_ready>(std::vector<action> const&);
 template acknowledged only<acknowledged>(std::vector<action> const&);
 template send_ack only<send_ack>(std::vector<action> const&);
+template bidi_ready only<bidi_ready>(std::vector<action> const&);
 
 std::string sent_xml(std::vector<action> const& actions)
 {
