@@ -32,9 +32,11 @@ void inbound_session::offer_reverse(std::vector<action>& out, domain_pair const&
     if (!bidi_ || reverse_ != reverse_state::none || state_ != state::open)
         return;
     reverse_pair_ = pair;
+    out.emplace_back(bidi_ready{pair});
     if (offers_stream_management() && !sm_enabled_) {
-        // The peer may enable XEP-0198 first (Prosody does, at once): our
-        // stanzas then go after <enabled/>, where its count begins.
+        // The peer may enable XEP-0198 (Prosody does, right after the stanzas
+        // it had waiting): ours then go after <enabled/>, where its count of
+        // them begins. Until then they wait, and no stream of ours is made.
         reverse_ = reverse_state::pending;
         return;
     }
@@ -45,7 +47,7 @@ void inbound_session::decide_reverse(std::vector<action>& out, bool counted)
 {
     reverse_ = reverse_state::ready;
     reverse_counted_ = counted;
-    out.emplace_back(bidi_ready{reverse_pair_, counted});
+    out.emplace_back(bidi_counting{reverse_pair_, counted});
 }
 
 }  // namespace fedgate::negotiation

@@ -323,8 +323,6 @@ std::vector<action> inbound_session::on_stanza(element&& stanza)
         return close(stream_error::not_authorized, close_reason::not_authenticated,
                      "<" + stanza.name() + "/> before authentication");
     std::vector<action> out;
-    if (reverse_ == reverse_state::pending)
-        decide_reverse(out, false);  // the peer sends before it enabled XEP-0198: it will not
     auto verdict = check_addressing(std::move(stanza),
                                     {.local = [this](std::string_view d) { return context_.domains->is_local(d); },
                                      .authenticated = [this](domain_pair const& p) { return authenticated_.contains(p); },

@@ -46,8 +46,8 @@ public:
     /// The id of the current stream header we sent (empty before the first).
     [[nodiscard]] std::string const& stream_id() const noexcept { return stream_id_; }
     [[nodiscard]] bool secured() const noexcept { return tls_; }
-    /// XEP-0288: authenticated, and waiting to learn whether the peer enables
-    /// XEP-0198 before bidi_ready; a deadline_passed event ends the wait.
+    /// XEP-0288: bidi_ready is out, and the peer has not enabled XEP-0198 yet;
+    /// a deadline_passed event ends the wait (bidi_counting, uncounted).
     [[nodiscard]] bool awaiting_bidi_decision() const noexcept { return reverse_ == reverse_state::pending; }
 
 private:
@@ -68,9 +68,9 @@ private:
     std::vector<action> on_stream_management(protocol::element const& e);
     std::vector<action> on_bidi_request();
     /// `pair` is authenticated and our header is out: with XEP-0288 asked for,
-    /// bidi_ready now, or once the peer has decided on XEP-0198.
+    /// bidi_ready, and bidi_counting now or once the peer decided on XEP-0198.
     void offer_reverse(std::vector<action>& out, domain_pair const& pair);
-    /// bidi_ready, our stanzas counted by the peer or not.
+    /// bidi_counting: our stanzas counted by the peer or not.
     void decide_reverse(std::vector<action>& out, bool counted);
 
     protocol::element features() const;

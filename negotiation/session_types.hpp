@@ -140,12 +140,21 @@ struct authenticated {
 };
 
 /// Inbound, XEP-0288: the peer asked for a bidirectional stream and has
-/// authenticated `pair`, so this stream may now carry our stanzas for it (from
-/// pair.local to pair.remote). With `stream_management` the peer counts them
-/// (XEP-0198) and its <a/> come as acknowledged actions. At most one per stream.
+/// authenticated `pair`, so this stream will carry our stanzas for it (from
+/// pair.local to pair.remote): the router lends it to the pair's link, which
+/// opens no stream of its own, and writes once bidi_counting has come. At most
+/// one per stream.
 struct bidi_ready {
     domain_pair pair;
-    bool stream_management = false;
+};
+
+/// Inbound, XEP-0288, after bidi_ready: our stanzas may go now. With `counted`
+/// the peer enabled XEP-0198 and counts them (its <a/> come as acknowledged
+/// actions); without, they go uncounted. Comes at once when stream management
+/// was not offered, else when the peer enables it, or at a deadline_passed.
+struct bidi_counting {
+    domain_pair pair;
+    bool counted = false;
 };
 
 /// Inbound, with stream management: answer the peer's <r/> with <a h='handled'/>.
@@ -231,7 +240,7 @@ struct close_stream {
 };
 
 using action = std::variant<send_header, send_element, send_ack, begin_tls, restart_stream, ask_dialback, dialback_verified,
-                            authenticated, bidi_ready, acknowledged, link_ready, route_stanza, bounce_stanza, discarded,
+                            authenticated, bidi_ready, bidi_counting, acknowledged, link_ready, route_stanza, bounce_stanza, discarded,
                             close_stream>;
 
 /// What every session offers its executor.

@@ -12,6 +12,7 @@ namespace fedgate::operations::metric {
 
 // counters
 inline constexpr std::string_view streams_authenticated = "fedgate_streams_authenticated_total";
+inline constexpr std::string_view bidi_streams = "fedgate_bidi_streams_total";
 inline constexpr std::string_view stream_closes = "fedgate_stream_closes_total";
 inline constexpr std::string_view stanzas = "fedgate_stanzas_total";
 inline constexpr std::string_view stanza_bytes = "fedgate_stanza_bytes_total";

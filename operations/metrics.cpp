@@ -18,6 +18,7 @@ struct help_entry {
 constexpr help_entry helps[] = {
     {metric::streams, "Streams open now, by direction (in, out, component) and state."},
     {metric::streams_authenticated, "S2S pairs authenticated, by direction and method."},
+    {metric::bidi_streams, "Streams that carry the stanzas of both directions of a pair (XEP-0288), by who opened them (out: fedgate, in: the partner)."},
     {metric::stream_closes, "Streams closed, by direction and reason (negotiation failures included)."},
     {metric::stanzas, "Stanzas relayed, by direction (in: from a partner, out: to a partner) and partner."},
     {metric::stanza_bytes, "Bytes of relayed stanzas as written, by direction and partner."},

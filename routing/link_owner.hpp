@@ -51,6 +51,12 @@ public:
     // ---- outbound links -------------------------------------------------------
     /// The authoritative server answered (or could not answer) a db:verify.
     virtual void dialback_answered(negotiation::verify_request const& request, negotiation::dialback_outcome outcome) = 0;
+    /// XEP-0288: a partner's stanza on our stream, as its session checked it; it
+    /// goes the way a stanza on the partner's own stream goes.
+    virtual void from_partner(negotiation::route_stanza&& routed, network::connection& source) = 0;
+    /// An error reply for a remote sender (pair.local ours, pair.remote theirs);
+    /// `source`, the stream that caused it, pauses if the reply's stream is full.
+    virtual void to_remote(negotiation::domain_pair const& pair, protocol::element reply, network::connection* source) = 0;
     /// The link has nothing left to do: it may be destroyed (later, not in this call).
     virtual void retire(outbound_link* link) = 0;
 

@@ -61,7 +61,8 @@ outbound_link::~outbound_link()
 
 bool outbound_link::idle() const noexcept
 {
-    return !connection_ && !connecting_ && !waiting_to_retry_ && traffic_.queue().empty() && verifies_.empty();
+    return !connection_ && !adopted_ && !connecting_ && !waiting_to_retry_ && traffic_.queue().empty() &&
+           verifies_.empty();
 }
 
 void outbound_link::deliver(protocol::element stanza, connection* source)
@@ -72,7 +73,7 @@ void outbound_link::deliver(protocol::element stanza, connection* source)
         return;
     }
     if (up() && !unacked_) {
-        traffic_.write(*connection_, stanza, source);
+        traffic_.write(*carrier(), stanza, source);
         return;
     }
     if (up()) {
@@ -112,6 +113,8 @@ void outbound_link::ensure_connecting()
 {
     if (connection_ || connecting_ || waiting_to_retry_ || stopped_ || owner_.stopping())
         return;
+    if (adopted_ && verifies_.empty())
+        return;  // the partner's stream carries ours
     connecting_ = true;
     asio::co_spawn(owner_.executor(), connect(), log_failure("link " + pair_.local + " -> " + pair_.remote));
 }
@@ -174,21 +177,30 @@ asio::awaitable<void> outbound_link::connect()
 void outbound_link::on_action(connection& source, ng::action& a)
 {
     if (auto const* done = std::get_if<ng::authenticated>(&a)) {
-        spdlog::info("{} {} -> {} authenticated by {}{}", source.id(), done->pair.local, done->pair.remote,
-                     display_name(done->method), done->stream_management ? ", with stream management" : "");
+        spdlog::info("{} {} -> {} authenticated by {}{}{}", source.id(), done->pair.local, done->pair.remote,
+                     display_name(done->method), done->stream_management ? ", with stream management" : "",
+                     done->bidi ? ", bidirectional (XEP-0288): it carries " + pair_.remote + "'s stanzas too" : "");
         authenticated_ = true;
         owner_.stats().count(metric::streams_authenticated,
                               {{"direction", "out"}, {"method", std::string{display_name(done->method)}}});
+        if (done->bidi)
+            owner_.stats().count(metric::bidi_streams, {{"direction", "out"}});
         retry_.reset();
         last_failure_.reset();
-        if (done->stream_management) {
-            auto const& limits = owner_.generation()->cfg.limits;
-            unacked_.emplace(ack_request_settings{.request_every = limits.partner_ack_request_every,
-                                                  .max_unacknowledged = limits.partner_max_unacknowledged});
+        if (adopted_) {
+            // The partner's stream came first and carries ours already.
+            source.close(std::nullopt, ng::close_reason::done, "not needed: " + pair_.remote + "'s stream carries ours");
+            return;
         }
+        if (done->stream_management)
+            start_counting(source);
         write_held();
     } else if (auto const* ack = std::get_if<ng::acknowledged>(&a)) {
         acknowledged(source, ack->handled);
+    } else if (auto* theirs = std::get_if<ng::route_stanza>(&a)) {
+        owner_.from_partner(std::move(*theirs), source);  // XEP-0288
+    } else if (auto* bounce = std::get_if<ng::bounce_stanza>(&a)) {
+        owner_.to_remote(bounce->pair, std::move(bounce->reply), &source);
     } else if (auto const* answer = std::get_if<ng::dialback_verified>(&a)) {
         owner_.dialback_answered(answer->request, answer->outcome);
     } else if (auto const* ignored = std::get_if<ng::discarded>(&a)) {
@@ -198,11 +210,12 @@ void outbound_link::on_action(connection& source, ng::action& a)
 
 void outbound_link::send(queued_stanza item, connection* source)
 {
-    item.bytes = traffic_.write(*connection_, item.stanza, source);
+    auto& stream = *carrier();
+    item.bytes = traffic_.write(stream, item.stanza, source);
     if (item.resent)
         owner_.stats().count(metric::stanzas_resent, {{"partner", pair_.remote}, {"side", "outbound"}});
     if (unacked_ && unacked_->written(std::move(item)))
-        connection_->send_stanza(ng::sm::request());
+        stream.send_stanza(ng::sm::request());
 }
 
 void outbound_link::write_held()
@@ -218,7 +231,7 @@ void outbound_link::write_held()
 
 void outbound_link::acknowledged(connection& source, std::uint32_t handled)
 {
-    if (!unacked_)
+    if (!unacked_ || counted_on_ != &source)
         return;
     if (!unacked_->acknowledged(handled)) {
         // XEP-0198 §6; what it did not acknowledge is sent again on the next stream.
@@ -233,23 +246,26 @@ void outbound_link::acknowledged(connection& source, std::uint32_t handled)
         return;
     }
     if (up() && unacked_->request_due(false))
-        connection_->send_stanza(ng::sm::request());
+        source.send_stanza(ng::sm::request());
 }
 
 void outbound_link::close_stopped()
 {
-    if (!close_after_ack_ || !connection_)
+    if (!close_after_ack_)
         return;
     auto [condition, why] = *std::exchange(close_after_ack_, std::nullopt);
-    connection_->close(condition, ng::close_reason::done, why);
+    for (auto* stream : {connection_.get(), adopted_.get()})
+        if (stream)
+            stream->close(condition, ng::close_reason::done, why);
 }
 
-void outbound_link::take_back_unacknowledged()
+void outbound_link::take_back_unacknowledged(connection const& ended)
 {
-    if (!unacked_)
+    if (!unacked_ || counted_on_ != &ended)
         return;
     auto lost = unacked_->lost();
     unacked_.reset();
+    counted_on_ = nullptr;
     gate_->open();  // what comes next waits for a stream under the queue's usual bounds
     if (lost.empty())
         return;
@@ -266,22 +282,24 @@ void outbound_link::take_back_unacknowledged()
     traffic_.queue().put_back(std::move(lost));
 }
 
-void outbound_link::on_closed(connection&, ng::close_stream const& why)
+void outbound_link::on_closed(connection& source, ng::close_stream const& why)
 {
     traffic_.count_close(why);
     bool const was_up = std::exchange(authenticated_, false);
+    take_back_unacknowledged(source);
     connection_.reset();
     session_ = nullptr;
-    take_back_unacknowledged();
     if (stopped_) {
-        owner_.retire(this);
+        if (idle())
+            owner_.retire(this);
         return;
     }
-    if (was_up || purpose_ == ng::outbound_purpose::verify_only) {
+    if (was_up || adopted_ || purpose_ == ng::outbound_purpose::verify_only) {
         // An established stream may end (idle, the peer restarting), a verifier
         // when it has answered: what arrived meanwhile gets a new stream, and a
-        // failure then goes through the backoff.
-        if (traffic_.queue().empty() && verifies_.empty())
+        // failure then goes through the backoff. One the partner's stream made
+        // unneeded ends quietly.
+        if (idle())
             owner_.retire(this);
         else
             ensure_connecting();
@@ -351,7 +369,7 @@ void outbound_link::forgive()
 void outbound_link::tick(clock::time_point now)
 {
     if (up() && unacked_ && unacked_->request_due(true))
-        connection_->send_stanza(ng::sm::request());
+        carrier()->send_stanza(ng::sm::request());
     if (traffic_.queue().empty())
         return;
     auto failure = last_failure_.value_or(delivery_failure{stanza_condition::remote_server_timeout, true,
@@ -371,7 +389,7 @@ void outbound_link::stop(protocol::stream_error condition, std::string const& wh
         // answer says so, rather than count it as possibly lost.
         close_after_ack_.emplace(condition, why);
         if (unacked_->request_due(true))
-            connection_->send_stanza(ng::sm::request());
+            carrier()->send_stanza(ng::sm::request());
         last_ack_timer_.expires_after(last_acknowledgement_wait);
         last_ack_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
             if (*alive && !ec)
@@ -379,9 +397,11 @@ void outbound_link::stop(protocol::stream_error condition, std::string const& wh
         });
         return;
     }
+    if (adopted_)
+        adopted_->close(condition, ng::close_reason::done, why);
     if (connection_)
         connection_->close(condition, ng::close_reason::done, why);
-    else if (!connecting_ && !waiting_to_retry_)
+    else if (!connecting_ && !waiting_to_retry_ && !adopted_)
         owner_.retire(this);
 }
 

@@ -7,7 +7,11 @@
 /// verification only (XEP-0220 §2.1.2) carries db:verify requests and ends
 /// when they are answered. With XEP-0198 on the stream, what the peer has not
 /// acknowledged stays in `unacked_stanzas` and goes back to the queue when the
-/// stream ends (routing/README.md "Stream management").
+/// stream ends (routing/README.md "Stream management"). With XEP-0288 one
+/// connection carries both directions: our stream carries the partner's
+/// stanzas too (they go to the router), or the partner's inbound stream,
+/// lent by the router, carries ours instead of a stream of our own
+/// (routing/README.md "Bidirectional streams").
 
 #include "network/connection.hpp"
 #include "routing/link_owner.hpp"
@@ -45,15 +49,38 @@ public:
     /// A reload: the partner may have fixed what failed, so the next stanza
     /// makes an attempt at once and the schedule starts over.
     void forgive();
-    /// Whether a stream exists (up or negotiating).
+    /// Whether a stream of our own exists (up or negotiating).
     [[nodiscard]] bool connected() const noexcept { return connection_ != nullptr; }
-    /// Whether the stream is up and authenticated.
-    [[nodiscard]] bool up() const noexcept
+    /// Whether our stanzas have a stream to go on now.
+    [[nodiscard]] bool up() const noexcept { return carrier() != nullptr; }
+    /// Whether our own stream is up, the one db:verify may go on (never the
+    /// partner's stream the request came on, XEP-0288 §2.2).
+    [[nodiscard]] bool own_stream_up() const noexcept
     {
         return connection_ && !connection_->closing() && session_ != nullptr && session_->established();
     }
     /// Nothing held, nothing to verify, no stream: the router may drop the link.
     [[nodiscard]] bool idle() const noexcept;
+
+    /// XEP-0288: the partner's inbound `stream` (authenticated for this pair,
+    /// bidi asked for) will carry our stanzas: no stream of our own is made,
+    /// and what comes waits for may_write(). Refused (false) when our own
+    /// stream is up, the link is stopped or has a lent stream already.
+    bool adopt(std::shared_ptr<network::connection> stream);
+    /// The lent `stream` may carry ours now; with `counted` its
+    /// acknowledgements count them (XEP-0198).
+    void may_write(network::connection& stream, bool counted);
+    /// The partner's <a/> on a stream lent to this link.
+    void acknowledged(network::connection& source, std::uint32_t handled);
+    /// A stream lent to this link closed: what it did not acknowledge goes
+    /// back to the queue, and a stream of our own is made if anything waits.
+    void released(network::connection& stream);
+    /// stop() waits for the last count on this lent stream: the router leaves
+    /// closing it to the link.
+    [[nodiscard]] bool closes_itself(network::connection const& stream) const noexcept
+    {
+        return close_after_ack_ && counted_on_ == &stream;
+    }
     [[nodiscard]] std::size_t queued() const noexcept { return traffic_.queue().size(); }
     /// Written on the current stream and not yet acknowledged (XEP-0198).
     [[nodiscard]] std::size_t unacknowledged() const noexcept { return unacked_ ? unacked_->size() : 0; }
@@ -67,11 +94,14 @@ private:
     void send(queued_stanza item, network::connection* source);
     /// Writes what is held, in order, as far as the acknowledgement window allows.
     void write_held();
-    /// The peer's <a/>.
-    void acknowledged(network::connection& source, std::uint32_t handled);
-    /// The stream ended: what it did not acknowledge goes back to the queue (or,
+    /// The stream our stanzas go on: the partner's lent stream while there is
+    /// one, else our own once authenticated; null when neither is.
+    [[nodiscard]] network::connection* carrier() const noexcept;
+    /// Acknowledgements from now on, counted on `stream`.
+    void start_counting(network::connection& stream);
+    /// `ended` ended: what it did not acknowledge goes back to the queue (or,
     /// at shutdown, is reported as possibly lost).
-    void take_back_unacknowledged();
+    void take_back_unacknowledged(network::connection const& ended);
     /// After stop(): closes the stream that waited for the peer's last count.
     void close_stopped();
     [[nodiscard]] bool window_full() const noexcept { return unacked_ && unacked_->full(); }
@@ -95,7 +125,10 @@ private:
     bool stopped_ = false;
     std::vector<negotiation::verify_request> verifies_;  ///< not yet handed to a stream
     std::optional<delivery_failure> last_failure_;
+    std::shared_ptr<network::connection> adopted_;  ///< the partner's stream lent to carry ours (XEP-0288)
+    bool adopted_writable_ = false;                 ///< may_write() came for it
     std::optional<unacked_stanzas> unacked_;  ///< while the stream up has stream management
+    network::connection const* counted_on_ = nullptr;  ///< the stream unacked_ counts
     boost::asio::steady_timer retry_timer_;
     std::shared_ptr<network::manual_gate> gate_;  ///< holds the feeders while the window is full
     /// stop() with stanzas unacknowledged: the close it asked for, made when the

@@ -179,6 +179,7 @@ void router::tick()
         link->tick(now);
     for (auto& [domain, link] : components_)
         link->tick(now);
+    end_bidi_waits();
     if (memory_.quiet(inbound_.size()))
         operations::release_free_memory();
     log_summaries(now);
@@ -254,6 +255,9 @@ void router::on_action(connection& source, ng::action& a)
                                       {{"direction", "in"}, {"method", std::string{display_name(done.method)}}});
                    },
                    [&](ng::route_stanza& r) { from_remote(std::move(r), source); },
+                   [&](ng::bidi_ready& ready) { lend(source, ready); },
+                   [&](ng::bidi_counting& go) { may_write_on(source, go.counted); },
+                   [&](ng::acknowledged& ack) { acknowledged_on(source, ack.handled); },
                    [&](ng::bounce_stanza& b) { to_remote(b.pair, std::move(b.reply), &source); },
                    [&](ng::ask_dialback& ask) { ask_dialback(source, ask); },
                    [&](ng::discarded& d) { spdlog::info("{} ignored: {}", source.id(), d.what); },
@@ -271,6 +275,8 @@ void router::on_closed(connection& source, ng::close_stream const& why)
     auto const& ip = source.io().peer_ip();
     if (auto count = inbound_per_ip_.find(ip); count != inbound_per_ip_.end() && --count->second == 0)
         inbound_per_ip_.erase(count);
+    if (it->second.lent_to)
+        release_lent(source);
     // Released later: the connection is still running its last lines.
     asio::post(executor_, [keep = it->second.c] {});
     inbound_.erase(it);
@@ -291,8 +297,9 @@ void router::ask_dialback(connection& source, ng::ask_dialback const& ask)
     checks_[{ask.stream_id, ask.pair}] = {it->second.c, clock::now() + rt_->cfg.limits.negotiation_timeout};
     ng::verify_request request{ask.pair, ask.stream_id, ask.key};
     // XEP-0220 §2.1.2: on our stream to that domain when there is one, else on
-    // a stream opened for this purpose.
-    if (auto link = links_.find(ask.pair); link != links_.end() && link->second->up()) {
+    // a stream opened for this purpose; never on the partner's own stream that
+    // a link may be using (XEP-0288 §2.2: not where the request came).
+    if (auto link = links_.find(ask.pair); link != links_.end() && link->second->own_stream_up()) {
         link->second->verify(std::move(request));
         return;
     }
@@ -363,8 +370,12 @@ void router::stop(std::function<void()> done)
     for (auto* map : {&links_, &verifiers_})
         for (auto& [pair, link] : *map)
             link->stop();
-    for (auto& [raw, in] : inbound_)
+    for (auto& [raw, in] : inbound_) {
+        auto lent = in.lent_to ? links_.find(*in.lent_to) : links_.end();
+        if (lent != links_.end() && lent->second->closes_itself(*in.c))
+            continue;  // it carries ours and waits for their last count first
         in.c->close(protocol::stream_error::system_shutdown, ng::close_reason::done, "fedgate is shutting down");
+    }
     check_stopped();
 }
 

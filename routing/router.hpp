@@ -56,7 +56,12 @@ public:
     void to_internal(std::string const& from_domain, protocol::element stanza, network::connection* source);
     /// An error reply for a remote sender (pair.local ours, pair.remote theirs);
     /// `source`, the stream that caused it, pauses if the reply's stream is full.
-    void to_remote(negotiation::domain_pair const& pair, protocol::element reply, network::connection* source);
+    void to_remote(negotiation::domain_pair const& pair, protocol::element reply, network::connection* source) override;
+    /// A partner's stanza on our own stream (XEP-0288): as if on its stream.
+    void from_partner(negotiation::route_stanza&& routed, network::connection& source) override
+    {
+        from_remote(std::move(routed), source);
+    }
     /// The authoritative server answered (or could not answer) a db:verify.
     void dialback_answered(negotiation::verify_request const& request, negotiation::dialback_outcome outcome) override;
     /// Stanzas that left a queue other than by delivery.
@@ -98,6 +103,15 @@ private:
     void on_closed(network::connection& source, negotiation::close_stream const& why) override;
 
     void ask_dialback(network::connection& source, negotiation::ask_dialback const& ask);
+    // XEP-0288 (router_bidi.cpp): an inbound stream that may carry ours is lent
+    // to the link of its pair; its acknowledgements and its end go there too.
+    void lend(network::connection& source, negotiation::bidi_ready const& ready);
+    void may_write_on(network::connection& source, bool counted);
+    void acknowledged_on(network::connection& source, std::uint32_t handled);
+    void release_lent(network::connection& source);
+    /// Inbound streams still waiting for the peer's XEP-0198 decision after a
+    /// whole tick are told their deadline passed (they carry ours uncounted).
+    void end_bidi_waits();
     /// An authenticated inbound stanza: contact rules, then the internal server.
     void from_remote(negotiation::route_stanza&& routed, network::connection& source);
     /// Its way out once the contact policy lets it go (an invitation is
@@ -131,6 +145,8 @@ private:
     struct inbound_stream {
         std::shared_ptr<network::connection> c;
         negotiation::inbound_session const* session;  // owned by c
+        std::optional<negotiation::domain_pair> lent_to{};  ///< the link whose stanzas it carries (XEP-0288)
+        unsigned bidi_wait_ticks = 0;  ///< ticks seen waiting for the XEP-0198 decision
     };
     std::map<network::connection*, inbound_stream> inbound_;
     std::map<std::string, unsigned> inbound_per_ip_;

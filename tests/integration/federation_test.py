@@ -11,15 +11,23 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lab import ComponentServer, Dnsmasq, FakePeer, Gateway, Workspace, free_port, srv_records, wait_for  # noqa: E402
+from lab import (ComponentServer, Dnsmasq, FakePeer, Gateway, Workspace, connections_to, free_port,  # noqa: E402
+                 srv_records, wait_for)
 from two_gateways import ClassLab, TwoGateways, error_condition, has_id, message  # noqa: E402
 
 class RelayTests(TwoGateways):
     def test_message_and_reply_cross_with_the_policy_method(self):
+        """A writes first, so A's stream to B carries both ways (XEP-0288, on by
+        default): B's reply goes on it, and B opens no stream of its own."""
         self.relay("m1", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
         self.relay("r1", "bob@b.test/phone", "alice@a.test/desk", self.internal_b, self.internal_a, "a.test")
         self.b.wait_log("a.test -> b.test authenticated by " + self.expected_method)
-        self.a.wait_log("b.test -> a.test authenticated by " + self.expected_method)
+        self.a.wait_log("a.test -> b.test authenticated by %s, with stream management, bidirectional (XEP-0288)"
+                        % self.expected_method)
+        self.b.wait_log("b.test -> a.test: on a.test's stream, bidirectional (XEP-0288), with stream management")
+        self.assertNotIn("b.test -> a.test authenticated", self.a.log_text() + self.b.log_text())
+        to_b = sum(connections_to(port) for port in set(self.b_ports) if port)
+        self.assertEqual((to_b, connections_to(self.ports["a"])), (1, 0), "one connection, A's to B")
 
     def test_a_burst_arrives_complete_and_in_order(self):
         for i in range(200):
@@ -50,6 +58,29 @@ class DirectTls(RelayTests, unittest.TestCase):
     def test_the_stream_used_direct_tls(self):
         self.test_message_and_reply_cross_with_the_policy_method()
         self.a.wait_log("(direct TLS)")
+
+
+class TwoConnections(RelayTests, unittest.TestCase):
+    """bidi = false on both sides: a stream each way, as before XEP-0288."""
+    policy = {"tls": "required", "sasl": "required", "dialback": False, "bidi": False}
+
+    def test_message_and_reply_cross_with_the_policy_method(self):
+        self.relay("m1", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
+        self.relay("r1", "bob@b.test/phone", "alice@a.test/desk", self.internal_b, self.internal_a, "a.test")
+        self.a.wait_log("a.test -> b.test authenticated by SASL over TLS, with stream management\n")
+        self.b.wait_log("b.test -> a.test authenticated by SASL over TLS, with stream management\n")
+        self.assertEqual((connections_to(self.ports["b"]), connections_to(self.ports["a"])), (1, 1))
+
+
+class OneSideWithoutBidi(RelayTests, unittest.TestCase):
+    """A asks for bidi, B's policy for a.test does not offer it: two streams."""
+    peer_policy = {"tls": "required", "sasl": "required", "dialback": False, "bidi": False}
+
+    def test_message_and_reply_cross_with_the_policy_method(self):
+        self.relay("m1", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
+        self.relay("r1", "bob@b.test/phone", "alice@a.test/desk", self.internal_b, self.internal_a, "a.test")
+        self.b.wait_log("b.test -> a.test authenticated by SASL over TLS, with stream management\n")
+        self.assertNotIn("bidirectional", self.a.log_text() + self.b.log_text())
 
 
 class PolicyMismatch(TwoGateways, unittest.TestCase):
@@ -120,11 +151,13 @@ class InternalServerGone(TwoGateways, unittest.TestCase):
         self.assertTrue({error_condition(e) for e in got} <= {"remote-server-timeout", "resource-constraint"})
         # The partner stream waited instead of being refused stanza by stanza.
         self.b.wait_log("reading paused: the internal server is not reachable for a.test")
-        # One stream to a.test, made once: no link for the pair ('', a.test).
+        # No stream of B's to a.test (no link for the pair ('', a.test) either):
+        # the bounces went back on A's stream (XEP-0288).
         log = self.b.log_text()
         self.assertFalse([l for l in log.splitlines() if " out#" in l and "from='' " in l])
         self.assertNotIn("no certificate for", log)
-        self.assertEqual(log.count("b.test -> a.test authenticated"), 1)
+        self.assertEqual(log.count("b.test -> a.test authenticated"), 0)
+        self.assertEqual(log.count("b.test -> a.test: on a.test's stream, bidirectional"), 1)
         self.assertLessEqual(len(info_lines(self.b, "bouncing ")), 12, "the bounces flood the log")
         # The others are counted in one summary line.
         self.b.wait_log("bouncing: the internal server of a.test is not reachable: ", timeout=5)

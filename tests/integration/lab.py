@@ -94,6 +94,23 @@ def free_port(kind=socket.SOCK_STREAM):
     raise AssertionError("no free port")
 
 
+def connections_to(port):
+    """Established TCP connections on loopback whose far end is `port` (the
+    connecting sides), from /proc/net/tcp and tcp6."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.readlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "01" and int(fields[2].rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count
+
+
 def wait_for(predicate, timeout, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -399,7 +416,7 @@ class Gateway:
             for key in ("tls", "sasl", "description"):
                 if key in p:
                     lines.append('%s = "%s"' % (key, p[key]))
-            for key in ("dialback", "stream_management"):
+            for key in ("dialback", "stream_management", "bidi"):
                 if key in p:
                     lines.append("%s = %s" % (key, "true" if p[key] else "false"))
         lines += list(extra)

@@ -147,9 +147,10 @@ class Metrics(TwoGateways, unittest.TestCase):
         self.assertEqual(before.get(out, 0), 0)
         for i in range(5):
             self.internal_a.send("b.test", message("alice@a.test/desk", "bob@b.test", "m%d" % i))
+        self.internal_b.wait_stanza(has_id("m4"))
+        # B's answers take A's stream back (XEP-0288): one stream, A's.
         for i in range(3):
             self.internal_b.send("a.test", message("bob@b.test/phone", "alice@a.test/desk", "n%d" % i))
-        self.internal_b.wait_stanza(has_id("m4"))
         self.internal_a.wait_stanza(has_id("n2"))
         after = self.a.scrape()
         self.assertEqual(after[out], 5)
@@ -158,7 +159,8 @@ class Metrics(TwoGateways, unittest.TestCase):
         self.assertGreater(after['fedgate_stanza_bytes_total{direction="out",partner="b.test"}'], 5 * 80)
         self.assertGreater(after['fedgate_stanza_bytes_total{direction="in",partner="b.test"}'], 3 * 80)
         self.assertEqual(after['fedgate_streams{direction="out",state="established"}'], 1)
-        self.assertEqual(after['fedgate_streams{direction="in",state="established"}'], 1)
+        self.assertEqual(after['fedgate_streams{direction="in",state="established"}'], 0)
+        self.assertEqual(after['fedgate_bidi_streams_total{direction="out"}'], 1)
         self.assertEqual(after['fedgate_streams_authenticated_total{direction="out",method="SASL over TLS"}'], 1)
         self.assertEqual(after['fedgate_dns_resolutions_total{result="ok"}'], 1)
         self.assertEqual(after['fedgate_queued_stanzas{side="outbound"}'], 0)

@@ -7,7 +7,7 @@
 # authentication method the partner policy selects; fedgate's log must show the
 # method. Needs root (network namespaces); FEDGATE_BINARY names the binary.
 # Scenarios (arguments select some; default all): sasl, presence, unverified,
-# tls-dialback, tcp-dialback, refusals, outage, cut, killed, xmppaddr; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
+# tls-dialback, tcp-dialback, refusals, outage, cut, killed, bidi, xmppaddr; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
 # ./fedgate-federation-lab).
 set -u
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: the lab needs root for network namespaces"; exit 77; fi
@@ -19,7 +19,7 @@ fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
 work=${FEDGATE_LAB_DIR:-$PWD/fedgate-federation-lab}
 rm -rf "$work" && mkdir -p "$work"
 fedgate_pid=""
-# Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals outage cut killed xmppaddr
+# Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals outage cut killed bidi xmppaddr
 scenarios=("$@")
 wanted() {
   [ ${#scenarios[@]} -eq 0 ] && return 0
@@ -46,14 +46,16 @@ fail() {
 }
 
 lab_up "$work" contoso.test=127.0.0.11 fabrikam.test=127.0.0.20 northwind.test=127.0.0.30 tailspin.test=127.0.0.40 \
-  adatum.test=127.0.0.50 || fail "lab did not come up"
+  adatum.test=127.0.0.50 wingtip.test=127.0.0.60 || fail "lab did not come up"
 # adatum.test presents fabrikam.test's certificate: valid, but not for adatum.test.
 cp "$work/pki/fabrikam.test.crt" "$work/pki/adatum.test.crt"
 cp "$work/pki/fabrikam.test.key" "$work/pki/adatum.test.key"
 # tailspin.test: a Prosody without TLS at all, for TCP dialback and for the
 # refusal of a partner that must use TLS.
 printf '%s\n' 's2s_require_encryption = false' 'modules_disabled = { "tls" }' > "$work/plaintext.cfg.lua"
-lab_internal_prosody contoso contoso.test fabrikam.test northwind.test tailspin.test adatum.test ||
+# Every partner domain, a XEP-0114 component of the internal server.
+partner_domains=(fabrikam.test northwind.test tailspin.test adatum.test wingtip.test)
+lab_internal_prosody contoso contoso.test "${partner_domains[@]}" ||
   fail "internal Prosody did not start"
 lab_prosody fabrikam fabrikam.test 127.0.0.20 || fail "fabrikam Prosody did not start"
 lab_register contoso alice contoso.test alicepass >/dev/null 2>&1
@@ -64,6 +66,10 @@ lab_prosody tailspin tailspin.test 127.0.0.40 "$work/plaintext.cfg.lua" || fail 
 lab_register tailspin dave tailspin.test davepass >/dev/null 2>&1
 lab_prosody adatum adatum.test 127.0.0.50 || fail "adatum Prosody did not start"
 lab_register adatum erin adatum.test erinpass >/dev/null 2>&1
+# wingtip.test: a Prosody with mod_s2s_bidi (XEP-0288), which Debian's default
+# configuration leaves out (the others here run without it).
+lab_prosody wingtip wingtip.test 127.0.0.60 /dev/null '"s2s_bidi"' || fail "wingtip Prosody did not start"
+lab_register wingtip frank wingtip.test frankpass >/dev/null 2>&1
 lab_ejabberd northwind northwind.test 127.0.0.30 || fail "northwind ejabberd did not start"
 lab_ejabberd_register northwind carol northwind.test carolpass >/dev/null || fail "cannot register carol"
 
@@ -238,7 +244,7 @@ echo "   bob -> alice while contoso's server is down: $result"
 [ "$result" = "100 sent, 100 answered: remote-server-timeout=100" ] || fail "outage: bob got '$result'"
 grep -q "contoso.test -> fabrikam.test authenticated by SASL over TLS" "$work/fedgate-outage.log" ||
   fail "outage: the bounces did not leave on our own stream to fabrikam.test"
-lab_internal_prosody contoso contoso.test fabrikam.test northwind.test tailspin.test adatum.test ||
+lab_internal_prosody contoso contoso.test "${partner_domains[@]}" ||
   fail "internal Prosody did not come back"
 # The link's reconnection backoff is capped at 30 s.
 for _ in $(seq 400); do
@@ -308,7 +314,7 @@ sleep 4  # bob's messages reach fedgate, which holds them for the absent interna
 kill -KILL "$fedgate_pid"; wait "$fedgate_pid" 2>/dev/null; fedgate_pid=""
 wait $bob
 bounced=$(tail -1 "$work/killed-bob.out")
-lab_internal_prosody contoso contoso.test fabrikam.test northwind.test tailspin.test adatum.test ||
+lab_internal_prosody contoso contoso.test "${partner_domains[@]}" ||
   fail "killed: the internal server did not come back"
 start_fedgate killed-restarted "$(partner fabrikam.test required required false)"
 received=$(XMPP_CLIENT_TIMEOUT=15 lab_exec /usr/bin/python3 "$here/xmpp_client.py" collect alice@contoso.test \
@@ -321,6 +327,64 @@ echo "   alice received after the restart: $received"
 echo "   200 sent: ${errors:-0} bounced by Prosody, ${got:-0} delivered, $((200 - ${errors:-0} - ${got:-0})) lost"
 [ $(( ${errors:-0} + ${got:-0} )) -ge 200 ] || fail "killed: $((200 - ${errors:-0} - ${got:-0})) of bob's messages lost"
 scenario "fedgate killed holding 200 of a Prosody user's messages: Prosody bounced what fedgate had not acknowledged"
+fi
+
+# s2s_connections NAME: fedgate's established S2S connections (to or from port
+# 5269 or 5270; not the component links), as "local peer" lines.
+s2s_connections() {
+  lab_exec ss -Htnp state established | awk -v pid="pid=$fedgate_pid," \
+    'index($0, pid) && ($3 ~ /:52(69|70)$/ || $4 ~ /:52(69|70)$/) { print $3, $4 }'
+}
+
+# one_connection LABEL: exactly one S2S connection open now; prints it.
+one_connection() {
+  local lines; lines=$(s2s_connections)
+  [ "$(printf '%s\n' "$lines" | grep -c .)" -eq 1 ] ||
+    fail "$1: expected one connection, fedgate (pid $fedgate_pid) has: $lines; all: $(lab_exec ss -Htnp state established)"
+  echo "   $1: one connection, $lines"
+}
+
+# 4e. XEP-0288 with a real Prosody (wingtip, mod_s2s_bidi): whoever writes
+# first opens the one connection that carries both directions. ejabberd 23.01
+# has no bidi: two connections, as before (the negative case).
+if wanted bidi; then
+start_fedgate bidi "$(partner wingtip.test required required false)"
+# frank writes first: wingtip's stream carries alice's echo back.
+round_trip wingtip-first frank@wingtip.test frankpass 127.0.0.60
+log="$work/fedgate-bidi.log"
+grep -q "wingtip.test -> contoso.test authenticated by SASL over TLS" "$log" || fail "bidi: wingtip's stream not authenticated"
+grep -q "contoso.test -> wingtip.test: on wingtip.test's stream, bidirectional (XEP-0288), with stream management" "$log" ||
+  fail "bidi: our stanzas did not go on wingtip's stream"
+grep -q "contoso.test -> wingtip.test authenticated" "$log" && fail "bidi: fedgate opened a stream of its own"
+one_connection "wingtip wrote first"
+scenario "bidi: wingtip (Prosody, mod_s2s_bidi) wrote first; its stream carried alice's echo back"
+
+start_fedgate bidi-out "$(partner wingtip.test required required false; partner northwind.test required required false)"
+reply=$(lab_round_trip alice-first alice@contoso.test alicepass 127.0.0.10 frank@wingtip.test frankpass 127.0.0.60)
+[ "$reply" = "echo: hello from alice-first" ] || fail "bidi: alice got '$reply' instead of frank's echo"
+log="$work/fedgate-bidi-out.log"
+grep -q "contoso.test -> wingtip.test authenticated by SASL over TLS, with stream management, bidirectional (XEP-0288)" \
+  "$log" || fail "bidi: our stream to wingtip is not bidirectional"
+grep -q "wingtip.test -> contoso.test authenticated" "$log" && fail "bidi: wingtip opened a stream of its own"
+one_connection "alice wrote first"
+# ejabberd offers no bidi: a stream each way.
+round_trip northwind-no-bidi carol@northwind.test carolpass 127.0.0.30
+expect_method bidi-out northwind.test "SASL over TLS"
+grep "northwind" "$log" | grep -q bidirectional && fail "bidi: northwind (ejabberd) is not expected to do bidi"
+echo "   northwind (ejabberd 23.01): $(s2s_connections | grep -c .) connections in all, a stream each way"
+scenario "bidi: alice wrote first; our stream to wingtip carried frank's echo; ejabberd without bidi: two streams"
+
+# Over TLS dialback (answered at once, XEP-0344: wingtip's certificate is valid
+# for it). Prosody does not enable XEP-0198 on dialback streams, so ours go
+# uncounted after a second's wait for it.
+start_fedgate bidi-dialback "$(partner wingtip.test required not_supported true)"
+round_trip wingtip-dialback frank@wingtip.test frankpass 127.0.0.60
+log="$work/fedgate-bidi-dialback.log"
+grep -q "wingtip.test -> contoso.test authenticated by TLS dialback" "$log" || fail "bidi: wingtip did not use TLS dialback"
+grep -q "contoso.test -> wingtip.test: on wingtip.test's stream, bidirectional (XEP-0288)$" "$log" ||
+  fail "bidi: our stanzas did not go on wingtip's dialback stream"
+one_connection "over TLS dialback"
+scenario "bidi over TLS dialback: one connection, ours uncounted (Prosody enables no XEP-0198 there)"
 fi
 
 # 5. The known trap: fedgate's certificate with an XmppAddr name (the lab's have

@@ -61,11 +61,13 @@ lab_wait_port() {
   lab_log "nothing listens on $1:$2"; return 1
 }
 
-# lab_prosody NAME DOMAIN ADDRESS [EXTRA_CONFIG_FILE]: a Prosody serving DOMAIN.
-# The extra file may set s2s_require_encryption (the default here is true): an
-# option set twice makes Prosody 0.12 fail while it warns about the duplicate.
+# lab_prosody NAME DOMAIN ADDRESS [EXTRA_CONFIG_FILE [EXTRA_MODULES]]: a Prosody
+# serving DOMAIN. The extra file may set s2s_require_encryption (the default here
+# is true): an option set twice makes Prosody 0.12 fail while it warns about the
+# duplicate. EXTRA_MODULES are more quoted names for modules_enabled, such as
+# '"s2s_bidi"' (XEP-0288, commented out in Debian's default configuration).
 lab_prosody() {
-  local name=$1 domain=$2 address=$3 extra=${4:-/dev/null}
+  local name=$1 domain=$2 address=$3 extra=${4:-/dev/null} modules=${5:+, $5}
   local dir="$LAB_DIR/$name"
   mkdir -p "$dir/data"
   cat > "$dir/prosody.cfg.lua" <<CFG
@@ -77,7 +79,7 @@ interfaces = { "$address" }
 c2s_ports = { 5222 }
 s2s_ports = { 5269 }
 -- smacks: XEP-0198, which Prosody 0.12 also offers and uses on authenticated S2S streams
-modules_enabled = { "roster", "saslauth", "tls", "dialback", "disco", "presence", "smacks" }
+modules_enabled = { "roster", "saslauth", "tls", "dialback", "disco", "presence", "smacks"$modules }
 authentication = "internal_plain"
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true

@@ -1,5 +1,6 @@
 // XEP-0288 bidirectional streams: the receiving side offers it and, once the
-// pair is authenticated, lets its stream carry ours back (bidi_ready); the
+// pair is authenticated, lets its stream carry ours back (bidi_ready, then
+// bidi_counting when the peer has decided on XEP-0198); the
 // initiating side asks for it before it authenticates and then takes the
 // peer's stanzas for the pair on its own stream, checked and counted.
 #include "session_harness.hpp"
@@ -30,7 +31,9 @@ std::vector<action> inbound_bidi_over_sasl(inbound_fixture& f)
     EXPECT_TRUE(f.receive(bidi_request).empty());
     EXPECT_EQ(all<bidi_ready>(f.receive(auth_external("fabrikam.test"))).size(), 0u)
         << "nothing of ours before our header on the restarted stream";
-    return f.open();
+    auto reopened = f.open();
+    EXPECT_EQ(only<bidi_ready>(reopened).pair, contoso_fabrikam);
+    return reopened;
 }
 
 TEST(bidi, inbound_offers_it_to_a_partner_that_allows_it_and_only_before_authentication)
@@ -55,15 +58,19 @@ TEST(bidi, inbound_waits_for_the_peer_to_enable_stream_management_then_counts_ou
     inbound_fixture f{tls_required_sasl_optional()};
     auto reopened = inbound_bidi_over_sasl(f);
     EXPECT_THAT(sent_xml(reopened), HasSubstr(sm_feature));
-    EXPECT_TRUE(all<bidi_ready>(reopened).empty());
+    EXPECT_TRUE(all<bidi_counting>(reopened).empty()) << "ours wait for the peer's decision";
+    EXPECT_TRUE(f.session->awaiting_bidi_decision());
+    // The peer's waiting stanzas may come first (Prosody's do): still waiting.
+    EXPECT_EQ(only<route_stanza>(f.receive(message("alice@fabrikam.test/phone", "bob@contoso.test"))).pair,
+              contoso_fabrikam);
     EXPECT_TRUE(f.session->awaiting_bidi_decision());
 
     auto enabled = f.receive("<enable xmlns='urn:xmpp:sm:3'/>");
     ASSERT_EQ(enabled.size(), 2u);
     EXPECT_EQ(sent_xml(enabled), "<enabled xmlns='urn:xmpp:sm:3'/>");
-    auto ready = std::get<bidi_ready>(enabled.back());  // after <enabled/>, where the peer's count of ours begins
-    EXPECT_EQ(ready.pair, contoso_fabrikam);
-    EXPECT_TRUE(ready.stream_management);
+    auto go = std::get<bidi_counting>(enabled.back());  // after <enabled/>, where the peer's count of ours begins
+    EXPECT_EQ(go.pair, contoso_fabrikam);
+    EXPECT_TRUE(go.counted);
     EXPECT_FALSE(f.session->awaiting_bidi_decision());
 
     // Its <a/> now count our stanzas on this stream.
@@ -74,27 +81,22 @@ TEST(bidi, inbound_waits_for_the_peer_to_enable_stream_management_then_counts_ou
 TEST(bidi, inbound_without_stream_management_the_stream_carries_ours_at_once)
 {
     inbound_fixture f{tls_required_sasl_optional(), false, {.stream_management = false}};
-    auto ready = only<bidi_ready>(inbound_bidi_over_sasl(f));
-    EXPECT_EQ(ready.pair, contoso_fabrikam);
-    EXPECT_FALSE(ready.stream_management);
+    auto go = only<bidi_counting>(inbound_bidi_over_sasl(f));
+    EXPECT_EQ(go.pair, contoso_fabrikam);
+    EXPECT_FALSE(go.counted);
 }
 
-TEST(bidi, inbound_a_stanza_or_the_deadline_ends_the_wait_uncounted)
+TEST(bidi, inbound_the_deadline_ends_the_wait_uncounted)
 {
-    inbound_fixture sends_first{tls_required_sasl_optional()};
-    (void)inbound_bidi_over_sasl(sends_first);
-    auto out = sends_first.receive(message("alice@fabrikam.test/phone", "bob@contoso.test"));
-    ASSERT_EQ(out.size(), 2u);
-    EXPECT_FALSE(std::get<bidi_ready>(out.front()).stream_management);
-    EXPECT_TRUE(std::holds_alternative<route_stanza>(out.back()));
-    // Enabled late: the peer's stanzas are counted from now on, ours were never.
-    (void)sends_first.receive("<enable xmlns='urn:xmpp:sm:3'/>");
-    EXPECT_TRUE(sends_first.receive("<a xmlns='urn:xmpp:sm:3' h='9'/>").empty());
-
-    inbound_fixture silent{tls_required_sasl_optional()};
-    (void)inbound_bidi_over_sasl(silent);
-    EXPECT_FALSE(only<bidi_ready>(silent.handle(deadline_passed{})).stream_management);
-    EXPECT_TRUE(silent.handle(deadline_passed{}).empty()) << "one bidi_ready per stream, and no timeout once authenticated";
+    inbound_fixture f{tls_required_sasl_optional()};
+    (void)inbound_bidi_over_sasl(f);
+    EXPECT_FALSE(only<bidi_counting>(f.handle(deadline_passed{})).counted);
+    EXPECT_TRUE(f.handle(deadline_passed{}).empty()) << "once per stream, and no timeout once authenticated";
+    // Enabled late: the peer's stanzas are counted from now on, ours never were.
+    EXPECT_EQ(sent_xml(f.receive("<enable xmlns='urn:xmpp:sm:3'/>")), "<enabled xmlns='urn:xmpp:sm:3'/>");
+    (void)only<route_stanza>(f.receive(message("alice@fabrikam.test/phone", "bob@contoso.test")));
+    EXPECT_TRUE(f.receive("<a xmlns='urn:xmpp:sm:3' h='9'/>").empty());
+    EXPECT_EQ(only<send_ack>(f.receive("<r xmlns='urn:xmpp:sm:3'/>")).handled, 1u);
 }
 
 TEST(bidi, inbound_over_dialback_once_the_key_is_verified)
@@ -106,6 +108,7 @@ TEST(bidi, inbound_over_dialback_once_the_key_is_verified)
     auto out = f.handle(dialback_answer{ask.pair, ask.stream_id, dialback_outcome::valid});
     EXPECT_THAT(sent_xml(out), HasSubstr("type='valid'"));
     EXPECT_EQ(only<bidi_ready>(out).pair, contoso_fabrikam);
+    EXPECT_FALSE(only<bidi_counting>(out).counted);
     // A second pair on the same stream (multiplexing) gets no second bidi_ready.
     auto ask2 = only<ask_dialback>(
         f.receive(db_result("chat.fabrikam.test", "contoso.test", f.peer_key("chat.fabrikam.test"))));
@@ -126,7 +129,9 @@ TEST(bidi, inbound_a_request_after_authentication_or_before_tls_does_not_count)
     (void)early.receive(bidi_request);
     (void)early.secure_and_reopen();
     (void)early.receive(auth_external("fabrikam.test"));
-    EXPECT_TRUE(all<bidi_ready>(early.open()).empty());
+    auto reopened = early.open();
+    EXPECT_TRUE(all<bidi_ready>(reopened).empty());
+    EXPECT_TRUE(all<bidi_counting>(reopened).empty());
 }
 
 // ---- outbound: we initiate --------------------------------------------------------

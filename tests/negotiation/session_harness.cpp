@@ -48,6 +48,7 @@ template link_ready only<link_ready>(std::vector<action> const&);
 template acknowledged only<acknowledged>(std::vector<action> const&);
 template send_ack only<send_ack>(std::vector<action> const&);
 template bidi_ready only<bidi_ready>(std::vector<action> const&);
+template bidi_counting only<bidi_counting>(std::vector<action> const&);
 
 std::string sent_xml(std::vector<action> const& actions)
 {
