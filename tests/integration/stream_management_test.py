@@ -121,6 +121,43 @@ class PartnerVanishes(TwoGateways, unittest.TestCase):
                 self.assertEqual(error_condition(e), "remote-server-timeout")
 
 
+class LentStreamVanishes(TwoGateways, unittest.TestCase):
+    """XEP-0288 and XEP-0198 together: A's stream to B carries B's stanzas back
+    (bidi), and counts them. A stops, B writes 300 on A's stream that A never
+    acknowledges, A dies: B takes them back and sends them on a stream of its
+    own once A is back, in order."""
+
+    b_metrics = True
+    a_limits = {"delivery_deadline_seconds": 30}
+    b_limits = {"delivery_deadline_seconds": 30}
+
+    def test_what_the_lent_stream_did_not_acknowledge_goes_on_a_stream_of_bs_own(self):
+        self.internal_a.send("b.test", message(SENDER, RECIPIENT, "opens-a-stream"))
+        self.internal_b.wait_stanza(has_id("opens-a-stream"))
+        self.internal_b.send("a.test", message("bob@b.test/phone", "alice@a.test", "back-on-it"))
+        self.internal_a.wait_stanza(has_id("back-on-it"))
+        self.b.wait_log("b.test -> a.test: on a.test's stream, bidirectional (XEP-0288), with stream management")
+        unacknowledged = lambda: self.b.scrape().get('fedgate_unacknowledged_stanzas{side="outbound"}')
+        wait_for(lambda: unacknowledged() == 0, 10, "A to acknowledge the first")
+        started_at = len(self.internal_a.received)
+        self.a.signal(signal.SIGSTOP)
+        count = 300
+        ids = ["lent%d" % i for i in range(count)]
+        self.internal_b.send("a.test", "".join(message("bob@b.test/phone", "alice@a.test", i) for i in ids))
+        wait_for(lambda: unacknowledged() == count, 10, "B to have written all %d on A's stream" % count)
+        self.a.kill()
+        self.b.wait_log("link b.test -> a.test: %d stanzas were not acknowledged before the stream ended; "
+                        "they go again on the next stream" % count)
+        type(self).a = self.start_a("A-after-kill", state_dir=self.a.state_dir)
+        self.internal_a.wait_links(["b.test"], self.a)
+        self.internal_a.wait_stanza(has_id(ids[-1]), timeout=30, what="the stanzas B took back")
+        delivered = [e.get("id") for e in self.internal_a.received[started_at:] if e.get("id") in set(ids)]
+        print("\n  %d written by B on A's stream, A stopped then killed: %d delivered on B's own stream"
+              % (count, len(delivered)))
+        self.assertEqual(delivered, ids)
+        self.assertIn("b.test -> a.test authenticated by SASL over TLS, with stream management", self.b.log_text())
+
+
 class StoppedWithATail(TwoGateways, unittest.TestCase):
     """SIGTERM right after a burst whose tail B has not acknowledged yet (A asks
     only on the clock here): A asks B for a last count and closes when it
