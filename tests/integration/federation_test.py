@@ -16,11 +16,15 @@ from lab import (ComponentServer, Dnsmasq, FakePeer, Gateway, Workspace, connect
 from two_gateways import ClassLab, TwoGateways, error_condition, has_id, message  # noqa: E402
 
 class RelayTests(TwoGateways):
+    def relay_both_ways(self):
+        """A message from A's side, then the reply from B's."""
+        self.relay("m1", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
+        self.relay("r1", "bob@b.test/phone", "alice@a.test/desk", self.internal_b, self.internal_a, "a.test")
+
     def test_message_and_reply_cross_with_the_policy_method(self):
         """A writes first, so A's stream to B carries both ways (XEP-0288, on by
         default): B's reply goes on it, and B opens no stream of its own."""
-        self.relay("m1", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
-        self.relay("r1", "bob@b.test/phone", "alice@a.test/desk", self.internal_b, self.internal_a, "a.test")
+        self.relay_both_ways()
         self.b.wait_log("a.test -> b.test authenticated by " + self.expected_method)
         self.a.wait_log("a.test -> b.test authenticated by %s, with stream management, bidirectional (XEP-0288)"
                         % self.expected_method)
@@ -65,8 +69,7 @@ class TwoConnections(RelayTests, unittest.TestCase):
     policy = {"tls": "required", "sasl": "required", "dialback": False, "bidi": False}
 
     def test_message_and_reply_cross_with_the_policy_method(self):
-        self.relay("m1", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
-        self.relay("r1", "bob@b.test/phone", "alice@a.test/desk", self.internal_b, self.internal_a, "a.test")
+        self.relay_both_ways()
         self.a.wait_log("a.test -> b.test authenticated by SASL over TLS, with stream management\n")
         self.b.wait_log("b.test -> a.test authenticated by SASL over TLS, with stream management\n")
         self.assertEqual((connections_to(self.ports["b"]), connections_to(self.ports["a"])), (1, 1))
@@ -77,8 +80,7 @@ class OneSideWithoutBidi(RelayTests, unittest.TestCase):
     peer_policy = {"tls": "required", "sasl": "required", "dialback": False, "bidi": False}
 
     def test_message_and_reply_cross_with_the_policy_method(self):
-        self.relay("m1", "alice@a.test/desk", "bob@b.test", self.internal_a, self.internal_b, "b.test")
-        self.relay("r1", "bob@b.test/phone", "alice@a.test/desk", self.internal_b, self.internal_a, "a.test")
+        self.relay_both_ways()
         self.b.wait_log("b.test -> a.test authenticated by SASL over TLS, with stream management\n")
         self.assertNotIn("bidirectional", self.a.log_text() + self.b.log_text())
 
