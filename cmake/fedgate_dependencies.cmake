@@ -41,6 +41,7 @@ fedgate_pkg_check(CARES libcares libc-ares-dev)
 fedgate_pkg_check(SYSTEMD libsystemd libsystemd-dev)
 fedgate_pkg_check(IDN2 libidn2 libidn2-dev)
 fedgate_pkg_check(IDN libidn libidn-dev)  # XMPP nodeprep/resourceprep for JIDs
+fedgate_pkg_check(PQ libpq libpq-dev)  # the shared relationship store (PostgreSQL)
 
 if(FEDGATE_BUILD_TESTS)
   fedgate_find_package(GTest "libgtest-dev libgmock-dev" CONFIG)

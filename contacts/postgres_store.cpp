@@ -1,0 +1,383 @@
+#include "contacts/postgres_store.hpp"
+
+#include "contacts/postgres_wire.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace fedgate::contacts {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+/// Between two attempts to reach the database: from this, doubling, to the cap.
+constexpr auto first_backoff = 100ms;
+constexpr auto backoff_cap = 2s;
+
+class postgres_store final : public relationship_store {
+public:
+    postgres_store(postgres_settings settings, dispatcher dispatch, pg::connection writer);
+    ~postgres_store() override;
+    postgres_store(postgres_store const&) = delete;
+    postgres_store& operator=(postgres_store const&) = delete;
+
+    [[nodiscard]] relationship_state get(relationship const& r) const override;
+    void put(relationship const& r, relationship_state s, completion done) override;
+    void undo(relationship const& r, relationship_state failed, relationship_state previous) override;
+    [[nodiscard]] std::string put_all(std::vector<std::pair<relationship, relationship_state>> const& states) override;
+    void flush() override;
+    [[nodiscard]] std::vector<std::pair<relationship, relationship_state>> all() const override;
+    [[nodiscard]] std::string where() const override { return where_; }
+
+    void start();
+
+private:
+    struct job {
+        relationship who;
+        relationship_state state;
+        completion done;
+        clock::time_point deadline;
+    };
+
+    void work();
+    /// Writes `j`, waiting for the database up to its deadline.
+    std::string write(job const& j);
+    void listen();
+    /// The listener's connection, LISTENing; null when the database is away.
+    pg::connection listening_connection(std::string& error);
+    void remember(relationship const& r, relationship_state s);
+    /// A change another instance made (the caller's thread).
+    void learn(relationship const& r, relationship_state s);
+    /// Everything, read again after the listener was away (the caller's thread).
+    void learn_all(std::vector<std::pair<relationship, relationship_state>> const& rows);
+    void report(bool writer_up, bool listener_up, std::string const& text);
+    /// Sleeps `delay` unless the store is stopping; false when it is.
+    bool pause(std::chrono::milliseconds delay);
+
+    postgres_settings settings_;
+    dispatcher dispatch_;
+    std::string where_;
+
+    // The caller's thread only.
+    std::map<relationship, relationship_state> memory_;
+    std::map<relationship, unsigned> unsettled_;  ///< writes of ours not yet durable: theirs do not override them
+
+    std::mutex mutex_;  // guards the queue: put() takes it briefly, never across a round trip
+    std::condition_variable wake_;
+    std::condition_variable idle_;
+    std::deque<job> jobs_;
+    bool busy_ = false;
+    bool stopping_ = false;
+
+    std::mutex writer_mutex_;  // the worker's connection, which put_all borrows
+    pg::connection writer_;
+    std::atomic<int> writer_pid_{0};  ///< its backend: notifications from it are our own
+    std::atomic<bool> writer_up_{true};
+    std::atomic<bool> listener_up_{true};
+
+    int stop_fd_ = -1;  ///< wakes the listener's poll()
+    std::thread worker_;
+    std::thread listener_;
+};
+
+}  // namespace
+
+std::unique_ptr<relationship_store> open_postgres_store(postgres_settings settings,
+                                                        relationship_store::dispatcher dispatch)
+{
+    std::string error;
+    auto writer = pg::connect(settings.conninfo, error);
+    if (!writer)
+        throw store_error{"cannot reach the relationship store in PostgreSQL: " + error +
+                          " (check [store] conninfo, and that the database accepts fedgate's connections)"};
+    pg::migrate(*writer);
+    auto store = std::make_unique<postgres_store>(std::move(settings), std::move(dispatch), std::move(writer));
+    store->start();
+    return store;
+}
+
+postgres_store::postgres_store(postgres_settings settings, dispatcher dispatch, pg::connection writer)
+    : settings_{std::move(settings)}, dispatch_{std::move(dispatch)}, where_{pg::where(*writer)}, writer_{std::move(writer)}
+{
+    for (auto& [who, state] : pg::load(*writer_))
+        memory_[who] = state;
+    if (auto failure = pg::prepare(*writer_); !failure.empty())
+        throw store_error{where_ + ": " + failure};
+    writer_pid_ = pg::backend_pid(*writer_);
+}
+
+void postgres_store::start()
+{
+    stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    worker_ = std::thread{[this] { work(); }};
+    if (dispatch_)  // the daemon: keep the cache in step with the other instances
+        listener_ = std::thread{[this] { listen(); }};
+}
+
+postgres_store::~postgres_store()
+{
+    {
+        std::lock_guard lock{mutex_};
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (stop_fd_ >= 0) {
+        std::uint64_t one = 1;
+        (void)::write(stop_fd_, &one, sizeof one);
+    }
+    if (listener_.joinable())
+        listener_.join();
+    if (worker_.joinable())
+        worker_.join();
+    if (stop_fd_ >= 0)
+        ::close(stop_fd_);
+}
+
+relationship_state postgres_store::get(relationship const& r) const
+{
+    auto it = memory_.find(r);
+    return it == memory_.end() ? relationship_state{} : it->second;
+}
+
+std::vector<std::pair<relationship, relationship_state>> postgres_store::all() const
+{
+    return {memory_.begin(), memory_.end()};
+}
+
+void postgres_store::remember(relationship const& r, relationship_state s)
+{
+    if (s.any())
+        memory_[r] = s;
+    else
+        memory_.erase(r);
+}
+
+void postgres_store::undo(relationship const& r, relationship_state failed, relationship_state previous)
+{
+    if (get(r) == failed)
+        remember(r, previous);
+}
+
+void postgres_store::put(relationship const& r, relationship_state s, completion done)
+{
+    remember(r, s);
+    if (dispatch_) {
+        // Ours is the latest word on `r` until it is durable; the completion
+        // comes back on this thread.
+        ++unsettled_[r];
+        done = [this, r, done = std::move(done)](std::string const& error) {
+            if (auto it = unsettled_.find(r); it != unsettled_.end() && --it->second == 0)
+                unsettled_.erase(it);
+            if (done)
+                done(error);
+        };
+    }
+    {
+        std::lock_guard lock{mutex_};
+        jobs_.push_back({r, s, std::move(done), clock::now() + settings_.write_deadline});
+    }
+    wake_.notify_one();
+}
+
+void postgres_store::flush()
+{
+    std::unique_lock lock{mutex_};
+    idle_.wait(lock, [&] { return jobs_.empty() && !busy_; });
+}
+
+std::string postgres_store::put_all(std::vector<std::pair<relationship, relationship_state>> const& states)
+{
+    flush();  // nothing of the worker's in between
+    std::lock_guard lock{writer_mutex_};
+    if (!writer_ || !pg::healthy(*writer_))
+        return "the database is not reachable";
+    if (auto error = pg::write_all(*writer_, states); !error.empty())
+        return error;
+    for (auto const& [who, state] : states)
+        remember(who, state);
+    return {};
+}
+
+bool postgres_store::pause(std::chrono::milliseconds delay)
+{
+    std::unique_lock lock{mutex_};
+    return !wake_.wait_for(lock, delay, [&] { return stopping_; });
+}
+
+void postgres_store::work()
+{
+    for (;;) {
+        job next;
+        {
+            std::unique_lock lock{mutex_};
+            wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+            if (jobs_.empty())
+                return;  // stopping, and everything is written
+            next = std::move(jobs_.front());
+            jobs_.pop_front();
+            busy_ = true;
+        }
+        auto error = write(next);
+        if (next.done) {
+            if (dispatch_)
+                dispatch_([done = std::move(next.done), error] { done(error); });
+            else
+                next.done(error);
+        }
+        {
+            std::lock_guard lock{mutex_};
+            busy_ = false;
+        }
+        idle_.notify_all();
+    }
+}
+
+std::string postgres_store::write(job const& j)
+{
+    auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
+    std::string last_error;
+    for (;;) {
+        {
+            std::lock_guard lock{writer_mutex_};
+            if (writer_ && pg::healthy(*writer_)) {
+                auto result = pg::write_one(*writer_, j.who, j.state);
+                if (result.ok)
+                    return {};
+                if (pg::healthy(*writer_))
+                    return where_ + ": " + result.error;  // the database refused it: waiting will not help
+                last_error = result.error;
+                writer_.reset();
+            }
+        }
+        if (writer_up_) {
+            writer_up_ = false;
+            report(false, listener_up_, "lost the connection to " + where_ + ": " + last_error +
+                                            "; writes wait for it (at most " +
+                                            std::to_string(settings_.write_deadline.count()) + " ms each)");
+        }
+        // Reconnect, with backoff, until this write's deadline.
+        std::string error;
+        if (auto fresh = pg::connect(settings_.conninfo, error)) {
+            if (auto failure = pg::prepare(*fresh); failure.empty()) {
+                writer_pid_ = pg::backend_pid(*fresh);
+                std::lock_guard lock{writer_mutex_};
+                writer_ = std::move(fresh);
+                writer_up_ = true;
+                report(true, listener_up_, "connected to " + where_ + " again");
+                continue;
+            } else {
+                error = failure;
+            }
+        }
+        last_error = error;
+        bool stopping = false;
+        {
+            std::lock_guard lock{mutex_};
+            stopping = stopping_;
+        }
+        if (stopping || clock::now() + backoff >= j.deadline)
+            return where_ + " is not reachable (" + last_error + ")";
+        if (!pause(backoff))
+            return where_ + " is not reachable (" + last_error + ")";
+        backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(backoff_cap));
+    }
+}
+
+pg::connection postgres_store::listening_connection(std::string& error)
+{
+    auto c = pg::connect(settings_.conninfo, error);
+    if (c && !pg::listen(*c, error))
+        c.reset();
+    return c;
+}
+
+void postgres_store::listen()
+{
+    std::string error;
+    auto c = listening_connection(error);
+    bool reload = false;
+    auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
+    for (;;) {
+        if (!c) {
+            if (listener_up_) {
+                listener_up_ = false;
+                report(writer_up_, false, "stopped hearing of other instances' changes from " + where_ + ": " + error +
+                                              "; reconnecting");
+            }
+            if (!pause(backoff))
+                return;
+            backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(backoff_cap));
+            c = listening_connection(error);
+            reload = c != nullptr;
+            continue;
+        }
+        if (reload) {
+            // Whatever was announced while we were away: read it all again.
+            std::vector<std::pair<relationship, relationship_state>> rows;
+            try {
+                rows = pg::load(*c);
+            } catch (store_error const& e) {
+                error = e.what();
+                c.reset();
+                continue;
+            }
+            dispatch_([this, rows = std::move(rows)] { learn_all(rows); });
+            reload = false;
+            backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
+            listener_up_ = true;
+            report(writer_up_, true, "hearing of other instances' changes from " + where_ + " again");
+        }
+        pollfd fds[2] = {{pg::socket(*c), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+        if (::poll(fds, 2, 1000) < 0 && errno != EINTR) {
+            error = "poll failed";
+            c.reset();
+            continue;
+        }
+        if (fds[1].revents != 0)
+            return;  // stopping
+        for (auto& change : pg::notifications(*c, writer_pid_, error))
+            dispatch_([this, change = std::move(change)] { learn(change.first, change.second); });
+        if (!pg::healthy(*c))
+            c.reset();
+    }
+}
+
+void postgres_store::learn(relationship const& r, relationship_state s)
+{
+    if (!unsettled_.contains(r))
+        remember(r, s);
+}
+
+void postgres_store::learn_all(std::vector<std::pair<relationship, relationship_state>> const& rows)
+{
+    std::map<relationship, relationship_state> fresh{rows.begin(), rows.end()};
+    for (auto const& [who, state] : unsettled_)
+        if (auto it = memory_.find(who); it != memory_.end())
+            fresh[who] = it->second;
+        else
+            fresh.erase(who);
+    memory_ = std::move(fresh);
+}
+
+void postgres_store::report(bool writer_up, bool listener_up, std::string const& text)
+{
+    bool const up = writer_up && listener_up;
+    if (!settings_.report)
+        return;
+    if (dispatch_)
+        dispatch_([report = settings_.report, up, text] { report(up, text); });
+    else
+        settings_.report(up, text);
+}
+
+}  // namespace fedgate::contacts

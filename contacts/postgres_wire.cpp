@@ -1,0 +1,266 @@
+#include "contacts/postgres_wire.hpp"
+
+#include "contacts/relationship_store.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <iterator>
+#include <sstream>
+
+namespace fedgate::contacts::pg {
+
+namespace {
+
+/// The channel every instance LISTENs on; a payload is "TFA\nlocal\nremote",
+/// each of T, F, A '1' or '0' (to, from, asked: all '0' deletes).
+constexpr char const* channel = "fedgate_relationships";
+
+/// Held for the migration's transaction: two instances never migrate at once.
+constexpr char const* migration_lock = "SELECT pg_advisory_xact_lock(7310312542683873651)";
+
+/// The schema, one step per version (fedgate_schema.version); never edit a
+/// step once released, add one.
+constexpr char const* migrations[] = {
+    // 1: one row per (local user, remote contact) with any relationship.
+    "CREATE TABLE fedgate_relationships ("
+    "  local_jid text NOT NULL, remote_jid text NOT NULL,"
+    "  sub_to boolean NOT NULL, sub_from boolean NOT NULL, asked boolean NOT NULL,"
+    "  updated timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (local_jid, remote_jid))",
+};
+constexpr int schema_version = static_cast<int>(std::size(migrations));
+
+constexpr char const* put_statement = "fedgate_put";
+constexpr char const* delete_statement = "fedgate_delete";
+
+struct result_clearer {
+    void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using result = std::unique_ptr<PGresult, result_clearer>;
+
+std::string trimmed(char const* text)
+{
+    std::string s = text ? text : "";
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+        s.pop_back();
+    return s;
+}
+
+std::string error_of(pg_conn& c)
+{
+    return trimmed(PQerrorMessage(&c));
+}
+
+bool succeeded(PGresult const* r)
+{
+    auto const status = PQresultStatus(r);
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+/// Runs `sql`; returns the result, or throws store_error naming `why`.
+result run(pg_conn& c, char const* sql, std::string const& why)
+{
+    result r{PQexec(&c, sql)};
+    if (!succeeded(r.get()))
+        throw store_error{where(c) + ": " + why + ": " + error_of(c) +
+                          "; nothing was changed. Check that fedgate's role may create tables in this database"};
+    return r;
+}
+
+std::string payload(relationship const& who, relationship_state s)
+{
+    std::string out{s.to ? '1' : '0', s.from ? '1' : '0', s.asked ? '1' : '0'};
+    out += '\n' + who.local + '\n' + who.remote;
+    return out;
+}
+
+bool truth(char const* value)
+{
+    return value != nullptr && value[0] == 't';
+}
+
+}  // namespace
+
+void connection_closer::operator()(pg_conn* c) const noexcept
+{
+    PQfinish(c);
+}
+
+connection connect(std::string const& conninfo, std::string& error)
+{
+    // Defaults first: whatever the operator's string says wins (expand_dbname).
+    char const* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
+    char const* values[] = {"5", "fedgate", conninfo.c_str(), nullptr};
+    connection c{PQconnectdbParams(keywords, values, 1)};
+    if (!c) {
+        error = "out of memory";
+        return nullptr;
+    }
+    if (PQstatus(c.get()) != CONNECTION_OK) {
+        error = error_of(*c);
+        return nullptr;
+    }
+    // Notices (a table that already exists, ...) are not worth a line on stderr.
+    PQsetNoticeProcessor(c.get(), [](void*, char const*) {}, nullptr);
+    return c;
+}
+
+std::string where(pg_conn& c)
+{
+    std::string host = PQhost(&c) ? PQhost(&c) : "";
+    if (!host.empty() && host.front() == '/')
+        host = "socket " + host;
+    return "PostgreSQL database " + std::string{PQdb(&c)} + " on " + host + ":" + PQport(&c) + " as " + PQuser(&c);
+}
+
+void migrate(pg_conn& c)
+{
+    run(c, "BEGIN", "cannot begin the schema migration");
+    try {
+        run(c, migration_lock, "cannot lock the schema");
+        run(c, "CREATE TABLE IF NOT EXISTS fedgate_schema (version integer NOT NULL)", "cannot create fedgate_schema");
+        auto current = run(c, "SELECT version FROM fedgate_schema", "cannot read the schema version");
+        if (PQntuples(current.get()) > 1)
+            throw store_error{where(c) + ": fedgate_schema has " + std::to_string(PQntuples(current.get())) +
+                              " rows, not one: not a schema fedgate wrote; nothing was changed"};
+        int version = 0;
+        if (PQntuples(current.get()) == 0)
+            run(c, "INSERT INTO fedgate_schema (version) VALUES (0)", "cannot record the schema version");
+        else
+            version = std::atoi(PQgetvalue(current.get(), 0, 0));
+        if (version > schema_version)
+            throw store_error{where(c) + ": written by a newer fedgate (schema " + std::to_string(version) +
+                              ", this one knows " + std::to_string(schema_version) +
+                              "); nothing was changed. Run the newer fedgate, or restore a backup"};
+        for (int v = version; v < schema_version; ++v) {
+            run(c, migrations[v], "cannot apply schema step " + std::to_string(v + 1));
+            auto const update = "UPDATE fedgate_schema SET version = " + std::to_string(v + 1);
+            run(c, update.c_str(), "cannot record schema version " + std::to_string(v + 1));
+        }
+        run(c, "COMMIT", "cannot commit the schema");
+    } catch (...) {
+        result{PQexec(&c, "ROLLBACK")};
+        throw;
+    }
+}
+
+rows load(pg_conn& c)
+{
+    result r{PQexec(&c, "SELECT local_jid, remote_jid, sub_to, sub_from, asked FROM fedgate_relationships")};
+    // All of it or an error: a partial load would refuse contacts silently.
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+        throw store_error{where(c) + ": cannot read the relationships: " + error_of(c)};
+    rows out;
+    out.reserve(static_cast<std::size_t>(PQntuples(r.get())));
+    for (int i = 0; i < PQntuples(r.get()); ++i)
+        out.push_back({{PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1)},
+                       {.to = truth(PQgetvalue(r.get(), i, 2)),
+                        .from = truth(PQgetvalue(r.get(), i, 3)),
+                        .asked = truth(PQgetvalue(r.get(), i, 4))}});
+    return out;
+}
+
+std::string prepare(pg_conn& c)
+{
+    // One statement each, so one transaction each, the NOTIFY inside it: the
+    // others hear of a change exactly when it is durable, and never of one
+    // that was rolled back.
+    result put{PQprepare(&c, put_statement,
+                         "WITH w AS (INSERT INTO fedgate_relationships (local_jid, remote_jid, sub_to, sub_from, asked) "
+                         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (local_jid, remote_jid) DO UPDATE SET "
+                         "sub_to = $3, sub_from = $4, asked = $5, updated = now() RETURNING 1) "
+                         "SELECT pg_notify('fedgate_relationships', $6) FROM w",
+                         6, nullptr)};
+    if (!succeeded(put.get()))
+        return "cannot prepare the write: " + error_of(c);
+    result erase{PQprepare(&c, delete_statement,
+                           "WITH w AS (DELETE FROM fedgate_relationships WHERE local_jid = $1 AND remote_jid = $2 "
+                           "RETURNING 1) SELECT pg_notify('fedgate_relationships', $3) FROM w",
+                           3, nullptr)};
+    if (!succeeded(erase.get()))
+        return "cannot prepare the delete: " + error_of(c);
+    return {};
+}
+
+int backend_pid(pg_conn& c)
+{
+    return PQbackendPID(&c);
+}
+
+bool healthy(pg_conn& c)
+{
+    return PQstatus(&c) == CONNECTION_OK;
+}
+
+write_result write_one(pg_conn& c, relationship const& who, relationship_state state)
+{
+    auto const announce = payload(who, state);
+    result r;
+    if (state.any()) {
+        char const* values[] = {who.local.c_str(), who.remote.c_str(), state.to ? "t" : "f", state.from ? "t" : "f",
+                                state.asked ? "t" : "f", announce.c_str()};
+        r.reset(PQexecPrepared(&c, put_statement, 6, values, nullptr, nullptr, 0));
+    } else {
+        char const* values[] = {who.local.c_str(), who.remote.c_str(), announce.c_str()};
+        r.reset(PQexecPrepared(&c, delete_statement, 3, values, nullptr, nullptr, 0));
+    }
+    if (succeeded(r.get()))
+        return {true, {}};
+    return {false, error_of(c)};
+}
+
+std::string write_all(pg_conn& c, rows const& states)
+{
+    result begin{PQexec(&c, "BEGIN")};
+    if (!succeeded(begin.get()))
+        return error_of(c);
+    for (auto const& [who, state] : states)
+        if (auto written = write_one(c, who, state); !written.ok) {
+            result{PQexec(&c, "ROLLBACK")};
+            return written.error;
+        }
+    result commit{PQexec(&c, "COMMIT")};
+    if (!succeeded(commit.get())) {
+        auto error = error_of(c);
+        result{PQexec(&c, "ROLLBACK")};
+        return error;
+    }
+    return {};
+}
+
+bool listen(pg_conn& c, std::string& error)
+{
+    result r{PQexec(&c, (std::string{"LISTEN "} + channel).c_str())};
+    if (succeeded(r.get()))
+        return true;
+    error = error_of(c);
+    return false;
+}
+
+int socket(pg_conn& c)
+{
+    return PQsocket(&c);
+}
+
+rows notifications(pg_conn& c, int own_pid, std::string& error)
+{
+    rows out;
+    if (PQconsumeInput(&c) == 0) {
+        error = error_of(c);
+        return out;
+    }
+    while (PGnotify* n = PQnotifies(&c)) {
+        std::string const text = n->extra ? n->extra : "";
+        bool const ours = n->be_pid == own_pid;
+        PQfreemem(n);
+        auto const first = text.find('\n');
+        auto const second = first == std::string::npos ? first : text.find('\n', first + 1);
+        if (ours || first != 3 || second == std::string::npos)
+            continue;
+        out.push_back({{text.substr(first + 1, second - first - 1), text.substr(second + 1)},
+                       {.to = text[0] == '1', .from = text[1] == '1', .asked = text[2] == '1'}});
+    }
+    return out;
+}
+
+}  // namespace fedgate::contacts::pg
