@@ -107,6 +107,17 @@ struct limit_settings {
     std::size_t commit_wait_bytes = 1024 * 1024;
 };
 
+/// Where the relationship store lives (contacts/): a file of this instance's, or
+/// a PostgreSQL database that several instances share.
+struct store_settings {
+    enum class kind : std::uint8_t { sqlite, postgresql };
+    kind backend = kind::sqlite;          ///< sqlite: state_dir/relationships.sqlite3
+    std::string conninfo;                 ///< postgresql: a libpq connection string, or
+    file_setting conninfo_file;           ///< ... a file holding it (a password stays out of the main file)
+    std::uint32_t line = 0;               ///< of [store] (or of backend), for later checks
+    std::chrono::seconds write_deadline{10};  ///< postgresql: how long a write waits for the database
+};
+
 struct log_settings {
     std::string level = "info";  ///< spdlog level name
 };
@@ -125,6 +136,7 @@ struct config {
     tls_settings tls;
     dns_settings dns;
     limit_settings limits;
+    store_settings store;
     log_settings log;
     metrics_settings metrics;
 };
@@ -149,6 +161,10 @@ void check_files(config const& cfg, diagnostics& out);
 /// The text of a secret file without surrounding whitespace, or nullopt when it
 /// cannot be read. check_files() has already explained any problem to the operator.
 [[nodiscard]] std::optional<std::string> read_secret(file_setting const& f);
+
+/// The PostgreSQL connection string of `[store]`: `conninfo`, or the text of
+/// `conninfo_file`; nullopt when that file cannot be read.
+[[nodiscard]] std::optional<std::string> store_conninfo(store_settings const& s);
 
 /// Reads `file`, then parse() and check_files(): what `fedgate check-config` and
 /// `fedgate run` use.

@@ -66,6 +66,22 @@ void check_secret(file_setting const& f, std::string_view what, diagnostics& out
                                 f.path.string());
 }
 
+void check_conninfo_file(store_settings const& s, diagnostics& out)
+{
+    auto const& f = s.conninfo_file;
+    if (s.backend != store_settings::kind::postgresql || f.empty() || !open_file(f, "conninfo file", out))
+        return;
+    if (read_secret(f).value_or("").empty()) {
+        out.error(f.line, "conninfo file " + quoted(f.path) + " is empty; write the libpq connection string in it, "
+                          "such as host=db.example.org dbname=fedgate user=fedgate password=...");
+        return;
+    }
+    struct stat st{};
+    if (::stat(f.path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        out.warning(f.line, "conninfo file " + quoted(f.path) + " can be read by other users, and it may hold the "
+                            "database password; run: chmod 600 " + f.path.string());
+}
+
 /// The first PEM object in `f` (a `kind` file of local domain `domain`), read with
 /// `read` (PEM_read_X509, PEM_read_PrivateKey); when there is none, an error that
 /// says what it should have held.
@@ -165,6 +181,14 @@ void check_files(config const& cfg, diagnostics& out)
     check_secret(cfg.gateway.dialback_secret_file, "dialback secret file", out);
     check_secret(cfg.internal.secret_file, "component secret file", out);
     check_ca(cfg.tls, out);
+    check_conninfo_file(cfg.store, out);
+}
+
+std::optional<std::string> store_conninfo(store_settings const& s)
+{
+    if (s.conninfo_file.empty())
+        return s.conninfo;
+    return read_secret(s.conninfo_file);
 }
 
 }  // namespace fedgate::conf

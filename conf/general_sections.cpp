@@ -143,6 +143,39 @@ void loader::read_limits(toml::table const& t)
     r.finish();
 }
 
+void loader::read_store(toml::table const& t)
+{
+    table_reader r{t, "[store]", out_};
+    auto& s = cfg_.store;
+    s.line = r.line();
+    if (auto v = r.choice("backend", {"sqlite", "postgresql"})) {
+        s.backend = *v == 0 ? store_settings::kind::sqlite : store_settings::kind::postgresql;
+        s.line = r.line_of("backend");
+    }
+    auto conninfo = r.string("conninfo");
+    s.conninfo_file = read_file(r, "conninfo_file");
+    if (auto seconds = r.integer("write_deadline_seconds", 1, 3600))
+        s.write_deadline = std::chrono::seconds{*seconds};
+    if (conninfo)
+        s.conninfo = conninfo->value;
+    if (s.backend == store_settings::kind::sqlite) {
+        for (auto key : {"conninfo", "conninfo_file", "write_deadline_seconds"})
+            if (t.contains(key))
+                out_.error(r.line_of(key), "'" + std::string{key} + "' in [store] is for backend = \"postgresql\"; "
+                                           "set the backend, or remove it (the SQLite store lives in state_dir)");
+    } else if (!conninfo && s.conninfo_file.empty()) {
+        out_.error(s.line, "backend = \"postgresql\" needs conninfo_file = \"/etc/fedgate/store.conninfo\" (a file "
+                           "holding a libpq connection string, such as host=db.example.org dbname=fedgate "
+                           "user=fedgate password=...) or conninfo = \"...\" in [store]");
+    } else if (conninfo && !s.conninfo_file.empty()) {
+        out_.error(conninfo->line, "[store] has both conninfo and conninfo_file; keep one");
+    } else if (conninfo && conninfo->value.find("password") != std::string::npos) {
+        out_.warning(conninfo->line, "the PostgreSQL password is in the configuration file; move the connection "
+                                     "string to conninfo_file (readable by fedgate only), or use ~/.pgpass");
+    }
+    r.finish();
+}
+
 void loader::read_log(toml::table const& t)
 {
     table_reader r{t, "[log]", out_};

@@ -24,6 +24,7 @@ private:
     void read_tls(toml::table const& t);
     void read_dns(toml::table const& t);
     void read_limits(toml::table const& t);
+    void read_store(toml::table const& t);
     void read_log(toml::table const& t);
     void read_metrics(toml::table const& t);
     std::vector<socket_address> read_addresses(table_reader& r, std::string_view key,

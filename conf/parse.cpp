@@ -12,7 +12,7 @@ namespace detail {
 namespace {
 
 // Every top-level section; [[local_domain]] and [[partner]] repeat, the rest appear once.
-constexpr std::string_view single_sections[] = {"gateway", "internal", "tls", "dns", "limits", "log", "metrics"};
+constexpr std::string_view single_sections[] = {"gateway", "internal", "tls", "dns", "limits", "store", "log", "metrics"};
 constexpr std::string_view repeated_sections[] = {"local_domain", "partner"};
 
 std::string written_as(std::string_view key, toml::node const& node)
@@ -75,6 +75,7 @@ void loader::read(toml::table const& root)
     read_tls(or_empty("tls"));
     read_dns(or_empty("dns"));
     read_limits(or_empty("limits"));
+    read_store(or_empty("store"));
     read_log(or_empty("log"));
     read_metrics(or_empty("metrics"));
 }

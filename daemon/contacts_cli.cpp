@@ -1,7 +1,7 @@
 #include "daemon/contacts_cli.hpp"
 
 #include "conf/config.hpp"
-#include "contacts/sqlite_store.hpp"
+#include "routing/runtime.hpp"
 #include "protocol/jid.hpp"
 
 // Boost.JSON is used header-only: src.hpp compiles its definitions, so it belongs
@@ -233,8 +233,8 @@ int contacts_command(std::string const& config_file, std::string const& action, 
     }
     std::unique_ptr<relationship_store> store;
     try {
-        store = contacts::open_sqlite_store(loaded.cfg->gateway.state_dir / "relationships.sqlite3");
-    } catch (store_error const& e) {
+        store = routing::open_relationship_store(*loaded.cfg);
+    } catch (std::exception const& e) {
         std::cerr << e.what() << "\n";
         return 1;
     }

@@ -202,6 +202,9 @@ private:
             spdlog::warn("the listening addresses changed: that takes a restart");
         if (next.gateway.state_dir != rt_->cfg.gateway.state_dir)
             spdlog::warn("state_dir changed: that takes a restart (the relationship store stays open)");
+        if (next.store.backend != rt_->cfg.store.backend || next.store.conninfo != rt_->cfg.store.conninfo ||
+            next.store.conninfo_file.path != rt_->cfg.store.conninfo_file.path)
+            spdlog::warn("[store] changed: that takes a restart (the relationship store stays open)");
         std::shared_ptr<runtime> fresh;
         try {
             fresh = build_runtime(std::move(*loaded.cfg), io_.get_executor(), false);
@@ -211,6 +214,7 @@ private:
         }
         // The one open store moves over once everything else was built.
         fresh->relationships = std::move(rt_->relationships);
+        fresh->store_up = rt_->store_up;
         // Without a secret file the secret is random per start, not per reload:
         // streams of both generations must agree on dialback keys.
         if (fresh->cfg.gateway.dialback_secret_file.empty())

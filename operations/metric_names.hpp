@@ -32,5 +32,6 @@ inline constexpr std::string_view listen_overflows = "fedgate_listen_overflows_t
 inline constexpr std::string_view streams = "fedgate_streams";
 inline constexpr std::string_view queued_stanzas = "fedgate_queued_stanzas";
 inline constexpr std::string_view unacknowledged_stanzas = "fedgate_unacknowledged_stanzas";
+inline constexpr std::string_view store_up = "fedgate_store_up";
 
 }  // namespace fedgate::operations::metric

@@ -34,6 +34,7 @@ constexpr help_entry helps[] = {
     {metric::connections_refused, "Inbound connections refused by the connection limits."},
     {metric::listen_overflows, "Connection attempts the kernel dropped on a full listen queue since fedgate started (ListenOverflows of the network namespace: another program's count too, outside a namespace of fedgate's own)."},
     {metric::queued_stanzas, "Stanzas held for a stream that is not up, by side (outbound, internal)."},
+    {metric::store_up, "1 while the relationship store reaches its database (always for SQLite); 0 while a PostgreSQL store has lost it: invitations wait, then bounce."},
     {metric::unacknowledged_stanzas, "Stanzas written and not yet confirmed, by side (internal: by a ping; outbound: by a XEP-0198 ack)."},
 };
 

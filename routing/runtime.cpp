@@ -1,5 +1,6 @@
 #include "routing/runtime.hpp"
 
+#include "contacts/postgres_store.hpp"
 #include "contacts/sqlite_store.hpp"
 
 #include <boost/asio/post.hpp>
@@ -67,11 +68,32 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
     rt->resolver = std::make_unique<dns::resolver>(executor, dns_settings_of(c.dns));
     if (!open_store)
         return rt;
-    // Completions of store writes come back to the event loop.
-    rt->relationships = contacts::open_sqlite_store(
-        c.gateway.state_dir / "relationships.sqlite3",
-        [executor](std::function<void()> f) { boost::asio::post(executor, std::move(f)); });
+    // Completions of store writes (and, shared, the news of the database) come
+    // back to the event loop.
+    rt->relationships = open_relationship_store(
+        c, [executor](std::function<void()> f) { boost::asio::post(executor, std::move(f)); },
+        [up = rt->store_up](bool now_up, std::string const& text) {
+            *up = now_up;
+            spdlog::log(now_up ? spdlog::level::info : spdlog::level::warn, "relationship store: {}", text);
+        });
     return rt;
+}
+
+std::unique_ptr<contacts::relationship_store>
+open_relationship_store(conf::config const& cfg, contacts::relationship_store::dispatcher dispatch,
+                        std::function<void(bool up, std::string const& text)> report)
+{
+    auto const& s = cfg.store;
+    if (s.backend == conf::store_settings::kind::sqlite)
+        return contacts::open_sqlite_store(cfg.gateway.state_dir / "relationships.sqlite3", std::move(dispatch));
+    auto conninfo = conf::store_conninfo(s);
+    if (!conninfo)
+        throw std::runtime_error{s.conninfo_file.path.string() + ": cannot read the PostgreSQL connection string"};
+    return contacts::open_postgres_store(
+        {.conninfo = *conninfo,
+         .write_deadline = std::chrono::duration_cast<std::chrono::milliseconds>(s.write_deadline),
+         .report = std::move(report)},
+        std::move(dispatch));
 }
 
 }  // namespace fedgate::routing

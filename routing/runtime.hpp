@@ -34,6 +34,9 @@ struct runtime {
     std::unique_ptr<dns::resolver> resolver;
     /// Not per generation in spirit: a reload will hand it over, not reopen it.
     std::unique_ptr<contacts::relationship_store> relationships;
+    /// Whether the store reaches its database (always, for SQLite); handed
+    /// over with it, written on the event loop.
+    std::shared_ptr<bool> store_up = std::make_shared<bool>(true);
 };
 
 /// Builds the runtime of a loaded configuration. Throws std::runtime_error
@@ -42,6 +45,16 @@ struct runtime {
 /// hands over the one already open.
 [[nodiscard]] std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor,
                                                      bool open_store = true);
+
+/// Opens the relationship store `[store]` names: SQLite in state_dir, or the
+/// PostgreSQL database every instance shares. `dispatch` brings write
+/// completions (and, for PostgreSQL, the other instances' changes and the
+/// connection's ups and downs, given to `report`) to the caller's thread; none
+/// for the command-line tools. Throws contacts::store_error or
+/// std::runtime_error naming what is wrong.
+[[nodiscard]] std::unique_ptr<contacts::relationship_store>
+open_relationship_store(conf::config const& cfg, contacts::relationship_store::dispatcher dispatch = {},
+                        std::function<void(bool up, std::string const& text)> report = {});
 
 /// Options of an S2S connection from [limits]; `label` prefixes its log id.
 [[nodiscard]] network::connection_options s2s_options(conf::limit_settings const& l, std::string label);

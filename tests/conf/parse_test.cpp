@@ -133,6 +133,54 @@ TEST(parse, the_bounds_that_were_fixed_are_limits_with_the_old_values_as_default
     EXPECT_EQ(l.commit_wait_bytes, 70000U);
 }
 
+TEST(parse, the_store_is_sqlite_unless_postgresql_is_named_with_its_connection_string)
+{
+    auto plain = parse_with("");
+    ASSERT_TRUE(plain.ok());
+    EXPECT_EQ(plain.cfg->store.backend, store_settings::kind::sqlite);
+    EXPECT_NE(check_config_report(*plain.cfg, 0).find("relationship store: SQLite, /var/lib/fedgate/relationships.sqlite3"), std::string::npos);
+
+    auto shared = parse_with("[store]\nbackend = \"postgresql\"\nconninfo_file = \"store.conninfo\"\n"
+                             "write_deadline_seconds = 5\n");
+    ASSERT_TRUE(shared.ok()) << messages(shared).front();
+    EXPECT_EQ(shared.cfg->store.backend, store_settings::kind::postgresql);
+    EXPECT_EQ(shared.cfg->store.conninfo_file.path, "/etc/fedgate/store.conninfo");
+    EXPECT_EQ(shared.cfg->store.write_deadline, std::chrono::seconds{5});
+    EXPECT_NE(check_config_report(*shared.cfg, 0).find("relationship store: PostgreSQL, shared by every instance "
+                                                        "(connection string in /etc/fedgate/store.conninfo)"),
+              std::string::npos);
+
+    // Lines 9 and 10: [store], backend.
+    auto missing = parse_with("[store]\nbackend = \"postgresql\"\n");
+    // (The first message of each: no [[partner]] is configured.)
+    ASSERT_EQ(messages(missing).size(), 2U);
+    EXPECT_NE(messages(missing).back().find("t.toml:10: error: backend = \"postgresql\" needs conninfo_file"),
+              std::string::npos)
+        << messages(missing).front();
+
+    auto both_ways = parse_with("[store]\nbackend = \"postgresql\"\nconninfo = \"dbname=f\"\nconninfo_file = \"f\"\n");
+    ASSERT_EQ(messages(both_ways).size(), 2U);
+    EXPECT_NE(messages(both_ways).back().find(":11: error: [store] has both conninfo and conninfo_file"),
+              std::string::npos)
+        << messages(both_ways).back();
+
+    auto inline_password = parse_with("[store]\nbackend = \"postgresql\"\nconninfo = \"dbname=f password=x\"\n");
+    ASSERT_TRUE(inline_password.ok());
+    ASSERT_EQ(messages(inline_password).size(), 2U);
+    EXPECT_NE(messages(inline_password).back().find(":11: warning: the PostgreSQL password is in the configuration"),
+              std::string::npos)
+        << messages(inline_password).back();
+
+    auto not_for_sqlite = parse_with("[store]\nconninfo = \"dbname=f\"\n");
+    ASSERT_EQ(messages(not_for_sqlite).size(), 2U);
+    EXPECT_NE(messages(not_for_sqlite).back().find(":10: error: 'conninfo' in [store] is for backend = \"postgresql\""),
+              std::string::npos)
+        << messages(not_for_sqlite).back();
+
+    auto unknown = parse_with("[store]\nbackend = \"mysql\"\n");
+    EXPECT_FALSE(unknown.ok());
+}
+
 TEST(parse, bidi_is_on_unless_a_partner_turns_it_off)
 {
     auto r = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n"
