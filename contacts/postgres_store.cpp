@@ -285,9 +285,10 @@ std::string postgres_store::write(job const& j)
             std::lock_guard lock{mutex_};
             stopping = stopping_;
         }
-        if (stopping || clock::now() + backoff >= j.deadline)
-            return where_ + " is not reachable (" + last_error + ")";
-        if (!pause(backoff))
+        auto const now = clock::now();
+        // A last attempt at the deadline itself, and none after it.
+        if (stopping || now >= j.deadline ||
+            !pause(std::min(backoff, std::chrono::duration_cast<std::chrono::milliseconds>(j.deadline - now))))
             return where_ + " is not reachable (" + last_error + ")";
         backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(backoff_cap));
     }

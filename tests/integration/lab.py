@@ -121,6 +121,38 @@ def wait_for(predicate, timeout, what):
     raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
 
+class PostgresCluster:
+    """A PostgreSQL server of the test's own (scripts/pg-test-cluster: Debian's
+    postgresql-15 binaries in a folder of its own, as an unprivileged user), and
+    a fresh database in it."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="fedgate-pg-")
+        os.chmod(self.dir, 0o755)  # the cluster's user must reach it
+        self.script = os.path.join(SOURCE, "scripts/pg-test-cluster")
+        base = subprocess.run([self.script, "start", os.path.join(self.dir, "cluster"), "0"], check=True,
+                              capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        self.database = "fedgate_it"
+        self.sql(base, "CREATE DATABASE " + self.database)
+        self.conninfo = base + " dbname=" + self.database
+
+    @staticmethod
+    def sql(conninfo, statement):
+        return subprocess.run(["psql", conninfo, "-Atqc", statement], check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    def stop(self):
+        subprocess.run([self.script, "stop", os.path.join(self.dir, "cluster")], check=True)
+
+    def start(self):
+        subprocess.run([self.script, "start", os.path.join(self.dir, "cluster")], check=True, capture_output=True)
+
+    def remove(self):
+        self.stop()
+        if not os.environ.get("FEDGATE_KEEP_TEST_DIRS"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class Workspace:
     """A temporary folder with a CA, certificates and secrets for `domains`."""
 
@@ -364,7 +396,7 @@ class Gateway:
     """A `fedgate run` process with its own configuration and log."""
 
     def __init__(self, workspace, name, domain, partners, internal, dns_port, listen_port, direct_tls_port=None,
-                 limits=None, state_dir=None, env=None, metrics_port=None):
+                 limits=None, state_dir=None, env=None, metrics_port=None, store=None):
         self.name = name
         self.domain = domain
         self.log_path = os.path.join(workspace.dir, name + ".log")
@@ -396,6 +428,8 @@ class Gateway:
         settings = {"negotiation_timeout_seconds": 5, "delivery_deadline_seconds": 4}
         settings.update(limits or {})
         lines += ["%s = %s" % (k, v) for k, v in settings.items()]
+        if store:  # the [store] section's settings
+            lines += ["[store]"] + ['%s = %s' % (k, '"%s"' % v if isinstance(v, str) else v) for k, v in store.items()]
         lines += ["[log]", 'level = "debug"']
         if metrics_port:
             lines += ["[metrics]", 'listen = "127.0.0.1:%d"' % metrics_port]

@@ -1,0 +1,129 @@
+"""Two fedgate instances of a.test sharing one PostgreSQL relationship store
+(issue 19 §2): A1 and A2, each with its own internal server, and b.test behind
+gateway B, a public_unverified partner of a.test. The SRV records of a.test name
+A2 only, so alice's invitation leaves through A1 and bob's answer comes in
+through A2, which lets it in only because A1 recorded the invitation in the
+shared store. Then PostgreSQL stops in the middle: an invitation waits for it
+and leaves once it is back, or is bounced to its sender when it stays away
+past the write deadline. A PostgreSQL server of the test's own
+(scripts/pg-test-cluster). Run: python3 tests/integration/shared_store_test.py."""
+
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from lab import (ComponentServer, Dnsmasq, Gateway, PostgresCluster, Workspace, free_port, srv_records,  # noqa: E402
+                 wait_for)
+from two_gateways import ClassLab, error_condition, has_id, message  # noqa: E402
+
+POLICY = {"tls": "required", "sasl": "required", "dialback": False, "bidi": False}
+
+
+def subscribe(sender, recipient, ident, kind="subscribe"):
+    return "<presence from='%s' to='%s' type='%s' id='%s'/>" % (sender, recipient, kind, ident)
+
+
+class SharedStore(ClassLab, unittest.TestCase):
+    @classmethod
+    def start(cls):
+        cls.pg = PostgresCluster()
+        cls.ws = Workspace(["a.test", "b.test"])
+        conninfo_file = os.path.join(cls.ws.dir, "store.conninfo")
+        with open(conninfo_file, "w") as f:
+            f.write(cls.pg.conninfo + "\n")
+        os.chmod(conninfo_file, 0o600)
+        store = {"backend": "postgresql", "conninfo_file": conninfo_file, "write_deadline_seconds": 4}
+        ports = {"a1": free_port(), "a2": free_port(), "b": free_port()}
+        cls.dns = Dnsmasq(srv_records("a.test", ports["a2"]) + srv_records("b.test", ports["b"]),
+                          os.path.join(cls.ws.dir, "dnsmasq.log"))
+        cls.internal_a1 = ComponentServer("component-secret-of-a")
+        cls.internal_a2 = ComponentServer("component-secret-of-a")
+        cls.internal_b = ComponentServer("component-secret-of-b")
+        partner_b = [dict(domain="b.test", type="public_unverified", **POLICY)]
+        cls.metrics_a1 = free_port()
+        cls.a1 = Gateway(cls.ws, "A1", "a.test", partner_b, cls.internal_a1, cls.dns.port, ports["a1"],
+                         store=store, metrics_port=cls.metrics_a1)
+        cls.a2 = Gateway(cls.ws, "A2", "a.test", partner_b, cls.internal_a2, cls.dns.port, ports["a2"], store=store)
+        cls.b = Gateway(cls.ws, "B", "b.test", [dict(domain="a.test", **POLICY)], cls.internal_b, cls.dns.port,
+                        ports["b"])
+        cls.internal_a1.wait_links(["b.test"], cls.a1)
+        cls.internal_a2.wait_links(["b.test"], cls.a2)
+        cls.internal_b.wait_links(["a.test"], cls.b)
+
+    @classmethod
+    def tearDownClass(cls):
+        for name in ("a1", "a2"):
+            if getattr(cls, name, None) is not None:
+                getattr(cls, name).kill()
+        for name in ("internal_a1", "internal_a2"):
+            if getattr(cls, name, None) is not None:
+                getattr(cls, name).stop()
+        super().tearDownClass()
+        if getattr(cls, "pg", None) is not None:
+            cls.pg.remove()
+
+    def store_up(self):
+        return self.a1.scrape().get("fedgate_store_up")
+
+    def test_1_an_invitation_through_one_instance_lets_the_answer_in_through_the_other(self):
+        self.assertIn("relationship store: PostgreSQL, shared by every instance", self.check_config(self.a1))
+        self.internal_a1.send("b.test", subscribe("alice@a.test/desk", "bob@b.test", "invite"))
+        self.internal_b.wait_stanza(has_id("invite"), what="alice's invitation at b.test")
+        self.a1.wait_log("relationship alice@a.test ~ bob@b.test: to=false from=false asked=true (committed)")
+        self.assertEqual(PostgresCluster.sql(self.pg.conninfo, "SELECT asked FROM fedgate_relationships "
+                                             "WHERE local_jid = 'alice@a.test' AND remote_jid = 'bob@b.test'"), "t")
+        # b.test's answers come to a.test's SRV target: A2, which never saw the invitation.
+        self.internal_b.send("a.test", subscribe("bob@b.test", "alice@a.test", "answer", "subscribed") +
+                             message("bob@b.test/phone", "alice@a.test", "hello") +
+                             message("eve@b.test/x", "alice@a.test", "stranger"))
+        self.internal_a2.wait_stanza(has_id("answer"), what="bob's answer at A2")
+        self.internal_a2.wait_stanza(has_id("hello"), what="bob's message at A2")
+        self.a2.wait_log("refused message chat from eve@b.test/x to alice@a.test (partner b.test, public_unverified)")
+        self.assertEqual([e for e in self.internal_a2.received if e.get("id") == "stranger"], [])
+        self.assertEqual(self.internal_a1.received, [], "nothing came in through A1")
+        self.assertEqual(self.store_up(), 1)
+
+    def test_2_an_invitation_waits_for_a_restarted_database_and_leaves_once_it_is_back(self):
+        self.pg.stop()
+        try:
+            self.internal_a1.send("b.test", subscribe("alice@a.test/desk", "carol@b.test", "during-restart"))
+            self.a1.wait_log("relationship store: lost the connection", timeout=10)
+            self.assertEqual(self.store_up(), 0)
+            time.sleep(1)
+            self.assertEqual([e for e in self.internal_b.received if e.get("id") == "during-restart"], [],
+                             "it waits for the database")
+        finally:
+            self.pg.start()
+        self.internal_b.wait_stanza(has_id("during-restart"), what="the invitation once the database was back")
+        self.a1.wait_log("relationship store: connected to PostgreSQL database fedgate_it")
+        wait_for(lambda: self.store_up() == 1, 10, "fedgate_store_up back to 1")
+
+    def test_3_an_invitation_is_bounced_when_the_database_stays_away_past_the_deadline(self):
+        self.pg.stop()
+        try:
+            began = time.monotonic()
+            self.internal_a1.send("b.test", subscribe("alice@a.test/desk", "dave@b.test", "too-long"))
+            bounced = self.internal_a1.wait_stanza(lambda e: e.get("id") == "too-long" and e.get("type") == "error",
+                                                   timeout=15, what="the invitation bounced to alice")
+            waited = time.monotonic() - began
+        finally:
+            self.pg.start()
+        print("\n  PostgreSQL away: the invitation bounced after %.1f s with <%s/>" % (waited,
+                                                                                    error_condition(bounced)))
+        self.assertGreaterEqual(waited, 3.5, "it waited for the write deadline (4 s)")
+        self.assertEqual(error_condition(bounced), "internal-server-error")
+        self.assertEqual([e for e in self.internal_b.received if e.get("id") == "too-long"], [])
+        self.a1.wait_log("is not reachable")
+
+    @staticmethod
+    def check_config(gateway):
+        binary = os.environ.get("FEDGATE_BINARY", os.path.join(os.path.dirname(__file__), "../../build/daemon/fedgate"))
+        return subprocess.run([binary, "check-config", "-c", gateway.config_path], capture_output=True,
+                              text=True).stdout
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
