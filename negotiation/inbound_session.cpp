@@ -46,7 +46,7 @@ std::vector<action> inbound_session::handle(event e)
                 return {discarded{"a verification request was routed to an inbound stream"}};
             },
             [&](deadline_passed const&) -> std::vector<action> {
-                if (reverse_ == reverse_state::pending) {
+                if (reverse_ == reverse_state::pending && state_ == state::open) {
                     // XEP-0198 was offered and the peer has not enabled it:
                     // our stanzas go uncounted rather than wait for ever.
                     std::vector<action> out;
@@ -252,6 +252,10 @@ std::vector<action> inbound_session::on_auth(element const& auth)
     }
     if (sasl_done_)
         return close(stream_error::policy_violation, close_reason::policy, "SASL after SASL succeeded");
+    if (reverse_ != reverse_state::none)
+        // Its restart would put our stanzas (XEP-0288) before our next header.
+        return close(stream_error::policy_violation, close_reason::policy,
+                     "SASL on a bidirectional stream that already carries our stanzas");
     if (auth.attribute_or_empty("mechanism") != "EXTERNAL" || partner_ == nullptr ||
         !partner_->methods.contains(auth_method::sasl_over_tls))
         return sasl_failed(sasl_condition::invalid_mechanism,

@@ -30,7 +30,9 @@ std::size_t link_traffic::write(connection& stream, protocol::element const& sta
         bytes_ = &owner_->byte_counter(inbound_bytes_, domain_);
     auto const written = stream.send_stanza(stanza);
     *bytes_ += written;
-    if (source && stream.congested())
+    // Never a stream for itself (a reply on the partner's bidirectional
+    // stream): it would stop reading what lets it drain.
+    if (source && source != &stream && stream.congested())
         source->hold_reading_for(stream.shared_from_this());
     return written;
 }

@@ -72,7 +72,7 @@ void outbound_link::deliver(protocol::element stanza, connection* source)
         traffic_.bounce(stanza, stanza_condition::service_unavailable, "the stream to " + pair_.remote + " is closing");
         return;
     }
-    if (up() && !unacked_) {
+    if (up() && traffic_.queue().empty() && !unacked_) {
         traffic_.write(*carrier(), stanza, source);
         return;
     }
@@ -82,13 +82,16 @@ void outbound_link::deliver(protocol::element stanza, connection* source)
             send({std::move(stanza), 0, deadline, false}, source);
             return;
         }
-        // The peer has as many unacknowledged as it may: in order behind what
-        // waits, and the sender pauses until the peer answers.
+        // In order behind what waits: stanzas a stream that ended took back,
+        // or more than the peer may leave unacknowledged; the sender pauses
+        // until the peer answers, unless it is the stream those answers come
+        // on (a reply of ours to the partner's stream, XEP-0288).
         traffic_.hold_paused(std::move(stanza));
-        if (source) {
+        if (window_full() && source && source != carrier()) {
             gate_->close();
             source->hold_reading_for(gate_);
         }
+        write_held();
         return;
     }
     if (refusing()) {
@@ -187,11 +190,12 @@ void outbound_link::on_action(connection& source, ng::action& a)
             owner_.stats().count(metric::bidi_streams, {{"direction", "out"}});
         retry_.reset();
         last_failure_.reset();
-        if (adopted_) {
-            // The partner's stream came first and carries ours already.
-            source.close(std::nullopt, ng::close_reason::done, "not needed: " + pair_.remote + "'s stream carries ours");
+        own_counted_ = done->stream_management;
+        if (adopted_)
+            // The partner's stream came first and carries ours; this one stays
+            // for the partner's stanzas (it may have lent it to its link in
+            // turn: both sides opened at once), and takes over if that ends.
             return;
-        }
         if (done->stream_management)
             start_counting(source);
         write_held();
@@ -289,6 +293,8 @@ void outbound_link::on_closed(connection& source, ng::close_stream const& why)
     take_back_unacknowledged(source);
     connection_.reset();
     session_ = nullptr;
+    if (up())
+        write_held();  // the partner's stream carries ours (XEP-0288): what came back goes at once
     if (stopped_) {
         if (idle())
             owner_.retire(this);
@@ -310,6 +316,13 @@ void outbound_link::on_closed(connection& source, ng::close_stream const& why)
 
 void outbound_link::failed(delivery_failure failure)
 {
+    if (adopted_ && !stopped_) {
+        // A stream of our own failed while the partner's carries ours: nothing
+        // waits for ours, and nothing is refused.
+        spdlog::info("link {} -> {}: a stream of our own failed ({}); {}'s stream carries ours", pair_.local,
+                     pair_.remote, failure.text, pair_.remote);
+        return;
+    }
     // Logged once per cause: the same failure again (each attempt of the
     // schedule) is a debug line.
     bool const repeated = last_failure_ && last_failure_->text == failure.text;

@@ -75,6 +75,8 @@ public:
     /// A stream lent to this link closed: what it did not acknowledge goes
     /// back to the queue, and a stream of our own is made if anything waits.
     void released(network::connection& stream);
+    /// Whether `stream` is lent to this link.
+    [[nodiscard]] bool borrows(network::connection const& stream) const noexcept { return adopted_.get() == &stream; }
     /// stop() waits for the last count on this lent stream: the router leaves
     /// closing it to the link.
     [[nodiscard]] bool closes_itself(network::connection const& stream) const noexcept
@@ -99,8 +101,9 @@ private:
     [[nodiscard]] network::connection* carrier() const noexcept;
     /// Acknowledgements from now on, counted on `stream`.
     void start_counting(network::connection& stream);
-    /// `ended` ended: what it did not acknowledge goes back to the queue (or,
-    /// at shutdown, is reported as possibly lost).
+    /// `ended` ended: what it did not acknowledge goes back to the head of the
+    /// queue (or, at shutdown, is reported as possibly lost); the caller writes
+    /// it again when another stream carries ours.
     void take_back_unacknowledged(network::connection const& ended);
     /// After stop(): closes the stream that waited for the peer's last count.
     void close_stopped();
@@ -127,6 +130,7 @@ private:
     std::optional<delivery_failure> last_failure_;
     std::shared_ptr<network::connection> adopted_;  ///< the partner's stream lent to carry ours (XEP-0288)
     bool adopted_writable_ = false;                 ///< may_write() came for it
+    bool own_counted_ = false;  ///< our own stream has XEP-0198 (it counts once it carries ours)
     std::optional<unacked_stanzas> unacked_;  ///< while the stream up has stream management
     network::connection const* counted_on_ = nullptr;  ///< the stream unacked_ counts
     boost::asio::steady_timer retry_timer_;

@@ -51,6 +51,10 @@ void outbound_link::may_write(connection& stream, bool counted)
 {
     if (adopted_.get() != &stream || adopted_writable_)
         return;
+    // What our own stream, closing, has not acknowledged goes first, in order:
+    // one count per stream, the carrier's.
+    if (counted_on_ != nullptr)
+        take_back_unacknowledged(*counted_on_);
     adopted_writable_ = true;
     spdlog::info("{} {} -> {}: on {}'s stream, bidirectional (XEP-0288){}", stream.id(), pair_.local, pair_.remote,
                  pair_.remote, counted ? ", with stream management" : "");
@@ -63,9 +67,16 @@ void outbound_link::released(connection& stream)
 {
     if (adopted_.get() != &stream)
         return;
-    take_back_unacknowledged(stream);
     adopted_.reset();
     adopted_writable_ = false;
+    take_back_unacknowledged(stream);
+    if (own_stream_up()) {
+        // Ours, opened at the same moment as theirs, takes over.
+        if (own_counted_ && !unacked_)
+            start_counting(*connection_);
+        write_held();
+        return;
+    }
     if (idle())
         owner_.retire(this);
     else

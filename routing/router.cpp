@@ -98,13 +98,16 @@ std::string router::reload(std::shared_ptr<runtime> next)
                 link->stop(protocol::stream_error::policy_violation, pair.remote + " is no longer a federation partner");
             else
                 link->forgive();
-    for (auto& [raw, in] : inbound_)
+    for (auto& [raw, in] : inbound_) {
+        if (auto* lent = borrower_of(*in.c); lent != nullptr && lent->closes_itself(*in.c))
+            continue;  // it carries ours and waits for their last count first
         for (auto const& pair : in.session->authenticated_pairs())
             if (gone(pair.remote)) {
                 in.c->close(protocol::stream_error::policy_violation, ng::close_reason::unknown_partner,
                             pair.remote + " is no longer a federation partner");
                 break;
             }
+    }
     auto join = [](std::vector<std::string> const& v) {
         std::string out;
         for (auto const& d : v)
@@ -325,8 +328,7 @@ void router::stop(std::function<void()> done)
         for (auto& [pair, link] : *map)
             link->stop();
     for (auto& [raw, in] : inbound_) {
-        auto lent = in.lent_to ? links_.find(*in.lent_to) : links_.end();
-        if (lent != links_.end() && lent->second->closes_itself(*in.c))
+        if (auto* lent = borrower_of(*in.c); lent != nullptr && lent->closes_itself(*in.c))
             continue;  // it carries ours and waits for their last count first
         in.c->close(protocol::stream_error::system_shutdown, ng::close_reason::done, "fedgate is shutting down");
     }

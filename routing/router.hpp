@@ -107,6 +107,8 @@ private:
     // to the link of its pair; its acknowledgements and its end go there too.
     void lend(network::connection& source, negotiation::bidi_ready const& ready);
     void may_write_on(network::connection& source, bool counted);
+    /// The link `source` is lent to, if any (also one a reload retired).
+    outbound_link* borrower_of(network::connection& source);
     void acknowledged_on(network::connection& source, std::uint32_t handled);
     void release_lent(network::connection& source);
     /// Inbound streams still waiting for the peer's XEP-0198 decision after a

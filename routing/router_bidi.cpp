@@ -25,22 +25,30 @@ void router::lend(connection& source, ng::bidi_ready const& ready)
                      ready.pair.local, ready.pair.remote, ready.pair.remote);
 }
 
-void router::may_write_on(connection& source, bool counted)
+outbound_link* router::borrower_of(connection& source)
 {
     auto it = inbound_.find(&source);
     if (it == inbound_.end() || !it->second.lent_to)
-        return;
-    if (auto link = links_.find(*it->second.lent_to); link != links_.end())
-        link->second->may_write(source, counted);
+        return nullptr;
+    if (auto link = links_.find(*it->second.lent_to); link != links_.end() && link->second->borrows(source))
+        return link->second.get();
+    // A link a reload replaced may still wait for its last count on it.
+    for (auto& link : retired_links_)
+        if (link->borrows(source))
+            return link.get();
+    return nullptr;
+}
+
+void router::may_write_on(connection& source, bool counted)
+{
+    if (auto* link = borrower_of(source))
+        link->may_write(source, counted);
 }
 
 void router::acknowledged_on(connection& source, std::uint32_t handled)
 {
-    auto it = inbound_.find(&source);
-    if (it == inbound_.end() || !it->second.lent_to)
-        return;
-    if (auto link = links_.find(*it->second.lent_to); link != links_.end())
-        link->second->acknowledged(source, handled);
+    if (auto* link = borrower_of(source))
+        link->acknowledged(source, handled);
 }
 
 void router::release_lent(connection& source)

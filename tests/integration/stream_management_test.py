@@ -158,6 +158,47 @@ class LentStreamVanishes(TwoGateways, unittest.TestCase):
         self.assertIn("b.test -> a.test authenticated by SASL over TLS, with stream management", self.b.log_text())
 
 
+class AReplyOnTheLentStream(TwoGateways, unittest.TestCase):
+    """B's stanzas go on A's stream (bidi) and B may leave only 3 of them
+    unacknowledged. A holds its acknowledgements while its internal server does
+    not read (back-pressure), so B's window is full; then B refuses a stranger
+    from A (public_unverified) and its reply must go on that same stream. The
+    reply waits behind what waits, but B keeps reading A's stream: it must, to
+    read the acknowledgements that let it write again (it stopped reading, and
+    everything stalled until the idle timeout)."""
+
+    peer_policy = dict(TwoGateways.policy, type="public_unverified")
+    b_limits = {"partner_max_unacknowledged": 3, "partner_ack_request_every": 1, "delivery_deadline_seconds": 60}
+    a_limits = {"delivery_deadline_seconds": 60}
+
+    def test_the_reply_does_not_stop_the_stream_it_waits_for(self):
+        # A's stream opens with what a public_unverified partner may always send.
+        self.internal_a.send("b.test", "<presence from='%s' to='%s' type='unavailable' id='opens'/>"
+                             % (SENDER, RECIPIENT))
+        self.internal_b.wait_stanza(has_id("opens"))
+        self.b.wait_log("b.test -> a.test: on a.test's stream, bidirectional (XEP-0288), with stream management")
+        link = self.internal_a.link("b.test")
+        link.pause()
+        count = 120
+        ids = ["big%d" % i for i in range(count)]
+        padding = "y" * 50000
+        for first in range(0, count, 10):
+            self.internal_b.send("a.test", "".join(message("bob@b.test/phone", "alice@a.test", i, body=padding)
+                                                   for i in ids[first:first + 10]))
+        self.a.wait_log("reading paused", timeout=30)
+        time.sleep(1)  # B's window fills: A holds its answers
+        self.internal_a.send("b.test", message("eve@a.test/x", "bob@b.test", "stranger"))
+        self.b.wait_log("refused message chat from eve@a.test/x to bob@b.test")
+        time.sleep(0.5)
+        link.resume()
+        self.internal_a.wait_stanza(has_id(ids[-1]), timeout=30, what="B's stanzas once A reads again")
+        bounce = self.internal_a.wait_stanza(lambda e: e.get("id") == "stranger" and e.get("type") == "error",
+                                             what="B's refusal of the stranger")
+        self.assertEqual(error_condition(bounce), "forbidden")
+        delivered = [e.get("id") for e in self.internal_a.received if e.get("id") in set(ids)]
+        self.assertEqual(delivered, ids)
+
+
 class StoppedWithATail(TwoGateways, unittest.TestCase):
     """SIGTERM right after a burst whose tail B has not acknowledged yet (A asks
     only on the clock here): A asks B for a last count and closes when it

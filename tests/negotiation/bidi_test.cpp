@@ -134,6 +134,21 @@ TEST(bidi, inbound_a_request_after_authentication_or_before_tls_does_not_count)
     EXPECT_TRUE(all<bidi_counting>(reopened).empty());
 }
 
+TEST(bidi, inbound_no_sasl_restart_once_the_stream_carries_ours)
+{
+    // TLS dialback answered at once (XEP-0344: the certificate names the
+    // sender), then SASL: its restart would put our stanzas before our header.
+    inbound_fixture f{tls_required_sasl_optional()};
+    (void)f.open();
+    (void)f.secure_and_reopen();
+    (void)f.receive(bidi_request);
+    auto out = f.receive(db_result("fabrikam.test", "contoso.test"));
+    EXPECT_EQ(only<bidi_ready>(out).pair, contoso_fabrikam);
+    auto refused = only<close_stream>(f.receive(auth_external("fabrikam.test")));
+    EXPECT_EQ(refused.condition, stream_error::policy_violation);
+    EXPECT_THAT(refused.detail, HasSubstr("already carries our stanzas"));
+}
+
 // ---- outbound: we initiate --------------------------------------------------------
 
 /// contoso.test -> fabrikam.test over TLS and SASL EXTERNAL, the peer offering
@@ -233,6 +248,18 @@ TEST(bidi, outbound_counts_the_peers_stanzas_from_enabled_on)
     (void)only<route_stanza>(f.receive(message("alice@fabrikam.test", "bob@contoso.test")));
     (void)only<route_stanza>(f.receive(message("alice@fabrikam.test", "carol@contoso.test")));
     EXPECT_EQ(only<send_ack>(f.receive("<r xmlns='urn:xmpp:sm:3'/>")).handled, 2u);
+}
+
+TEST(bidi, outbound_a_last_count_of_the_peers_stanzas_before_a_clean_close)
+{
+    outbound_fixture f{tcp_dialback_only()};
+    outbound_bidi_over_dialback(f, sm_feature);
+    (void)f.receive("<enabled xmlns='urn:xmpp:sm:3'/>");
+    (void)f.receive(message("alice@fabrikam.test", "bob@contoso.test") + message("alice@fabrikam.test", "carol@contoso.test"));
+    auto closing = f.receive("</stream:stream>");
+    ASSERT_FALSE(closing.empty());
+    EXPECT_EQ(std::get<send_ack>(closing.front()).handled, 2u);
+    EXPECT_EQ(only<close_stream>(closing).reason, close_reason::peer_closed);
 }
 
 TEST(bidi, outbound_a_dialback_request_of_the_peer_on_our_stream_is_refused_with_an_error)
