@@ -1,6 +1,7 @@
 #include "daemon/contacts_cli.hpp"
 
 #include "conf/config.hpp"
+#include "contacts/sqlite_store.hpp"
 #include "routing/runtime.hpp"
 #include "protocol/jid.hpp"
 
@@ -223,6 +224,46 @@ int import_file(relationship_store& store, std::string const& file)
 
 }  // namespace
 
+namespace {
+
+/// `fedgate contacts migrate`: state_dir's SQLite store into the PostgreSQL
+/// store the configuration names, in one transaction.
+int migrate(conf::config const& cfg)
+{
+    if (cfg.store.backend != conf::store_settings::kind::postgresql) {
+        std::cerr << cfg.file.string() << ": [store] backend is \"sqlite\"; set backend = \"postgresql\" and its "
+                  << "conninfo_file first: migrate copies " << (cfg.gateway.state_dir / "relationships.sqlite3").string()
+                  << " into that database\n";
+        return 1;
+    }
+    auto const file = cfg.gateway.state_dir / "relationships.sqlite3";
+    if (!std::filesystem::exists(file)) {
+        std::cerr << "no SQLite store at " << file.string() << "; nothing to migrate\n";
+        return 1;
+    }
+    try {
+        auto from = contacts::open_sqlite_store(file);
+        auto to = routing::open_relationship_store(cfg);
+        auto rows = from->all();
+        std::size_t already = 0;
+        for (auto const& [who, state] : rows)
+            already += to->get(who) == state;
+        if (auto failure = to->put_all(rows); !failure.empty()) {
+            std::cerr << to->where() << ": " << failure << "; nothing was copied\n";
+            return 1;
+        }
+        std::cout << "copied " << rows.size() << " relationships (" << already << " were there already) from "
+                  << file.string() << " into " << to->where() << "; " << to->all().size()
+                  << " relationships there now\n";
+    } catch (std::exception const& e) {
+        std::cerr << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
 int contacts_command(std::string const& config_file, std::string const& action, std::string const& argument)
 {
     auto loaded = conf::load_file(config_file);
@@ -231,6 +272,8 @@ int contacts_command(std::string const& config_file, std::string const& action, 
             std::cerr << d.format() << "\n";
         return 1;
     }
+    if (action == "migrate")
+        return migrate(*loaded.cfg);
     std::unique_ptr<relationship_store> store;
     try {
         store = routing::open_relationship_store(*loaded.cfg);

@@ -6,7 +6,7 @@
 
 namespace fedgate::daemon {
 
-/// `action` is list, show, import or export; `argument` the local JID (show) or
+/// `action` is list, show, import, export or migrate; `argument` the local JID (show) or
 /// the file (import). Returns the exit status; messages go to stdout/stderr.
 [[nodiscard]] int contacts_command(std::string const& config_file, std::string const& action,
                                    std::string const& argument);

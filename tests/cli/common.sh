@@ -4,6 +4,6 @@
 set -u
 fedgate=$1
 src=$2
-work=$(mktemp -d)
+work=${FEDGATE_CLI_WORK:-$(mktemp -d)}
 trap 'rm -rf "$work"' EXIT
 failures=0
