@@ -1,6 +1,7 @@
 #include "contacts/postgres_store.hpp"
 
 #include "contacts/postgres_wire.hpp"
+#include "contacts/shared_cache.hpp"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -50,16 +51,12 @@ private:
     };
 
     void work();
-    /// Writes `j`, waiting for the database up to its deadline.
-    std::string write(job const& j);
+    /// Writes `j`, waiting for the database up to its deadline; sets the
+    /// revision of the change it made.
+    std::string write(job const& j, std::optional<std::int64_t>& revision);
     void listen();
     /// The listener's connection, LISTENing; null when the database is away.
     pg::connection listening_connection(std::string& error);
-    void remember(relationship const& r, relationship_state s);
-    /// A change another instance made (the caller's thread).
-    void learn(relationship const& r, relationship_state s);
-    /// Everything, read again after the listener was away (the caller's thread).
-    void learn_all(std::vector<std::pair<relationship, relationship_state>> const& rows);
     void report(bool writer_up, bool listener_up, std::string const& text);
     /// Sleeps `delay` unless the store is stopping; false when it is.
     bool pause(std::chrono::milliseconds delay);
@@ -68,9 +65,7 @@ private:
     dispatcher dispatch_;
     std::string where_;
 
-    // The caller's thread only.
-    std::map<relationship, relationship_state> memory_;
-    std::map<relationship, unsigned> unsettled_;  ///< writes of ours not yet durable: theirs do not override them
+    shared_cache cache_;  // the caller's thread only
 
     std::mutex mutex_;  // guards the queue: put() takes it briefly, never across a round trip
     std::condition_variable wake_;
@@ -109,8 +104,7 @@ std::unique_ptr<relationship_store> open_postgres_store(postgres_settings settin
 postgres_store::postgres_store(postgres_settings settings, dispatcher dispatch, pg::connection writer)
     : settings_{std::move(settings)}, dispatch_{std::move(dispatch)}, where_{pg::where(*writer)}, writer_{std::move(writer)}
 {
-    for (auto& [who, state] : pg::load(*writer_))
-        memory_[who] = state;
+    cache_.load(pg::load(*writer_));
     if (auto failure = pg::prepare(*writer_); !failure.empty())
         throw store_error{where_ + ": " + failure};
     writer_pid_ = pg::backend_pid(*writer_);
@@ -145,43 +139,22 @@ postgres_store::~postgres_store()
 
 relationship_state postgres_store::get(relationship const& r) const
 {
-    auto it = memory_.find(r);
-    return it == memory_.end() ? relationship_state{} : it->second;
+    return cache_.get(r);
 }
 
 std::vector<std::pair<relationship, relationship_state>> postgres_store::all() const
 {
-    return {memory_.begin(), memory_.end()};
-}
-
-void postgres_store::remember(relationship const& r, relationship_state s)
-{
-    if (s.any())
-        memory_[r] = s;
-    else
-        memory_.erase(r);
+    return cache_.all();
 }
 
 void postgres_store::undo(relationship const& r, relationship_state failed, relationship_state previous)
 {
-    if (get(r) == failed)
-        remember(r, previous);
+    cache_.undo(r, failed, previous);
 }
 
 void postgres_store::put(relationship const& r, relationship_state s, completion done)
 {
-    remember(r, s);
-    if (dispatch_) {
-        // Ours is the latest word on `r` until it is durable; the completion
-        // comes back on this thread.
-        ++unsettled_[r];
-        done = [this, r, done = std::move(done)](std::string const& error) {
-            if (auto it = unsettled_.find(r); it != unsettled_.end() && --it->second == 0)
-                unsettled_.erase(it);
-            if (done)
-                done(error);
-        };
-    }
+    cache_.put(r, s);
     {
         std::lock_guard lock{mutex_};
         jobs_.push_back({r, s, std::move(done), clock::now() + settings_.write_deadline});
@@ -201,10 +174,10 @@ std::string postgres_store::put_all(std::vector<std::pair<relationship, relation
     std::lock_guard lock{writer_mutex_};
     if (!writer_ || !pg::healthy(*writer_))
         return "the database is not reachable";
-    if (auto error = pg::write_all(*writer_, states); !error.empty())
+    pg::rows written;
+    if (auto error = pg::write_all(*writer_, states, written); !error.empty())
         return error;
-    for (auto const& [who, state] : states)
-        remember(who, state);
+    cache_.written_all(written);
     return {};
 }
 
@@ -227,13 +200,18 @@ void postgres_store::work()
             jobs_.pop_front();
             busy_ = true;
         }
-        auto error = write(next);
-        if (next.done) {
-            if (dispatch_)
-                dispatch_([done = std::move(next.done), error] { done(error); });
-            else
-                next.done(error);
-        }
+        std::optional<std::int64_t> revision;
+        auto error = write(next, revision);
+        if (dispatch_)
+            // The cache learns the revision of its own write first: an older
+            // announcement arriving later changes nothing.
+            dispatch_([this, who = std::move(next.who), done = std::move(next.done), error, revision] {
+                cache_.written(who, error.empty() ? revision : std::nullopt);
+                if (done)
+                    done(error);
+            });
+        else if (next.done)
+            next.done(error);
         {
             std::lock_guard lock{mutex_};
             busy_ = false;
@@ -242,7 +220,7 @@ void postgres_store::work()
     }
 }
 
-std::string postgres_store::write(job const& j)
+std::string postgres_store::write(job const& j, std::optional<std::int64_t>& revision)
 {
     auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
     std::string last_error;
@@ -251,8 +229,10 @@ std::string postgres_store::write(job const& j)
             std::lock_guard lock{writer_mutex_};
             if (writer_ && pg::healthy(*writer_)) {
                 auto result = pg::write_one(*writer_, j.who, j.state);
-                if (result.ok)
+                if (result.ok) {
+                    revision = result.revision;
                     return {};
+                }
                 if (pg::healthy(*writer_))
                     return where_ + ": " + result.error;  // the database refused it: waiting will not help
                 last_error = result.error;
@@ -324,15 +304,17 @@ void postgres_store::listen()
         }
         if (reload) {
             // Whatever was announced while we were away: read it all again.
-            std::vector<std::pair<relationship, relationship_state>> rows;
+            pg::rows rows;
+            std::int64_t newest = 0;
             try {
+                newest = pg::newest_revision(*c);  // first: every change up to it is in what follows
                 rows = pg::load(*c);
             } catch (store_error const& e) {
                 error = e.what();
                 c.reset();
                 continue;
             }
-            dispatch_([this, rows = std::move(rows)] { learn_all(rows); });
+            dispatch_([this, rows = std::move(rows), newest] { cache_.reload(rows, newest); });
             reload = false;
             backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
             listener_up_ = true;
@@ -347,27 +329,10 @@ void postgres_store::listen()
         if (fds[1].revents != 0)
             return;  // stopping
         for (auto& change : pg::notifications(*c, writer_pid_, error))
-            dispatch_([this, change = std::move(change)] { learn(change.first, change.second); });
+            dispatch_([this, change = std::move(change)] { cache_.heard(change); });
         if (!pg::healthy(*c))
             c.reset();
     }
-}
-
-void postgres_store::learn(relationship const& r, relationship_state s)
-{
-    if (!unsettled_.contains(r))
-        remember(r, s);
-}
-
-void postgres_store::learn_all(std::vector<std::pair<relationship, relationship_state>> const& rows)
-{
-    std::map<relationship, relationship_state> fresh{rows.begin(), rows.end()};
-    for (auto const& [who, state] : unsettled_)
-        if (auto it = memory_.find(who); it != memory_.end())
-            fresh[who] = it->second;
-        else
-            fresh.erase(who);
-    memory_ = std::move(fresh);
 }
 
 void postgres_store::report(bool writer_up, bool listener_up, std::string const& text)

@@ -12,8 +12,9 @@ namespace fedgate::contacts::pg {
 
 namespace {
 
-/// The channel every instance LISTENs on; a payload is "TFA\nlocal\nremote",
-/// each of T, F, A '1' or '0' (to, from, asked: all '0' deletes).
+/// The channel every instance LISTENs on; a payload is
+/// "revision\nTFA\nlocal\nremote", each of T, F, A '1' or '0' (to, from,
+/// asked: all '0' deletes).
 constexpr char const* channel = "fedgate_relationships";
 
 /// Held for the migration's transaction: two instances never migrate at once.
@@ -22,11 +23,14 @@ constexpr char const* migration_lock = "SELECT pg_advisory_xact_lock(73103125426
 /// The schema, one step per version (fedgate_schema.version); never edit a
 /// step once released, add one.
 constexpr char const* migrations[] = {
-    // 1: one row per (local user, remote contact) with any relationship.
+    // 1: one row per (local user, remote contact) with any relationship, and
+    // the revision of its last change, from one sequence for all changes.
+    "CREATE SEQUENCE fedgate_revisions;"
     "CREATE TABLE fedgate_relationships ("
     "  local_jid text NOT NULL, remote_jid text NOT NULL,"
     "  sub_to boolean NOT NULL, sub_from boolean NOT NULL, asked boolean NOT NULL,"
-    "  updated timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (local_jid, remote_jid))",
+    "  revision bigint NOT NULL, updated timestamptz NOT NULL DEFAULT now(),"
+    "  PRIMARY KEY (local_jid, remote_jid))",
 };
 constexpr int schema_version = static_cast<int>(std::size(migrations));
 
@@ -67,9 +71,10 @@ result run(pg_conn& c, char const* sql, std::string const& why)
     return r;
 }
 
-std::string payload(relationship const& who, relationship_state s)
+/// The payload after its revision, which the statement puts in front.
+std::string payload_tail(relationship const& who, relationship_state s)
 {
-    std::string out{s.to ? '1' : '0', s.from ? '1' : '0', s.asked ? '1' : '0'};
+    std::string out{'\n', s.to ? '1' : '0', s.from ? '1' : '0', s.asked ? '1' : '0'};
     out += '\n' + who.local + '\n' + who.remote;
     return out;
 }
@@ -146,7 +151,7 @@ void migrate(pg_conn& c)
 
 rows load(pg_conn& c)
 {
-    result r{PQexec(&c, "SELECT local_jid, remote_jid, sub_to, sub_from, asked FROM fedgate_relationships")};
+    result r{PQexec(&c, "SELECT local_jid, remote_jid, sub_to, sub_from, asked, revision FROM fedgate_relationships")};
     // All of it or an error: a partial load would refuse contacts silently.
     if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
         throw store_error{where(c) + ": cannot read the relationships: " + error_of(c)};
@@ -156,8 +161,17 @@ rows load(pg_conn& c)
         out.push_back({{PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1)},
                        {.to = truth(PQgetvalue(r.get(), i, 2)),
                         .from = truth(PQgetvalue(r.get(), i, 3)),
-                        .asked = truth(PQgetvalue(r.get(), i, 4))}});
+                        .asked = truth(PQgetvalue(r.get(), i, 4))},
+                       std::strtoll(PQgetvalue(r.get(), i, 5), nullptr, 10)});
     return out;
+}
+
+std::int64_t newest_revision(pg_conn& c)
+{
+    result r{PQexec(&c, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM fedgate_revisions")};
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1)
+        throw store_error{where(c) + ": cannot read the newest revision: " + error_of(c)};
+    return std::strtoll(PQgetvalue(r.get(), 0, 0), nullptr, 10);
 }
 
 std::string prepare(pg_conn& c)
@@ -165,17 +179,22 @@ std::string prepare(pg_conn& c)
     // One statement each, so one transaction each, the NOTIFY inside it: the
     // others hear of a change exactly when it is durable, and never of one
     // that was rolled back.
+    // The revision of an update is drawn once the row is locked, so that for
+    // one relationship a later commit has a higher number.
     result put{PQprepare(&c, put_statement,
-                         "WITH w AS (INSERT INTO fedgate_relationships (local_jid, remote_jid, sub_to, sub_from, asked) "
-                         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (local_jid, remote_jid) DO UPDATE SET "
-                         "sub_to = $3, sub_from = $4, asked = $5, updated = now() RETURNING 1) "
-                         "SELECT pg_notify('fedgate_relationships', $6) FROM w",
+                         "WITH w AS (INSERT INTO fedgate_relationships "
+                         "(local_jid, remote_jid, sub_to, sub_from, asked, revision) "
+                         "VALUES ($1, $2, $3, $4, $5, nextval('fedgate_revisions')) "
+                         "ON CONFLICT (local_jid, remote_jid) DO UPDATE SET sub_to = $3, sub_from = $4, asked = $5, "
+                         "updated = now(), revision = nextval('fedgate_revisions') RETURNING revision) "
+                         "SELECT revision, pg_notify('fedgate_relationships', revision || $6) FROM w",
                          6, nullptr)};
     if (!succeeded(put.get()))
         return "cannot prepare the write: " + error_of(c);
     result erase{PQprepare(&c, delete_statement,
                            "WITH w AS (DELETE FROM fedgate_relationships WHERE local_jid = $1 AND remote_jid = $2 "
-                           "RETURNING 1) SELECT pg_notify('fedgate_relationships', $3) FROM w",
+                           "RETURNING 1), r AS (SELECT nextval('fedgate_revisions') AS revision FROM w) "
+                           "SELECT revision, pg_notify('fedgate_relationships', revision || $3) FROM r",
                            3, nullptr)};
     if (!succeeded(erase.get()))
         return "cannot prepare the delete: " + error_of(c);
@@ -194,7 +213,7 @@ bool healthy(pg_conn& c)
 
 write_result write_one(pg_conn& c, relationship const& who, relationship_state state)
 {
-    auto const announce = payload(who, state);
+    auto const announce = payload_tail(who, state);
     result r;
     if (state.any()) {
         char const* values[] = {who.local.c_str(), who.remote.c_str(), state.to ? "t" : "f", state.from ? "t" : "f",
@@ -204,25 +223,33 @@ write_result write_one(pg_conn& c, relationship const& who, relationship_state s
         char const* values[] = {who.local.c_str(), who.remote.c_str(), announce.c_str()};
         r.reset(PQexecPrepared(&c, delete_statement, 3, values, nullptr, nullptr, 0));
     }
-    if (succeeded(r.get()))
-        return {true, {}};
-    return {false, error_of(c)};
+    if (!succeeded(r.get()))
+        return {false, error_of(c), std::nullopt};
+    if (PQntuples(r.get()) == 0)
+        return {true, {}, std::nullopt};
+    return {true, {}, std::strtoll(PQgetvalue(r.get(), 0, 0), nullptr, 10)};
 }
 
-std::string write_all(pg_conn& c, rows const& states)
+std::string write_all(pg_conn& c, std::vector<std::pair<relationship, relationship_state>> const& states, rows& written)
 {
+    written.clear();
     result begin{PQexec(&c, "BEGIN")};
     if (!succeeded(begin.get()))
         return error_of(c);
-    for (auto const& [who, state] : states)
-        if (auto written = write_one(c, who, state); !written.ok) {
+    for (auto const& [who, state] : states) {
+        auto one = write_one(c, who, state);
+        if (!one.ok) {
             result{PQexec(&c, "ROLLBACK")};
-            return written.error;
+            written.clear();
+            return one.error;
         }
+        written.push_back({who, state, one.revision.value_or(0)});
+    }
     result commit{PQexec(&c, "COMMIT")};
     if (!succeeded(commit.get())) {
         auto error = error_of(c);
         result{PQexec(&c, "ROLLBACK")};
+        written.clear();
         return error;
     }
     return {};
@@ -253,12 +280,16 @@ rows notifications(pg_conn& c, int own_pid, std::string& error)
         std::string const text = n->extra ? n->extra : "";
         bool const ours = n->be_pid == own_pid;
         PQfreemem(n);
-        auto const first = text.find('\n');
-        auto const second = first == std::string::npos ? first : text.find('\n', first + 1);
-        if (ours || first != 3 || second == std::string::npos)
+        // revision \n TFA \n local \n remote
+        auto const flags = text.find('\n');
+        auto const local = flags == std::string::npos ? flags : text.find('\n', flags + 1);
+        auto const remote = local == std::string::npos ? local : text.find('\n', local + 1);
+        if (ours || remote == std::string::npos || local != flags + 4)
             continue;
-        out.push_back({{text.substr(first + 1, second - first - 1), text.substr(second + 1)},
-                       {.to = text[0] == '1', .from = text[1] == '1', .asked = text[2] == '1'}});
+        char const* f = text.data() + flags + 1;
+        out.push_back({{text.substr(local + 1, remote - local - 1), text.substr(remote + 1)},
+                       {.to = f[0] == '1', .from = f[1] == '1', .asked = f[2] == '1'},
+                       std::strtoll(text.c_str(), nullptr, 10)});
     }
     return out;
 }

@@ -6,9 +6,11 @@
 /// read back. Private to contacts/; blocking calls, made on the store's own
 /// threads only.
 
-#include "contacts/contact_rules.hpp"
+#include "contacts/shared_cache.hpp"
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,7 +23,7 @@ struct connection_closer {
     void operator()(pg_conn* c) const noexcept;
 };
 using connection = std::unique_ptr<pg_conn, connection_closer>;
-using rows = std::vector<std::pair<relationship, relationship_state>>;
+using rows = std::vector<revisioned>;
 
 /// Connects with `conninfo` (a connection string or URI; fedgate adds a 5 s
 /// connect_timeout and its application_name unless it says otherwise); null
@@ -35,6 +37,10 @@ using rows = std::vector<std::pair<relationship, relationship_state>>;
 void migrate(pg_conn& c);
 /// Every relationship; throws store_error unless all of it was read.
 [[nodiscard]] rows load(pg_conn& c);
+/// The newest revision given out so far (0 before the first change), read
+/// before load() when the two must agree: every change up to it is in what
+/// load() reads after it.
+[[nodiscard]] std::int64_t newest_revision(pg_conn& c);
 /// Prepares the statements write_one uses on this connection; the error, or "".
 [[nodiscard]] std::string prepare(pg_conn& c);
 [[nodiscard]] int backend_pid(pg_conn& c);
@@ -43,11 +49,14 @@ void migrate(pg_conn& c);
 struct write_result {
     bool ok = false;
     std::string error;
+    std::optional<std::int64_t> revision;  ///< the change's (none for a delete of nothing)
 };
 /// One change in one transaction, announced to the other instances.
 [[nodiscard]] write_result write_one(pg_conn& c, relationship const& who, relationship_state state);
-/// Many changes in one transaction, all or nothing; the error, or "".
-[[nodiscard]] std::string write_all(pg_conn& c, rows const& states);
+/// Many changes in one transaction, all or nothing: the error (and nothing
+/// in `written`), or "" and each change with its revision in `written`.
+[[nodiscard]] std::string write_all(pg_conn& c, std::vector<std::pair<relationship, relationship_state>> const& states,
+                                    rows& written);
 
 /// LISTENs for the changes of every instance; false and `error` when it cannot.
 [[nodiscard]] bool listen(pg_conn& c, std::string& error);

@@ -9,8 +9,7 @@ check() {  # check DESCRIPTION CONDITION...
   local what=$1; shift
   if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failures=$((failures + 1)); fi
 }
-chmod 755 "$work"  # the cluster's user must reach its folder
-trap '"$src/scripts/pg-test-cluster" stop "$work/pg"; rm -rf "$work"' EXIT
+trap '"$src/scripts/pg-test-cluster" destroy "$work/pg"; rm -rf "$work"' EXIT
 conninfo=$("$src/scripts/pg-test-cluster" start "$work/pg" 0) || { echo "FAIL: no PostgreSQL"; exit 1; }
 printf '%s\n' "$conninfo" > "$work/store.conninfo"
 chmod 600 "$work/store.conninfo"

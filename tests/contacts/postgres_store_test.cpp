@@ -68,6 +68,12 @@ struct event_loop {
             posted.push_back(std::move(f));
         };
     }
+    /// Nothing posted waits to run.
+    bool idle()
+    {
+        std::lock_guard lock{mutex};
+        return posted.empty();
+    }
     /// Runs what was posted until `done` holds or `timeout` passes; whether it held.
     bool run_until(std::function<bool()> const& done, std::chrono::milliseconds timeout)
     {
@@ -152,7 +158,7 @@ TEST_F(postgres, another_instance_hears_of_a_change_within_a_second)
     a->put(alice_bob, {});
     EXPECT_TRUE(loop_b.run_until([&] { return !b->get(alice_bob).any(); }, 1s)) << "the delete was not heard";
     // A's own announcements change nothing in A.
-    EXPECT_TRUE(loop_a.run_until([&] { return loop_a.posted.empty(); }, 1s));
+    EXPECT_TRUE(loop_a.run_until([&] { return loop_a.idle(); }, 1s));
     EXPECT_FALSE(a->get(alice_bob).any());
 }
 
@@ -168,9 +174,27 @@ TEST_F(postgres, a_change_of_ours_not_yet_durable_is_not_undone_by_theirs)
     // on its way: A keeps its own, which the database will hold last.
     a->put(alice_bob, invited);
     a->flush();
-    EXPECT_TRUE(loop_a.run_until([&] { return loop_a.posted.empty(); }, 1s));
+    EXPECT_TRUE(loop_a.run_until([&] { return loop_a.idle(); }, 1s));
     EXPECT_EQ(a->get(alice_bob), invited);
     EXPECT_TRUE(loop_b.run_until([&] { return b->get(alice_bob) == invited; }, 1s));
+}
+
+TEST_F(postgres, an_announcement_older_than_what_an_instance_knows_changes_nothing)
+{
+    event_loop loop;
+    auto a = open_postgres_store(settings(), loop.dispatch());
+    std::this_thread::sleep_for(200ms);
+    bool durable = false;
+    a->put(alice_bob, invited, [&](std::string const& error) { durable = error.empty(); });
+    ASSERT_TRUE(loop.run_until([&] { return durable; }, 2s));
+    auto const announce = [&](std::string const& revision) {
+        sql(conninfo_, "SELECT pg_notify('fedgate_relationships', '" + revision +
+                           "' || E'\\n110\\nalice@contoso.test\\nbob@fabrikam.test')");
+    };
+    announce("0");  // committed before A's write, heard after it
+    EXPECT_FALSE(loop.run_until([&] { return a->get(alice_bob) == both; }, 500ms)) << "a stale announcement won";
+    announce("1000000");
+    EXPECT_TRUE(loop.run_until([&] { return a->get(alice_bob) == both; }, 1s)) << "a newer one was not heard";
 }
 
 TEST_F(postgres, a_write_waits_for_an_unreachable_database_then_fails_and_the_store_comes_back)
@@ -218,8 +242,8 @@ TEST_F(postgres, after_losing_its_listener_an_instance_reads_everything_again)
     // only reading everything again can teach it.
     sql(base_, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name_ +
                    "' AND query LIKE 'LISTEN%'");
-    sql(conninfo_, "INSERT INTO fedgate_relationships (local_jid, remote_jid, sub_to, sub_from, asked) "
-                   "VALUES ('alice@contoso.test', 'bob@fabrikam.test', true, false, false)");
+    sql(conninfo_, "INSERT INTO fedgate_relationships (local_jid, remote_jid, sub_to, sub_from, asked, revision) "
+                   "VALUES ('alice@contoso.test', 'bob@fabrikam.test', true, false, false, nextval('fedgate_revisions'))");
     EXPECT_TRUE(loop.run_until([&] { return store->get(alice_bob).to; }, 5s)) << "never read again";
 }
 

@@ -128,7 +128,6 @@ class PostgresCluster:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="fedgate-pg-")
-        os.chmod(self.dir, 0o755)  # the cluster's user must reach it
         self.script = os.path.join(SOURCE, "scripts/pg-test-cluster")
         base = subprocess.run([self.script, "start", os.path.join(self.dir, "cluster"), "0"], check=True,
                               capture_output=True, text=True).stdout.strip().splitlines()[-1]
@@ -148,9 +147,11 @@ class PostgresCluster:
         subprocess.run([self.script, "start", os.path.join(self.dir, "cluster")], check=True, capture_output=True)
 
     def remove(self):
-        self.stop()
-        if not os.environ.get("FEDGATE_KEEP_TEST_DIRS"):
-            shutil.rmtree(self.dir, ignore_errors=True)
+        if os.environ.get("FEDGATE_KEEP_TEST_DIRS"):
+            self.stop()
+            return
+        subprocess.run([self.script, "destroy", os.path.join(self.dir, "cluster")], check=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Workspace:
