@@ -38,6 +38,9 @@ struct gateway_settings {
     std::vector<socket_address> s2s_listen;         ///< STARTTLS S2S (RFC 6120)
     std::vector<socket_address> direct_tls_listen;  ///< direct TLS S2S (XEP-0368)
     file_setting dialback_secret_file;              ///< XEP-0185 key secret; empty: random per start
+    /// Secrets whose keys are also accepted when verifying (a rotation: the
+    /// next secret before it becomes current, the last one after).
+    std::vector<file_setting> dialback_accepted_secret_files;
     std::filesystem::path state_dir;
     unsigned worker_threads = 0;  ///< 0: one per core
 };

@@ -179,6 +179,8 @@ void check_files(config const& cfg, diagnostics& out)
     for (auto const& d : cfg.local_domains)
         check_local_domain(d, out);
     check_secret(cfg.gateway.dialback_secret_file, "dialback secret file", out);
+    for (auto const& accepted : cfg.gateway.dialback_accepted_secret_files)
+        check_secret(accepted, "accepted dialback secret file", out);
     check_secret(cfg.internal.secret_file, "component secret file", out);
     check_ca(cfg.tls, out);
     check_conninfo_file(cfg.store, out);

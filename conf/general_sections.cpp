@@ -54,6 +54,18 @@ void loader::read_gateway(toml::table const& t)
             out_.error(r.line_of("direct_tls_listen"), "'direct_tls_listen' in [gateway] repeats " + to_string(a) +
                                                            " from 's2s_listen'; give direct TLS its own port");
     g.dialback_secret_file = read_file(r, "dialback_secret_file");
+    for (auto const& name : r.strings("dialback_accepted_secret_files").value_or(std::vector<located_string>{})) {
+        if (name.value.empty()) {
+            out_.error(name.line, "'dialback_accepted_secret_files' in [gateway] names an empty file name");
+            continue;
+        }
+        std::filesystem::path p{name.value};
+        g.dialback_accepted_secret_files.push_back(
+            {(p.is_relative() ? base_dir_ / p : p).lexically_normal(), name.line});
+    }
+    if (!g.dialback_accepted_secret_files.empty() && g.dialback_secret_file.empty())
+        out_.error(r.line_of("dialback_accepted_secret_files"),
+                   "dialback_accepted_secret_files without dialback_secret_file; name the current secret too");
     auto state = r.string("state_dir");
     g.state_dir = state ? std::filesystem::path{state->value} : std::filesystem::path{"/var/lib/fedgate"};
     if (g.state_dir.is_relative())

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fedgate::negotiation {
 
@@ -30,14 +31,23 @@ public:
     [[nodiscard]] std::string key(std::string_view receiving, std::string_view originating,
                                   std::string_view stream_id) const;
 
-    /// Whether `presented` is the key for these inputs; compares in constant time so
-    /// that a peer cannot learn a key byte by byte from response timing.
+    /// Whether `presented` is the key for these inputs under this secret or an
+    /// accepted one; compares in constant time so that a peer cannot learn a
+    /// key byte by byte from response timing.
     [[nodiscard]] bool verify(std::string_view presented, std::string_view receiving,
                               std::string_view originating, std::string_view stream_id) const;
 
+    /// Keys made with `other` verify too (a rotation: instances that make keys
+    /// with the next secret, or still with the last one); key() keeps using
+    /// this secret.
+    void accept(dialback_secret const& other);
+
 private:
     explicit dialback_secret(std::string hashed) : hashed_{std::move(hashed)} {}
+    [[nodiscard]] static std::string key_with(std::string const& hashed, std::string_view receiving,
+                                              std::string_view originating, std::string_view stream_id);
     std::string hashed_;
+    std::vector<std::string> accepted_;  ///< the other secrets, in the same derived form
 };
 
 /// Equality of two strings in time that depends only on their lengths.

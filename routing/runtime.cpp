@@ -53,6 +53,12 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
         if (!text)
             throw std::runtime_error{c.gateway.dialback_secret_file.path.string() + ": cannot read the dialback secret"};
         rt->dialback = negotiation::dialback_secret::from_text(*text);
+        for (auto const& accepted : c.gateway.dialback_accepted_secret_files) {
+            auto other = conf::read_secret(accepted);
+            if (!other)
+                throw std::runtime_error{accepted.path.string() + ": cannot read the accepted dialback secret"};
+            rt->dialback.accept(negotiation::dialback_secret::from_text(*other));
+        }
     } else {
         spdlog::warn("no [gateway] dialback_secret_file: dialback keys are random per start, so other instances "
                      "cannot answer for this one");

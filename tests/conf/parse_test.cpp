@@ -181,6 +181,23 @@ TEST(parse, the_store_is_sqlite_unless_postgresql_is_named_with_its_connection_s
     EXPECT_FALSE(unknown.ok());
 }
 
+TEST(parse, accepted_dialback_secrets_need_a_current_one)
+{
+    auto r = parse_with("[gateway]\ndialback_secret_file = \"current.secret\"\n"
+                        "dialback_accepted_secret_files = [\"next.secret\", \"/etc/old.secret\"]\n");
+    ASSERT_TRUE(r.ok()) << messages(r).front();
+    ASSERT_EQ(r.cfg->gateway.dialback_accepted_secret_files.size(), 2U);
+    EXPECT_EQ(r.cfg->gateway.dialback_accepted_secret_files[0].path, "/etc/fedgate/next.secret");
+    EXPECT_EQ(r.cfg->gateway.dialback_accepted_secret_files[1].path, "/etc/old.secret");
+    EXPECT_EQ(r.cfg->gateway.dialback_accepted_secret_files[1].line, 11U);
+
+    auto alone = parse_with("[gateway]\ndialback_accepted_secret_files = [\"next.secret\"]\n");
+    EXPECT_FALSE(alone.ok());
+    EXPECT_NE(messages(alone).back().find(":10: error: dialback_accepted_secret_files without dialback_secret_file"),
+              std::string::npos)
+        << messages(alone).back();
+}
+
 TEST(parse, bidi_is_on_unless_a_partner_turns_it_off)
 {
     auto r = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n"

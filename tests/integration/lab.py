@@ -397,7 +397,7 @@ class Gateway:
     """A `fedgate run` process with its own configuration and log."""
 
     def __init__(self, workspace, name, domain, partners, internal, dns_port, listen_port, direct_tls_port=None,
-                 limits=None, state_dir=None, env=None, metrics_port=None, store=None):
+                 limits=None, state_dir=None, env=None, metrics_port=None, store=None, dialback=None):
         self.name = name
         self.domain = domain
         self.log_path = os.path.join(workspace.dir, name + ".log")
@@ -409,7 +409,9 @@ class Gateway:
             "[gateway]",
             's2s_listen = ["127.0.0.1:%d"]' % listen_port,
             "direct_tls_listen = [%s]" % ('"127.0.0.1:%d"' % direct_tls_port if direct_tls_port else ""),
-            'dialback_secret_file = "%s"' % workspace.secret(name + "-dialback.secret", os.urandom(24).hex()),
+            'dialback_secret_file = "%s"' % (dialback[0] if dialback else
+                                             workspace.secret(name + "-dialback.secret", os.urandom(24).hex())),
+            "dialback_accepted_secret_files = [%s]" % ", ".join('"%s"' % f for f in (dialback[1] if dialback else [])),
             'state_dir = "%s"' % self.state_dir,
             "[[local_domain]]",
             'name = "%s"' % domain,

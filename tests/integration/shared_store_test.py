@@ -125,5 +125,67 @@ class SharedStore(ClassLab, unittest.TestCase):
                               text=True).stdout
 
 
+class DialbackAcrossInstances(ClassLab, unittest.TestCase):
+    """A key one instance made is verified by another (issue 19 §3), in the
+    middle of a rotation: A1 already makes its keys with the next secret, A2
+    still with the last one but accepts the next. a.test's SRV names A2, so B
+    asks A2 about A1's key (TCP dialback: no certificate to shortcut it)."""
+
+    accepts_next = True
+
+    @classmethod
+    def start(cls):
+        cls.ws = Workspace(["a.test", "b.test"])
+        last = cls.ws.secret("last.secret", os.urandom(24).hex())
+        following = cls.ws.secret("next.secret", os.urandom(24).hex())
+        ports = {"a1": free_port(), "a2": free_port(), "b": free_port()}
+        cls.dns = Dnsmasq(srv_records("a.test", ports["a2"]) + srv_records("b.test", ports["b"]),
+                          os.path.join(cls.ws.dir, "dnsmasq.log"))
+        cls.internal_a1 = ComponentServer("component-secret-of-a")
+        cls.internal_a2 = ComponentServer("component-secret-of-a")
+        cls.internal_b = ComponentServer("component-secret-of-b")
+        dialback = {"tls": "not_supported", "sasl": "not_supported", "dialback": True, "bidi": False}
+        cls.a1 = Gateway(cls.ws, "A1", "a.test", [dict(domain="b.test", **dialback)], cls.internal_a1, cls.dns.port,
+                         ports["a1"], dialback=(following, []))
+        cls.a2 = Gateway(cls.ws, "A2", "a.test", [dict(domain="b.test", **dialback)], cls.internal_a2, cls.dns.port,
+                         ports["a2"], dialback=(last, [following] if cls.accepts_next else []))
+        cls.b = Gateway(cls.ws, "B", "b.test", [dict(domain="a.test", **dialback)], cls.internal_b, cls.dns.port,
+                        ports["b"])
+        cls.internal_a1.wait_links(["b.test"], cls.a1)
+        cls.internal_a2.wait_links(["b.test"], cls.a2)
+        cls.internal_b.wait_links(["a.test"], cls.b)
+
+    @classmethod
+    def tearDownClass(cls):
+        for name in ("a1", "a2"):
+            if getattr(cls, name, None) is not None:
+                getattr(cls, name).kill()
+        for name in ("internal_a1", "internal_a2"):
+            if getattr(cls, name, None) is not None:
+                getattr(cls, name).stop()
+        super().tearDownClass()
+
+    def test_a_key_made_by_one_instance_is_verified_by_the_other(self):
+        self.internal_a1.send("b.test", message("alice@a.test/desk", "bob@b.test", "across"))
+        self.internal_b.wait_stanza(has_id("across"), what="A1's message, once A2 vouched for its key")
+        self.b.wait_log("dialback verification of a.test for b.test: valid")
+        self.a1.wait_log("a.test -> b.test authenticated by TCP dialback")
+
+
+class DialbackWithoutTheNextSecret(DialbackAcrossInstances):
+    """The same, but A2 does not accept A1's secret: B refuses A1's stream, and
+    A1's stanza comes back to its sender."""
+
+    accepts_next = False
+
+    def test_a_key_made_by_one_instance_is_verified_by_the_other(self):
+        self.internal_a1.send("b.test", message("alice@a.test/desk", "bob@b.test", "refused"))
+        bounce = self.internal_a1.wait_stanza(lambda e: e.get("id") == "refused" and e.get("type") == "error",
+                                              what="the bounce")
+        self.b.wait_log("dialback verification of a.test for b.test: invalid")
+        self.assertEqual([e for e in self.internal_b.received if e.get("id") == "refused"], [])
+        print("\n  without the next secret at A2: B found A1's key invalid; alice got <%s/>" % error_condition(bounce))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -45,6 +45,23 @@ TEST(dialback_key, instances_sharing_a_secret_agree)
     EXPECT_TRUE(b.verify(a.key("r.example", "o.example", "s"), "r.example", "o.example", "s"));
 }
 
+TEST(dialback_key, a_rotation_never_fails_a_verification_in_flight)
+{
+    // Every instance first accepts the next secret, then makes keys with it
+    // while accepting the last, then forgets the last.
+    auto last = dialback_secret::from_text("last");
+    auto next = dialback_secret::from_text("next");
+    auto still_on_last = dialback_secret::from_text("last");
+    still_on_last.accept(next);
+    auto already_on_next = dialback_secret::from_text("next");
+    already_on_next.accept(last);
+    EXPECT_TRUE(still_on_last.verify(next.key("r", "o", "s"), "r", "o", "s"));
+    EXPECT_TRUE(already_on_next.verify(last.key("r", "o", "s"), "r", "o", "s"));
+    EXPECT_EQ(already_on_next.key("r", "o", "s"), next.key("r", "o", "s")) << "keys are made with the current one";
+    EXPECT_FALSE(next.verify(last.key("r", "o", "s"), "r", "o", "s")) << "and the last is forgotten at the end";
+    EXPECT_FALSE(already_on_next.verify(dialback_secret::from_text("other").key("r", "o", "s"), "r", "o", "s"));
+}
+
 TEST(dialback_key, random_secrets_differ)
 {
     auto a = dialback_secret::random();
