@@ -2,14 +2,14 @@
 
 #include "contacts/postgres_wire.hpp"
 #include "contacts/shared_cache.hpp"
+#include "contacts/write_queue.hpp"
 
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
+#include <cerrno>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -43,36 +43,23 @@ public:
     void start();
 
 private:
-    struct job {
-        relationship who;
-        relationship_state state;
-        completion done;
-        clock::time_point deadline;
-    };
-
-    void work();
+    /// One job of the queue: written, and its completion sent back.
+    void perform(write_queue::job& j);
     /// Writes `j`, waiting for the database up to its deadline; sets the
     /// revision of the change it made.
-    std::string write(job const& j, std::optional<std::int64_t>& revision);
+    std::string write(write_queue::job const& j, std::optional<std::int64_t>& revision);
     void listen();
+    /// The listener waits `delay`, or less when the store is stopping: false then.
+    bool listener_pause(std::chrono::milliseconds delay);
     /// The listener's connection, LISTENing; null when the database is away.
     pg::connection listening_connection(std::string& error);
     void report(bool writer_up, bool listener_up, std::string const& text);
-    /// Sleeps `delay` unless the store is stopping; false when it is.
-    bool pause(std::chrono::milliseconds delay);
 
     postgres_settings settings_;
     dispatcher dispatch_;
     std::string where_;
 
     shared_cache cache_;  // the caller's thread only
-
-    std::mutex mutex_;  // guards the queue: put() takes it briefly, never across a round trip
-    std::condition_variable wake_;
-    std::condition_variable idle_;
-    std::deque<job> jobs_;
-    bool busy_ = false;
-    bool stopping_ = false;
 
     std::mutex writer_mutex_;  // the worker's connection, which put_all borrows
     pg::connection writer_;
@@ -81,8 +68,8 @@ private:
     std::atomic<bool> listener_up_{true};
 
     int stop_fd_ = -1;  ///< wakes the listener's poll()
-    std::thread worker_;
     std::thread listener_;
+    write_queue writes_;  ///< put() hands over briefly, never across a round trip
 };
 
 }  // namespace
@@ -113,26 +100,20 @@ postgres_store::postgres_store(postgres_settings settings, dispatcher dispatch, 
 void postgres_store::start()
 {
     stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    worker_ = std::thread{[this] { work(); }};
+    writes_.start([this](write_queue::job& j) { perform(j); });
     if (dispatch_)  // the daemon: keep the cache in step with the other instances
         listener_ = std::thread{[this] { listen(); }};
 }
 
 postgres_store::~postgres_store()
 {
-    {
-        std::lock_guard lock{mutex_};
-        stopping_ = true;
-    }
-    wake_.notify_all();
     if (stop_fd_ >= 0) {
         std::uint64_t one = 1;
         (void)::write(stop_fd_, &one, sizeof one);
     }
     if (listener_.joinable())
         listener_.join();
-    if (worker_.joinable())
-        worker_.join();
+    writes_.stop();
     if (stop_fd_ >= 0)
         ::close(stop_fd_);
 }
@@ -155,17 +136,12 @@ void postgres_store::undo(relationship const& r, relationship_state failed, rela
 void postgres_store::put(relationship const& r, relationship_state s, completion done)
 {
     cache_.put(r, s);
-    {
-        std::lock_guard lock{mutex_};
-        jobs_.push_back({r, s, std::move(done), clock::now() + settings_.write_deadline});
-    }
-    wake_.notify_one();
+    writes_.push({r, s, std::move(done), clock::now()});
 }
 
 void postgres_store::flush()
 {
-    std::unique_lock lock{mutex_};
-    idle_.wait(lock, [&] { return jobs_.empty() && !busy_; });
+    writes_.flush();
 }
 
 std::string postgres_store::put_all(std::vector<std::pair<relationship, relationship_state>> const& states)
@@ -181,47 +157,25 @@ std::string postgres_store::put_all(std::vector<std::pair<relationship, relation
     return {};
 }
 
-bool postgres_store::pause(std::chrono::milliseconds delay)
+void postgres_store::perform(write_queue::job& j)
 {
-    std::unique_lock lock{mutex_};
-    return !wake_.wait_for(lock, delay, [&] { return stopping_; });
+    std::optional<std::int64_t> revision;
+    auto error = write(j, revision);
+    if (dispatch_)
+        // The cache learns the revision of its own write first: an older
+        // announcement arriving later changes nothing.
+        dispatch_([this, who = std::move(j.who), done = std::move(j.done), error, revision] {
+            cache_.written(who, error.empty() ? revision : std::nullopt);
+            if (done)
+                done(error);
+        });
+    else if (j.done)
+        j.done(error);
 }
 
-void postgres_store::work()
+std::string postgres_store::write(write_queue::job const& j, std::optional<std::int64_t>& revision)
 {
-    for (;;) {
-        job next;
-        {
-            std::unique_lock lock{mutex_};
-            wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-            if (jobs_.empty())
-                return;  // stopping, and everything is written
-            next = std::move(jobs_.front());
-            jobs_.pop_front();
-            busy_ = true;
-        }
-        std::optional<std::int64_t> revision;
-        auto error = write(next, revision);
-        if (dispatch_)
-            // The cache learns the revision of its own write first: an older
-            // announcement arriving later changes nothing.
-            dispatch_([this, who = std::move(next.who), done = std::move(next.done), error, revision] {
-                cache_.written(who, error.empty() ? revision : std::nullopt);
-                if (done)
-                    done(error);
-            });
-        else if (next.done)
-            next.done(error);
-        {
-            std::lock_guard lock{mutex_};
-            busy_ = false;
-        }
-        idle_.notify_all();
-    }
-}
-
-std::string postgres_store::write(job const& j, std::optional<std::int64_t>& revision)
-{
+    auto const deadline = j.queued + settings_.write_deadline;
     auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
     std::string last_error;
     for (;;) {
@@ -260,18 +214,20 @@ std::string postgres_store::write(job const& j, std::optional<std::int64_t>& rev
             }
         }
         last_error = error;
-        bool stopping = false;
-        {
-            std::lock_guard lock{mutex_};
-            stopping = stopping_;
-        }
         auto const now = clock::now();
         // A last attempt at the deadline itself, and none after it.
-        if (stopping || now >= j.deadline ||
-            !pause(std::min(backoff, std::chrono::duration_cast<std::chrono::milliseconds>(j.deadline - now))))
+        if (writes_.stopping() || now >= deadline ||
+            !writes_.pause(std::min(backoff, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now))))
             return where_ + " is not reachable (" + last_error + ")";
         backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(backoff_cap));
     }
+}
+
+bool postgres_store::listener_pause(std::chrono::milliseconds delay)
+{
+    pollfd stop{stop_fd_, POLLIN, 0};
+    int const ready = ::poll(&stop, 1, static_cast<int>(delay.count()));
+    return ready == 0 || (ready < 0 && errno == EINTR);
 }
 
 pg::connection postgres_store::listening_connection(std::string& error)
@@ -295,7 +251,7 @@ void postgres_store::listen()
                 report(writer_up_, false, "stopped hearing of other instances' changes from " + where_ + ": " + error +
                                               "; reconnecting");
             }
-            if (!pause(backoff))
+            if (!listener_pause(backoff))
                 return;
             backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(backoff_cap));
             c = listening_connection(error);

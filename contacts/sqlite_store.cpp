@@ -1,13 +1,12 @@
 #include "contacts/sqlite_store.hpp"
 
+#include "contacts/write_queue.hpp"
+
 #include <sqlite3.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
-#include <thread>
 
 namespace fedgate::contacts {
 
@@ -94,30 +93,33 @@ public:
 
     /// Reads every row into memory; throws store_error unless all of it was read.
     void load();
-    void start() { worker_ = std::thread{[this] { work(); }}; }
+    void start()
+    {
+        writes_.start([this](write_queue::job& j) {
+            std::string error;
+            {
+                std::lock_guard lock{db_mutex_};
+                error = write(j.who, j.state);
+            }
+            if (!j.done)
+                return;
+            if (dispatch_)
+                dispatch_([done = std::move(j.done), error] { done(error); });
+            else
+                j.done(error);
+        });
+    }
 
 private:
-    void work();
     std::string write(relationship const& r, relationship_state s);
     void remember(relationship const& r, relationship_state s);
-
-    struct job {
-        relationship who;
-        relationship_state state;
-        completion done;
-    };
 
     std::filesystem::path file_;
     sqlite3* db_;
     dispatcher dispatch_;
     std::map<relationship, relationship_state> memory_;  // the caller's thread only
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::condition_variable idle_;
-    std::deque<job> jobs_;
-    bool busy_ = false;
-    bool stopping_ = false;
-    std::thread worker_;
+    std::mutex db_mutex_;  // the queue's thread writes; put_all borrows the connection
+    write_queue writes_;   // last: its thread stops before the rest goes
 };
 
 }  // namespace
@@ -180,13 +182,7 @@ sqlite_store::sqlite_store(std::filesystem::path file, sqlite3* db, dispatcher d
 
 sqlite_store::~sqlite_store()
 {
-    {
-        std::lock_guard lock{mutex_};
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (worker_.joinable())
-        worker_.join();
+    writes_.stop();
     sqlite3_close(db_);
 }
 
@@ -218,7 +214,7 @@ void sqlite_store::undo(relationship const& r, relationship_state failed, relati
 std::string sqlite_store::put_all(std::vector<std::pair<relationship, relationship_state>> const& states)
 {
     flush();  // nothing of the worker's in between
-    std::lock_guard lock{mutex_};
+    std::lock_guard lock{db_mutex_};
     if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
         return sqlite3_errmsg(db_);
     for (auto const& [who, state] : states)
@@ -239,45 +235,12 @@ std::string sqlite_store::put_all(std::vector<std::pair<relationship, relationsh
 void sqlite_store::put(relationship const& r, relationship_state s, completion done)
 {
     remember(r, s);
-    {
-        std::lock_guard lock{mutex_};
-        jobs_.push_back({r, s, std::move(done)});
-    }
-    wake_.notify_one();
+    writes_.push({r, s, std::move(done), {}});
 }
 
 void sqlite_store::flush()
 {
-    std::unique_lock lock{mutex_};
-    idle_.wait(lock, [&] { return jobs_.empty() && !busy_; });
-}
-
-void sqlite_store::work()
-{
-    for (;;) {
-        job next;
-        {
-            std::unique_lock lock{mutex_};
-            wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-            if (jobs_.empty())
-                return;  // stopping, and everything is written
-            next = std::move(jobs_.front());
-            jobs_.pop_front();
-            busy_ = true;
-        }
-        auto error = write(next.who, next.state);
-        if (next.done) {
-            if (dispatch_)
-                dispatch_([done = std::move(next.done), error] { done(error); });
-            else
-                next.done(error);
-        }
-        {
-            std::lock_guard lock{mutex_};
-            busy_ = false;
-        }
-        idle_.notify_all();
-    }
+    writes_.flush();
 }
 
 std::string sqlite_store::write(relationship const& r, relationship_state s)
