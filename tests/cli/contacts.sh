@@ -9,24 +9,8 @@ check() {  # check DESCRIPTION CONDITION...
 }
 
 bash "$src/scripts/make-demo-certs" "$work/certs" contoso.test >/dev/null
-config() {  # config FILE STATE_DIR
-  mkdir -p "$2"
-  cat > "$1" <<TOML
-[gateway]
-state_dir = "$2"
-[[local_domain]]
-name = "contoso.test"
-certificate = "certs/contoso.test.crt"
-key = "certs/contoso.test.key"
-[internal]
-secret_file = "certs/component.secret"
-[[partner]]
-domain = "fabrikam.test"
-type = "public_unverified"
-TOML
-}
-config "$work/a.toml" "$work/state-a"
-config "$work/b.toml" "$work/state-b"
+contacts_config "$work/a.toml" "$work/state-a"
+contacts_config "$work/b.toml" "$work/state-b"
 
 cat > "$work/bad.csv" <<CSV
 local,remote,subscription

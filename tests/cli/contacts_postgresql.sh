@@ -15,25 +15,8 @@ printf '%s\n' "$conninfo" > "$work/store.conninfo"
 chmod 600 "$work/store.conninfo"
 
 bash "$src/scripts/make-demo-certs" "$work/certs" contoso.test >/dev/null
-config() {  # config FILE [STORE_SECTION]
-  mkdir -p "$work/state"
-  cat > "$1" <<TOML
-[gateway]
-state_dir = "$work/state"
-[[local_domain]]
-name = "contoso.test"
-certificate = "certs/contoso.test.crt"
-key = "certs/contoso.test.key"
-[internal]
-secret_file = "certs/component.secret"
-[[partner]]
-domain = "fabrikam.test"
-type = "public_unverified"
-${2:-}
-TOML
-}
-config "$work/sqlite.toml"
-config "$work/pg.toml" "$(printf '[store]\nbackend = "postgresql"\nconninfo_file = "store.conninfo"\n')"
+contacts_config "$work/sqlite.toml" "$work/state"
+contacts_config "$work/pg.toml" "$work/state" "$(printf '[store]\nbackend = "postgresql"\nconninfo_file = "store.conninfo"\n')"
 
 printf '%s\n' "alice@contoso.test,bob@fabrikam.test,both" "alice@contoso.test,carol@fabrikam.test,to" \
   "hana@contoso.test,ivan@fabrikam.test,asked" > "$work/roster.csv"

@@ -26,28 +26,38 @@ def subscribe(sender, recipient, ident, kind="subscribe"):
     return "<presence from='%s' to='%s' type='%s' id='%s'/>" % (sender, recipient, kind, ident)
 
 
-class SharedStore(ClassLab, unittest.TestCase):
+class TwoInstances(ClassLab):
+    """a.test served by two instances, A1 and A2, each with its internal
+    server; b.test behind B. a.test's SRV records name A2 only. Subclasses
+    say how a.test sees b.test (`partner`), how b.test sees a.test (`policy`),
+    and what A1 and A2 add to their configuration (`a1_settings`,
+    `a2_settings`: Gateway keyword arguments, given the class)."""
+
+    policy = POLICY
+    partner = dict(domain="b.test", **POLICY)
+
+    @classmethod
+    def a1_settings(cls):
+        return {}
+
+    @classmethod
+    def a2_settings(cls):
+        return {}
+
     @classmethod
     def start(cls):
-        cls.pg = PostgresCluster()
         cls.ws = Workspace(["a.test", "b.test"])
-        conninfo_file = os.path.join(cls.ws.dir, "store.conninfo")
-        with open(conninfo_file, "w") as f:
-            f.write(cls.pg.conninfo + "\n")
-        os.chmod(conninfo_file, 0o600)
-        store = {"backend": "postgresql", "conninfo_file": conninfo_file, "write_deadline_seconds": 4}
         ports = {"a1": free_port(), "a2": free_port(), "b": free_port()}
         cls.dns = Dnsmasq(srv_records("a.test", ports["a2"]) + srv_records("b.test", ports["b"]),
                           os.path.join(cls.ws.dir, "dnsmasq.log"))
         cls.internal_a1 = ComponentServer("component-secret-of-a")
         cls.internal_a2 = ComponentServer("component-secret-of-a")
         cls.internal_b = ComponentServer("component-secret-of-b")
-        partner_b = [dict(domain="b.test", type="public_unverified", **POLICY)]
-        cls.metrics_a1 = free_port()
-        cls.a1 = Gateway(cls.ws, "A1", "a.test", partner_b, cls.internal_a1, cls.dns.port, ports["a1"],
-                         store=store, metrics_port=cls.metrics_a1)
-        cls.a2 = Gateway(cls.ws, "A2", "a.test", partner_b, cls.internal_a2, cls.dns.port, ports["a2"], store=store)
-        cls.b = Gateway(cls.ws, "B", "b.test", [dict(domain="a.test", **POLICY)], cls.internal_b, cls.dns.port,
+        cls.a1 = Gateway(cls.ws, "A1", "a.test", [cls.partner], cls.internal_a1, cls.dns.port, ports["a1"],
+                         **cls.a1_settings())
+        cls.a2 = Gateway(cls.ws, "A2", "a.test", [cls.partner], cls.internal_a2, cls.dns.port, ports["a2"],
+                         **cls.a2_settings())
+        cls.b = Gateway(cls.ws, "B", "b.test", [dict(domain="a.test", **cls.policy)], cls.internal_b, cls.dns.port,
                         ports["b"])
         cls.internal_a1.wait_links(["b.test"], cls.a1)
         cls.internal_a2.wait_links(["b.test"], cls.a2)
@@ -61,6 +71,33 @@ class SharedStore(ClassLab, unittest.TestCase):
         for name in ("internal_a1", "internal_a2"):
             if getattr(cls, name, None) is not None:
                 getattr(cls, name).stop()
+        super().tearDownClass()
+
+
+class SharedStore(TwoInstances, unittest.TestCase):
+    partner = dict(domain="b.test", type="public_unverified", **POLICY)
+
+    @classmethod
+    def start(cls):
+        cls.pg = PostgresCluster()
+        super().start()
+
+    @classmethod
+    def store(cls):
+        conninfo_file = cls.ws.secret("store.conninfo", cls.pg.conninfo)
+        return {"backend": "postgresql", "conninfo_file": conninfo_file, "write_deadline_seconds": 4}
+
+    @classmethod
+    def a1_settings(cls):
+        cls.metrics_a1 = free_port()
+        return {"store": cls.store(), "metrics_port": cls.metrics_a1}
+
+    @classmethod
+    def a2_settings(cls):
+        return {"store": cls.store()}
+
+    @classmethod
+    def tearDownClass(cls):
         super().tearDownClass()
         if getattr(cls, "pg", None) is not None:
             cls.pg.remove()
@@ -125,45 +162,31 @@ class SharedStore(ClassLab, unittest.TestCase):
                               text=True).stdout
 
 
-class DialbackAcrossInstances(ClassLab, unittest.TestCase):
+class DialbackAcrossInstances(TwoInstances, unittest.TestCase):
     """A key one instance made is verified by another (issue 19 §3), in the
     middle of a rotation: A1 already makes its keys with the next secret, A2
     still with the last one but accepts the next. a.test's SRV names A2, so B
     asks A2 about A1's key (TCP dialback: no certificate to shortcut it)."""
 
     accepts_next = True
+    policy = {"tls": "not_supported", "sasl": "not_supported", "dialback": True, "bidi": False}
+    partner = dict(domain="b.test", **policy)
 
     @classmethod
-    def start(cls):
-        cls.ws = Workspace(["a.test", "b.test"])
-        last = cls.ws.secret("last.secret", os.urandom(24).hex())
-        following = cls.ws.secret("next.secret", os.urandom(24).hex())
-        ports = {"a1": free_port(), "a2": free_port(), "b": free_port()}
-        cls.dns = Dnsmasq(srv_records("a.test", ports["a2"]) + srv_records("b.test", ports["b"]),
-                          os.path.join(cls.ws.dir, "dnsmasq.log"))
-        cls.internal_a1 = ComponentServer("component-secret-of-a")
-        cls.internal_a2 = ComponentServer("component-secret-of-a")
-        cls.internal_b = ComponentServer("component-secret-of-b")
-        dialback = {"tls": "not_supported", "sasl": "not_supported", "dialback": True, "bidi": False}
-        cls.a1 = Gateway(cls.ws, "A1", "a.test", [dict(domain="b.test", **dialback)], cls.internal_a1, cls.dns.port,
-                         ports["a1"], dialback=(following, []))
-        cls.a2 = Gateway(cls.ws, "A2", "a.test", [dict(domain="b.test", **dialback)], cls.internal_a2, cls.dns.port,
-                         ports["a2"], dialback=(last, [following] if cls.accepts_next else []))
-        cls.b = Gateway(cls.ws, "B", "b.test", [dict(domain="a.test", **dialback)], cls.internal_b, cls.dns.port,
-                        ports["b"])
-        cls.internal_a1.wait_links(["b.test"], cls.a1)
-        cls.internal_a2.wait_links(["b.test"], cls.a2)
-        cls.internal_b.wait_links(["a.test"], cls.b)
+    def secrets(cls):
+        if "last" not in cls.__dict__:  # this class's own, in its own workspace
+            cls.last = cls.ws.secret("last.secret", os.urandom(24).hex())
+            cls.following = cls.ws.secret("next.secret", os.urandom(24).hex())
+        return cls.last, cls.following
 
     @classmethod
-    def tearDownClass(cls):
-        for name in ("a1", "a2"):
-            if getattr(cls, name, None) is not None:
-                getattr(cls, name).kill()
-        for name in ("internal_a1", "internal_a2"):
-            if getattr(cls, name, None) is not None:
-                getattr(cls, name).stop()
-        super().tearDownClass()
+    def a1_settings(cls):
+        return {"dialback": (cls.secrets()[1], [])}
+
+    @classmethod
+    def a2_settings(cls):
+        last, following = cls.secrets()
+        return {"dialback": (last, [following] if cls.accepts_next else [])}
 
     def test_a_key_made_by_one_instance_is_verified_by_the_other(self):
         self.internal_a1.send("b.test", message("alice@a.test/desk", "bob@b.test", "across"))
