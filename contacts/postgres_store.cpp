@@ -53,19 +53,25 @@ private:
     bool listener_pause(std::chrono::milliseconds delay);
     /// The listener's connection, LISTENing; null when the database is away.
     pg::connection listening_connection(std::string& error);
-    void report(bool writer_up, bool listener_up, std::string const& text);
+    void report(std::string const& text);
 
     postgres_settings settings_;
     dispatcher dispatch_;
     std::string where_;
 
-    shared_cache cache_;  // the caller's thread only
+    /// The caller's thread only; shared with what the threads post to it, so
+    /// that a posted change outliving the store touches nothing freed.
+    std::shared_ptr<shared_cache> cache_ = std::make_shared<shared_cache>();
 
     std::mutex writer_mutex_;  // the worker's connection, which put_all borrows
     pg::connection writer_;
-    std::atomic<int> writer_pid_{0};  ///< its backend: notifications from it are our own
-    std::atomic<bool> writer_up_{true};
-    std::atomic<bool> listener_up_{true};
+    struct connections_up {
+        std::atomic<bool> writer{true};
+        std::atomic<bool> listener{true};
+    };
+    std::shared_ptr<connections_up> up_flags_ = std::make_shared<connections_up>();
+    std::atomic<bool>& writer_up_ = up_flags_->writer;
+    std::atomic<bool>& listener_up_ = up_flags_->listener;
 
     int stop_fd_ = -1;  ///< wakes the listener's poll()
     std::thread listener_;
@@ -91,15 +97,16 @@ std::unique_ptr<relationship_store> open_postgres_store(postgres_settings settin
 postgres_store::postgres_store(postgres_settings settings, dispatcher dispatch, pg::connection writer)
     : settings_{std::move(settings)}, dispatch_{std::move(dispatch)}, where_{pg::where(*writer)}, writer_{std::move(writer)}
 {
-    cache_.load(pg::load(*writer_));
+    cache_->load(pg::load(*writer_));
     if (auto failure = pg::prepare(*writer_); !failure.empty())
         throw store_error{where_ + ": " + failure};
-    writer_pid_ = pg::backend_pid(*writer_);
 }
 
 void postgres_store::start()
 {
     stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (stop_fd_ < 0)
+        throw store_error{where_ + ": cannot make the listener's stop signal (eventfd)"};
     writes_.start([this](write_queue::job& j) { perform(j); });
     if (dispatch_)  // the daemon: keep the cache in step with the other instances
         listener_ = std::thread{[this] { listen(); }};
@@ -120,22 +127,22 @@ postgres_store::~postgres_store()
 
 relationship_state postgres_store::get(relationship const& r) const
 {
-    return cache_.get(r);
+    return cache_->get(r);
 }
 
 std::vector<std::pair<relationship, relationship_state>> postgres_store::all() const
 {
-    return cache_.all();
+    return cache_->all();
 }
 
 void postgres_store::undo(relationship const& r, relationship_state failed, relationship_state previous)
 {
-    cache_.undo(r, failed, previous);
+    cache_->undo(r, failed, previous);
 }
 
 void postgres_store::put(relationship const& r, relationship_state s, completion done)
 {
-    cache_.put(r, s);
+    cache_->put(r, s);
     writes_.push({r, s, std::move(done), clock::now()});
 }
 
@@ -153,7 +160,7 @@ std::string postgres_store::put_all(std::vector<std::pair<relationship, relation
     pg::rows written;
     if (auto error = pg::write_all(*writer_, states, written); !error.empty())
         return error;
-    cache_.written_all(written);
+    cache_->written_all(written);
     return {};
 }
 
@@ -164,8 +171,8 @@ void postgres_store::perform(write_queue::job& j)
     if (dispatch_)
         // The cache learns the revision of its own write first: an older
         // announcement arriving later changes nothing.
-        dispatch_([this, who = std::move(j.who), done = std::move(j.done), error, revision] {
-            cache_.written(who, error.empty() ? revision : std::nullopt);
+        dispatch_([cache = cache_, who = std::move(j.who), done = std::move(j.done), error, revision] {
+            cache->written(who, error.empty() ? revision : std::nullopt);
             if (done)
                 done(error);
         });
@@ -187,27 +194,28 @@ std::string postgres_store::write(write_queue::job const& j, std::optional<std::
                     revision = result.revision;
                     return {};
                 }
-                if (pg::healthy(*writer_))
+                if (pg::healthy(*writer_) && !result.transient)
                     return where_ + ": " + result.error;  // the database refused it: waiting will not help
                 last_error = result.error;
-                writer_.reset();
+                writer_.reset();  // a fresh connection, or a fresh try on one
             }
         }
         if (writer_up_) {
             writer_up_ = false;
-            report(false, listener_up_, "lost the connection to " + where_ + ": " + last_error +
-                                            "; writes wait for it (at most " +
-                                            std::to_string(settings_.write_deadline.count()) + " ms each)");
+            report("lost the connection to " + where_ + ": " + last_error + "; writes wait for it (at most " +
+                   std::to_string(settings_.write_deadline.count()) + " ms each)");
         }
-        // Reconnect, with backoff, until this write's deadline.
+        // Reconnect, with backoff, until this write's deadline; one that
+        // waited past it behind others fails without another try.
+        if (clock::now() >= deadline)
+            return where_ + " is not reachable (" + last_error + ")";
         std::string error;
         if (auto fresh = pg::connect(settings_.conninfo, error)) {
             if (auto failure = pg::prepare(*fresh); failure.empty()) {
-                writer_pid_ = pg::backend_pid(*fresh);
                 std::lock_guard lock{writer_mutex_};
                 writer_ = std::move(fresh);
                 writer_up_ = true;
-                report(true, listener_up_, "connected to " + where_ + " again");
+                report("connected to " + where_ + " again");
                 continue;
             } else {
                 error = failure;
@@ -242,14 +250,16 @@ void postgres_store::listen()
 {
     std::string error;
     auto c = listening_connection(error);
-    bool reload = false;
+    // Once LISTENing, everything is read again: what others changed between the
+    // store's first load and now was announced to nobody here.
+    bool reload = c != nullptr;
     auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
     for (;;) {
         if (!c) {
             if (listener_up_) {
                 listener_up_ = false;
-                report(writer_up_, false, "stopped hearing of other instances' changes from " + where_ + ": " + error +
-                                              "; reconnecting");
+                report("stopped hearing of other instances' changes from " + where_ + ": " + error +
+                       "; reconnecting");
             }
             if (!listener_pause(backoff))
                 return;
@@ -261,20 +271,18 @@ void postgres_store::listen()
         if (reload) {
             // Whatever was announced while we were away: read it all again.
             pg::rows rows;
-            std::int64_t newest = 0;
             try {
-                newest = pg::newest_revision(*c);  // first: every change up to it is in what follows
                 rows = pg::load(*c);
             } catch (store_error const& e) {
                 error = e.what();
                 c.reset();
                 continue;
             }
-            dispatch_([this, rows = std::move(rows), newest] { cache_.reload(rows, newest); });
+            dispatch_([cache = cache_, rows = std::move(rows)] { cache->reload(rows); });
             reload = false;
             backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
             listener_up_ = true;
-            report(writer_up_, true, "hearing of other instances' changes from " + where_ + " again");
+            report("hearing of other instances' changes from " + where_ + " again");
         }
         pollfd fds[2] = {{pg::socket(*c), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
         if (::poll(fds, 2, 1000) < 0 && errno != EINTR) {
@@ -284,22 +292,24 @@ void postgres_store::listen()
         }
         if (fds[1].revents != 0)
             return;  // stopping
-        for (auto& change : pg::notifications(*c, writer_pid_, error))
-            dispatch_([this, change = std::move(change)] { cache_.heard(change); });
+        for (auto& change : pg::notifications(*c, error))
+            dispatch_([cache = cache_, change = std::move(change)] { cache->heard(change); });
         if (!pg::healthy(*c))
             c.reset();
     }
 }
 
-void postgres_store::report(bool writer_up, bool listener_up, std::string const& text)
+void postgres_store::report(std::string const& text)
 {
-    bool const up = writer_up && listener_up;
     if (!settings_.report)
         return;
+    // Whether all is up is read when the report runs, so that two threads'
+    // reports arriving in either order end with the truth.
+    auto up = [w = up_flags_] { return w->writer && w->listener; };
     if (dispatch_)
-        dispatch_([report = settings_.report, up, text] { report(up, text); });
+        dispatch_([report = settings_.report, up, text] { report(up(), text); });
     else
-        settings_.report(up, text);
+        settings_.report(up(), text);
 }
 
 }  // namespace fedgate::contacts

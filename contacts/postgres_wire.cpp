@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <sstream>
+#include <string_view>
 
 namespace fedgate::contacts::pg {
 
@@ -23,8 +24,10 @@ constexpr char const* migration_lock = "SELECT pg_advisory_xact_lock(73103125426
 /// The schema, one step per version (fedgate_schema.version); never edit a
 /// step once released, add one.
 constexpr char const* migrations[] = {
-    // 1: one row per (local user, remote contact) with any relationship, and
-    // the revision of its last change, from one sequence for all changes.
+    // 1: one row per (local user, remote contact) that ever had a relationship
+    // (none left: all three false, a tombstone, so that every change after the
+    // first is an UPDATE, numbered once the row is locked), and the revision
+    // of its last change, from one sequence for all changes.
     "CREATE SEQUENCE fedgate_revisions;"
     "CREATE TABLE fedgate_relationships ("
     "  local_jid text NOT NULL, remote_jid text NOT NULL,"
@@ -35,7 +38,6 @@ constexpr char const* migrations[] = {
 constexpr int schema_version = static_cast<int>(std::size(migrations));
 
 constexpr char const* put_statement = "fedgate_put";
-constexpr char const* delete_statement = "fedgate_delete";
 
 struct result_clearer {
     void operator()(PGresult* r) const noexcept { PQclear(r); }
@@ -94,8 +96,12 @@ void connection_closer::operator()(pg_conn* c) const noexcept
 connection connect(std::string const& conninfo, std::string& error)
 {
     // Defaults first: whatever the operator's string says wins (expand_dbname).
-    char const* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
-    char const* values[] = {"5", "fedgate", conninfo.c_str(), nullptr};
+    // A dead peer is noticed within seconds (keepalives, and unacknowledged
+    // data given up after 10 s) rather than after TCP's minutes, and a standby
+    // that only reads is never chosen.
+    char const* keywords[] = {"connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
+                              "keepalives_count", "tcp_user_timeout", "target_session_attrs", "dbname", nullptr};
+    char const* values[] = {"5", "fedgate", "5", "2", "3", "10000", "read-write", conninfo.c_str(), nullptr};
     connection c{PQconnectdbParams(keywords, values, 1)};
     if (!c) {
         error = "out of memory";
@@ -123,7 +129,11 @@ void migrate(pg_conn& c)
     run(c, "BEGIN", "cannot begin the schema migration");
     try {
         run(c, migration_lock, "cannot lock the schema");
-        run(c, "CREATE TABLE IF NOT EXISTS fedgate_schema (version integer NOT NULL)", "cannot create fedgate_schema");
+        // Asked first: CREATE ... IF NOT EXISTS wants the right to create even
+        // when the table is there, which a role that only reads and writes lacks.
+        auto exists = run(c, "SELECT to_regclass('fedgate_schema') IS NOT NULL", "cannot look for fedgate_schema");
+        if (!truth(PQgetvalue(exists.get(), 0, 0)))
+            run(c, "CREATE TABLE fedgate_schema (version integer NOT NULL)", "cannot create fedgate_schema");
         auto current = run(c, "SELECT version FROM fedgate_schema", "cannot read the schema version");
         if (PQntuples(current.get()) > 1)
             throw store_error{where(c) + ": fedgate_schema has " + std::to_string(PQntuples(current.get())) +
@@ -166,21 +176,15 @@ rows load(pg_conn& c)
     return out;
 }
 
-std::int64_t newest_revision(pg_conn& c)
-{
-    result r{PQexec(&c, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM fedgate_revisions")};
-    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1)
-        throw store_error{where(c) + ": cannot read the newest revision: " + error_of(c)};
-    return std::strtoll(PQgetvalue(r.get(), 0, 0), nullptr, 10);
-}
-
 std::string prepare(pg_conn& c)
 {
     // One statement each, so one transaction each, the NOTIFY inside it: the
     // others hear of a change exactly when it is durable, and never of one
     // that was rolled back.
     // The revision of an update is drawn once the row is locked, so that for
-    // one relationship a later commit has a higher number.
+    // one relationship a later commit has a higher number. Only a row's first
+    // insert draws it before: nothing else can hold a number for that row
+    // then, and a second insert at the same moment becomes an update.
     result put{PQprepare(&c, put_statement,
                          "WITH w AS (INSERT INTO fedgate_relationships "
                          "(local_jid, remote_jid, sub_to, sub_from, asked, revision) "
@@ -191,13 +195,6 @@ std::string prepare(pg_conn& c)
                          6, nullptr)};
     if (!succeeded(put.get()))
         return "cannot prepare the write: " + error_of(c);
-    result erase{PQprepare(&c, delete_statement,
-                           "WITH w AS (DELETE FROM fedgate_relationships WHERE local_jid = $1 AND remote_jid = $2 "
-                           "RETURNING 1), r AS (SELECT nextval('fedgate_revisions') AS revision FROM w) "
-                           "SELECT revision, pg_notify('fedgate_relationships', revision || $3) FROM r",
-                           3, nullptr)};
-    if (!succeeded(erase.get()))
-        return "cannot prepare the delete: " + error_of(c);
     return {};
 }
 
@@ -213,21 +210,23 @@ bool healthy(pg_conn& c)
 
 write_result write_one(pg_conn& c, relationship const& who, relationship_state state)
 {
+    // No relationship left is written too: the row stays, all false.
     auto const announce = payload_tail(who, state);
-    result r;
-    if (state.any()) {
-        char const* values[] = {who.local.c_str(), who.remote.c_str(), state.to ? "t" : "f", state.from ? "t" : "f",
-                                state.asked ? "t" : "f", announce.c_str()};
-        r.reset(PQexecPrepared(&c, put_statement, 6, values, nullptr, nullptr, 0));
-    } else {
-        char const* values[] = {who.local.c_str(), who.remote.c_str(), announce.c_str()};
-        r.reset(PQexecPrepared(&c, delete_statement, 3, values, nullptr, nullptr, 0));
+    char const* values[] = {who.local.c_str(), who.remote.c_str(), state.to ? "t" : "f", state.from ? "t" : "f",
+                            state.asked ? "t" : "f", announce.c_str()};
+    result r{PQexecPrepared(&c, put_statement, 6, values, nullptr, nullptr, 0)};
+    if (!succeeded(r.get())) {
+        char const* code = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+        std::string_view const sqlstate = code ? code : "";
+        // The connection, the server going away, a conflict to retry, a
+        // standby: waiting may help; anything else will not.
+        bool const transient = sqlstate.starts_with("08") || sqlstate.starts_with("57P") ||
+                               sqlstate.starts_with("40") || sqlstate == "25006";
+        return {false, error_of(c), std::nullopt, transient};
     }
-    if (!succeeded(r.get()))
-        return {false, error_of(c), std::nullopt};
     if (PQntuples(r.get()) == 0)
-        return {true, {}, std::nullopt};
-    return {true, {}, std::strtoll(PQgetvalue(r.get(), 0, 0), nullptr, 10)};
+        return {true, {}, std::nullopt, false};
+    return {true, {}, std::strtoll(PQgetvalue(r.get(), 0, 0), nullptr, 10), false};
 }
 
 std::string write_all(pg_conn& c, std::vector<std::pair<relationship, relationship_state>> const& states, rows& written)
@@ -269,7 +268,7 @@ int socket(pg_conn& c)
     return PQsocket(&c);
 }
 
-rows notifications(pg_conn& c, int own_pid, std::string& error)
+rows notifications(pg_conn& c, std::string& error)
 {
     rows out;
     if (PQconsumeInput(&c) == 0) {
@@ -278,13 +277,12 @@ rows notifications(pg_conn& c, int own_pid, std::string& error)
     }
     while (PGnotify* n = PQnotifies(&c)) {
         std::string const text = n->extra ? n->extra : "";
-        bool const ours = n->be_pid == own_pid;
         PQfreemem(n);
         // revision \n TFA \n local \n remote
         auto const flags = text.find('\n');
         auto const local = flags == std::string::npos ? flags : text.find('\n', flags + 1);
         auto const remote = local == std::string::npos ? local : text.find('\n', local + 1);
-        if (ours || remote == std::string::npos || local != flags + 4)
+        if (remote == std::string::npos || local != flags + 4)
             continue;
         char const* f = text.data() + flags + 1;
         out.push_back({{text.substr(local + 1, remote - local - 1), text.substr(remote + 1)},

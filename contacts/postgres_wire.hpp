@@ -35,12 +35,9 @@ using rows = std::vector<revisioned>;
 /// advisory lock (two instances starting together do it once). Throws
 /// store_error for a schema newer than this fedgate's, or one it cannot read.
 void migrate(pg_conn& c);
-/// Every relationship; throws store_error unless all of it was read.
+/// Every relationship, the rows without one left (tombstones) too; throws
+/// store_error unless all of it was read.
 [[nodiscard]] rows load(pg_conn& c);
-/// The newest revision given out so far (0 before the first change), read
-/// before load() when the two must agree: every change up to it is in what
-/// load() reads after it.
-[[nodiscard]] std::int64_t newest_revision(pg_conn& c);
 /// Prepares the statements write_one uses on this connection; the error, or "".
 [[nodiscard]] std::string prepare(pg_conn& c);
 [[nodiscard]] int backend_pid(pg_conn& c);
@@ -49,7 +46,8 @@ void migrate(pg_conn& c);
 struct write_result {
     bool ok = false;
     std::string error;
-    std::optional<std::int64_t> revision;  ///< the change's (none for a delete of nothing)
+    std::optional<std::int64_t> revision;  ///< the change's
+    bool transient = false;                ///< failed, but the database may take it later
 };
 /// One change in one transaction, announced to the other instances.
 [[nodiscard]] write_result write_one(pg_conn& c, relationship const& who, relationship_state state);
@@ -61,8 +59,9 @@ struct write_result {
 /// LISTENs for the changes of every instance; false and `error` when it cannot.
 [[nodiscard]] bool listen(pg_conn& c, std::string& error);
 [[nodiscard]] int socket(pg_conn& c);
-/// The changes announced since the last call, but those made by the backend
-/// `own_pid` (ours); sets `error` when the connection failed.
-[[nodiscard]] rows notifications(pg_conn& c, int own_pid, std::string& error);
+/// The changes announced since the last call, ours among them (their
+/// revisions make them harmless, and they correct a write whose outcome we
+/// did not learn); sets `error` when the connection failed.
+[[nodiscard]] rows notifications(pg_conn& c, std::string& error);
 
 }  // namespace fedgate::contacts::pg

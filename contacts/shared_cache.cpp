@@ -1,7 +1,5 @@
 #include "contacts/shared_cache.hpp"
 
-#include <set>
-
 namespace fedgate::contacts {
 
 relationship_state shared_cache::get(relationship const& r) const
@@ -38,6 +36,7 @@ void shared_cache::put(relationship const& r, relationship_state s)
     else
         memory_.erase(r);
     ++pending_[r];
+    superseded_.erase(r);
 }
 
 void shared_cache::written(relationship const& r, std::optional<std::int64_t> revision)
@@ -53,14 +52,19 @@ void shared_cache::written(relationship const& r, std::optional<std::int64_t> re
     // What another instance changed while ours were on their way: it wins if
     // it came after them.
     if (auto d = deferred_.find(r); d != deferred_.end()) {
-        if (d->second.revision > revision_[r])
+        if (d->second.revision > revision_[r]) {
             set(r, d->second.state, d->second.revision);
+            if (!revision)
+                superseded_.insert(r);
+        }
         deferred_.erase(d);
     }
 }
 
 void shared_cache::undo(relationship const& r, relationship_state failed, relationship_state previous)
 {
+    if (superseded_.erase(r) > 0)
+        return;  // the database has theirs, even if it equals ours
     if (get(r) == failed) {
         if (previous.any())
             memory_[r] = previous;
@@ -88,21 +92,10 @@ void shared_cache::heard(revisioned const& change)
     set(change.who, change.state, change.revision);
 }
 
-void shared_cache::reload(std::vector<revisioned> const& rows, std::int64_t newest)
+void shared_cache::reload(std::vector<revisioned> const& rows)
 {
-    std::set<relationship> present;
-    for (auto const& row : rows) {
-        present.insert(row.who);
+    for (auto const& row : rows)
         heard(row);
-    }
-    // Absent from the snapshot: deleted by then, unless we know of a change
-    // newer than the snapshot (or one of ours is on its way).
-    std::vector<relationship> gone;
-    for (auto const& [who, state] : memory_)
-        if (!present.contains(who) && !pending_.contains(who) && revision_[who] <= newest)
-            gone.push_back(who);
-    for (auto const& who : gone)
-        set(who, {}, newest);
 }
 
 }  // namespace fedgate::contacts

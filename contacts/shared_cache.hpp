@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -41,9 +42,10 @@ public:
     void written_all(std::vector<revisioned> const& rows);
     /// Another instance's change, announced with its revision.
     void heard(revisioned const& change);
-    /// Everything again, read in one snapshot whose revisions go up to
-    /// `newest` (after the announcements may have been missed).
-    void reload(std::vector<revisioned> const& rows, std::int64_t newest);
+    /// Everything again (after announcements may have been missed). The
+    /// database keeps a row for every relationship that ever was, all false
+    /// when none is left: a row absent from `rows` was made after them.
+    void reload(std::vector<revisioned> const& rows);
 
 private:
     void set(relationship const& r, relationship_state s, std::int64_t revision);
@@ -54,6 +56,9 @@ private:
     std::map<relationship, std::int64_t> revision_;
     std::map<relationship, unsigned> pending_;        ///< writes of ours not yet durable
     std::map<relationship, revisioned> deferred_;     ///< the newest heard while ours were pending
+    /// A write of ours failed, and what another instance wrote meanwhile was
+    /// applied: the undo that follows the failure must leave that alone.
+    std::set<relationship> superseded_;
 };
 
 }  // namespace fedgate::contacts

@@ -79,7 +79,7 @@ int run_cli(int argc, char** argv)
         ->required();
     contacts->add_subcommand("export", "Every relationship as JSON on stdout (import reads it back)");
     contacts->add_subcommand("migrate", "Copy state_dir's SQLite store into the PostgreSQL store that [store] names "
-                                        "(backend = \"postgresql\"), in one transaction");
+                                        "(backend = \"postgresql\", and empty), in one transaction");
     app.add_subcommand("matrix", "Print the 18 combinations of the partner negotiation settings "
                                  "(tls, sasl, dialback) and what each allows");
 

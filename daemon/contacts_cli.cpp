@@ -244,17 +244,20 @@ int migrate(conf::config const& cfg)
     try {
         auto from = contacts::open_sqlite_store(file);
         auto to = routing::open_relationship_store(cfg);
+        // Into an empty store only: once instances have changed it, the old
+        // file would undo their changes.
+        if (auto there = to->all().size(); there > 0) {
+            std::cerr << to->where() << " already holds " << there << " relationships; migrate copies into an empty "
+                      << "store only (nothing was copied). To add relationships to it, use import\n";
+            return 1;
+        }
         auto rows = from->all();
-        std::size_t already = 0;
-        for (auto const& [who, state] : rows)
-            already += to->get(who) == state;
         if (auto failure = to->put_all(rows); !failure.empty()) {
             std::cerr << to->where() << ": " << failure << "; nothing was copied\n";
             return 1;
         }
-        std::cout << "copied " << rows.size() << " relationships (" << already << " were there already) from "
-                  << file.string() << " into " << to->where() << "; " << to->all().size()
-                  << " relationships there now\n";
+        std::cout << "copied " << rows.size() << " relationships from " << file.string() << " into " << to->where()
+                  << "\n";
     } catch (std::exception const& e) {
         std::cerr << e.what() << "\n";
         return 1;

@@ -29,12 +29,13 @@ check "and says so" grep -q 'set backend = "postgresql"' "$work/err"
 
 "$fedgate" contacts -c "$work/pg.toml" migrate >"$work/out" 2>"$work/err"
 check "migrate exits 0" [ $? -eq 0 ]
-check "migrate says what it copied" grep -q "copied 3 relationships (0 were there already) from .*relationships.sqlite3 into PostgreSQL database fedgate" "$work/out"
+check "migrate says what it copied" grep -q "copied 3 relationships from .*relationships.sqlite3 into PostgreSQL database fedgate" "$work/out"
 "$fedgate" contacts -c "$work/sqlite.toml" list > "$work/sqlite.list"
 "$fedgate" contacts -c "$work/pg.toml" list > "$work/pg.list"
 check "PostgreSQL holds what SQLite held" diff "$work/sqlite.list" "$work/pg.list"
 "$fedgate" contacts -c "$work/pg.toml" migrate >"$work/out" 2>"$work/err"
-check "again: nothing new" grep -q "copied 3 relationships (3 were there already)" "$work/out"
+check "again: refused, the store is not empty" [ $? -eq 1 ]
+check "and says why" grep -q "already holds 3 relationships; migrate copies into an empty store only" "$work/err"
 check "show on PostgreSQL" grep -q "carol@fabrikam.test" <("$fedgate" contacts -c "$work/pg.toml" show alice@contoso.test)
 printf '%s\n' "dave@contoso.test,erin@fabrikam.test,from" > "$work/more.csv"
 "$fedgate" contacts -c "$work/pg.toml" import "$work/more.csv" >"$work/out"

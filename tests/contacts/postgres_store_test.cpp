@@ -137,10 +137,12 @@ TEST_F(postgres, an_invitation_survives_a_reopen_and_the_schema_is_made_once)
     EXPECT_EQ(again->get(alice_carol), both);
     EXPECT_EQ(again->all().size(), 2u);
     EXPECT_EQ(sql(conninfo_, "SELECT version || '/' || count(*) OVER () FROM fedgate_schema"), "1/1");
-    // A state without relationship deletes the row.
+    // No relationship left: the row stays, all false (so that every later
+    // change is numbered once the row is locked), and is no relationship.
     again->put(alice_carol, {});
     again->flush();
-    EXPECT_EQ(sql(conninfo_, "SELECT count(*) FROM fedgate_relationships"), "1");
+    EXPECT_EQ(sql(conninfo_, "SELECT count(*) FROM fedgate_relationships WHERE sub_to OR sub_from OR asked"), "1");
+    EXPECT_EQ(open_postgres_store(settings())->all().size(), 1u);
 }
 
 TEST_F(postgres, another_instance_hears_of_a_change_within_a_second)
@@ -157,6 +159,10 @@ TEST_F(postgres, another_instance_hears_of_a_change_within_a_second)
     std::cout << "  heard by the other instance after " << took.count() << " ms\n";
     a->put(alice_bob, {});
     EXPECT_TRUE(loop_b.run_until([&] { return !b->get(alice_bob).any(); }, 1s)) << "the delete was not heard";
+    a->put(alice_bob, both);  // made again: an update of the row that stayed, with a newer revision
+    EXPECT_TRUE(loop_b.run_until([&] { return b->get(alice_bob) == both; }, 1s)) << "the new one was not heard";
+    a->put(alice_bob, {});
+    EXPECT_TRUE(loop_b.run_until([&] { return !b->get(alice_bob).any(); }, 1s));
     // A's own announcements change nothing in A.
     EXPECT_TRUE(loop_a.run_until([&] { return loop_a.idle(); }, 1s));
     EXPECT_FALSE(a->get(alice_bob).any());
@@ -238,10 +244,10 @@ TEST_F(postgres, after_losing_its_listener_an_instance_reads_everything_again)
     event_loop loop;
     auto store = open_postgres_store(settings(), loop.dispatch());
     std::this_thread::sleep_for(200ms);
-    // Its listening connection is cut, and a row appears that nobody announced:
+    // Its connections are cut, and a row appears that nobody announced:
     // only reading everything again can teach it.
     sql(base_, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name_ +
-                   "' AND query LIKE 'LISTEN%'");
+                   "' AND application_name = 'fedgate'");
     sql(conninfo_, "INSERT INTO fedgate_relationships (local_jid, remote_jid, sub_to, sub_from, asked, revision) "
                    "VALUES ('alice@contoso.test', 'bob@fabrikam.test', true, false, false, nextval('fedgate_revisions'))");
     EXPECT_TRUE(loop.run_until([&] { return store->get(alice_bob).to; }, 5s)) << "never read again";
@@ -272,6 +278,25 @@ TEST_F(postgres, a_newer_schema_or_a_wrong_password_stops_it_with_a_clear_messag
         EXPECT_NE(text.find("password authentication failed"), std::string::npos) << text;
         EXPECT_NE(text.find("[store] conninfo"), std::string::npos) << text;
     }
+}
+
+TEST_F(postgres, a_role_that_only_reads_and_writes_runs_on_a_schema_made_by_another)
+{
+    (void)open_postgres_store(settings());  // the schema, made by a role that may create tables
+    auto const role = name_ + "_app";
+    sql(conninfo_, "CREATE ROLE " + role + " LOGIN PASSWORD 'app-password'");
+    sql(conninfo_, "REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+    sql(conninfo_, "GRANT SELECT, INSERT, UPDATE ON fedgate_schema, fedgate_relationships TO " + role);
+    sql(conninfo_, "GRANT USAGE ON SEQUENCE fedgate_revisions TO " + role);
+    auto limited = settings();
+    limited.conninfo += " user=" + role + " password=app-password";
+    auto store = open_postgres_store(limited);
+    std::string error = "not called";
+    store->put(alice_bob, invited, [&](std::string const& e) { error = e; });
+    store->flush();
+    EXPECT_EQ(error, "");
+    sql(conninfo_, "DROP OWNED BY " + role);
+    sql(conninfo_, "DROP ROLE " + role);
 }
 
 TEST_F(postgres, an_import_is_all_or_nothing)

@@ -57,25 +57,37 @@ TEST(shared_cache, a_deletion_is_remembered_so_that_the_change_before_it_stays_d
     EXPECT_FALSE(cache.get(alice_bob).any());
 }
 
-TEST(shared_cache, a_reload_drops_what_was_deleted_meanwhile_and_keeps_what_is_newer)
+TEST(shared_cache, a_reload_takes_what_is_newer_and_keeps_what_came_after_it)
 {
     relationship const alice_carol{"alice@contoso.test", "carol@fabrikam.test"};
     relationship const alice_dave{"alice@contoso.test", "dave@fabrikam.test"};
     shared_cache cache;
     cache.load({{alice_bob, both, 3}, {alice_carol, both, 4}});
-    cache.heard({alice_dave, invited, 20});  // heard after the snapshot below was read
+    cache.heard({alice_dave, invited, 20});  // made after the rows below were read: not among them
     cache.put(alice_carol, invited);         // ours, on its way
-    cache.reload({{alice_bob, invited, 9}}, 10);
-    EXPECT_EQ(cache.get(alice_bob), invited);
+    cache.reload({{alice_bob, {}, 9}, {alice_carol, both, 4}});  // bob's was deleted meanwhile (a tombstone)
+    EXPECT_FALSE(cache.get(alice_bob).any());
     EXPECT_EQ(cache.get(alice_carol), invited) << "ours is on its way";
-    EXPECT_EQ(cache.get(alice_dave), invited) << "newer than the snapshot";
+    EXPECT_EQ(cache.get(alice_dave), invited) << "newer than what was read";
     cache.written(alice_carol, 21);
     EXPECT_EQ(cache.get(alice_carol), invited);
+}
 
-    shared_cache plain;
-    plain.load({{alice_bob, both, 3}});
-    plain.reload({}, 10);
-    EXPECT_FALSE(plain.get(alice_bob).any()) << "deleted while we were not listening";
+TEST(shared_cache, an_undo_after_a_failure_leaves_what_another_instance_wrote_meanwhile)
+{
+    // The same state as ours, from another instance, heard while ours was on
+    // its way; ours fails: the database has theirs, so the undo changes nothing.
+    shared_cache cache;
+    cache.put(alice_bob, invited);
+    cache.heard({alice_bob, invited, 7});
+    cache.written(alice_bob, std::nullopt);
+    cache.undo(alice_bob, invited, {});
+    EXPECT_EQ(cache.get(alice_bob), invited);
+    // A later failure of ours with nobody else writing is undone as before.
+    cache.put(alice_bob, both);
+    cache.written(alice_bob, std::nullopt);
+    cache.undo(alice_bob, both, invited);
+    EXPECT_EQ(cache.get(alice_bob), invited);
 }
 
 }  // namespace
