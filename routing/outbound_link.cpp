@@ -233,59 +233,6 @@ void outbound_link::write_held()
         gate_->open();
 }
 
-void outbound_link::acknowledged(connection& source, std::uint32_t handled)
-{
-    if (!unacked_ || counted_on_ != &source)
-        return;
-    if (!unacked_->acknowledged(handled)) {
-        // XEP-0198 §6; what it did not acknowledge is sent again on the next stream.
-        source.close(protocol::stream_error::undefined_condition, ng::close_reason::bad_input,
-                     pair_.remote + " acknowledged " + std::to_string(handled) + " stanzas, more than were sent");
-        return;
-    }
-    write_held();
-    if (close_after_ack_ && unacked_->empty()) {
-        last_ack_timer_.cancel();
-        close_stopped();
-        return;
-    }
-    if (up() && unacked_->request_due(false))
-        source.send_stanza(ng::sm::request());
-}
-
-void outbound_link::close_stopped()
-{
-    if (!close_after_ack_)
-        return;
-    auto [condition, why] = *std::exchange(close_after_ack_, std::nullopt);
-    for (auto* stream : {connection_.get(), adopted_.get()})
-        if (stream)
-            stream->close(condition, ng::close_reason::done, why);
-}
-
-void outbound_link::take_back_unacknowledged(connection const& ended)
-{
-    if (!unacked_ || counted_on_ != &ended)
-        return;
-    auto lost = unacked_->lost();
-    unacked_.reset();
-    counted_on_ = nullptr;
-    gate_->open();  // what comes next waits for a stream under the queue's usual bounds
-    if (lost.empty())
-        return;
-    if (stopped_) {
-        spdlog::warn("link {} -> {}: {} stanzas were not acknowledged when the stream closed at shutdown; "
-                     "they are possibly lost",
-                     pair_.local, pair_.remote, lost.size());
-        owner_.stats().count(metric::stanzas_possibly_lost, {{"partner", pair_.remote}}, lost.size());
-        return;
-    }
-    spdlog::info("link {} -> {}: {} stanzas were not acknowledged before the stream ended; they go again "
-                 "on the next stream",
-                 pair_.local, pair_.remote, lost.size());
-    traffic_.queue().put_back(std::move(lost));
-}
-
 void outbound_link::on_closed(connection& source, ng::close_stream const& why)
 {
     traffic_.count_close(why);

@@ -6,7 +6,6 @@
 #include "network/connection.hpp"
 #include "operations/metric_names.hpp"
 #include "routing/outbound_link.hpp"
-#include "routing/runtime.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -20,14 +19,6 @@ connection* outbound_link::carrier() const noexcept
     if (adopted_ && adopted_writable_ && !adopted_->closing())
         return adopted_.get();
     return own_stream_up() ? connection_.get() : nullptr;
-}
-
-void outbound_link::start_counting(connection& stream)
-{
-    auto const& limits = owner_.generation()->cfg.limits;
-    unacked_.emplace(ack_request_settings{.request_every = limits.partner_ack_request_every,
-                                          .max_unacknowledged = limits.partner_max_unacknowledged});
-    counted_on_ = &stream;
 }
 
 bool outbound_link::adopt(std::shared_ptr<connection> stream)
