@@ -117,7 +117,6 @@ struct store_settings {
     kind backend = kind::sqlite;          ///< sqlite: state_dir/relationships.sqlite3
     std::string conninfo;                 ///< postgresql: a libpq connection string, or
     file_setting conninfo_file;           ///< ... a file holding it (a password stays out of the main file)
-    std::uint32_t line = 0;               ///< of [store] (or of backend), for later checks
     std::chrono::seconds write_deadline{10};  ///< postgresql: how long a write waits for the database
 };
 
@@ -164,6 +163,12 @@ void check_files(config const& cfg, diagnostics& out);
 /// The text of a secret file without surrounding whitespace, or nullopt when it
 /// cannot be read. check_files() has already explained any problem to the operator.
 [[nodiscard]] std::optional<std::string> read_secret(file_setting const& f);
+
+/// The SQLite relationship store's file: in state_dir.
+[[nodiscard]] inline std::filesystem::path sqlite_store_file(gateway_settings const& g)
+{
+    return g.state_dir / "relationships.sqlite3";
+}
 
 /// The PostgreSQL connection string of `[store]`: `conninfo`, or the text of
 /// `conninfo_file`; nullopt when that file cannot be read.

@@ -8,18 +8,21 @@ namespace fedgate::conf::detail {
 file_setting loader::read_file(table_reader& r, std::string_view key)
 {
     auto value = r.string(key);
-    if (!value)
-        return {};
-    if (value->value.empty()) {
-        out_.error(value->line, "'" + std::string{key} + "' in " + r.section() + " is empty; name a file");
+    return value ? file_named(*value, r, key) : file_setting{};
+}
+
+file_setting loader::file_named(located_string const& value, table_reader& r, std::string_view key)
+{
+    if (value.value.empty()) {
+        out_.error(value.line, "'" + std::string{key} + "' in " + r.section() + " is empty; name a file");
         return {};
     }
-    std::filesystem::path p{value->value};
+    std::filesystem::path p{value.value};
     // Relative paths are relative to the configuration file, not to the working
     // directory, so that a configuration and its files move together.
     if (p.is_relative())
         p = base_dir_ / p;
-    return {p.lexically_normal(), value->line};
+    return {p.lexically_normal(), value.line};
 }
 
 std::vector<socket_address> loader::read_addresses(table_reader& r, std::string_view key,
@@ -54,15 +57,9 @@ void loader::read_gateway(toml::table const& t)
             out_.error(r.line_of("direct_tls_listen"), "'direct_tls_listen' in [gateway] repeats " + to_string(a) +
                                                            " from 's2s_listen'; give direct TLS its own port");
     g.dialback_secret_file = read_file(r, "dialback_secret_file");
-    for (auto const& name : r.strings("dialback_accepted_secret_files").value_or(std::vector<located_string>{})) {
-        if (name.value.empty()) {
-            out_.error(name.line, "'dialback_accepted_secret_files' in [gateway] names an empty file name");
-            continue;
-        }
-        std::filesystem::path p{name.value};
-        g.dialback_accepted_secret_files.push_back(
-            {(p.is_relative() ? base_dir_ / p : p).lexically_normal(), name.line});
-    }
+    for (auto const& name : r.strings("dialback_accepted_secret_files").value_or(std::vector<located_string>{}))
+        if (auto file = file_named(name, r, "dialback_accepted_secret_files"); !file.empty())
+            g.dialback_accepted_secret_files.push_back(std::move(file));
     if (!g.dialback_accepted_secret_files.empty() && g.dialback_secret_file.empty())
         out_.error(r.line_of("dialback_accepted_secret_files"),
                    "dialback_accepted_secret_files without dialback_secret_file; name the current secret too");
@@ -159,10 +156,10 @@ void loader::read_store(toml::table const& t)
 {
     table_reader r{t, "[store]", out_};
     auto& s = cfg_.store;
-    s.line = r.line();
+    auto line = r.line();  // of backend, or of [store]
     if (auto v = r.choice("backend", {"sqlite", "postgresql"})) {
         s.backend = *v == 0 ? store_settings::kind::sqlite : store_settings::kind::postgresql;
-        s.line = r.line_of("backend");
+        line = r.line_of("backend");
     }
     auto conninfo = r.string("conninfo");
     s.conninfo_file = read_file(r, "conninfo_file");
@@ -176,7 +173,7 @@ void loader::read_store(toml::table const& t)
                 out_.error(r.line_of(key), "'" + std::string{key} + "' in [store] is for backend = \"postgresql\"; "
                                            "set the backend, or remove it (the SQLite store lives in state_dir)");
     } else if (!conninfo && s.conninfo_file.empty()) {
-        out_.error(s.line, "backend = \"postgresql\" needs conninfo_file = \"/etc/fedgate/store.conninfo\" (a file "
+        out_.error(line, "backend = \"postgresql\" needs conninfo_file = \"/etc/fedgate/store.conninfo\" (a file "
                            "holding a libpq connection string, such as host=db.example.org dbname=fedgate "
                            "user=fedgate password=...) or conninfo = \"...\" in [store]");
     } else if (conninfo && !s.conninfo_file.empty()) {

@@ -31,6 +31,8 @@ private:
                                                std::vector<std::string_view> const& defaults,
                                                std::uint16_t default_port);
     file_setting read_file(table_reader& r, std::string_view key);
+    /// A file named by `value` (of `key` in `r`'s section), resolved against the configuration's folder.
+    file_setting file_named(located_string const& value, table_reader& r, std::string_view key);
 
     // domain_sections.cpp
     void read_local_domains(toml::node const* node);

@@ -67,7 +67,7 @@ std::string check_config_report(config const& cfg, std::size_t warning_count)
     out << "  direct TLS listen:  " << addresses(cfg.gateway.direct_tls_listen) << "\n";
     out << "  internal server:    " << cfg.internal.host << ":" << cfg.internal.port << " (XEP-0114 components)\n";
     if (cfg.store.backend == store_settings::kind::sqlite)
-        out << "  relationship store: SQLite, " << (cfg.gateway.state_dir / "relationships.sqlite3").string() << "\n";
+        out << "  relationship store: SQLite, " << sqlite_store_file(cfg.gateway).string() << "\n";
     else
         out << "  relationship store: PostgreSQL, shared by every instance (connection string "
             << (cfg.store.conninfo_file.empty() ? std::string{"in [store] conninfo"}

@@ -232,11 +232,11 @@ int migrate(conf::config const& cfg)
 {
     if (cfg.store.backend != conf::store_settings::kind::postgresql) {
         std::cerr << cfg.file.string() << ": [store] backend is \"sqlite\"; set backend = \"postgresql\" and its "
-                  << "conninfo_file first: migrate copies " << (cfg.gateway.state_dir / "relationships.sqlite3").string()
+                  << "conninfo_file first: migrate copies " << conf::sqlite_store_file(cfg.gateway).string()
                   << " into that database\n";
         return 1;
     }
-    auto const file = cfg.gateway.state_dir / "relationships.sqlite3";
+    auto const file = conf::sqlite_store_file(cfg.gateway);
     if (!std::filesystem::exists(file)) {
         std::cerr << "no SQLite store at " << file.string() << "; nothing to migrate\n";
         return 1;

@@ -326,18 +326,13 @@ std::vector<action> inbound_session::on_stanza(element&& stanza)
     if (authenticated_.empty())
         return close(stream_error::not_authorized, close_reason::not_authenticated,
                      "<" + stanza.name() + "/> before authentication");
-    std::vector<action> out;
     auto verdict = check_addressing(std::move(stanza),
                                     {.local = [this](std::string_view d) { return context_.domains->is_local(d); },
                                      .authenticated = [this](domain_pair const& p) { return authenticated_.contains(p); },
                                      .stream_local = local_});
-    if (auto* ending = std::get_if<close_stream>(&verdict)) {
-        auto closing = close(ending->condition, ending->reason, std::move(ending->detail));
-        out.insert(out.end(), std::make_move_iterator(closing.begin()), std::make_move_iterator(closing.end()));
-        return out;
-    }
-    std::visit([&](auto& a) { out.emplace_back(std::move(a)); }, verdict);
-    return out;
+    if (auto* ending = std::get_if<close_stream>(&verdict))
+        return close(ending->condition, ending->reason, std::move(ending->detail));
+    return std::visit([](auto& a) { return std::vector<action>{std::move(a)}; }, verdict);
 }
 
 // ---- closing ---------------------------------------------------------------------

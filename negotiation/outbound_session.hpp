@@ -45,6 +45,8 @@ public:
 
     /// Whether the pair is authenticated and stanzas may be written.
     [[nodiscard]] bool established() const noexcept { return state_ == state::established; }
+    /// Whether the peer enabled XEP-0198: it counts what is written here.
+    [[nodiscard]] bool stream_management() const noexcept { return sm_enabled_; }
 
 private:
     enum class state : std::uint8_t {

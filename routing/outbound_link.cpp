@@ -72,11 +72,12 @@ void outbound_link::deliver(protocol::element stanza, connection* source)
         traffic_.bounce(stanza, stanza_condition::service_unavailable, "the stream to " + pair_.remote + " is closing");
         return;
     }
-    if (up() && traffic_.queue().empty() && !unacked_) {
-        traffic_.write(*carrier(), stanza, source);
+    auto* const stream = carrier();  // once per stanza: it asks the session
+    if (stream && traffic_.queue().empty() && !unacked_) {
+        traffic_.write(*stream, stanza, source);
         return;
     }
-    if (up()) {
+    if (stream) {
         auto const deadline = clock::now() + owner_.generation()->cfg.limits.delivery_deadline;
         if (traffic_.queue().empty() && !window_full()) {
             send({std::move(stanza), 0, deadline, false}, source);
@@ -87,7 +88,7 @@ void outbound_link::deliver(protocol::element stanza, connection* source)
         // until the peer answers, unless it is the stream those answers come
         // on (a reply of ours to the partner's stream, XEP-0288).
         traffic_.hold_paused(std::move(stanza));
-        if (window_full() && source && source != carrier()) {
+        if (window_full() && source && source != stream) {
             gate_->close();
             source->hold_reading_for(gate_);
         }
@@ -190,7 +191,6 @@ void outbound_link::on_action(connection& source, ng::action& a)
             owner_.stats().count(metric::bidi_streams, {{"direction", "out"}});
         retry_.reset();
         last_failure_.reset();
-        own_counted_ = done->stream_management;
         if (adopted_)
             // The partner's stream came first and carries ours; this one stays
             // for the partner's stanzas (it may have lent it to its link in

@@ -130,7 +130,6 @@ private:
     std::optional<delivery_failure> last_failure_;
     std::shared_ptr<network::connection> adopted_;  ///< the partner's stream lent to carry ours (XEP-0288)
     bool adopted_writable_ = false;                 ///< may_write() came for it
-    bool own_counted_ = false;  ///< our own stream has XEP-0198 (it counts once it carries ours)
     std::optional<unacked_stanzas> unacked_;  ///< while the stream up has stream management
     network::connection const* counted_on_ = nullptr;  ///< the stream unacked_ counts
     boost::asio::steady_timer retry_timer_;

@@ -91,7 +91,7 @@ open_relationship_store(conf::config const& cfg, contacts::relationship_store::d
 {
     auto const& s = cfg.store;
     if (s.backend == conf::store_settings::kind::sqlite)
-        return contacts::open_sqlite_store(cfg.gateway.state_dir / "relationships.sqlite3", std::move(dispatch));
+        return contacts::open_sqlite_store(conf::sqlite_store_file(cfg.gateway), std::move(dispatch));
     auto conninfo = conf::store_conninfo(s);
     if (!conninfo)
         throw std::runtime_error{s.conninfo_file.path.string() + ": cannot read the PostgreSQL connection string"};
