@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <map>
 #include <mutex>
 #include <thread>
 

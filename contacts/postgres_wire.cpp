@@ -198,11 +198,6 @@ std::string prepare(pg_conn& c)
     return {};
 }
 
-int backend_pid(pg_conn& c)
-{
-    return PQbackendPID(&c);
-}
-
 bool healthy(pg_conn& c)
 {
     return PQstatus(&c) == CONNECTION_OK;

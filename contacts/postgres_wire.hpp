@@ -40,7 +40,6 @@ void migrate(pg_conn& c);
 [[nodiscard]] rows load(pg_conn& c);
 /// Prepares the statements write_one uses on this connection; the error, or "".
 [[nodiscard]] std::string prepare(pg_conn& c);
-[[nodiscard]] int backend_pid(pg_conn& c);
 [[nodiscard]] bool healthy(pg_conn& c);
 
 struct write_result {
