@@ -150,6 +150,10 @@ listen:
   - {port: 5269, ip: "$address", module: ejabberd_s2s_in}
 s2s_use_starttls: required
 outgoing_s2s_families: [ipv4]
+# A refused stream makes ejabberd bounce everything to that domain for a random
+# delay of up to this many seconds (default 300): one scenario's refusal would
+# otherwise bounce the next scenario's stanzas.
+s2s_max_retry_delay: 1
 auth_method: internal
 acl:
   local: {user_regexp: ""}
