@@ -44,11 +44,22 @@ struct result_clearer {
 };
 using result = std::unique_ptr<PGresult, result_clearer>;
 
+// libpq's messages span lines ("server closed the connection unexpectedly\n\tThis
+// probably means..."): one log line each, so every run of white space is one space.
 std::string trimmed(char const* text)
 {
-    std::string s = text ? text : "";
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
-        s.pop_back();
+    std::string s;
+    bool space = false;
+    for (char const* p = text ? text : ""; *p; ++p) {
+        if (*p == '\n' || *p == '\t' || *p == ' ' || *p == '\r') {
+            space = !s.empty();
+            continue;
+        }
+        if (space)
+            s += ' ';
+        space = false;
+        s += *p;
+    }
     return s;
 }
 

@@ -71,6 +71,12 @@ std::vector<action> component_session::on_element(element&& e)
 {
     if (e.is("error", ns::streams)) {
         auto const what = wire::describe_stream_error(e);
+        // XEP-0114 servers take one connection per component (Prosody says
+        // <conflict/>): another instance of ours holds it, or another program
+        // with the secret. Not a failure of this link: it stands by.
+        if (what.starts_with("<conflict/>"))
+            return close(std::nullopt, close_reason::component_conflict,
+                         "the internal server has another connection for component " + context_.domain + ": " + what);
         return close(std::nullopt, close_reason::stream_error_received,
                      "the internal server ended the link for " + context_.domain + " with " + what +
                          (what.starts_with("<not-authorized/>") ? " (check the component secret)" : ""));

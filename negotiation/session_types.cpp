@@ -54,6 +54,8 @@ std::string_view metric_name(close_reason r) noexcept
         return "no-common-method";
     case close_reason::stream_error_received:
         return "stream-error-received";
+    case close_reason::component_conflict:
+        return "component-conflict";
     case close_reason::too_many_failures:
         return "too-many-failures";
     case close_reason::done:

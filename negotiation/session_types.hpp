@@ -219,6 +219,7 @@ enum class close_reason : std::uint8_t {
     dialback_error,         ///< dialback could not be completed (XEP-0220 §2.4)
     no_common_method,       ///< nothing the policy allows is possible with this peer
     stream_error_received,  ///< the peer sent <stream:error/>
+    component_conflict,     ///< the internal server has another connection for this component
     too_many_failures,      ///< repeated SASL or dialback failures
     done,                   ///< a verification-only stream finished its work
 };

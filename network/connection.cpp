@@ -48,7 +48,7 @@ connection::connection(asio::ip::tcp::socket socket, std::unique_ptr<ng::session
 void connection::start()
 {
     opened_at_ = last_stanza_ = last_write_ = steady_clock::now();
-    spdlog::info("{} {} opened", id_, io_.peer());
+    spdlog::log(options_.lifecycle_level, "{} {} opened", id_, io_.peer());
     auto self = shared_from_this();
     auto const executor = clock_.get_executor();
     asio::co_spawn(executor, [self]() { return self->write_loop(); }, log_failure(id_ + " writer"));
@@ -177,7 +177,7 @@ void connection::perform_now(ng::action& a)
                        header_sent_ = true;
                        if (domains_.empty())
                            domains_ = h.from.empty() ? h.to : h.from + (h.id.empty() ? " -> " : " <- ") + h.to;
-                       spdlog::info("{} stream header from='{}' to='{}'{}{}", id_, h.from, h.to,
+                       spdlog::log(options_.lifecycle_level, "{} stream header from='{}' to='{}'{}{}", id_, h.from, h.to,
                                     h.id.empty() ? "" : " id=", h.id);
                        enqueue(protocol::open_stream({.content = h.content,
                                                       .from = h.from,
@@ -348,7 +348,7 @@ asio::awaitable<void> connection::finish()
     closed_ = true;
     clock_.cancel();
     auto const& e = ending_;
-    spdlog::info("{} {} closed: {}{}{}", id_, domains_.empty() ? io_.peer() : domains_, ng::metric_name(e.reason),
+    spdlog::log(options_.lifecycle_level, "{} {} closed: {}{}{}", id_, domains_.empty() ? io_.peer() : domains_, ng::metric_name(e.reason),
                  e.detail.empty() ? "" : ": ", e.detail);
     observer_.on_closed(*this, ending_);
 }

@@ -15,6 +15,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <spdlog/common.h>
 
 #include <chrono>
 #include <memory>
@@ -48,6 +49,9 @@ struct connection_options {
     bool tls_first = false;                ///< accepted on the direct-TLS listener (XEP-0368)
     bool alpn = false;                     ///< client handshakes offer xmpp-server (direct TLS)
     std::size_t backlog_high = 1024 * 1024;  ///< unwritten bytes above which feeders pause
+    /// The level of the stream's opened / header / closed lines: a component
+    /// link standing by retries every second and says so once, not each time.
+    spdlog::level::level_enum lifecycle_level = spdlog::level::info;
 };
 
 class connection final : public std::enable_shared_from_this<connection>, public read_gate {

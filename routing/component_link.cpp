@@ -33,6 +33,12 @@ constexpr std::chrono::seconds last_answer_wait{2};
 /// The internal server is next door: come back quickly, but do not spin.
 constexpr retry_limits link_retry{.first_max = std::chrono::milliseconds{1000}, .cap = std::chrono::milliseconds{30'000}};
 
+/// Standing by while another connection holds the component (another instance
+/// of a deployment): the takeover after that one is gone is what matters, and a
+/// connection next door each second costs nothing.
+constexpr std::chrono::milliseconds standby_retry_min{500};
+constexpr std::chrono::milliseconds standby_retry_max{1500};
+
 /// A domain of the internal server, for the pings' `to`.
 std::string server_domain(conf::config const& cfg)
 {
@@ -111,10 +117,13 @@ asio::awaitable<void> component_link::connect()
     options.content_ns = protocol::ns::component;
     options.idle_timeout = std::chrono::seconds{0};
     options.keepalive = rt.cfg.limits.keepalive;
+    if (standing_by_)
+        options.lifecycle_level = spdlog::level::debug;
     connection_ = std::make_shared<connection>(std::move(*attempt.socket), std::move(session), std::move(options),
                                                *rt.tls, *this);
     connection_->keep(generation);
-    spdlog::info("{} component link for {} to {} port {}", connection_->id(), domain_, in.host, in.port);
+    spdlog::log(standing_by_ ? spdlog::level::debug : spdlog::level::info, "{} component link for {} to {} port {}",
+                connection_->id(), domain_, in.host, in.port);
     connection_->start();
 }
 
@@ -129,6 +138,10 @@ void component_link::reconnect_later()
     if (stopped_ || owner_.stopping())
         return;
     auto delay = retry_.next();
+    if (standing_by_) {
+        std::uniform_int_distribution<long long> pick{standby_retry_min.count(), standby_retry_max.count()};
+        delay = std::chrono::milliseconds{pick(standby_jitter_)};
+    }
     retry_timer_.expires_after(delay);
     retry_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
         if (*alive && !ec)
@@ -142,6 +155,9 @@ void component_link::on_action(connection& source, ng::action& a)
         spdlog::info("{} component link for {} ready{}", source.id(), domain_,
                      traffic_.queue().empty() ? std::string{}
                                               : "; sending the " + std::to_string(traffic_.queue().size()) + " stanzas held");
+        if (std::exchange(standing_by_, false))
+            spdlog::info("link {}: the internal server took this instance's connection for {}: no longer standing by",
+                         domain_, domain_);
         ready_ = true;
         outage_expired_ = false;
         retry_.reset();
@@ -192,6 +208,14 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
                      domain_, not_taken);
     ready_ = false;
     connection_.reset();
+    bool const conflict = why.reason == ng::close_reason::component_conflict;
+    if (conflict && !standing_by_)
+        spdlog::info("link {}: standing by: {} (another fedgate instance?); trying again every second, each try at "
+                     "debug level",
+                     domain_, why.detail);
+    else if (!conflict && standing_by_)
+        spdlog::warn("link {}: no longer standing by: {}: {}", domain_, ng::metric_name(why.reason), why.detail);
+    standing_by_ = conflict;
     settle();
     if (stopped_)
         owner_.check_stopped();
@@ -298,9 +322,10 @@ void component_link::tick(clock::time_point now)
         // Waiting longer would only delay the same answer: what comes now is
         // bounced at once until the link is back.
         outage_expired_ = true;
-        spdlog::warn("link {}: the internal server has been unreachable for {} s; stanzas for it are bounced "
-                     "until the link is back",
-                     domain_, std::chrono::duration_cast<std::chrono::seconds>(now - down_since_).count());
+        spdlog::warn("link {}: the internal server has been {} for {} s; stanzas for it are bounced until the link "
+                     "is back",
+                     domain_, standing_by_ ? "taken by another connection for this component" : "unreachable",
+                     std::chrono::duration_cast<std::chrono::seconds>(now - down_since_).count());
         gate_->open();
     }
     if (traffic_.queue().empty())

@@ -76,11 +76,13 @@ private:
     std::string domain_;
     link_traffic traffic_;
     retry_schedule retry_;
+    std::minstd_rand standby_jitter_{std::random_device{}()};
     std::shared_ptr<network::connection> connection_;
     bool ready_ = false;
     bool connecting_ = false;
     bool stopped_ = false;
-    bool settled_ = false;  ///< up, or failed a first time: counts for READY
+    bool settled_ = false;
+    bool standing_by_ = false;  ///< the internal server has another connection for this component  ///< up, or failed a first time: counts for READY
     clock::time_point down_since_ = clock::now();
     bool outage_expired_ = false;  ///< down for longer than the delivery deadline
     ack_window window_;            ///< what the internal server has not confirmed

@@ -42,6 +42,7 @@ delivery_failure classify(negotiation::close_reason reason, std::string const& d
     case close_reason::transport_closed:
     case close_reason::peer_closed:
     case close_reason::stream_error_received:
+    case close_reason::component_conflict:
         // The partner's server went away mid-negotiation: it may be restarting.
         return {stanza_condition::remote_server_timeout, true, detail};
     case close_reason::dialback_invalid:

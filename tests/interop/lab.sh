@@ -13,7 +13,8 @@ lab_exec() { ip netns exec "$LAB_NS" "$@"; }
 
 lab_log() { echo "lab: $*" >&2; }
 
-# lab_up DIR DOMAIN=ADDRESS... : creates the namespace, DNS records, CA and certificates.
+# lab_up DIR DOMAIN=ADDRESS[,ADDRESS...]... : creates the namespace, DNS records, CA and
+# certificates (a domain with several addresses gets one SRV target per address).
 lab_up() {
   LAB_DIR=$1; shift
   # libunbound answers NXDOMAIN for the RFC 6761 special-use .test names without
@@ -31,12 +32,24 @@ lab_up() {
   echo "nameserver $LAB_DNS" > "/etc/netns/$LAB_NS/resolv.conf"
   printf '127.0.0.1 localhost\n::1 localhost\n' > "/etc/netns/$LAB_NS/hosts"
 
-  local records=() domains=() pair domain address
+  local records=() domains=() addresses=() pair domain address
   for pair in "$@"; do
     domain=${pair%%=*}; address=${pair#*=}
     domains+=("$domain")
-    records+=(--host-record="$domain,$address"
-              --srv-host="_xmpp-server._tcp.$domain,$domain,5269,0,5")
+    if [[ $address != *,* ]]; then
+      records+=(--host-record="$domain,$address"
+                --srv-host="_xmpp-server._tcp.$domain,$domain,5269,0,5")
+      continue
+    fi
+    # Several addresses: one SRV target each (i1.DOMAIN, i2.DOMAIN, ...), tried
+    # in this order (priorities 0, 10, ...), as several instances are published.
+    local i=0 one
+    IFS=, read -ra addresses <<< "$address"
+    for one in "${addresses[@]}"; do
+      i=$((i + 1))
+      records+=(--host-record="i$i.$domain,$one"
+                --srv-host="_xmpp-server._tcp.$domain,i$i.$domain,5269,$(( (i - 1) * 10 )),5")
+    done
   done
   # Backgrounded directly (not through lab_exec): `ip netns exec` execs the server,
   # so $! is the server's own PID.

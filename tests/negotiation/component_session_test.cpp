@@ -68,6 +68,20 @@ TEST(component_session, a_wrong_secret_is_reported_as_such)
     EXPECT_THAT(close.detail, HasSubstr("check the component secret"));
 }
 
+TEST(component_session, a_component_another_connection_holds_is_told_apart_from_a_failure)
+{
+    // Prosody 0.12, to a second instance of a deployment: the link stands by.
+    link_fixture f;
+    (void)f.connect();
+    auto close = only<close_stream>(f.driver.receive(
+        "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+        "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Component already connected</text></stream:error>"));
+    EXPECT_EQ(close.reason, close_reason::component_conflict);
+    EXPECT_FALSE(close.condition.has_value());  // nothing is sent back
+    EXPECT_THAT(close.detail, HasSubstr("another connection for component fabrikam.test"));
+    EXPECT_THAT(close.detail, HasSubstr("Component already connected"));
+}
+
 TEST(component_session, stanzas_before_the_handshake_completes_are_refused)
 {
     link_fixture f;
