@@ -42,6 +42,7 @@ struct gateway_settings {
     /// next secret before it becomes current, the last one after).
     std::vector<file_setting> dialback_accepted_secret_files;
     std::filesystem::path state_dir;
+    std::size_t state_dir_line = 0;  ///< where it is set (0: the default)
     unsigned worker_threads = 0;  ///< 0: one per core
 };
 

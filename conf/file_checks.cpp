@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -174,6 +175,39 @@ std::optional<std::string> read_secret(file_setting const& f)
     return secret.substr(first, secret.find_last_not_of(" \t\r\n") - first + 1);
 }
 
+/// The SQLite store's folder, as `run` will need it: there, a folder, and
+/// writable by whoever runs the check (under systemd, ExecStartPre runs it as the
+/// service's user, after StateDirectory= made the folder).
+void check_state_dir(config const& cfg, diagnostics& out)
+{
+    if (cfg.store.backend != store_settings::kind::sqlite)
+        return;
+    auto const& g = cfg.gateway;
+    std::string const what = "state_dir " + quoted(g.state_dir) + (g.state_dir_line == 0 ? " (the default)" : "");
+    struct stat st{};
+    if (::stat(g.state_dir.c_str(), &st) != 0) {
+        out.error(g.state_dir_line, what + ": " + std::strerror(errno) + "; the relationship store lives there: create " +
+                                        "it for the user fedgate runs as (mkdir -m 750 " + g.state_dir.string() +
+                                        "; the systemd unit's StateDirectory= makes /var/lib/fedgate), or set "
+                                        "state_dir in [gateway]");
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        out.error(g.state_dir_line, what + " is not a folder; name the folder for the relationship store");
+        return;
+    }
+    if (::access(g.state_dir.c_str(), W_OK | X_OK) != 0) {
+        out.error(g.state_dir_line, what + " is not writable by this user: " + std::strerror(errno) +
+                                        "; the relationship store lives there: give the user fedgate runs as "
+                                        "write access (chown), or check as that user");
+        return;
+    }
+    auto const file = sqlite_store_file(g);
+    if (::access(file.c_str(), F_OK) == 0 && ::access(file.c_str(), R_OK | W_OK) != 0)
+        out.error(g.state_dir_line, "the relationship store " + quoted(file) + " is not readable and writable by this "
+                                    "user: " + std::strerror(errno) + "; chown it to the user fedgate runs as");
+}
+
 void check_files(config const& cfg, diagnostics& out)
 {
     for (auto const& d : cfg.local_domains)
@@ -184,6 +218,7 @@ void check_files(config const& cfg, diagnostics& out)
     check_secret(cfg.internal.secret_file, "component secret file", out);
     check_ca(cfg.tls, out);
     check_conninfo_file(cfg.store, out);
+    check_state_dir(cfg, out);
 }
 
 std::optional<std::string> store_conninfo(store_settings const& s)

@@ -65,6 +65,7 @@ void loader::read_gateway(toml::table const& t)
                    "dialback_accepted_secret_files without dialback_secret_file; name the current secret too");
     auto state = r.string("state_dir");
     g.state_dir = state ? std::filesystem::path{state->value} : std::filesystem::path{"/var/lib/fedgate"};
+    g.state_dir_line = state ? state->line : 0;
     if (g.state_dir.is_relative())
         g.state_dir = (base_dir_ / g.state_dir).lexically_normal();
     g.worker_threads = static_cast<unsigned>(r.integer("worker_threads", 0, 256, "0 means one per core").value_or(0));

@@ -26,6 +26,11 @@ grep -q "methods:            SASL over TLS, TLS dialback" "$work/out" || { echo 
 expect 1 "broken configuration" -- "$fedgate" check-config -c "$work/broken.toml"
 [ -s "$work/out" ] && { echo "FAIL: an invalid configuration printed a report"; failures=$((failures + 1)); }
 grep -q "broken.toml:4: error: key file" "$work/err" || { echo "FAIL: error lacks file:line"; failures=$((failures + 1)); }
+# A state_dir that `run` could not open its store in fails the check, not the start.
+sed 's|^state_dir = .*|state_dir = "absent-state"|' "$work/fedgate.toml" > "$work/no-state.toml"
+expect 1 "missing state_dir" -- "$fedgate" check-config -c "$work/no-state.toml"
+grep -q 'no-state.toml:[0-9]*: error: state_dir ".*absent-state": No such file or directory; the relationship store lives there' "$work/err" ||
+  { echo "FAIL: the missing state_dir is not named with its line"; cat "$work/err"; failures=$((failures + 1)); }
 expect 1 "missing file" -- "$fedgate" check-config -c "$work/none.toml"
 expect 2 "unknown option" -- "$fedgate" check-config --bogus
 expect 2 "no subcommand" -- "$fedgate"

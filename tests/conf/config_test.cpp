@@ -90,6 +90,11 @@ broken_config const broken_configs[] = {
                           "\"optional\" (with TLS), or set dialback to true"},
     {"short_secret", 7, "component secret file \"{dir}/certs/short.secret\" holds 3 characters, fewer than 16; create "
                         "a strong one with: head -c 32 /dev/urandom | base64 > {dir}/certs/short.secret"},
+    {"state_dir_missing", 2, "state_dir \"{dir}/nowhere\": No such file or directory; the relationship store "
+                             "lives there: create it for the user fedgate runs as (mkdir -m 750 {dir}/nowhere; the "
+                             "systemd unit's StateDirectory= makes /var/lib/fedgate), or set state_dir in [gateway]"},
+    {"state_dir_not_a_folder", 2, "state_dir \"{dir}/certs/ca.crt\" is not a folder; name the folder for the "
+                                  "relationship store"},
     {"no_local_domain", 0, "no [[local_domain]] is configured; add one block per domain that fedgate serves: "
                            "[[local_domain]] with name = \"contoso.com\", certificate = "
                            "\"/etc/fedgate/contoso.com.crt\" and key = \"/etc/fedgate/contoso.com.key\""},
