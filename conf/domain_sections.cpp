@@ -152,10 +152,17 @@ void loader::read_partner(toml::table const& t)
 
     p.policy = policy::evaluate(p.negotiation);
     std::string const who = "partner \"" + p.domain + "\": ";
-    if (p.policy.error)
-        out_.error(p.line, who + *p.policy.error);
+    // Each finding at the setting to change (the defaults are at the block's line):
+    // TLS that SASL needs at `tls`, no method left at `sasl`, an idle dialback at
+    // `dialback`.
+    auto const& n = p.negotiation;
+    if (p.policy.error) {
+        bool const tls_missing = n.tls == requirement::not_supported && n.sasl != requirement::not_supported;
+        out_.error(r.line_of(tls_missing ? "tls" : "sasl"), who + *p.policy.error);
+    }
     for (auto const& w : p.policy.warnings)
-        out_.warning(p.line, who + w);
+        out_.warning(r.line_of(n.tls == requirement::optional && w.starts_with("SASL requires TLS") ? "tls" : "dialback"),
+                     who + w);
     cfg_.partners.push_back(std::move(p));
 }
 

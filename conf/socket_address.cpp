@@ -49,7 +49,8 @@ std::variant<socket_address, std::string> parse_socket_address(std::string_view 
         if (colon != std::string_view::npos)
             port_text = text.substr(colon + 1);
         if (!is_ipv4(host))
-            return "\"" + host + "\" is not an IP address (write 0.0.0.0 or [::] for all addresses)";
+            return "names \"" + host + "\", which is not an IP address; write 0.0.0.0 or [::] for all addresses, "
+                   "127.0.0.1 or [::1] for this machine only";
     }
 
     if (port_text.empty()) {

@@ -84,9 +84,9 @@ broken_config const broken_configs[] = {
     {"key_mismatch", 4, "key file \"{dir}/certs/other.test.key\" does not match certificate "
                         "\"{dir}/certs/contoso.test.crt\" of local domain \"contoso.test\"; use the private key the "
                         "certificate was issued for"},
-    {"sasl_without_tls", 9, "partner \"fabrikam.test\": SASL requires TLS, and TLS is not supported: set tls to "
+    {"sasl_without_tls", 12, "partner \"fabrikam.test\": SASL requires TLS, and TLS is not supported: set tls to "
                             "\"required\" or \"optional\", or set sasl to \"not_supported\""},
-    {"no_auth_method", 9, "partner \"fabrikam.test\": SASL or Dialback must be enabled: set sasl to \"required\" or "
+    {"no_auth_method", 13, "partner \"fabrikam.test\": SASL or Dialback must be enabled: set sasl to \"required\" or "
                           "\"optional\" (with TLS), or set dialback to true"},
     {"short_secret", 7, "component secret file \"{dir}/certs/short.secret\" holds 3 characters, fewer than 16; create "
                         "a strong one with: head -c 32 /dev/urandom | base64 > {dir}/certs/short.secret"},
@@ -158,7 +158,7 @@ TEST_F(config_files, seed_warnings_keep_the_configuration_valid)
     ASSERT_TRUE(result.ok());
     ASSERT_EQ(result.findings.size(), 1u);
     EXPECT_EQ(result.findings[0].level, diagnostic::severity::warning);
-    EXPECT_EQ(result.findings[0].line, 9u);
+    EXPECT_EQ(result.findings[0].line, 12u);  // tls = "optional"
     EXPECT_EQ(result.findings[0].message, "partner \"fabrikam.test\": SASL requires TLS. Allowing TLS to be optional "
                                           "may result in failed session negotiations.");
 }

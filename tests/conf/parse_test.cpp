@@ -247,7 +247,8 @@ TEST(socket_address, parses_and_explains)
 {
     EXPECT_EQ(std::get<socket_address>(parse_socket_address("[::]:5269")), (socket_address{"::", 5269}));
     EXPECT_EQ(std::get<std::string>(parse_socket_address("localhost:5269")),
-              "\"localhost\" is not an IP address (write 0.0.0.0 or [::] for all addresses)");
+              "names \"localhost\", which is not an IP address; write 0.0.0.0 or [::] for all addresses, 127.0.0.1 "
+              "or [::1] for this machine only");
     EXPECT_EQ(std::get<std::string>(parse_socket_address("::1:5269")),
               "has an IPv6 address, which must be written in brackets: [IPv6]:port");
     EXPECT_EQ(std::get<std::string>(parse_socket_address("127.0.0.1")), "has no port; write address:port");
