@@ -55,7 +55,10 @@ int run_cli(int argc, char** argv)
 {
     CLI::App app{"fedgate: XMPP server-to-server federation edge gateway", "fedgate"};
     app.set_version_flag("--version", std::string{"fedgate "} + FEDGATE_VERSION);
-    app.require_subcommand(1);
+    // A word that is no command is named (CLI11 alone says "A subcommand is
+    // required"): extras are kept, and checked after parsing.
+    app.require_subcommand(0, 1);
+    app.allow_extras();
 
     std::string config_file = default_config;
     auto* check = app.add_subcommand("check-config", "Load and validate the configuration, then print the "
@@ -67,7 +70,7 @@ int run_cli(int argc, char** argv)
     auto* contacts = app.add_subcommand("contacts", "The relationship store: who may reach whom (public_unverified "
                                                      "partners need a relationship)");
     contacts->add_option("-c,--config", config_file, "Configuration file")->capture_default_str();
-    contacts->require_subcommand(1);
+    contacts->require_subcommand(0, 1);
     std::string contacts_argument;
     contacts->add_subcommand("list", "Every relationship: local JID, remote JID, subscription");
     contacts->add_subcommand("show", "One local user's relationships")
@@ -88,6 +91,29 @@ int run_cli(int argc, char** argv)
     } catch (CLI::ParseError const& e) {
         int rc = app.exit(e);
         return rc == 0 ? success : usage;
+    }
+
+    auto const commands = [](CLI::App const& of) {
+        std::string names;
+        for (auto const* c : of.get_subcommands([](CLI::App const*) { return true; }))
+            names += (names.empty() ? "" : ", ") + c->get_name();
+        return names;
+    };
+    if (auto const extras = app.remaining(true); !extras.empty()) {
+        auto const* where = app.get_subcommands().empty() ? &app : app.get_subcommands().front();
+        bool const command_expected = where->get_subcommands([](CLI::App const*) { return true; }).size() > 0 &&
+                                      where->get_subcommands().empty();
+        std::cerr << (where == &app ? "fedgate" : "fedgate " + where->get_name()) << ": " << (command_expected ? "unknown command '" : "unexpected argument '")
+                  << extras.front() << "'"
+                  << (command_expected ? "; the commands are " + commands(*where) : std::string{}) << " (see "
+                  << (where == &app ? "fedgate" : "fedgate " + where->get_name()) << " --help)\n";
+        return usage;
+    }
+    if (app.get_subcommands().empty() || (contacts->parsed() && contacts->get_subcommands().empty())) {
+        auto const* where = app.get_subcommands().empty() ? &app : contacts;
+        std::cerr << (where == &app ? "fedgate" : "fedgate contacts") << ": a command is required: " << commands(*where) << " (see "
+                  << (where == &app ? "fedgate" : "fedgate contacts") << " --help)\n";
+        return usage;
     }
 
     if (check->parsed())

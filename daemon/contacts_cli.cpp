@@ -285,7 +285,11 @@ int contacts_command(std::string const& config_file, std::string const& action, 
         return 1;
     }
     if (action == "list") {
-        print(store->all());
+        auto rows = store->all();
+        if (rows.empty())  // on stderr: a script reading the list reads no line
+            std::cerr << "the relationship store is empty: no local user has a relationship with a partner's user "
+                         "(fedgate records them as users subscribe; `fedgate contacts import` adds existing ones)\n";
+        print(rows);
     } else if (action == "export") {
         print_json(store->all());
     } else if (action == "show") {

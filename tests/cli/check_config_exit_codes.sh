@@ -35,6 +35,14 @@ expect 1 "missing file" -- "$fedgate" check-config -c "$work/none.toml"
 expect 2 "unknown option" -- "$fedgate" check-config --bogus
 expect 2 "no subcommand" -- "$fedgate"
 expect 2 "unknown subcommand" -- "$fedgate" frobnicate
+grep -q "^fedgate: unknown command 'frobnicate'; the commands are check-config, run, contacts, matrix" "$work/err" ||
+  { echo "FAIL: the unknown command is not named"; cat "$work/err"; failures=$((failures + 1)); }
+expect 2 "unknown contacts subcommand" -- "$fedgate" contacts frob
+grep -q "^fedgate contacts: unknown command 'frob'; the commands are list, show, import, export, migrate" "$work/err" ||
+  { echo "FAIL: the unknown contacts command is not named"; cat "$work/err"; failures=$((failures + 1)); }
+expect 2 "an extra argument" -- "$fedgate" check-config stray
+grep -q "^fedgate check-config: unexpected argument 'stray'" "$work/err" ||
+  { echo "FAIL: the extra argument is not named"; cat "$work/err"; failures=$((failures + 1)); }
 expect 0 "--help" -- "$fedgate" --help
 expect 0 "check-config --help" -- "$fedgate" check-config --help
 expect 0 "--version" -- "$fedgate" --version

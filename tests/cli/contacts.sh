@@ -20,8 +20,9 @@ CSV
 "$fedgate" contacts -c "$work/a.toml" import "$work/bad.csv" >"$work/out" 2>"$work/err"
 check "a bad line fails the import" [ $? -eq 1 ]
 check "the error names file and line" grep -q "bad.csv:3: local JID 'not a jid'" "$work/err"
-"$fedgate" contacts -c "$work/a.toml" list >"$work/out"
+"$fedgate" contacts -c "$work/a.toml" list >"$work/out" 2>"$work/err"
 check "nothing was imported" [ ! -s "$work/out" ]
+check "an empty store is said to be empty (on stderr)" grep -q "^the relationship store is empty" "$work/err"
 
 cat > "$work/good.csv" <<CSV
 # from the internal server's rosters
