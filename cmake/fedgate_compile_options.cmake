@@ -14,6 +14,18 @@ if(FEDGATE_SANITIZE)
   target_link_options(fedgate_options INTERFACE ${fedgate_sanitize_flags})
 endif()
 
+if(FEDGATE_TSAN)
+  if(FEDGATE_SANITIZE)
+    message(FATAL_ERROR "FEDGATE_TSAN and FEDGATE_SANITIZE exclude each other: one build directory each")
+  endif()
+  set(fedgate_tsan_flags -fsanitize=thread -fno-omit-frame-pointer)
+  # GCC 12 warns (-Wtsan) that TSan does not model the atomic_thread_fence in
+  # Boost.Asio's handler dispatch; the warning is about the tool, not our code.
+  target_compile_options(fedgate_options INTERFACE ${fedgate_tsan_flags}
+                         $<$<CXX_COMPILER_ID:GNU>:-Wno-tsan>)
+  target_link_options(fedgate_options INTERFACE ${fedgate_tsan_flags})
+endif()
+
 if(FEDGATE_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "FEDGATE_FUZZ needs clang (libFuzzer): -DCMAKE_CXX_COMPILER=clang++-14")
