@@ -47,6 +47,12 @@ void set_up_logging(conf::log_settings const& log)
     spdlog::set_level(spdlog::level::from_str(log.level));
 }
 
+/// "1 partner", "2 partners".
+std::string counted(std::size_t n, std::string_view noun)
+{
+    return std::to_string(n) + " " + std::string{noun} + (n == 1 ? "" : "s");
+}
+
 /// The running gateway: what SIGHUP and SIGTERM act on.
 class gateway {
 public:
@@ -85,9 +91,9 @@ public:
             metrics_->start();
             spdlog::info("metrics on http://{}:{}/metrics", rt_->cfg.metrics.listen->host, rt_->cfg.metrics.listen->port);
         }
-        spdlog::info("fedgate {} running: {} local domains, {} partners, internal server {} port {}", FEDGATE_VERSION,
-                     rt_->cfg.local_domains.size(), rt_->cfg.partners.size(), rt_->cfg.internal.host,
-                     rt_->cfg.internal.port);
+        spdlog::info("fedgate {} running: {}, {}, internal server {} port {}", FEDGATE_VERSION,
+                     counted(rt_->cfg.local_domains.size(), "local domain"), counted(rt_->cfg.partners.size(), "partner"),
+                     rt_->cfg.internal.host, rt_->cfg.internal.port);
         hub_->on_settled([this] {
             spdlog::info("ready");
             notifier_.ready(summary());
@@ -120,8 +126,8 @@ private:
 
     std::string summary() const
     {
-        return "serving " + std::to_string(rt_->cfg.local_domains.size()) + " local domains for " +
-               std::to_string(rt_->cfg.partners.size()) + " partners";
+        return "serving " + counted(rt_->cfg.local_domains.size(), "local domain") + " for " +
+               counted(rt_->cfg.partners.size(), "partner");
     }
 
     void wait_for_stop()
@@ -189,9 +195,10 @@ private:
     {
         spdlog::info("SIGHUP received: reloading {}", config_file_.string());
         auto loaded = conf::load_file(config_file_);
+        // The log line's level says error or warning; the finding does not again.
         for (auto const& d : loaded.findings)
-            spdlog::log(d.level == conf::diagnostic::severity::warning ? spdlog::level::warn : spdlog::level::err, "{}",
-                        d.format());
+            spdlog::log(d.level == conf::diagnostic::severity::warning ? spdlog::level::warn : spdlog::level::err,
+                        "{}{}: {}", d.file, d.line == 0 ? std::string{} : ":" + std::to_string(d.line), d.message);
         if (!loaded.ok()) {
             spdlog::error("reload refused: {} is invalid; nothing was changed", config_file_.string());
             return;
@@ -202,6 +209,10 @@ private:
             spdlog::warn("the listening addresses changed: that takes a restart");
         if (next.gateway.state_dir != rt_->cfg.gateway.state_dir)
             spdlog::warn("state_dir changed: that takes a restart (the relationship store stays open)");
+        if (next.metrics.listen != rt_->cfg.metrics.listen)
+            spdlog::warn("[metrics] listen changed: that takes a restart (metrics stay where they are)");
+        if (next.gateway.worker_threads != rt_->cfg.gateway.worker_threads)
+            spdlog::warn("worker_threads changed: that takes a restart");
         if (next.store.backend != rt_->cfg.store.backend || next.store.conninfo != rt_->cfg.store.conninfo ||
             next.store.conninfo_file.path != rt_->cfg.store.conninfo_file.path)
             spdlog::warn("[store] changed: that takes a restart (the relationship store stays open)");
@@ -219,6 +230,10 @@ private:
         // streams of both generations must agree on dialback keys.
         if (fresh->cfg.gateway.dialback_secret_file.empty())
             fresh->dialback = rt_->dialback;
+        if (fresh->cfg.log.level != rt_->cfg.log.level) {
+            spdlog::info("log level {} (was {})", fresh->cfg.log.level, rt_->cfg.log.level);
+            spdlog::set_level(spdlog::level::from_str(fresh->cfg.log.level));
+        }
         auto const changes = hub_->reload(fresh);
         rt_ = std::move(fresh);
         spdlog::info("reloaded: {}", changes);

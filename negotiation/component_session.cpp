@@ -35,6 +35,10 @@ std::vector<action> component_session::start()
     return {send_header{{}, context_.domain, {}, ns::component}};
 }
 
+namespace {
+constexpr char const* no_stream_id = "the internal server sent no stream id to hash the secret with";
+}  // namespace
+
 std::vector<action> component_session::handle(event e)
 {
     if (state_ == state::closed)
@@ -46,6 +50,9 @@ std::vector<action> component_session::handle(event e)
     }
     if (auto* received = std::get_if<protocol::element_received>(&e))
         return on_element(std::move(received->stanza));
+    if (state_ == state::awaiting_refusal &&
+        (std::holds_alternative<protocol::stream_ended>(e) || std::holds_alternative<transport_closed>(e)))
+        return close(std::nullopt, close_reason::bad_input, no_stream_id);
     if (std::holds_alternative<protocol::stream_ended>(e))
         return close(std::nullopt, close_reason::peer_closed, "the internal server closed the link");
     if (auto const* closed = std::get_if<transport_closed>(&e))
@@ -58,9 +65,12 @@ std::vector<action> component_session::handle(event e)
 
 std::vector<action> component_session::on_header(protocol::stream_header const& header)
 {
-    if (header.id().empty())
-        return close(stream_error::invalid_xml, close_reason::bad_input,
-                     "the internal server sent no stream id to hash the secret with");
+    if (header.id().empty()) {
+        // Prosody opens a stream it refuses without an id, then says why: wait
+        // for that rather than blame the missing id.
+        state_ = state::awaiting_refusal;
+        return {};
+    }
     state_ = state::awaiting_handshake;
     element handshake{"handshake", std::string{ns::component}};
     handshake.add_text(component_handshake(header.id(), context_.secret));
@@ -77,10 +87,19 @@ std::vector<action> component_session::on_element(element&& e)
         if (what.starts_with("<conflict/>"))
             return close(std::nullopt, close_reason::component_conflict,
                          "the internal server has another connection for component " + context_.domain + ": " + what);
+        std::string advice;
+        if (what.starts_with("<not-authorized/>"))
+            advice = " (check the component secret: the internal server's for " + context_.domain +
+                     " and [internal] secret_file must be the same)";
+        else if (what.starts_with("<host-unknown/>"))
+            advice = " (the internal server does not know " + context_.domain + " as a component: declare it there, "
+                     "e.g. Prosody: Component \"" + context_.domain + "\" with component_secret; ejabberd: an "
+                     "ejabberd_service listener whose hosts include it)";
         return close(std::nullopt, close_reason::stream_error_received,
-                     "the internal server ended the link for " + context_.domain + " with " + what +
-                         (what.starts_with("<not-authorized/>") ? " (check the component secret)" : ""));
+                     "the internal server ended the link for " + context_.domain + " with " + what + advice);
     }
+    if (state_ == state::awaiting_refusal)
+        return close(stream_error::invalid_xml, close_reason::bad_input, no_stream_id);
     if (state_ == state::awaiting_handshake) {
         if (!e.is("handshake", ns::component))
             return close(stream_error::not_authorized, close_reason::bad_input,

@@ -32,7 +32,9 @@ public:
     [[nodiscard]] bool ready() const noexcept { return state_ == state::ready; }
 
 private:
-    enum class state : std::uint8_t { awaiting_header, awaiting_handshake, ready, closed };
+    /// awaiting_refusal: a header without a stream id, which is how Prosody
+    /// opens the stream it refuses (<host-unknown/> follows).
+    enum class state : std::uint8_t { awaiting_header, awaiting_refusal, awaiting_handshake, ready, closed };
 
     std::vector<action> on_header(protocol::stream_header const& header);
     std::vector<action> on_element(protocol::element&& e);

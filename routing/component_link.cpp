@@ -206,7 +206,7 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
         spdlog::warn("link {}: {} stanzas the internal server sent after fedgate had closed the link were not "
                      "taken (the server had fedgate's </stream:stream>; it may bounce them, XEP-0114 cannot tell it)",
                      domain_, not_taken);
-    ready_ = false;
+    bool const was_ready = std::exchange(ready_, false);
     connection_.reset();
     bool const conflict = why.reason == ng::close_reason::component_conflict;
     if (conflict && !standing_by_)
@@ -215,6 +215,10 @@ void component_link::on_closed(connection&, ng::close_stream const& why)
                      domain_, why.detail);
     else if (!conflict && standing_by_)
         spdlog::warn("link {}: no longer standing by: {}: {}", domain_, ng::metric_name(why.reason), why.detail);
+    else if (!was_ready && !conflict && !stopped_ && retry_.failures() == 0)
+        // Refused before it was up (an unknown component, a wrong secret): a
+        // warning once per outage; the retries say it again at info level.
+        spdlog::warn("link {}: the internal server refused the link: {} (retrying)", domain_, why.detail);
     standing_by_ = conflict;
     settle();
     if (stopped_)

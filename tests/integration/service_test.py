@@ -125,7 +125,9 @@ class Reload(TwoGateways, unittest.TestCase):
         self.reload([dict(domain="b.test", **SASL)], extra=["[limits]", "bogus_setting = 1"])
         log = self.a.log_text()
         self.assertIn("reload refused", log)
-        self.assertRegex(log, r"A\.toml:\d+: error: ")
+        # check-config's finding, its level said once (by the log line's own level).
+        self.assertRegex(log, r" error \S*A\.toml:\d+: this is not valid TOML: ")
+        self.assertNotIn(": error: ", log)
         self.internal_a.send("b.test", message("alice@a.test/desk", "bob@b.test", "after-bad-reload"))
         self.internal_b.wait_stanza(has_id("after-bad-reload"))
 
@@ -136,6 +138,17 @@ class Reload(TwoGateways, unittest.TestCase):
         wait_for(lambda: all(l.closed for l in self.internal_a.links if l.domain == "b.test"), 10,
                  "the link for b.test to close")
         self.assertIsNotNone(self.internal_a.link("c.test"))
+
+        # [log] level takes effect on reload: debug lines stop.
+        self.a.common = [('level = "info"' if line == 'level = "debug"' else line) for line in self.a.common]
+        self.reload([dict(domain="c.test", **SASL)])
+        self.assertIn("log level info (was debug)", self.a.log_text())
+        # A stanza whose way out (DNS, a connection) logs at debug level too.
+        self.internal_a.send("c.test", message("alice@a.test/desk", "carol@c.test", "after-level"))
+        time.sleep(1)
+        after = self.a.log_text().split("log level info (was debug)")[-1]
+        self.assertIn("reloaded:", after)
+        self.assertNotIn(" debug ", after)
 
 
 class Metrics(TwoGateways, unittest.TestCase):

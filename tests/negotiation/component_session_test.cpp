@@ -65,7 +65,8 @@ TEST(component_session, a_wrong_secret_is_reported_as_such)
     auto close = only<close_stream>(f.driver.receive(
         "<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"));
     EXPECT_EQ(close.reason, close_reason::stream_error_received);
-    EXPECT_THAT(close.detail, HasSubstr("check the component secret"));
+    EXPECT_THAT(close.detail, HasSubstr("check the component secret: the internal server's for fabrikam.test and "
+                                        "[internal] secret_file must be the same"));
 }
 
 TEST(component_session, a_component_another_connection_holds_is_told_apart_from_a_failure)
@@ -80,6 +81,34 @@ TEST(component_session, a_component_another_connection_holds_is_told_apart_from_
     EXPECT_FALSE(close.condition.has_value());  // nothing is sent back
     EXPECT_THAT(close.detail, HasSubstr("another connection for component fabrikam.test"));
     EXPECT_THAT(close.detail, HasSubstr("Component already connected"));
+}
+
+TEST(component_session, a_domain_the_internal_server_does_not_know_is_named_with_what_to_declare)
+{
+    // Prosody 0.12 opens the stream it refuses without an id, then says why.
+    link_fixture f;
+    (void)f.driver.start();
+    EXPECT_TRUE(f.driver.receive("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
+                                 "xmlns='jabber:component:accept' from='fabrikam.test'>")
+                    .empty());
+    auto close = only<close_stream>(f.driver.receive(
+        "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+        "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>fabrikam.test does not match any configured external "
+        "components</text></stream:error>"));
+    EXPECT_EQ(close.reason, close_reason::stream_error_received);
+    EXPECT_THAT(close.detail, HasSubstr("<host-unknown/>: fabrikam.test does not match"));
+    EXPECT_THAT(close.detail, HasSubstr("Component \"fabrikam.test\" with component_secret"));
+}
+
+TEST(component_session, a_header_without_an_id_and_nothing_after_it_is_blamed_on_the_id)
+{
+    link_fixture f;
+    (void)f.driver.start();
+    (void)f.driver.receive("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
+                           "xmlns='jabber:component:accept' from='fabrikam.test'>");
+    auto close = only<close_stream>(f.driver.receive("<handshake/>"));
+    EXPECT_EQ(close.condition, stream_error::invalid_xml);
+    EXPECT_THAT(close.detail, HasSubstr("no stream id"));
 }
 
 TEST(component_session, stanzas_before_the_handshake_completes_are_refused)
