@@ -93,26 +93,26 @@ int run_cli(int argc, char** argv)
         return rc == 0 ? success : usage;
     }
 
-    auto const commands = [](CLI::App const& of) {
+    // What a command's name is in messages, and the commands it has.
+    auto const name_of = [&app](CLI::App const* c) { return c == &app ? std::string{"fedgate"} : "fedgate " + c->get_name(); };
+    auto const commands = [](CLI::App const* of) {
         std::string names;
-        for (auto const* c : of.get_subcommands([](CLI::App const*) { return true; }))
+        for (auto const* c : of->get_subcommands([](CLI::App const*) { return true; }))
             names += (names.empty() ? "" : ", ") + c->get_name();
         return names;
     };
+    CLI::App const* const chosen = app.get_subcommands().empty() ? &app : app.get_subcommands().front();
+    bool const command_missing = !commands(chosen).empty() && chosen->get_subcommands().empty();
     if (auto const extras = app.remaining(true); !extras.empty()) {
-        auto const* where = app.get_subcommands().empty() ? &app : app.get_subcommands().front();
-        bool const command_expected = where->get_subcommands([](CLI::App const*) { return true; }).size() > 0 &&
-                                      where->get_subcommands().empty();
-        std::cerr << (where == &app ? "fedgate" : "fedgate " + where->get_name()) << ": " << (command_expected ? "unknown command '" : "unexpected argument '")
-                  << extras.front() << "'"
-                  << (command_expected ? "; the commands are " + commands(*where) : std::string{}) << " (see "
-                  << (where == &app ? "fedgate" : "fedgate " + where->get_name()) << " --help)\n";
+        std::cerr << name_of(chosen) << ": "
+                  << (command_missing ? "unknown command '" + extras.front() + "'; the commands are " + commands(chosen)
+                                      : "unexpected argument '" + extras.front() + "'")
+                  << " (see " << name_of(chosen) << " --help)\n";
         return usage;
     }
-    if (app.get_subcommands().empty() || (contacts->parsed() && contacts->get_subcommands().empty())) {
-        auto const* where = app.get_subcommands().empty() ? &app : contacts;
-        std::cerr << (where == &app ? "fedgate" : "fedgate contacts") << ": a command is required: " << commands(*where) << " (see "
-                  << (where == &app ? "fedgate" : "fedgate contacts") << " --help)\n";
+    if (command_missing) {
+        std::cerr << name_of(chosen) << ": a command is required: " << commands(chosen) << " (see " << name_of(chosen)
+                  << " --help)\n";
         return usage;
     }
 
