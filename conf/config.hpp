@@ -41,8 +41,7 @@ struct gateway_settings {
     /// Secrets whose keys are also accepted when verifying (a rotation: the
     /// next secret before it becomes current, the last one after).
     std::vector<file_setting> dialback_accepted_secret_files;
-    std::filesystem::path state_dir;
-    std::size_t state_dir_line = 0;  ///< where it is set (0: the default)
+    file_setting state_dir;  ///< line 0: the default
     unsigned worker_threads = 0;  ///< 0: one per core
 };
 
@@ -168,7 +167,7 @@ void check_files(config const& cfg, diagnostics& out);
 /// The SQLite relationship store's file: in state_dir.
 [[nodiscard]] inline std::filesystem::path sqlite_store_file(gateway_settings const& g)
 {
-    return g.state_dir / "relationships.sqlite3";
+    return g.state_dir.path / "relationships.sqlite3";
 }
 
 /// The PostgreSQL connection string of `[store]`: `conninfo`, or the text of

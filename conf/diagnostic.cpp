@@ -4,11 +4,14 @@
 
 namespace fedgate::conf {
 
+std::string diagnostic::where() const
+{
+    return line == 0 ? file : file + ":" + std::to_string(line);
+}
+
 std::string diagnostic::format() const
 {
-    std::string out = file;
-    if (line != 0)
-        out += ":" + std::to_string(line);
+    std::string out = where();
     out += level == severity::error ? ": error: " : ": warning: ";
     out += message;
     return out;

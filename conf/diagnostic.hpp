@@ -20,6 +20,8 @@ struct diagnostic {
 
     /// "FILE:LINE: error: MESSAGE", the shape compilers and editors understand.
     [[nodiscard]] std::string format() const;
+    /// "FILE:LINE" ("FILE" for the whole file), for a log line whose level says the rest.
+    [[nodiscard]] std::string where() const;
     friend bool operator==(diagnostic const&, diagnostic const&) = default;
 };
 

@@ -182,30 +182,30 @@ void check_state_dir(config const& cfg, diagnostics& out)
 {
     if (cfg.store.backend != store_settings::kind::sqlite)
         return;
-    auto const& g = cfg.gateway;
-    std::string const what = "state_dir " + quoted(g.state_dir) + (g.state_dir_line == 0 ? " (the default)" : "");
+    auto const& dir = cfg.gateway.state_dir;
+    std::string const what = "state_dir " + quoted(dir.path) + (dir.line == 0 ? " (the default)" : "");
     struct stat st{};
-    if (::stat(g.state_dir.c_str(), &st) != 0) {
-        out.error(g.state_dir_line, what + ": " + std::strerror(errno) + "; the relationship store lives there: create " +
-                                        "it for the user fedgate runs as (mkdir -m 750 " + g.state_dir.string() +
-                                        "; the systemd unit's StateDirectory= makes /var/lib/fedgate), or set "
-                                        "state_dir in [gateway]");
+    if (::stat(dir.path.c_str(), &st) != 0) {
+        out.error(dir.line, what + ": " + std::strerror(errno) + "; the relationship store lives there: create it for " +
+                                "the user fedgate runs as (mkdir -m 750 " + dir.path.string() +
+                                "; the systemd unit's StateDirectory= makes /var/lib/fedgate), or set state_dir in "
+                                "[gateway]");
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
-        out.error(g.state_dir_line, what + " is not a folder; name the folder for the relationship store");
+        out.error(dir.line, what + " is not a folder; name the folder for the relationship store");
         return;
     }
-    if (::access(g.state_dir.c_str(), W_OK | X_OK) != 0) {
-        out.error(g.state_dir_line, what + " is not writable by this user: " + std::strerror(errno) +
-                                        "; the relationship store lives there: give the user fedgate runs as "
-                                        "write access (chown), or check as that user");
+    if (::access(dir.path.c_str(), W_OK | X_OK) != 0) {
+        out.error(dir.line, what + " is not writable by this user: " + std::strerror(errno) +
+                                "; the relationship store lives there: give the user fedgate runs as write access "
+                                "(chown), or check as that user");
         return;
     }
-    auto const file = sqlite_store_file(g);
+    auto const file = sqlite_store_file(cfg.gateway);
     if (::access(file.c_str(), F_OK) == 0 && ::access(file.c_str(), R_OK | W_OK) != 0)
-        out.error(g.state_dir_line, "the relationship store " + quoted(file) + " is not readable and writable by this "
-                                    "user: " + std::strerror(errno) + "; chown it to the user fedgate runs as");
+        out.error(dir.line, "the relationship store " + quoted(file) + " is not readable and writable by this user: " +
+                                std::strerror(errno) + "; chown it to the user fedgate runs as");
 }
 
 void check_files(config const& cfg, diagnostics& out)

@@ -63,11 +63,9 @@ void loader::read_gateway(toml::table const& t)
     if (!g.dialback_accepted_secret_files.empty() && g.dialback_secret_file.empty())
         out_.error(r.line_of("dialback_accepted_secret_files"),
                    "dialback_accepted_secret_files without dialback_secret_file; name the current secret too");
-    auto state = r.string("state_dir");
-    g.state_dir = state ? std::filesystem::path{state->value} : std::filesystem::path{"/var/lib/fedgate"};
-    g.state_dir_line = state ? state->line : 0;
-    if (g.state_dir.is_relative())
-        g.state_dir = (base_dir_ / g.state_dir).lexically_normal();
+    g.state_dir = read_file(r, "state_dir");
+    if (g.state_dir.empty())
+        g.state_dir = {"/var/lib/fedgate", 0};
     g.worker_threads = static_cast<unsigned>(r.integer("worker_threads", 0, 256, "0 means one per core").value_or(0));
     r.finish();
 }

@@ -198,7 +198,7 @@ private:
         // The log line's level says error or warning; the finding does not again.
         for (auto const& d : loaded.findings)
             spdlog::log(d.level == conf::diagnostic::severity::warning ? spdlog::level::warn : spdlog::level::err,
-                        "{}{}: {}", d.file, d.line == 0 ? std::string{} : ":" + std::to_string(d.line), d.message);
+                        "{}: {}", d.where(), d.message);
         if (!loaded.ok()) {
             spdlog::error("reload refused: {} is invalid; nothing was changed", config_file_.string());
             return;
@@ -207,7 +207,7 @@ private:
         if (next.gateway.s2s_listen != rt_->cfg.gateway.s2s_listen ||
             next.gateway.direct_tls_listen != rt_->cfg.gateway.direct_tls_listen)
             spdlog::warn("the listening addresses changed: that takes a restart");
-        if (next.gateway.state_dir != rt_->cfg.gateway.state_dir)
+        if (next.gateway.state_dir.path != rt_->cfg.gateway.state_dir.path)
             spdlog::warn("state_dir changed: that takes a restart (the relationship store stays open)");
         if (next.metrics.listen != rt_->cfg.metrics.listen)
             spdlog::warn("[metrics] listen changed: that takes a restart (metrics stay where they are)");
