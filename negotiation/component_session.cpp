@@ -81,17 +81,18 @@ std::vector<action> component_session::on_element(element&& e)
 {
     if (e.is("error", ns::streams)) {
         auto const what = wire::describe_stream_error(e);
+        auto const condition = wire::stream_error_condition(e);
         // XEP-0114 servers take one connection per component (Prosody says
         // <conflict/>): another instance of ours holds it, or another program
         // with the secret. Not a failure of this link: it stands by.
-        if (what.starts_with("<conflict/>"))
+        if (condition == "conflict")
             return close(std::nullopt, close_reason::component_conflict,
                          "the internal server has another connection for component " + context_.domain + ": " + what);
         std::string advice;
-        if (what.starts_with("<not-authorized/>"))
+        if (condition == "not-authorized")
             advice = " (check the component secret: the internal server's for " + context_.domain +
                      " and [internal] secret_file must be the same)";
-        else if (what.starts_with("<host-unknown/>"))
+        else if (condition == "host-unknown")
             advice = " (the internal server does not know " + context_.domain + " as a component: declare it there, "
                      "e.g. Prosody: Component \"" + context_.domain + "\" with component_secret; ejabberd: an "
                      "ejabberd_service listener whose hosts include it)";

@@ -105,14 +105,19 @@ protocol::stanza_condition dialback_error_for(dialback_outcome outcome) noexcept
     return protocol::stanza_condition::undefined_condition;
 }
 
+std::string stream_error_condition(protocol::element const& error)
+{
+    for (auto const* c : error.child_elements())
+        if (c->ns() == protocol::ns::stream_errors && c->name() != "text")
+            return c->name();
+    return {};
+}
+
 std::string describe_stream_error(protocol::element const& error)
 {
-    std::string name = "no condition";
-    for (auto const* c : error.child_elements())
-        if (c->ns() == protocol::ns::stream_errors && c->name() != "text") {
-            name = c->name();
-            break;
-        }
+    auto name = stream_error_condition(error);
+    if (name.empty())
+        name = "no condition";
     auto const* text = error.child("text", protocol::ns::stream_errors);
     return "<" + name + "/>" + (text ? ": " + text->text() : std::string{});
 }

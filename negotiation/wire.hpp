@@ -44,6 +44,8 @@ enum class db_kind : std::uint8_t { result, verify };
 /// (XEP-0220 §2.4 table).
 [[nodiscard]] protocol::stanza_condition dialback_error_for(dialback_outcome outcome) noexcept;
 
+/// The condition of a received <stream:error/>: "system-shutdown", or "" when it has none.
+[[nodiscard]] std::string stream_error_condition(protocol::element const& error);
 /// "<system-shutdown/>: text" for a received <stream:error/>, for logs and bounces.
 [[nodiscard]] std::string describe_stream_error(protocol::element const& error);
 
