@@ -43,8 +43,7 @@ struct writer {
                 out += a.name;
             } else {
                 // A namespaced attribute needs a prefix of its own; declare one here.
-                // Appended piece by piece: no temporaries, and GCC 12 at -O3
-                // warns falsely (-Wrestrict) about `"a" + std::to_string(...)`.
+                // Appended piece by piece: no temporary strings.
                 auto const prefix = std::to_string(extra_prefixes++);
                 out += "xmlns:a";
                 out += prefix;

@@ -137,12 +137,8 @@ void component_link::reconnect_later()
 {
     if (stopped_ || owner_.stopping())
         return;
-    auto delay = retry_.next();
-    if (standing_by_) {
-        std::uniform_int_distribution<long long> pick{standby_retry_min.count(), standby_retry_max.count()};
-        delay = std::chrono::milliseconds{pick(standby_jitter_)};
-    }
-    retry_timer_.expires_after(delay);
+    std::uniform_int_distribution<long long> standby{standby_retry_min.count(), standby_retry_max.count()};
+    retry_timer_.expires_after(standing_by_ ? std::chrono::milliseconds{standby(standby_jitter_)} : retry_.next());
     retry_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
         if (*alive && !ec)
             start();
@@ -199,14 +195,14 @@ void component_link::on_action(connection& source, ng::action& a)
 void component_link::on_closed(connection&, ng::close_stream const& why)
 {
     traffic_.count_close(why);
-    if (ready_)
+    bool const was_ready = std::exchange(ready_, false);
+    if (was_ready)
         went_down();
     take_back_unconfirmed();
     if (auto const not_taken = std::exchange(not_taken_after_close_, 0); not_taken > 0)
         spdlog::warn("link {}: {} stanzas the internal server sent after fedgate had closed the link were not "
                      "taken (the server had fedgate's </stream:stream>; it may bounce them, XEP-0114 cannot tell it)",
                      domain_, not_taken);
-    bool const was_ready = std::exchange(ready_, false);
     connection_.reset();
     bool const conflict = why.reason == ng::close_reason::component_conflict;
     if (conflict && !standing_by_)
