@@ -147,7 +147,11 @@ class Reload(TwoGateways, unittest.TestCase):
             self.internal_a.send("b.test", message("alice@a.test/desk", "bob@b.test", stanza_id))
             self.internal_b.wait_stanza(has_id(stanza_id))
             lines = self.a.log_text()[mark:].count(" debug ")
-            self.reload([dict(domain="c.test", **SASL)])  # b.test's stream ends again
+            # b.test's stream ends again, and has closed (with its last debug
+            # line) before the next count begins.
+            closes = self.a.log_text().count("a.test -> b.test closed:")
+            self.reload([dict(domain="c.test", **SASL)])
+            wait_for(lambda: self.a.log_text().count("a.test -> b.test closed:") > closes, 10, "b.test's stream to close")
             return lines
         self.assertGreater(debug_lines_of_a_new_stream("at-debug"), 0)
         self.a.common = [('level = "info"' if line == 'level = "debug"' else line) for line in self.a.common]
