@@ -41,7 +41,10 @@ void outbound_link::acknowledged(connection& source, std::uint32_t handled)
         close_stopped();
         return;
     }
-    if (up() && unacked_->request_due(false))
+    // Stopping, the link asks for whatever is left after each answer: the
+    // request that answer closed may have been sent before the tail was
+    // written, and the clock that would ask for a quiet tail no longer runs.
+    if (up() && unacked_->request_due(close_after_ack_.has_value()))
         source.send_stanza(ng::sm::request());
 }
 

@@ -248,5 +248,38 @@ class StoppedBeforeTheLastCount(TwoGateways, unittest.TestCase):
                       "they are possibly lost", self.a.log_text())
 
 
+class StoppedWhileAskingForACount(TwoGateways, unittest.TestCase):
+    """SIGTERM while an <r/> that A sent before the tail of a burst is still
+    unanswered: when B answers it, A asks for the rest at once and closes when
+    that comes. It used to wait for the clock, which stops at shutdown, and
+    counted the tail possibly lost after 2 s (the fault suite's SIGTERM row
+    under the sanitizers)."""
+
+    a_metrics = True
+    a_limits = {"partner_ack_request_every": 10}
+
+    def test_a_asks_for_the_tail_after_the_answer_it_awaited(self):
+        self.internal_a.send("b.test", message(SENDER, RECIPIENT, "first"))  # A's stream to B comes up
+        self.internal_b.wait_stanza(has_id("first"), what="the first message")
+        wait_for(lambda: self.unacknowledged() == 0, 15, "B's acknowledgement of the first message")
+        self.b.signal(signal.SIGSTOP)  # B answers nothing yet
+        try:
+            ids = ["burst%d" % i for i in range(15)]  # an <r/> after the 10th
+            self.internal_a.send("b.test", "".join(message(SENDER, RECIPIENT, i) for i in ids))
+            wait_for(lambda: self.unacknowledged() == 15, 15, "A to have written the burst")
+            self.a.signal(signal.SIGTERM)
+            self.a.wait_log("stopping: closing")
+        finally:
+            self.b.signal(signal.SIGCONT)
+        self.assertEqual(self.a.terminate(), 0)
+        self.internal_b.wait_stanza(has_id(ids[-1]), what="the burst")
+        log = self.a.log_text()
+        self.assertNotIn("are possibly lost", log)
+        self.assertIn("0 bounced, 0 possibly lost", log)
+
+    def unacknowledged(self):
+        return self.a.scrape().get('fedgate_unacknowledged_stanzas{side="outbound"}')
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
