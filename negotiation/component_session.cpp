@@ -74,7 +74,7 @@ std::vector<action> component_session::on_header(protocol::stream_header const& 
     state_ = state::awaiting_handshake;
     element handshake{"handshake", std::string{ns::component}};
     handshake.add_text(component_handshake(header.id(), context_.secret));
-    return {send_element{std::move(handshake)}};
+    return only(send_element{std::move(handshake)});
 }
 
 std::vector<action> component_session::on_element(element&& e)
@@ -136,9 +136,9 @@ std::vector<action> component_session::on_stanza(element&& stanza)
                                                  : protocol::stanza_condition::jid_malformed,
                                       to ? "this link carries stanzas for " + context_.domain + " only" : why);
         reply.set_attribute("from", context_.domain);
-        return {bounce_stanza{std::move(reply), std::move(pair)}};
+        return only(bounce_stanza{std::move(reply), std::move(pair)});
     }
-    return {route_stanza{std::move(stanza), std::move(pair), {std::move(*from), std::move(*to)}}};
+    return only(route_stanza{std::move(stanza), std::move(pair), {std::move(*from), std::move(*to)}});
 }
 
 std::vector<action> component_session::close(std::optional<protocol::stream_error> condition, close_reason reason,

@@ -332,7 +332,7 @@ std::vector<action> inbound_session::on_stanza(element&& stanza)
                                      .stream_local = local_});
     if (auto* ending = std::get_if<close_stream>(&verdict))
         return close(ending->condition, ending->reason, std::move(ending->detail));
-    return std::visit([](auto& a) { return std::vector<action>{std::move(a)}; }, verdict);
+    return std::visit([](auto& a) { return only(std::move(a)); }, verdict);
 }
 
 // ---- closing ---------------------------------------------------------------------

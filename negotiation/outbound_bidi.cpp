@@ -30,7 +30,7 @@ std::vector<action> outbound_session::on_peer_stanza(element&& stanza)
                                      .stream_local = pair.local});
     if (auto* ending = std::get_if<close_stream>(&verdict))
         return close(ending->condition, ending->reason, std::move(ending->detail));
-    return std::visit([](auto& a) { return std::vector<action>{std::move(a)}; }, verdict);
+    return std::visit([](auto& a) { return only(std::move(a)); }, verdict);
 }
 
 std::vector<action> outbound_session::on_peer_db_request(element const& request)

@@ -244,6 +244,17 @@ using action = std::variant<send_header, send_element, send_ack, begin_tls, rest
                             authenticated, bidi_ready, bidi_counting, acknowledged, link_ready, route_stanza, bounce_stanza, discarded,
                             close_stream>;
 
+/// `a` alone in a vector of actions, moved there. A braced list would copy it
+/// (the elements of a std::initializer_list are const), and the copy of a
+/// stanza costs about as much as its parsing did.
+template <class Action>
+[[nodiscard]] std::vector<action> only(Action&& a)
+{
+    std::vector<action> out;
+    out.emplace_back(std::forward<Action>(a));
+    return out;
+}
+
 /// What every session offers its executor.
 class session {
 public:
