@@ -290,7 +290,7 @@ void component_link::deliver(protocol::element stanza, connection* source)
         return;
     }
     if (!ready() && (stopped_ || outage_expired_)) {
-        auto const why = stopped_ ? std::string{"the gateway is shutting down"}
+        auto const why = stopped_ ? stop_reason_
                                   : "the internal server of " + domain_ + " is not reachable";
         traffic_.bounce(stanza, stopped_ ? stanza_condition::service_unavailable : stanza_condition::remote_server_timeout,
                         why);
@@ -343,12 +343,13 @@ void component_link::bounce_held(std::string const& why)
     traffic_.bounce_held({stanza_condition::service_unavailable, false, why});
 }
 
-void component_link::stop()
+void component_link::stop(std::string why)
 {
     stopped_ = true;
+    stop_reason_ = std::move(why);
     retry_timer_.cancel();
     gate_->open();
-    bounce_held("the gateway is shutting down");
+    bounce_held(stop_reason_);
     if (ready() && window_.answering() && window_.in_flight() > 0) {
         // What was written may not have been handled yet: ask, and close when
         // the answer covers it, rather than count it as possibly lost.
@@ -370,7 +371,7 @@ void component_link::close_stopped()
     close_after_answer_ = false;
     last_answer_timer_.cancel();
     if (connection_)
-        connection_->close(std::nullopt, ng::close_reason::done, "fedgate is shutting down");
+        connection_->close(std::nullopt, ng::close_reason::done, stop_reason_);
 }
 
 }  // namespace fedgate::routing

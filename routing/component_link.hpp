@@ -39,8 +39,10 @@ public:
     void tick(clock::time_point now);
     /// Bounces everything held for the internal server (shutdown).
     void bounce_held(std::string const& why);
-    /// Stops reconnecting and closes the link after what it has to write.
-    void stop();
+    /// Stops reconnecting and closes the link after what it has to write;
+    /// `why` (shutdown, or a reload that removed the partner) is logged with
+    /// the close and given with the bounces of what was held.
+    void stop(std::string why = "the gateway is shutting down");
     [[nodiscard]] bool ready() const noexcept { return ready_ && connection_ && !connection_->closing(); }
     /// No stream, and none coming: a connection attempt still pending after stop()
     /// is abandoned (it closes its socket when it returns, if ever).
@@ -81,6 +83,7 @@ private:
     bool ready_ = false;
     bool connecting_ = false;
     bool stopped_ = false;
+    std::string stop_reason_;  ///< stop()'s why
     bool settled_ = false;
     bool standing_by_ = false;  ///< the internal server has another connection for this component  ///< up, or failed a first time: counts for READY
     clock::time_point down_since_ = clock::now();

@@ -78,7 +78,7 @@ std::string router::reload(std::shared_ptr<runtime> next)
             continue;
         }
         removed.push_back(it->first);
-        it->second->stop();
+        it->second->stop(it->first + " is no longer a federation partner");
         retired_components_.push_back(std::move(it->second));
         it = components_.erase(it);
     }

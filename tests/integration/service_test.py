@@ -138,6 +138,7 @@ class Reload(TwoGateways, unittest.TestCase):
         wait_for(lambda: all(l.closed for l in self.internal_a.links if l.domain == "b.test"), 10,
                  "the link for b.test to close")
         self.assertIsNotNone(self.internal_a.link("c.test"))
+        self.assertRegex(self.a.log_text(), r"link#\d+ b\.test closed: done: b\.test is no longer a federation partner")
 
         # [log] level takes effect on reload: a new stream to b.test logs its
         # negotiation at debug level ("stream restarted") before, and not after.
