@@ -11,6 +11,8 @@
 #include "routing/runtime.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <expat.h>
+#include <openssl/crypto.h>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -100,6 +102,13 @@ public:
         });
         notifier_.start_watchdog();
         hub_->stats().count(operations::metric::listen_overflows, {}, 0);  // present from the start
+        hub_->stats().gauge_source([](std::vector<operations::metrics::sample>& out) {
+            out.push_back({operations::metric::build_info,
+                           {{"version", FEDGATE_VERSION},
+                            {"openssl", OpenSSL_version(OPENSSL_VERSION_STRING)},
+                            {"expat", XML_ExpatVersion()}},
+                           1});
+        });
         if (!overflows_.available())
             spdlog::warn("this kernel does not show listen queue overflows (/proc/net/netstat): "
                          "fedgate_listen_overflows_total stays 0");

@@ -19,6 +19,8 @@ enum class error {
     cancelled,            ///< the resolver went away first
     failed,               ///< anything else c-ares reports
 };
+/// The last error (the metrics show each, from nxdomain, at start).
+inline constexpr error last_error_kind = error::failed;
 
 [[nodiscard]] std::error_category const& error_category() noexcept;
 [[nodiscard]] inline std::error_code make_error_code(error e) noexcept

@@ -42,6 +42,8 @@ enum class dialback_outcome : std::uint8_t {
     unreachable,  ///< no connection could be established
     timeout,      ///< no answer in time, or the stream ended before one
 };
+/// The last dialback_outcome (the metrics show each at start).
+inline constexpr dialback_outcome last_dialback_outcome = dialback_outcome::timeout;
 
 /// "valid", "invalid", "not-found", "unreachable", "timeout": for logs and metrics.
 [[nodiscard]] std::string_view outcome_name(dialback_outcome o) noexcept;
@@ -223,6 +225,8 @@ enum class close_reason : std::uint8_t {
     too_many_failures,      ///< repeated SASL or dialback failures
     done,                   ///< a verification-only stream finished its work
 };
+/// The last close_reason: the metrics show every reason from 0 to this at start.
+inline constexpr close_reason last_close_reason = close_reason::done;
 
 /// "peer-closed", "certificate-invalid", ...: stable names for metrics labels.
 [[nodiscard]] std::string_view metric_name(close_reason r) noexcept;

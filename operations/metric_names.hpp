@@ -29,6 +29,7 @@ inline constexpr std::string_view connections_refused = "fedgate_connections_ref
 inline constexpr std::string_view listen_overflows = "fedgate_listen_overflows_total";
 
 // gauges
+inline constexpr std::string_view build_info = "fedgate_build_info";
 inline constexpr std::string_view streams = "fedgate_streams";
 inline constexpr std::string_view queued_stanzas = "fedgate_queued_stanzas";
 inline constexpr std::string_view unacknowledged_stanzas = "fedgate_unacknowledged_stanzas";

@@ -16,6 +16,7 @@ struct help_entry {
 };
 
 constexpr help_entry helps[] = {
+    {metric::build_info, "Always 1; its labels say which fedgate runs, on which OpenSSL and expat."},
     {metric::streams, "Streams open now, by direction (in, out, component) and state."},
     {metric::streams_authenticated, "S2S pairs authenticated, by direction and method."},
     {metric::bidi_streams, "Streams that carry the stanzas of both directions of a pair (XEP-0288), by who opened them (out: fedgate, in: the partner)."},
@@ -104,8 +105,8 @@ std::string metrics::render() const
             out << name << labels << " " << value << "\n";
     }
     std::vector<sample> gauges;
-    if (source_)
-        source_(gauges);
+    for (auto const& source : sources_)
+        source(gauges);
     std::map<std::string_view, std::vector<sample const*>> by_name;
     for (auto const& g : gauges)
         by_name[g.name].push_back(&g);

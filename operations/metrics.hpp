@@ -30,14 +30,15 @@ public:
         metric_labels labels;
         double value = 0;
     };
-    /// Called at each scrape to add the gauges' current values.
-    void gauge_source(std::function<void(std::vector<sample>&)> source) { source_ = std::move(source); }
+    /// Called at each scrape to add the gauges' current values (every source
+    /// added, in order).
+    void gauge_source(std::function<void(std::vector<sample>&)> source) { sources_.push_back(std::move(source)); }
     /// The exposition: # HELP and # TYPE lines, then the samples, sorted.
     [[nodiscard]] std::string render() const;
 
 private:
     std::map<std::string, std::map<std::string, std::uint64_t>, std::less<>> counters_;  // name -> rendered labels -> value
-    std::function<void(std::vector<sample>&)> source_;
+    std::vector<std::function<void(std::vector<sample>&)>> sources_;
 };
 
 /// The help text of every metric fedgate exports.

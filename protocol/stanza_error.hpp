@@ -33,6 +33,8 @@ enum class stanza_condition {
     undefined_condition,
     unexpected_request,
 };
+/// The last stanza_condition (the metrics show a bounce count for each at start).
+inline constexpr stanza_condition last_stanza_condition = stanza_condition::unexpected_request;
 
 /// The error type (RFC 6120 §8.3.2): what the sender may do about it.
 enum class stanza_error_type { auth, cancel, continue_, modify, wait };

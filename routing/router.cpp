@@ -35,10 +35,9 @@ router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt)
     : executor_{std::move(executor)}, rt_{std::move(rt)}, contacts_{*rt_->relationships, *this, commit_wait_of(rt_->cfg.limits)}, clock_{executor_}
 {
     metrics_.gauge_source([this](std::vector<operations::metrics::sample>& out) { gauges(out); });
+    show_known_series();
 }
 
-namespace {
-/// Every domain of every partner: the component links there must be.
 std::set<std::string> partner_domains(conf::config const& cfg)
 {
     std::set<std::string> domains;
@@ -48,7 +47,6 @@ std::set<std::string> partner_domains(conf::config const& cfg)
     }
     return domains;
 }
-}  // namespace
 
 void router::on_settled(std::function<void()> f)
 {
@@ -70,6 +68,7 @@ std::string router::reload(std::shared_ptr<runtime> next)
 {
     rt_ = std::move(next);
     contacts_.set_limits(commit_wait_of(rt_->cfg.limits));
+    show_known_series();  // the new partners'
     auto const wanted = partner_domains(rt_->cfg);
     std::vector<std::string> added, removed;
     for (auto it = components_.begin(); it != components_.end();) {

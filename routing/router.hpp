@@ -32,6 +32,9 @@ namespace fedgate::routing {
 class outbound_link;
 class component_link;
 
+/// Every domain of every partner: the component links there must be.
+[[nodiscard]] std::set<std::string> partner_domains(conf::config const& cfg);
+
 class router final : public network::connection_observer, public link_owner, private contacts::contact_owner {
 public:
     router(boost::asio::any_io_executor executor, std::shared_ptr<runtime> rt);
@@ -167,6 +170,11 @@ private:
     std::uint64_t taken_from_internal_ = 0;  // every stanza the component links read
     std::uint64_t taken_from_partners_ = 0;  // every stanza an authenticated inbound stream read
     void gauges(std::vector<operations::metrics::sample>& out) const;
+    /// Every counter whose label values are known before anything happened
+    /// (each partner, direction, reason, condition, result), at zero: an alert
+    /// on a series that does not exist yet never fires. At start and after a
+    /// reload (new partners).
+    void show_known_series();
     boost::asio::steady_timer clock_;
     bool stopping_ = false;
     bool components_stopping_ = false;

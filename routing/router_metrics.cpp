@@ -1,7 +1,10 @@
 // The router's numbers (router.hpp): the per-partner counters the stanza path
 // keeps a reference to, and the gauges read from the streams and links at
 // scrape time.
+#include "dns/error.hpp"
 #include "operations/metric_names.hpp"
+#include "policy/partner_policy.hpp"
+#include "protocol/stanza_error.hpp"
 #include "routing/component_link.hpp"
 #include "routing/outbound_link.hpp"
 #include "routing/router.hpp"
@@ -11,6 +14,7 @@
 namespace fedgate::routing {
 
 namespace metric = operations::metric;
+namespace ng = fedgate::negotiation;
 
 std::uint64_t& router::stanza_counter(bool inbound, std::string_view partner)
 {
@@ -27,6 +31,65 @@ std::uint64_t& router::byte_counter(bool inbound, std::string const& domain)
     auto const* partner = rt_->domains.find_partner(domain);
     return metrics_.slot(metric::stanza_bytes,
                          {{"direction", inbound ? "in" : "out"}, {"partner", partner ? partner->domain : domain}});
+}
+
+namespace {
+
+/// Every value of an enumeration whose values run without gaps from `first` to `last`.
+template <class Enum, class F>
+void for_each_value(Enum first, Enum last, F f)
+{
+    for (auto v = static_cast<int>(first); v <= static_cast<int>(last); ++v)
+        f(static_cast<Enum>(v));
+}
+
+}  // namespace
+
+void router::show_known_series()
+{
+    auto const zero = [this](std::string_view name, operations::metric_labels const& labels) {
+        metrics_.count(name, labels, 0);
+    };
+    for (auto const* direction : {"in", "out"}) {
+        for (auto m : {policy::auth_method::sasl_over_tls, policy::auth_method::tls_dialback,
+                       policy::auth_method::tcp_dialback})
+            zero(metric::streams_authenticated, {{"direction", direction}, {"method", std::string{display_name(m)}}});
+        zero(metric::bidi_streams, {{"direction", direction}});
+    }
+    for (auto const* direction : {"in", "out", "component"})
+        for_each_value(ng::close_reason{}, ng::last_close_reason, [&](ng::close_reason r) {
+            zero(metric::stream_closes, {{"direction", direction}, {"reason", std::string{ng::metric_name(r)}}});
+        });
+    for_each_value(protocol::stanza_condition{}, protocol::last_stanza_condition, [&](protocol::stanza_condition c) {
+        zero(metric::bounces, {{"condition", std::string{protocol::wire_name(c)}}});
+    });
+    for (auto const* reason : {"shutdown", "refused", "no_route"})
+        zero(metric::bounces_undeliverable, {{"reason", reason}});
+    zero(metric::error_stanzas_dropped, {});
+    zero(metric::connections_refused, {});
+    for_each_value(ng::dialback_outcome{}, ng::last_dialback_outcome, [&](ng::dialback_outcome o) {
+        zero(metric::dialback_verifications, {{"result", std::string{ng::outcome_name(o)}}});
+    });
+    zero(metric::dns_resolutions, {{"result", "ok"}});
+    for_each_value(dns::error::nxdomain, dns::last_error_kind, [&](dns::error e) {
+        zero(metric::dns_resolutions, {{"result", std::string{dns::code_of(make_error_code(e))}}});
+    });
+    for (auto const& p : rt_->cfg.partners) {
+        // The primary domain names the partner in these; its links count by domain below.
+        (void)stanza_counter(true, p.domain);
+        (void)stanza_counter(false, p.domain);
+        (void)byte_counter(true, p.domain);
+        (void)byte_counter(false, p.domain);
+        for (auto const* reason : {"uninvited_subscription", "no_relationship", "commit_wait_full"})
+            zero(metric::refusals, {{"partner", p.domain}, {"reason", reason}});
+    }
+    for (auto const& domain : partner_domains(rt_->cfg)) {
+        zero(metric::stanzas_possibly_lost, {{"partner", domain}});
+        for (auto const* side : {"outbound", "internal"}) {
+            zero(metric::stanzas_resent, {{"partner", domain}, {"side", side}});
+            zero(metric::bounced_after_stream_loss, {{"partner", domain}, {"side", side}});
+        }
+    }
 }
 
 void router::gauges(std::vector<operations::metrics::sample>& out) const

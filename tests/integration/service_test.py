@@ -4,6 +4,7 @@ keep established streams and lose no stanza, refuse an invalid configuration,
 and close the streams of a partner that was removed."""
 
 import os
+import re
 import signal
 import socket
 import sys
@@ -160,7 +161,41 @@ class Reload(TwoGateways, unittest.TestCase):
         self.assertIn("log level info (was debug)", self.a.log_text())
 
 
+def metric_families():
+    """Every name in operations/metric_names.hpp, where fedgate names its metrics."""
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "operations", "metric_names.hpp")
+    with open(header) as f:
+        return re.findall(r'= "(fedgate_\w+)";', f.read())
+
+
 class Metrics(TwoGateways, unittest.TestCase):
+    def test_every_family_is_there_from_the_start(self):
+        """An alert on an absent series never fires: each family, and each
+        known partner's and direction's series, is there at zero before any
+        traffic."""
+        first = self.a.scrape()
+        families = metric_families()
+        self.assertGreater(len(families), 15)
+        shown = {key.split("{")[0] for key in first}
+        self.assertEqual([f for f in families if f not in shown], [])
+        for key in ('fedgate_stanzas_total{direction="in",partner="b.test"}',
+                    'fedgate_stanzas_total{direction="out",partner="b.test"}',
+                    'fedgate_stanza_bytes_total{direction="in",partner="b.test"}',
+                    'fedgate_refusals_total{partner="b.test",reason="no_relationship"}',
+                    'fedgate_stanzas_possibly_lost_total{partner="b.test"}',
+                    'fedgate_stanzas_resent_total{partner="b.test",side="outbound"}',
+                    'fedgate_stanzas_bounced_after_stream_loss_total{partner="b.test",side="internal"}',
+                    'fedgate_stream_closes_total{direction="in",reason="certificate-invalid"}',
+                    'fedgate_bounces_total{condition="remote-server-timeout"}',
+                    'fedgate_dialback_verifications_total{result="invalid"}',
+                    'fedgate_dns_resolutions_total{result="nxdomain"}',
+                    'fedgate_connections_refused_total'):
+            self.assertEqual(first.get(key), 0, key)
+        info = [key for key in first if key.startswith("fedgate_build_info{")]
+        self.assertEqual(len(info), 1, info)
+        self.assertEqual(first[info[0]], 1)
+        self.assertRegex(info[0], r'version="\d+\.\d+\.\d+",openssl="3\.[^"]+",expat="expat_2\.[^"]+"')
+
     def test_values_move_as_traffic_flows(self):
         out = 'fedgate_stanzas_total{direction="out",partner="b.test"}'
         inbound = 'fedgate_stanzas_total{direction="in",partner="b.test"}'
