@@ -64,7 +64,7 @@ void loader::read_local_domains(toml::node const* node)
         return;
     }
     for (auto const& block : *blocks) {
-        table_reader r{*block.as_table(), "[[local_domain]]", out_};
+        table_reader r{*block.as_table(), schema_of("local_domain"), out_};
         local_domain d;
         d.line = r.line();
         // Every require() runs, so that each missing key is reported at once.
@@ -96,7 +96,7 @@ void loader::read_partners(toml::node const* node)
 
 void loader::read_partner(toml::table const& t)
 {
-    table_reader r{t, "[[partner]]", out_};
+    table_reader r{t, schema_of("partner"), out_};
     partner p;
     p.line = r.line();
     // Both require() calls run, so that each missing key is reported at once.

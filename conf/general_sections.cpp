@@ -48,7 +48,7 @@ std::vector<socket_address> loader::read_addresses(table_reader& r, std::string_
 
 void loader::read_gateway(toml::table const& t)
 {
-    table_reader r{t, "[gateway]", out_};
+    table_reader r{t, schema_of("gateway"), out_};
     auto& g = cfg_.gateway;
     g.s2s_listen = read_addresses(r, "s2s_listen", {"0.0.0.0:5269", "[::]:5269"}, 0);
     g.direct_tls_listen = read_addresses(r, "direct_tls_listen", {"0.0.0.0:5270", "[::]:5270"}, 0);
@@ -77,7 +77,7 @@ void loader::read_internal(toml::table const* t)
                       "secret_file (the internal server's component secret)");
         return;
     }
-    table_reader r{*t, "[internal]", out_};
+    table_reader r{*t, schema_of("internal"), out_};
     auto& in = cfg_.internal;
     (void)r.choice("mode", {"component"});  // the only mode so far: XEP-0114 components
     if (auto host = r.string("host")) {
@@ -94,7 +94,7 @@ void loader::read_internal(toml::table const* t)
 
 void loader::read_tls(toml::table const& t)
 {
-    table_reader r{t, "[tls]", out_};
+    table_reader r{t, schema_of("tls"), out_};
     cfg_.tls.ca_file = read_file(r, "ca_file");
     cfg_.tls.ca_path = read_file(r, "ca_path");
     if (auto v = r.choice("min_version", {"1.2", "1.3"}))
@@ -104,7 +104,7 @@ void loader::read_tls(toml::table const& t)
 
 void loader::read_dns(toml::table const& t)
 {
-    table_reader r{t, "[dns]", out_};
+    table_reader r{t, schema_of("dns"), out_};
     cfg_.dns.servers = read_addresses(r, "servers", {}, 53);
     cfg_.dns.timeout = std::chrono::milliseconds{r.integer("timeout_ms", 100, 60000).value_or(5000)};
     cfg_.dns.attempts = static_cast<unsigned>(r.integer("attempts", 1, 10).value_or(2));
@@ -113,7 +113,7 @@ void loader::read_dns(toml::table const& t)
 
 void loader::read_limits(toml::table const& t)
 {
-    table_reader r{t, "[limits]", out_};
+    table_reader r{t, schema_of("limits"), out_};
     auto& l = cfg_.limits;
     auto const size = [&](char const* key, std::int64_t low, std::int64_t high, std::size_t& value,
                           std::string_view why_range = {}) {
@@ -153,7 +153,7 @@ void loader::read_limits(toml::table const& t)
 
 void loader::read_store(toml::table const& t)
 {
-    table_reader r{t, "[store]", out_};
+    table_reader r{t, schema_of("store"), out_};
     auto& s = cfg_.store;
     auto line = r.line();  // of backend, or of [store]
     if (auto v = r.choice("backend", {"sqlite", "postgresql"})) {
@@ -186,7 +186,7 @@ void loader::read_store(toml::table const& t)
 
 void loader::read_log(toml::table const& t)
 {
-    table_reader r{t, "[log]", out_};
+    table_reader r{t, schema_of("log"), out_};
     static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (auto v = r.choice("level", {levels[0], levels[1], levels[2], levels[3], levels[4], levels[5], levels[6]}))
         cfg_.log.level = std::string{levels[*v]};
@@ -195,7 +195,7 @@ void loader::read_log(toml::table const& t)
 
 void loader::read_metrics(toml::table const& t)
 {
-    table_reader r{t, "[metrics]", out_};
+    table_reader r{t, schema_of("metrics"), out_};
     if (auto v = r.string("listen")) {
         auto parsed = parse_socket_address(v->value);
         if (auto const* why = std::get_if<std::string>(&parsed)) {

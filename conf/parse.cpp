@@ -11,10 +11,6 @@ namespace fedgate::conf {
 namespace detail {
 namespace {
 
-// Every top-level section; [[local_domain]] and [[partner]] repeat, the rest appear once.
-constexpr std::string_view single_sections[] = {"gateway", "internal", "tls", "dns", "limits", "store", "log", "metrics"};
-constexpr std::string_view repeated_sections[] = {"local_domain", "partner"};
-
 std::string written_as(std::string_view key, toml::node const& node)
 {
     if (node.is_table())
@@ -26,18 +22,16 @@ std::string written_as(std::string_view key, toml::node const& node)
 
 void report_unknown_sections(toml::table const& root, diagnostics& out)
 {
+    // Every top-level section (conf/schema.cpp); [[local_domain]] and [[partner]] repeat.
     std::vector<std::string> known;
-    for (auto s : single_sections)
-        known.emplace_back(s);
-    for (auto s : repeated_sections)
-        known.emplace_back(s);
+    for (auto const& s : schema())
+        known.emplace_back(s.name);
     for (auto const& [key, node] : root) {
         if (std::find(known.begin(), known.end(), key.str()) != known.end())
             continue;
         std::string message = "unknown section " + written_as(key.str(), node);
         if (auto suggestion = closest_match(key.str(), known); !suggestion.empty()) {
-            bool const repeated = suggestion == "local_domain" || suggestion == "partner";
-            message += "; did you mean " + (repeated ? "[[" + suggestion + "]]" : "[" + suggestion + "]") + "?";
+            message += "; did you mean " + written(schema_of(suggestion)) + "?";
         } else {
             message += "; remove it (see conf/fedgate.example.toml for every setting)";
         }

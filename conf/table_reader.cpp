@@ -1,6 +1,7 @@
 #include "conf/table_reader.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace fedgate::conf {
 
@@ -87,8 +88,8 @@ std::string quoted_alternatives(std::initializer_list<std::string_view> words)
     return out;
 }
 
-table_reader::table_reader(toml::table const& table, std::string section, diagnostics& out)
-    : table_{table}, section_{std::move(section)}, out_{out}
+table_reader::table_reader(toml::table const& table, section_schema const& section, diagnostics& out)
+    : table_{table}, schema_{section}, section_{written(section)}, out_{out}
 {
 }
 
@@ -105,7 +106,11 @@ std::uint32_t table_reader::line_of(std::string_view key) const noexcept
 
 toml::node const* table_reader::find(std::string_view key)
 {
-    known_.emplace_back(key);
+    // A key the schema does not list would be refused as unknown while the
+    // loader reads it: a bug every test that loads a configuration shows.
+    if (!knows(schema_, key))
+        throw std::logic_error{"conf: the loader reads '" + std::string{key} + "' in " + section_ +
+                               ", which conf/schema.cpp does not list"};
     return table_.get(key);
 }
 
@@ -208,14 +213,15 @@ void table_reader::finish()
     // toml::table is ordered by key; report in file order so the messages read top-down.
     std::vector<toml::key const*> unknown;
     for (auto const& entry : table_)
-        if (std::find(known_.begin(), known_.end(), entry.first.str()) == known_.end())
+        if (!knows(schema_, entry.first.str()))
             unknown.push_back(&entry.first);
+    std::vector<std::string> const known{schema_.keys.begin(), schema_.keys.end()};
     std::sort(unknown.begin(), unknown.end(),
               [](auto const* a, auto const* b) { return a->source().begin.line < b->source().begin.line; });
     for (auto const* key_ptr : unknown) {
         auto const& key = *key_ptr;
         std::string message = "unknown key '" + std::string{key.str()} + "' in " + section_;
-        if (auto suggestion = closest_match(key.str(), known_); !suggestion.empty())
+        if (auto suggestion = closest_match(key.str(), known); !suggestion.empty())
             message += "; did you mean '" + suggestion + "'?";
         else
             message += "; remove it (see conf/fedgate.example.toml for every setting)";

@@ -1,10 +1,11 @@
 #pragma once
 /// @file
-/// Reads one TOML table against a schema: each key the loader asks for is marked
-/// known, type and range errors become diagnostics with the key's line, and finish()
-/// reports every key nobody asked for, with a suggestion when one is close.
+/// Reads one TOML table against its section's schema (conf/schema.hpp): type and
+/// range errors become diagnostics with the key's line, and finish() reports every
+/// key the schema does not list, with a suggestion when one is close.
 
 #include "conf/diagnostic.hpp"
+#include "conf/schema.hpp"
 
 #include <toml++/toml.h>
 
@@ -25,8 +26,8 @@ struct located_string {
 
 class table_reader {
 public:
-    /// `section` names the table in messages, e.g. "[gateway]" or "[[partner]]".
-    table_reader(toml::table const& table, std::string section, diagnostics& out);
+    /// `section` is the table's schema; messages name it "[gateway]" or "[[partner]]".
+    table_reader(toml::table const& table, section_schema const& section, diagnostics& out);
 
     /// Line of the table itself (its header), or of `key` when present.
     [[nodiscard]] std::uint32_t line() const noexcept;
@@ -47,7 +48,7 @@ public:
     /// Returns whether it is present.
     bool require(std::string_view key, std::string_view example);
 
-    /// Reports every key of the table that no getter asked for.
+    /// Reports every key of the table that the schema does not list.
     void finish();
 
 private:
@@ -55,9 +56,9 @@ private:
     void wrong_type(std::string_view key, toml::node const& node, std::string_view expected);
 
     toml::table const& table_;
+    section_schema const& schema_;
     std::string section_;
     diagnostics& out_;
-    std::vector<std::string> known_;
 };
 
 /// Line of a TOML node (1-based; 0 when unknown).
