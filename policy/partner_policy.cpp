@@ -89,6 +89,19 @@ std::optional<requirement> parse_requirement(std::string_view word) noexcept
     return std::nullopt;
 }
 
+std::string_view metric_name(auth_method m) noexcept
+{
+    switch (m) {
+    case auth_method::sasl_over_tls:
+        return "sasl-over-tls";
+    case auth_method::tls_dialback:
+        return "tls-dialback";
+    case auth_method::tcp_dialback:
+        return "tcp-dialback";
+    }
+    return "unknown";
+}
+
 std::string_view display_name(auth_method m) noexcept
 {
     switch (m) {

@@ -87,6 +87,8 @@ struct policy_evaluation {
 [[nodiscard]] std::optional<requirement> parse_requirement(std::string_view word) noexcept;
 /// The seed's words: "SASL over TLS", "TLS dialback", "TCP dialback".
 [[nodiscard]] std::string_view display_name(auth_method m) noexcept;
+/// "sasl-over-tls", "tls-dialback", "tcp-dialback": stable codes for metric labels.
+[[nodiscard]] std::string_view metric_name(auth_method m) noexcept;
 /// The methods in preference order (SASL over TLS, TLS dialback, TCP dialback),
 /// joined with ", "; "none" when empty.
 [[nodiscard]] std::string describe(method_set methods);

@@ -186,7 +186,7 @@ void outbound_link::on_action(connection& source, ng::action& a)
                      done->bidi ? ", bidirectional (XEP-0288): it carries " + pair_.remote + "'s stanzas too" : "");
         authenticated_ = true;
         owner_.stats().count(metric::streams_authenticated,
-                              {{"direction", "out"}, {"method", std::string{display_name(done->method)}}});
+                              {{"direction", "out"}, {"method", std::string{metric_name(done->method)}}});
         if (done->bidi)
             owner_.stats().count(metric::bidi_streams, {{"direction", "out"}});
         retry_.reset();

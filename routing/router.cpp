@@ -208,7 +208,7 @@ void router::on_action(connection& source, ng::action& a)
                        spdlog::info("{} {} -> {} authenticated by {}", source.id(), done.pair.remote, done.pair.local,
                                     display_name(done.method));
                        metrics_.count(metric::streams_authenticated,
-                                      {{"direction", "in"}, {"method", std::string{display_name(done.method)}}});
+                                      {{"direction", "in"}, {"method", std::string{metric_name(done.method)}}});
                    },
                    [&](ng::route_stanza& r) { from_remote(std::move(r), source); },
                    [&](ng::bidi_ready& ready) { lend(source, ready); },

@@ -53,7 +53,7 @@ void router::show_known_series()
     for (auto const* direction : {"in", "out"}) {
         for (auto m : {policy::auth_method::sasl_over_tls, policy::auth_method::tls_dialback,
                        policy::auth_method::tcp_dialback})
-            zero(metric::streams_authenticated, {{"direction", direction}, {"method", std::string{display_name(m)}}});
+            zero(metric::streams_authenticated, {{"direction", direction}, {"method", std::string{metric_name(m)}}});
         zero(metric::bidi_streams, {{"direction", direction}});
     }
     for (auto const* direction : {"in", "out", "component"})

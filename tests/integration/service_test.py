@@ -218,7 +218,7 @@ class Metrics(TwoGateways, unittest.TestCase):
         self.assertEqual(after['fedgate_streams{direction="out",state="established"}'], 1)
         self.assertEqual(after['fedgate_streams{direction="in",state="established"}'], 0)
         self.assertEqual(after['fedgate_bidi_streams_total{direction="out"}'], 1)
-        self.assertEqual(after['fedgate_streams_authenticated_total{direction="out",method="SASL over TLS"}'], 1)
+        self.assertEqual(after['fedgate_streams_authenticated_total{direction="out",method="sasl-over-tls"}'], 1)
         self.assertEqual(after['fedgate_dns_resolutions_total{result="ok"}'], 1)
         self.assertEqual(after['fedgate_queued_stanzas{side="outbound"}'], 0)
         # Only /metrics is served.
