@@ -83,6 +83,9 @@ int run_cli(int argc, char** argv)
     contacts->add_subcommand("export", "Every relationship as JSON on stdout (import reads it back)");
     contacts->add_subcommand("migrate", "Copy state_dir's SQLite store into the PostgreSQL store that [store] names "
                                         "(backend = \"postgresql\", and empty), in one transaction");
+    // `fedgate contacts list -c FILE` as well as `fedgate contacts -c FILE list`.
+    for (auto* action : contacts->get_subcommands([](CLI::App const*) { return true; }))
+        action->fallthrough();
     app.add_subcommand("matrix", "Print the 18 combinations of the partner negotiation settings "
                                  "(tls, sasl, dialback) and what each allows");
 

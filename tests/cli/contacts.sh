@@ -45,6 +45,7 @@ check "export: one object a line, in the store's order" [ "$(cat "$work/export.j
 check "an empty store exports an empty array" [ "$("$fedgate" contacts -c "$work/b.toml" export)" = "$(printf '[\n]')" ]
 "$fedgate" contacts -c "$work/b.toml" import "$work/export.json" >"$work/out" 2>"$work/err"
 check "the export imports into a fresh store" [ $? -eq 0 ]
+check "-c after the action as well" [ "$("$fedgate" contacts list -c "$work/a.toml")" = "$("$fedgate" contacts -c "$work/a.toml" list)" ]
 check "the round trip keeps everything" [ "$("$fedgate" contacts -c "$work/a.toml" list)" = "$("$fedgate" contacts -c "$work/b.toml" list)" ]
 # JSON as other tools write it: \u escapes decoded, anything else refused.
 printf '[{"local": "caf\\u00e9@contoso.test", "remote": "bob@fabrikam.test", "subscription": "to"}]' > "$work/escaped.json"
