@@ -33,7 +33,7 @@ void report_unknown_sections(toml::table const& root, diagnostics& out)
         if (auto suggestion = closest_match(key.str(), known); !suggestion.empty()) {
             message += "; did you mean " + written(schema_of(suggestion)) + "?";
         } else {
-            message += "; remove it (see conf/fedgate.example.toml for every setting)";
+            message += "; remove it (fedgate.toml(5) lists every setting)";
         }
         out.error(key.source().begin.line, std::move(message));
     }

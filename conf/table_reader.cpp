@@ -224,7 +224,7 @@ void table_reader::finish()
         if (auto suggestion = closest_match(key.str(), known); !suggestion.empty())
             message += "; did you mean '" + suggestion + "'?";
         else
-            message += "; remove it (see conf/fedgate.example.toml for every setting)";
+            message += "; remove it (fedgate.toml(5) lists every setting)";
         out_.error(key.source().begin.line, std::move(message));
     }
 }

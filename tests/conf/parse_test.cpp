@@ -72,8 +72,8 @@ TEST(parse, unknown_keys_get_a_suggestion_only_when_one_is_close)
     ASSERT_EQ(m.size(), 2u);
     // Reported in file order, although TOML tables are unordered.
     EXPECT_EQ(m[0], "t.toml:13: error: unknown key 'worker_thread' in [gateway]; did you mean 'worker_threads'?");
-    EXPECT_EQ(m[1], "t.toml:14: error: unknown key 'frobnicate' in [gateway]; remove it (see "
-                    "conf/fedgate.example.toml for every setting)");
+    EXPECT_EQ(m[1], "t.toml:14: error: unknown key 'frobnicate' in [gateway]; remove it (fedgate.toml(5) lists "
+                    "every setting)");
 }
 
 TEST(parse, metrics_off_loopback_is_a_warning)

@@ -91,7 +91,7 @@ TEST(schema, a_key_the_schema_does_not_list_is_refused_in_every_section)
         EXPECT_EQ(result.findings.front().line, line);
         EXPECT_EQ(result.findings.front().message,
                   "unknown key 'no_such_setting' in " + written(section) +
-                      "; remove it (see conf/fedgate.example.toml for every setting)");
+                      "; remove it (fedgate.toml(5) lists every setting)");
     }
 }
 
