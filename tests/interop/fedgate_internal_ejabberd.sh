@@ -12,6 +12,7 @@
 #               sends nothing around fedgate to it
 #   count       200 messages each way, each delivered once; fedgate's summary at
 #               SIGTERM counts them, and ejabberd's ping answers leave none unconfirmed
+#   undeclared  a partner ejabberd does not list: <not-authorized/>, and what fedgate says
 #   restart     ejabberd stopped (ejabberdctl stop): bob's message bounces; back, it crosses
 # Needs root (network namespaces); FEDGATE_BINARY names the binary; the
 # configurations and logs stay in $FEDGATE_LAB_DIR (default ./fedgate-internal-ejabberd-lab).
@@ -219,7 +220,34 @@ echo "$summary" | grep -q "; 0 bounced, 0 possibly lost" || fail "count: $summar
 scenario "200 messages each way through ejabberd's component link, each delivered once, none possibly lost"
 fi
 
-# 6. ejabberd stopped by its operator (ejabberdctl stop) for longer than the
+# 6. northwind.test is a partner in fedgate's configuration but not declared in
+# ejabberd: ejabberd refuses its link with <not-authorized/> as for a wrong
+# secret, and fedgate's warning says to check both; fabrikam's link is unaffected.
+if wanted undeclared; then
+lab_fedgate_config "$work/fedgate-undeclared.toml" contoso.test 127.0.0.11 \
+  "$(lab_partner fabrikam.test required required false; lab_partner northwind.test required required false)"
+log="$work/fedgate-undeclared.log"
+ip netns exec "$LAB_NS" "$fedgate" run -c "$work/fedgate-undeclared.toml" > "$log" 2>&1 &
+fedgate_pid=$!
+echo "$fedgate_pid" >> "$work/pids"
+for _ in $(seq 100); do
+  grep -q "component link for fabrikam.test ready" "$log" && grep -q "link northwind.test: the internal server refused" "$log" && break
+  sleep 0.1
+done
+warning=$(grep -o "link northwind.test: the internal server refused the link: .*" "$log" | head -1)
+echo "   fedgate: $warning"
+case "$warning" in
+  *"<not-authorized/>"*"ejabberd also says this when no ejabberd_service listener lists northwind.test in its hosts"*) ;;
+  *) fail "undeclared: fedgate's warning for northwind.test: '$warning'" ;;
+esac
+grep -q "Domain northwind.test is unconfigured for external component" "$work/contoso/logs/ejabberd.log" ||
+  fail "undeclared: ejabberd did not refuse northwind.test as unconfigured"
+reply=$(lab_round_trip beside-undeclared bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test alicepass 127.0.0.10)
+[ "$reply" = "echo: hello from beside-undeclared" ] || fail "undeclared: bob got '$reply'"
+scenario "undeclared: ejabberd refused northwind.test's link (<not-authorized/>), fedgate said what to check; fabrikam unaffected"
+fi
+
+# 7. ejabberd stopped by its operator (ejabberdctl stop) for longer than the
 # delivery deadline: bob's message comes back to him as remote-server-timeout;
 # once ejabberd is back, fedgate's link is up again and a message crosses.
 if wanted restart; then
