@@ -227,10 +227,10 @@ lab_ejabberd_register() {
 # LAB_INTERNAL, as lab_internal_prosody but ejabberd: each partner domain is a host
 # of one ejabberd_service (XEP-0114) listener with the secret in
 # $LAB_DIR/component.secret. global_routes false: with ejabberd's default (true),
-# each component connection registers a route for every host of its listener, so
-# fabrikam.test's stanzas could leave on northwind.test's link, and the first link
-# to close would take every partner's route with it. No S2S listener, and
-# s2s_access denies every outbound stream: fedgate is the only S2S here.
+# each component connection registers a route for every host of its listener, and
+# messages to fabrikam.test left on northwind.test's link (tried in the lab). No
+# S2S listener, and s2s_access denies every outbound stream: fedgate is the only
+# S2S here.
 lab_internal_ejabberd() {
   local name=$1 domain=$2 d; shift 2
   local dir="$LAB_DIR/$name"
