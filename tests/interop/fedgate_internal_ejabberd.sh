@@ -240,6 +240,11 @@ case "$warning" in
   *"<not-authorized/>"*"ejabberd also says this when no ejabberd_service listener lists northwind.test in its hosts"*) ;;
   *) fail "undeclared: fedgate's warning for northwind.test: '$warning'" ;;
 esac
+# ejabberd's logger writes a moment after the refusal has left.
+for _ in $(seq 50); do
+  grep -q "Domain northwind.test is unconfigured for external component" "$work/contoso/logs/ejabberd.log" && break
+  sleep 0.1
+done
 grep -q "Domain northwind.test is unconfigured for external component" "$work/contoso/logs/ejabberd.log" ||
   fail "undeclared: ejabberd did not refuse northwind.test as unconfigured"
 reply=$(lab_round_trip beside-undeclared bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test alicepass 127.0.0.10)
