@@ -90,8 +90,11 @@ std::vector<action> component_session::on_element(element&& e)
                          "the internal server has another connection for component " + context_.domain + ": " + what);
         std::string advice;
         if (condition == "not-authorized")
+            // ejabberd 23.01 refuses a domain that its listener does not list
+            // the same way as a wrong secret (it logs "unconfigured").
             advice = " (check the component secret: the internal server's for " + context_.domain +
-                     " and [internal] secret_file must be the same)";
+                     " and [internal] secret_file must be the same; ejabberd also says this when no "
+                     "ejabberd_service listener lists " + context_.domain + " in its hosts)";
         else if (condition == "host-unknown")
             advice = " (the internal server does not know " + context_.domain + " as a component: declare it there, "
                      "e.g. Prosody: Component \"" + context_.domain + "\" with component_secret; ejabberd: an "

@@ -177,6 +177,15 @@ modules:
   mod_disco: {}
   mod_s2s_dialback: {}  # XEP-0220, for the dialback scenarios
 CFG
+  lab_ejabberd_start "$name" "$address"
+}
+
+# lab_ejabberd_start NAME ADDRESS: starts the ejabberd whose configuration is
+# $LAB_DIR/NAME/ejabberd.yml (certificates in NAME's folder) and waits for its
+# c2s port on ADDRESS.
+lab_ejabberd_start() {
+  local name=$1 address=$2
+  local dir="$LAB_DIR/$name"
   # ejabberdctl sources its ctl config after reading its flags: without our own, the
   # system one would point the node back at /etc/ejabberd/ejabberd.yml.
   cat > "$dir/ejabberdctl.cfg" <<CTL
@@ -191,7 +200,20 @@ CTL
   ip netns exec "$LAB_NS" ejabberdctl --ctl-config "$dir/ejabberdctl.cfg" --spool "$dir/spool" \
     --logs "$dir/logs" --node "$LAB_EJABBERD_NODE" foreground > "$dir/stdout.log" 2>&1 &
   echo $! >> "$LAB_DIR/pids"
+  echo $! > "$dir/launcher.pid"  # lab_ejabberd_stop NAME
   lab_wait_port "$address" 5222
+}
+
+# lab_ejabberd_stop NAME: stops the ejabberd NAME as its operator would
+# (ejabberdctl stop) and waits until its launcher has exited.
+lab_ejabberd_stop() {
+  local dir="$LAB_DIR/$1" pid
+  pid=$(cat "$dir/launcher.pid")
+  lab_exec ejabberdctl --ctl-config "$dir/ejabberdctl.cfg" --spool "$dir/spool" --logs "$dir/logs" \
+    --node "$1@localhost" stop >/dev/null
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  wait "$pid" 2>/dev/null
+  ! kill -0 "$pid" 2>/dev/null
 }
 
 # lab_ejabberd_register NAME USER DOMAIN PASSWORD
@@ -199,6 +221,57 @@ lab_ejabberd_register() {
   local dir="$LAB_DIR/$1"
   lab_exec ejabberdctl --ctl-config "$dir/ejabberdctl.cfg" --spool "$dir/spool" --logs "$dir/logs" \
     --node "$1@localhost" register "$2" "$3" "$4"
+}
+
+# lab_internal_ejabberd NAME DOMAIN PARTNER_DOMAIN...: an ejabberd for DOMAIN at
+# LAB_INTERNAL, as lab_internal_prosody but ejabberd: each partner domain is a host
+# of one ejabberd_service (XEP-0114) listener with the secret in
+# $LAB_DIR/component.secret. global_routes false: with ejabberd's default (true),
+# each component connection registers a route for every host of its listener, and
+# messages to fabrikam.test left on northwind.test's link (tried in the lab). No
+# S2S listener, and s2s_access denies every outbound stream: fedgate is the only
+# S2S here.
+lab_internal_ejabberd() {
+  local name=$1 domain=$2 d; shift 2
+  local dir="$LAB_DIR/$name"
+  [ -f "$LAB_DIR/component.secret" ] || head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$LAB_DIR/component.secret"
+  [ -f "$LAB_DIR/dialback.secret" ] || head -c 32 /dev/urandom | base64 > "$LAB_DIR/dialback.secret"
+  chmod 600 "$LAB_DIR/component.secret" "$LAB_DIR/dialback.secret"
+  mkdir -p "$dir/spool" "$dir/logs"
+  cat "$LAB_DIR/pki/$domain.crt" "$LAB_DIR/pki/$domain.key" > "$dir/$domain.pem"
+  {
+    cat <<CFG
+hosts: ["$domain"]
+loglevel: debug
+certfiles: ["$dir/$domain.pem"]
+ca_file: "$LAB_DIR/pki/ca.crt"
+listen:
+  - {port: 5222, ip: "$LAB_INTERNAL", module: ejabberd_c2s, starttls: true}
+  - port: 5347
+    ip: "$LAB_INTERNAL"
+    module: ejabberd_service
+    global_routes: false
+    hosts:
+CFG
+    for d in "$@"; do
+      printf '      "%s": {password: "%s"}\n' "$d" "$(cat "$LAB_DIR/component.secret")"
+    done
+    cat <<CFG
+s2s_access: no_s2s
+auth_method: internal
+acl:
+  local: {user_regexp: ""}
+access_rules:
+  local: {allow: local}
+  no_s2s: {deny: all}
+modules:
+  mod_roster: {}
+  mod_disco: {}
+  mod_ping: {}  # in Debian's default configuration: fedgate's pings get results
+CFG
+  } > "$dir/ejabberd.yml"
+  lab_ejabberd_start "$name" "$LAB_INTERNAL"
+  lab_wait_port "$LAB_INTERNAL" 5347
 }
 
 # ---- fedgate in the lab ----------------------------------------------------------

@@ -69,6 +69,18 @@ TEST(component_session, a_wrong_secret_is_reported_as_such)
                                         "[internal] secret_file must be the same"));
 }
 
+TEST(component_session, a_wrong_secret_names_ejabberds_undeclared_domain_too)
+{
+    // ejabberd 23.01 answers a domain that no ejabberd_service listener lists
+    // with <not-authorized/>, as for a wrong secret (interop: internal_ejabberd).
+    link_fixture f;
+    (void)f.connect();
+    auto close = only<close_stream>(f.driver.receive(
+        "<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"));
+    EXPECT_THAT(close.detail,
+                HasSubstr("ejabberd also says this when no ejabberd_service listener lists fabrikam.test in its hosts"));
+}
+
 TEST(component_session, a_component_another_connection_holds_is_told_apart_from_a_failure)
 {
     // Prosody 0.12, to a second instance of a deployment: the link stands by.
