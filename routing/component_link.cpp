@@ -185,6 +185,9 @@ void component_link::on_action(connection& source, ng::action& a)
         // Back to the internal sender, on the stream it came from: a sender that
         // does not read its bounces stops being read.
         source.send_stanza(b->reply);
+        owner_.bounced_by_link(b->reply, "a stanza the internal server sent on the link for " + domain_ +
+                                             " was not for " + domain_ + " (a route on the internal server points "
+                                             "other domains at this component: ejabberd's global_routes?)");
         if (connection_ && connection_->congested())
             source.hold_reading_for(connection_);
     } else if (auto const* ignored = std::get_if<ng::discarded>(&a)) {

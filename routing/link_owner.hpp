@@ -38,6 +38,10 @@ public:
     [[nodiscard]] virtual std::uint64_t& byte_counter(bool inbound, std::string const& domain) = 0;
     /// Stanzas that left a link's queue other than by delivery.
     virtual void deliver_bounces(bounced b, std::string_view why) = 0;
+    /// A bounce the link sent itself (back on the stream its stanza came by):
+    /// counted like every bounce, and logged at info once per `why` and
+    /// second (else at debug).
+    virtual void bounced_by_link(protocol::element const& reply, std::string const& why) = 0;
 
     // ---- component links ------------------------------------------------------
     /// A stanza from the internal server for a remote domain, as its session checked

@@ -69,6 +69,7 @@ public:
     void dialback_answered(negotiation::verify_request const& request, negotiation::dialback_outcome outcome) override;
     /// Stanzas that left a queue other than by delivery.
     void deliver_bounces(bounced b, std::string_view why) override;
+    void bounced_by_link(protocol::element const& reply, std::string const& why) override;
     /// A link or verifier has nothing left to do.
     void retire(outbound_link* link) override;
     /// A stream closed during shutdown: if it was the last, shutdown is done.
@@ -136,6 +137,8 @@ private:
     /// may not be bounced: counted, and logged (summarised).
     void undeliverable(protocol::element const& reply, std::string_view reason, std::string_view why);
     void log_summaries(clock::time_point now);
+    /// fedgate_bounces_total{condition} for one error reply.
+    void count_bounce(protocol::element const& reply);
     /// `line` at `level` once per `key` and second, else at debug (log_summary.hpp).
     void log_quietly(spdlog::level::level_enum level, std::string_view key, std::size_t stanzas,
                      std::string const& line);

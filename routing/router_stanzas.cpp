@@ -86,9 +86,7 @@ void router::deliver_bounces(bounced b, std::string_view why)
         metrics_.count(metric::error_stanzas_dropped, {}, b.dropped_errors);
     auto const is_local = [this](std::string_view domain) { return rt_->domains.is_local(domain); };
     for (auto& reply : b.replies) {
-        auto const* error = reply.child("error", reply.ns());
-        auto const conditions = error ? error->child_elements() : std::vector<protocol::element const*>{};
-        metrics_.count(metric::bounces, {{"condition", conditions.empty() ? "unknown" : conditions.front()->name()}});
+        count_bounce(reply);
         // The way is decided before the reply is moved (see bounce_route.hpp).
         auto const way = route_of_bounce(reply, is_local);
         if (auto const* in = std::get_if<bounce_to_internal>(&way))
@@ -112,6 +110,19 @@ void router::undeliverable(protocol::element const& reply, std::string_view reas
     metrics_.count(metric::bounces_undeliverable, {{"reason", std::string{reason}}});
     auto const line = fmt::format("error stanza from {} to {} undeliverable: {}", reply.from(), reply.to(), why);
     log_quietly(spdlog::level::warn, fmt::format("undeliverable: {}", why), 1, line);
+}
+
+void router::count_bounce(protocol::element const& reply)
+{
+    auto const* error = reply.child("error", reply.ns());
+    auto const conditions = error ? error->child_elements() : std::vector<protocol::element const*>{};
+    metrics_.count(metric::bounces, {{"condition", conditions.empty() ? "unknown" : conditions.front()->name()}});
+}
+
+void router::bounced_by_link(protocol::element const& reply, std::string const& why)
+{
+    count_bounce(reply);
+    log_quietly(spdlog::level::info, why, 1, fmt::format("bounced to {}: {}", reply.to(), why));
 }
 
 void router::log_quietly(spdlog::level::level_enum level, std::string_view key, std::size_t stanzas,

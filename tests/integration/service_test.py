@@ -17,6 +17,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
 from lab import ComponentServer, Dnsmasq, Gateway, Workspace, free_port, srv_records, wait_for  # noqa: E402
 from federation_test import has_id, message  # noqa: E402
+from two_gateways import error_condition  # noqa: E402
 
 SASL = {"tls": "required", "sasl": "required", "dialback": False}
 
@@ -195,6 +196,20 @@ class Metrics(TwoGateways, unittest.TestCase):
         self.assertEqual(len(info), 1, info)
         self.assertEqual(first[info[0]], 1)
         self.assertRegex(info[0], r'version="\d+\.\d+\.\d+",openssl="3\.[^"]+",expat="expat_2\.[^"]+"')
+
+    def test_a_stanza_on_the_wrong_link_is_bounced_counted_and_logged(self):
+        """The internal server routes a stanza for another domain to the
+        component of b.test (ejabberd's global_routes does): the bounce goes
+        back on that link, as every bounce, with a metric and a log line."""
+        key = 'fedgate_bounces_total{condition="item-not-found"}'
+        before = self.a.scrape()[key]
+        self.internal_a.send("b.test", message("alice@a.test/desk", "carol@c.test", "astray"))
+        bounce = self.internal_a.wait_stanza(lambda e: e.get("id") == "astray" and e.get("type") == "error",
+                                             what="the bounce of the stray stanza")
+        self.assertEqual(error_condition(bounce), "item-not-found")
+        self.assertEqual(self.a.scrape()[key], before + 1)
+        self.a.wait_log("bounced to alice@a.test/desk: a stanza the internal server sent on the link for b.test "
+                        "was not for b.test")
 
     def test_values_move_as_traffic_flows(self):
         out = 'fedgate_stanzas_total{direction="out",partner="b.test"}'
