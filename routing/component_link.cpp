@@ -353,9 +353,11 @@ void component_link::stop(std::string why)
     retry_timer_.cancel();
     gate_->open();
     bounce_held(stop_reason_);
-    if (ready() && window_.answering() && window_.in_flight() > 0) {
+    if (ready() && window_.in_flight() > 0) {
         // What was written may not have been handled yet: ask, and close when
-        // the answer covers it, rather than count it as possibly lost.
+        // the answer covers it, rather than count it as possibly lost. Also on
+        // a link that has not answered yet (new after a restart, say): a
+        // server that never answers costs the wait below, once.
         close_after_answer_ = true;
         if (auto ping = window_.now())
             connection_->send_stanza(*ping);

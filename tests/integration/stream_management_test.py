@@ -281,5 +281,27 @@ class StoppedWhileAskingForACount(TwoGateways, unittest.TestCase):
         return self.a.scrape().get('fedgate_unacknowledged_stanzas{side="outbound"}')
 
 
+class StoppedOnAFreshComponentLink(TwoGateways, unittest.TestCase):
+    """SIGTERM just after a stanza went out on a component link that is new
+    (the internal server restarted) and has answered no ping yet: A asks, and
+    the answer confirms it, instead of counting it possibly lost (seen with
+    ejabberd as the internal server)."""
+
+    a_metrics = True
+
+    def test_a_asks_the_new_link_before_it_closes(self):
+        self.internal_b.send("a.test", message("bob@b.test/phone", "alice@a.test/desk", "warm-up"))
+        self.internal_a.wait_stanza(has_id("warm-up"), what="the warm-up")
+        self.internal_a.crash()
+        self.internal_a.come_back()
+        self.internal_a.wait_links(["b.test"], self.a)
+        self.internal_b.send("a.test", message("bob@b.test/phone", "alice@a.test/desk", "fresh"))
+        self.internal_a.wait_stanza(has_id("fresh"), what="the stanza on the new link")
+        self.assertEqual(self.a.terminate(), 0)
+        log = self.a.log_text()
+        self.assertNotIn("are possibly lost", log)
+        self.assertIn("0 possibly lost", log)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
