@@ -17,13 +17,9 @@ lab_log() { echo "lab: $*" >&2; }
 # certificates (a domain with several addresses gets one SRV target per address).
 lab_up() {
   LAB_DIR=$1; shift
-  # libunbound answers NXDOMAIN for the RFC 6761 special-use .test names without
-  # asking the lab's dnsmasq, and Prosody uses it whenever lua-unbound is installed.
-  if dpkg-query -W -f='${Status}' lua-unbound 2>/dev/null | grep -q "install ok installed"; then
-    lab_log "lua-unbound is installed: Prosody would never resolve the lab's .test domains; apt-get remove lua-unbound"
-    return 1
-  fi
-  LAB_NS="fglab-$$"
+  # LAB_NS_NAME: a fixed name (the demo's, so that the commands it prints still work
+  # after it is restarted); tests run in a namespace of their own process's.
+  LAB_NS=${LAB_NS_NAME:-fglab-$$}
   mkdir -p "$LAB_DIR"
   : > "$LAB_DIR/pids"
   ip netns add "$LAB_NS"
@@ -100,6 +96,12 @@ $(grep -q '^s2s_require_encryption' "$extra" || echo 's2s_require_encryption = t
 s2s_secure_auth = false
 ssl = { cafile = "$LAB_DIR/pki/ca.crt" }
 certificates = "$LAB_DIR/pki"
+-- With lua-unbound installed (Debian's prosody recommends it), Prosody resolves through
+-- libunbound, which answers NXDOMAIN for the special-use .test names (RFC 6761) by itself
+-- unless their zone is transparent, and asks /etc/resolv.conf's servers: the lab's
+-- dnsmasq is named here instead. Without lua-unbound (net.dns, which reads the
+-- namespace's resolv.conf) nothing reads this setting.
+unbound = { resolvconf = false, forward = "$LAB_DNS", options = { ["local-zone"] = "test. transparent" } }
 $(cat "$extra")
 VirtualHost "$domain"
   ssl = { certificate = "$LAB_DIR/pki/$domain.crt", key = "$LAB_DIR/pki/$domain.key", cafile = "$LAB_DIR/pki/ca.crt" }
