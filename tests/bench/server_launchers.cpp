@@ -96,6 +96,11 @@ pid_t start_prosody(std::string const& binary, fs::path const& dir, std::uint16_
         << "plugin_paths = { \"" << d << "/plugins\" }\n"
         << "modules_enabled = { \"tls\", \"saslauth\", \"dialback\", \"bench_dns\" }\n"
         << "s2s_require_encryption = true\ns2s_secure_auth = true\n"
+        // With lua-unbound (which Debian's prosody recommends), libunbound
+        // resolves instead of net.dns: pointed at the same dnsmasq, and told
+        // that the special-use .test names may be asked of it (RFC 6761).
+        << "unbound = { resolvconf = false, forward = \"127.0.0.1@" << dns_port
+        << "\", options = { [\"local-zone\"] = \"test. transparent\" } }\n"
         << "ssl = { cafile = \"" << d << "/pki/ca.crt\" }\ncertificates = \"" << d << "/pki\"\n"
         << "VirtualHost \"a.test\"\n"
         << "Component \"sink.a.test\"\n  component_secret = \"" << secret << "\"\n"
