@@ -21,19 +21,6 @@ rm -rf "$work" && mkdir -p "$work"
 fedgate_pid=""
 # Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals outage cut killed bidi xmppaddr
 scenarios=("$@")
-wanted() {
-  [ ${#scenarios[@]} -eq 0 ] && return 0
-  local s; for s in "${scenarios[@]}"; do [ "$s" = "$1" ] && return 0; done
-  return 1
-}
-stop_fedgate() {
-  [ -n "$fedgate_pid" ] || return 0
-  kill -TERM "$fedgate_pid" 2>/dev/null
-  local rc=0
-  wait "$fedgate_pid" || rc=$?
-  fedgate_pid=""
-  return $rc
-}
 trap 'stop_fedgate; lab_down; echo "logs: $work"' EXIT
 passed=0
 

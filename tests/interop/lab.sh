@@ -364,3 +364,21 @@ lab_round_trip() {
     2>"$LAB_DIR/send-$1.err" | tail -1
   wait $echo_pid
 }
+
+# For the scenario scripts (fedgate_federation.sh, fedgate_internal_ejabberd.sh),
+# which set `scenarios` (the names asked for) and `fedgate_pid`.
+# wanted NAME: NAME was asked for, or none was (then all run).
+wanted() {
+  [ ${#scenarios[@]} -eq 0 ] && return 0
+  local s; for s in "${scenarios[@]}"; do [ "$s" = "$1" ] && return 0; done
+  return 1
+}
+# stop_fedgate: SIGTERM to the fedgate in $fedgate_pid, its exit status returned.
+stop_fedgate() {
+  [ -n "$fedgate_pid" ] || return 0
+  kill -TERM "$fedgate_pid" 2>/dev/null
+  local rc=0
+  wait "$fedgate_pid" || rc=$?
+  fedgate_pid=""
+  return $rc
+}
