@@ -85,7 +85,7 @@ bool contact_policy::over_limits(policy::domain_pair const& pair, commit_gate co
 {
     if (gate.size() < limits_.stanzas && gate.bytes() + bytes <= limits_.bytes)
         return false;
-    auto const reason = std::string_view{"commit_wait_full"};
+    auto const reason = refusal_code::commit_wait_full;
     auto& refusals = owner_->refusal_counter(pair.remote, reason);
     ++refusals;
     owner_->log(level::info, fmt::format("refused: too much waits for an invitation to {} to be recorded", pair.remote),

@@ -92,7 +92,7 @@ contact_decision judge_inbound(policy::partner_type type, protocol::element cons
     bool const uninvited = stanza_kind(stanza) == "presence subscribe";
     refused.reason = uninvited ? "a subscription request the local user did not invite (public_unverified partner)"
                                : "no relationship with the local user (public_unverified partner)";
-    refused.code = uninvited ? "uninvited_subscription" : "no_relationship";
+    refused.code = uninvited ? refusal_code::uninvited_subscription : refusal_code::no_relationship;
     auto const kind = stanza.type();
     // Presence is dropped; message and iq requests get <forbidden/>; results and
     // errors are never answered (RFC 6120 §8.2.3, §8.3.1).

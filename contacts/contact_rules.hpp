@@ -49,6 +49,15 @@ enum class subscription_event : std::uint8_t { subscribe, subscribed, unsubscrib
 /// contact. An outbound probe shows that the user's roster holds the contact.
 [[nodiscard]] relationship_state next_state(relationship_state s, subscription_event event, bool outbound) noexcept;
 
+/// Why the contact rules refuse a stanza, as metric labels
+/// (fedgate_refusals_total{reason}); `every` for the series shown at start.
+namespace refusal_code {
+inline constexpr std::string_view uninvited_subscription = "uninvited_subscription";
+inline constexpr std::string_view no_relationship = "no_relationship";
+inline constexpr std::string_view commit_wait_full = "commit_wait_full";  ///< an invitation's commit gate
+inline constexpr std::string_view every[] = {uninvited_subscription, no_relationship, commit_wait_full};
+}  // namespace refusal_code
+
 /// Whether an inbound stanza reaches the local user.
 struct contact_decision {
     bool pass = true;

@@ -11,10 +11,10 @@
 #include "routing/runtime.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <expat.h>
-#include <openssl/crypto.h>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <expat.h>
+#include <openssl/crypto.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 

@@ -68,7 +68,7 @@ std::string router::reload(std::shared_ptr<runtime> next)
 {
     rt_ = std::move(next);
     contacts_.set_limits(commit_wait_of(rt_->cfg.limits));
-    show_known_series();  // the new partners'
+    show_partner_series();  // the new partners'
     auto const wanted = partner_domains(rt_->cfg);
     std::vector<std::string> added, removed;
     for (auto it = components_.begin(); it != components_.end();) {

@@ -32,6 +32,15 @@ namespace fedgate::routing {
 class outbound_link;
 class component_link;
 
+/// Why an error stanza could not be delivered, as metric labels
+/// (fedgate_bounces_undeliverable_total{reason}); `every` for the series shown at start.
+namespace undeliverable_reason {
+inline constexpr std::string_view shutdown = "shutdown";  ///< no stream to its domain up, and stopping
+inline constexpr std::string_view refused = "refused";    ///< its stream is refused by policy
+inline constexpr std::string_view no_route = "no_route";
+inline constexpr std::string_view every[] = {shutdown, refused, no_route};
+}  // namespace undeliverable_reason
+
 /// Every domain of every partner: the component links there must be.
 [[nodiscard]] std::set<std::string> partner_domains(conf::config const& cfg);
 
@@ -175,9 +184,10 @@ private:
     void gauges(std::vector<operations::metrics::sample>& out) const;
     /// Every counter whose label values are known before anything happened
     /// (each partner, direction, reason, condition, result), at zero: an alert
-    /// on a series that does not exist yet never fires. At start and after a
-    /// reload (new partners).
+    /// on a series that does not exist yet never fires. At start.
     void show_known_series();
+    /// The per-partner ones; again after a reload, for the new partners.
+    void show_partner_series();
     boost::asio::steady_timer clock_;
     bool stopping_ = false;
     bool components_stopping_ = false;

@@ -43,51 +43,59 @@ void for_each_value(Enum first, Enum last, F f)
         f(static_cast<Enum>(v));
 }
 
+/// The series `name` with `labels`, shown at zero (a no-op once it counts).
+void zero(operations::metrics& m, std::string_view name, operations::metric_labels const& labels)
+{
+    m.count(name, labels, 0);
+}
+
 }  // namespace
 
 void router::show_known_series()
 {
-    auto const zero = [this](std::string_view name, operations::metric_labels const& labels) {
-        metrics_.count(name, labels, 0);
-    };
     for (auto const* direction : {"in", "out"}) {
         for (auto m : {policy::auth_method::sasl_over_tls, policy::auth_method::tls_dialback,
                        policy::auth_method::tcp_dialback})
-            zero(metric::streams_authenticated, {{"direction", direction}, {"method", std::string{metric_name(m)}}});
-        zero(metric::bidi_streams, {{"direction", direction}});
+            zero(metrics_, metric::streams_authenticated, {{"direction", direction}, {"method", std::string{metric_name(m)}}});
+        zero(metrics_, metric::bidi_streams, {{"direction", direction}});
     }
     for (auto const* direction : {"in", "out", "component"})
         for_each_value(ng::close_reason{}, ng::last_close_reason, [&](ng::close_reason r) {
-            zero(metric::stream_closes, {{"direction", direction}, {"reason", std::string{ng::metric_name(r)}}});
+            zero(metrics_, metric::stream_closes, {{"direction", direction}, {"reason", std::string{ng::metric_name(r)}}});
         });
     for_each_value(protocol::stanza_condition{}, protocol::last_stanza_condition, [&](protocol::stanza_condition c) {
-        zero(metric::bounces, {{"condition", std::string{protocol::wire_name(c)}}});
+        zero(metrics_, metric::bounces, {{"condition", std::string{protocol::wire_name(c)}}});
     });
-    for (auto const* reason : {"shutdown", "refused", "no_route"})
-        zero(metric::bounces_undeliverable, {{"reason", reason}});
-    zero(metric::error_stanzas_dropped, {});
-    zero(metric::connections_refused, {});
+    for (auto reason : undeliverable_reason::every)
+        zero(metrics_, metric::bounces_undeliverable, {{"reason", std::string{reason}}});
+    zero(metrics_, metric::error_stanzas_dropped, {});
+    zero(metrics_, metric::connections_refused, {});
     for_each_value(ng::dialback_outcome{}, ng::last_dialback_outcome, [&](ng::dialback_outcome o) {
-        zero(metric::dialback_verifications, {{"result", std::string{ng::outcome_name(o)}}});
+        zero(metrics_, metric::dialback_verifications, {{"result", std::string{ng::outcome_name(o)}}});
     });
-    zero(metric::dns_resolutions, {{"result", "ok"}});
+    zero(metrics_, metric::dns_resolutions, {{"result", "ok"}});
     for_each_value(dns::error::nxdomain, dns::last_error_kind, [&](dns::error e) {
-        zero(metric::dns_resolutions, {{"result", std::string{dns::code_of(make_error_code(e))}}});
+        zero(metrics_, metric::dns_resolutions, {{"result", std::string{dns::code_of(make_error_code(e))}}});
     });
+    show_partner_series();
+}
+
+void router::show_partner_series()
+{
     for (auto const& p : rt_->cfg.partners) {
         // The primary domain names the partner in these; its links count by domain below.
         (void)stanza_counter(true, p.domain);
         (void)stanza_counter(false, p.domain);
         (void)byte_counter(true, p.domain);
         (void)byte_counter(false, p.domain);
-        for (auto const* reason : {"uninvited_subscription", "no_relationship", "commit_wait_full"})
-            zero(metric::refusals, {{"partner", p.domain}, {"reason", reason}});
+        for (auto reason : contacts::refusal_code::every)
+            zero(metrics_, metric::refusals, {{"partner", p.domain}, {"reason", std::string{reason}}});
     }
     for (auto const& domain : partner_domains(rt_->cfg)) {
-        zero(metric::stanzas_possibly_lost, {{"partner", domain}});
+        zero(metrics_, metric::stanzas_possibly_lost, {{"partner", domain}});
         for (auto const* side : {"outbound", "internal"}) {
-            zero(metric::stanzas_resent, {{"partner", domain}, {"side", side}});
-            zero(metric::bounced_after_stream_loss, {{"partner", domain}, {"side", side}});
+            zero(metrics_, metric::stanzas_resent, {{"partner", domain}, {"side", side}});
+            zero(metrics_, metric::bounced_after_stream_loss, {{"partner", domain}, {"side", side}});
         }
     }
 }

@@ -49,7 +49,7 @@ bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& st
         // Our own error replies among them: no bounce of a bounce, but never
         // without a word (bounces made at shutdown leave only on streams that
         // are still up).
-        undeliverable(stanza, stopping_ ? "shutdown" : "refused", "no stream to " + pair.remote + ": " + why);
+        undeliverable(stanza, stopping_ ? undeliverable_reason::shutdown : undeliverable_reason::refused, "no stream to " + pair.remote + ": " + why);
         return true;
     }
     auto const line = fmt::format("stanza from {} to {} refused: {}", stanza.from(), stanza.to(), why);
@@ -94,7 +94,7 @@ void router::deliver_bounces(bounced b, std::string_view why)
         else if (auto const* out = std::get_if<bounce_to_remote>(&way))
             to_remote(out->pair, std::move(reply), nullptr);
         else
-            undeliverable(reply, "no_route", std::get<bounce_nowhere>(way).why);
+            undeliverable(reply, undeliverable_reason::no_route, std::get<bounce_nowhere>(way).why);
     }
 }
 
