@@ -16,21 +16,9 @@ fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
 . "$here/lab.sh"
 # Kept after the run for debugging: every server's log and fedgate's (under the
 # build directory when ctest runs this).
-work=${FEDGATE_LAB_DIR:-$PWD/fedgate-federation-lab}
-rm -rf "$work" && mkdir -p "$work"
-fedgate_pid=""
+lab_scenario_run "${FEDGATE_LAB_DIR:-$PWD/fedgate-federation-lab}"
 # Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals outage cut killed bidi xmppaddr
 scenarios=("$@")
-trap 'stop_fedgate; lab_down; echo "logs: $work"' EXIT
-passed=0
-
-fail() {
-  echo "FAIL: $*"
-  for f in "$work"/fedgate-*.log "$work"/*/prosody.log "$work"/*/logs/ejabberd.log; do
-    [ -f "$f" ] && { echo "== $f"; tail -25 "$f"; }
-  done
-  exit 1
-}
 
 lab_up "$work" contoso.test=127.0.0.11 fabrikam.test=127.0.0.20 northwind.test=127.0.0.30 tailspin.test=127.0.0.40 \
   adatum.test=127.0.0.50 wingtip.test=127.0.0.60 || fail "lab did not come up"

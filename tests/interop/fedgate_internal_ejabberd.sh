@@ -22,20 +22,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
 client="$here/xmpp_client.py"
 . "$here/lab.sh"
-work=${FEDGATE_LAB_DIR:-$PWD/fedgate-internal-ejabberd-lab}
-rm -rf "$work" && mkdir -p "$work"
-fedgate_pid=""
+lab_scenario_run "${FEDGATE_LAB_DIR:-$PWD/fedgate-internal-ejabberd-lab}"
 scenarios=("$@")
-trap 'stop_fedgate; lab_down; echo "logs: $work"' EXIT
-passed=0
-
-fail() {
-  echo "FAIL: $*"
-  for f in "$work"/fedgate-*.log "$work"/*/prosody.log "$work"/contoso/logs/ejabberd.log; do
-    [ -f "$f" ] && { echo "== $f"; tail -25 "$f"; }
-  done
-  exit 1
-}
 
 lab_up "$work" contoso.test=127.0.0.11 fabrikam.test=127.0.0.20 adatum.test=127.0.0.50 || fail "lab did not come up"
 # The operator declares the partners only: adatum.test is no component here.
@@ -176,24 +164,23 @@ fi
 # nothing is possibly lost: ejabberd (mod_ping) answered the component links' pings.
 if wanted count; then
 start_fedgate count "$(lab_partner fabrikam.test required required false)"
-XMPP_CLIENT_TIMEOUT=60 client_bg count-alice collect alice@contoso.test alicepass 127.0.0.10 200
-collecting=$client_pid
-sleep 2  # alice is logged in before the first message arrives
-result=$(XMPP_CLIENT_TIMEOUT=8 run_client flood bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test 200)
-wait $collecting
-received=$(tail -1 "$work/count-alice.out")
-echo "   bob -> alice, 200 sent (errors back: ${result#*errors: }); alice received: $received"
-[ "$received" = "200 distinct, 0 duplicates: received=200" ] || fail "count: alice received '$received'"
-[ "$result" = "200 sent, errors: 0 distinct, 0 duplicates: none" ] || fail "count: bob got '$result'"
-XMPP_CLIENT_TIMEOUT=60 client_bg count-bob collect bob@fabrikam.test bobpass 127.0.0.20 200
-collecting=$client_pid
-sleep 2
-result=$(XMPP_CLIENT_TIMEOUT=8 run_client flood alice@contoso.test alicepass 127.0.0.10 bob@fabrikam.test 200)
-wait $collecting
-received=$(tail -1 "$work/count-bob.out")
-echo "   alice -> bob, 200 sent (errors back: ${result#*errors: }); bob received: $received"
-[ "$received" = "200 distinct, 0 duplicates: received=200" ] || fail "count: bob received '$received'"
-[ "$result" = "200 sent, errors: 0 distinct, 0 duplicates: none" ] || fail "count: alice got '$result'"
+# flood_one_way FROM_USER FROM_DOMAIN FROM_ADDRESS TO_USER TO_DOMAIN TO_ADDRESS:
+# 200 messages, each received exactly once and none bounced.
+flood_one_way() {
+  local from=$1 from_domain=$2 from_address=$3 to=$4 to_domain=$5 to_address=$6
+  XMPP_CLIENT_TIMEOUT=60 client_bg "count-$to" collect "$to@$to_domain" "${to}pass" "$to_address" 200
+  local collecting=$client_pid
+  sleep 2  # the recipient is logged in before the first message arrives
+  local result received
+  result=$(XMPP_CLIENT_TIMEOUT=8 run_client flood "$from@$from_domain" "${from}pass" "$from_address" "$to@$to_domain" 200)
+  wait $collecting
+  received=$(tail -1 "$work/count-$to.out")
+  echo "   $from -> $to, 200 sent (errors back: ${result#*errors: }); $to received: $received"
+  [ "$received" = "200 distinct, 0 duplicates: received=200" ] || fail "count: $to received '$received'"
+  [ "$result" = "200 sent, errors: 0 distinct, 0 duplicates: none" ] || fail "count: $from got '$result'"
+}
+flood_one_way bob fabrikam.test 127.0.0.20 alice contoso.test 127.0.0.10
+flood_one_way alice contoso.test 127.0.0.10 bob fabrikam.test 127.0.0.20
 log="$work/fedgate-count.log"
 stop_fedgate || fail "count: fedgate did not exit 0 on SIGTERM"
 summary=$(grep -o "stopped cleanly: .*" "$log")

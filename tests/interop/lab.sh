@@ -366,7 +366,25 @@ lab_round_trip() {
 }
 
 # For the scenario scripts (fedgate_federation.sh, fedgate_internal_ejabberd.sh),
-# which set `scenarios` (the names asked for) and `fedgate_pid`.
+# which set `scenarios` (the names asked for).
+# lab_scenario_run WORKDIR: a fresh WORKDIR (`work`, kept after the run), no
+# fedgate yet (`fedgate_pid`), none passed; on exit fedgate stops, the lab goes
+# down, and where the logs are is said.
+lab_scenario_run() {
+  work=$1
+  rm -rf "$work" && mkdir -p "$work"
+  fedgate_pid=""
+  passed=0
+  trap 'stop_fedgate; lab_down; echo "logs: $work"' EXIT
+}
+# fail WHAT: the scenario failed: the tail of every fedgate and server log, exit 1.
+fail() {
+  echo "FAIL: $*"
+  for f in "$work"/fedgate-*.log "$work"/*/prosody.log "$work"/*/logs/ejabberd.log; do
+    [ -f "$f" ] && { echo "== $f"; tail -25 "$f"; }
+  done
+  exit 1
+}
 # wanted NAME: NAME was asked for, or none was (then all run).
 wanted() {
   [ ${#scenarios[@]} -eq 0 ] && return 0
