@@ -128,6 +128,13 @@ struct metrics_settings {
     std::optional<socket_address> listen;  ///< unset: no metrics endpoint
 };
 
+/// Where `fedgate status` asks the running daemon (daemon/status_cli.cpp).
+struct control_settings {
+    /// A Unix socket, mode 0660 (the group reads the status); empty: none.
+    /// systemd's RuntimeDirectory=fedgate makes its folder.
+    std::filesystem::path socket = "/run/fedgate/control.sock";
+};
+
 /// A whole, valid configuration.
 struct config {
     std::filesystem::path file;
@@ -141,6 +148,7 @@ struct config {
     store_settings store;
     log_settings log;
     metrics_settings metrics;
+    control_settings control;
 };
 
 /// The outcome of loading: a config when there is no error, and every finding.

@@ -1,5 +1,5 @@
 // The sections that appear once: [gateway], [internal], [tls], [dns], [limits],
-// [log], [metrics]. Every setting has a default except the internal secret.
+// [log], [metrics], [control]. Every setting has a default except the internal secret.
 #include "conf/loader.hpp"
 #include "conf/socket_address.hpp"
 
@@ -205,6 +205,27 @@ void loader::read_metrics(toml::table const& t)
             if (!is_loopback(*cfg_.metrics.listen))
                 out_.warning(v->line, "the metrics endpoint " + to_string(*cfg_.metrics.listen) +
                                           " is not on loopback: whoever reaches it reads per-partner traffic figures");
+        }
+    }
+    r.finish();
+}
+
+void loader::read_control(toml::table const& t)
+{
+    table_reader r{t, schema_of("control"), out_};
+    if (auto v = r.string("socket")) {
+        if (v->value.empty()) {
+            cfg_.control.socket.clear();  // no control socket: `fedgate status` cannot reach this instance
+        } else {
+            std::filesystem::path p{v->value};
+            if (p.is_relative())
+                p = base_dir_ / p;
+            cfg_.control.socket = p.lexically_normal();
+            // sockaddr_un holds 108 bytes with the final NUL.
+            if (cfg_.control.socket.native().size() > 107)
+                out_.error(v->line, "'socket' in [control]: \"" + cfg_.control.socket.string() + "\" is " +
+                                        std::to_string(cfg_.control.socket.native().size()) +
+                                        " bytes long; a Unix socket's path holds 107 at most: choose a shorter one");
         }
     }
     r.finish();

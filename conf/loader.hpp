@@ -27,6 +27,7 @@ private:
     void read_store(toml::table const& t);
     void read_log(toml::table const& t);
     void read_metrics(toml::table const& t);
+    void read_control(toml::table const& t);
     std::vector<socket_address> read_addresses(table_reader& r, std::string_view key,
                                                std::vector<std::string_view> const& defaults,
                                                std::uint16_t default_port);

@@ -72,6 +72,7 @@ void loader::read(toml::table const& root)
     read_store(or_empty("store"));
     read_log(or_empty("log"));
     read_metrics(or_empty("metrics"));
+    read_control(or_empty("control"));
 }
 
 }  // namespace detail

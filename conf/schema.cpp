@@ -31,6 +31,7 @@ constexpr std::string_view limits_keys[] = {
 constexpr std::string_view store_keys[] = {"backend", "conninfo", "conninfo_file", "write_deadline_seconds"};
 constexpr std::string_view log_keys[] = {"level"};
 constexpr std::string_view metrics_keys[] = {"listen"};
+constexpr std::string_view control_keys[] = {"socket"};
 
 constexpr section_schema sections[] = {
     {"gateway", false, gateway_keys}, {"local_domain", true, local_domain_keys},
@@ -38,6 +39,7 @@ constexpr section_schema sections[] = {
     {"tls", false, tls_keys},         {"dns", false, dns_keys},
     {"limits", false, limits_keys},   {"store", false, store_keys},
     {"log", false, log_keys},         {"metrics", false, metrics_keys},
+    {"control", false, control_keys},
 };
 
 }  // namespace

@@ -85,6 +85,25 @@ TEST(parse, metrics_off_loopback_is_a_warning)
                                       "whoever reaches it reads per-partner traffic figures");
 }
 
+TEST(parse, the_control_socket_has_a_default_may_be_off_and_must_fit_a_socket_address)
+{
+    auto const partner = std::string{"[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n"};
+    auto r = parse_with(partner);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.cfg->control.socket, "/run/fedgate/control.sock");
+    r = parse_with(partner + "[control]\nsocket = \"\"\n");
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r.cfg->control.socket.empty());
+    r = parse_with(partner + "[control]\nsocket = \"run/control.sock\"\n");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.cfg->control.socket, "/etc/fedgate/run/control.sock");
+    r = parse_with(partner + "[control]\nsocket = \"/run/" + std::string(120, 'x') + "\"\n");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(messages(r).front(), "t.toml:13: error: 'socket' in [control]: \"/run/" + std::string(120, 'x') +
+                                       "\" is 125 bytes long; a Unix socket's path holds 107 at most: choose a "
+                                       "shorter one");
+}
+
 TEST(parse, dns_servers_take_port_53_unless_given)
 {
     auto r = parse_with("[[partner]]\ndomain = \"f.test\"\ntype = \"federated\"\n"

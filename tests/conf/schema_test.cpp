@@ -32,6 +32,7 @@ type = "federated"
 [store]
 [log]
 [metrics]
+[control]
 )";
 
 /// every_section with `line` (`key = ...`) added as the first line of
