@@ -33,6 +33,17 @@ commit_gate::outcome commit_gate::committed(ticket t, bool ok)
     return out;
 }
 
+std::vector<protocol::element> commit_gate::take_all()
+{
+    std::vector<protocol::element> all;
+    all.reserve(waiting_.size());
+    for (auto& i : waiting_)
+        all.push_back(std::move(i.stanza));
+    waiting_.clear();
+    bytes_ = 0;
+    return all;
+}
+
 std::vector<protocol::element> commit_gate::release_ready()
 {
     std::vector<protocol::element> ready;

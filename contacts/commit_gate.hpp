@@ -38,6 +38,10 @@ public:
     };
     [[nodiscard]] outcome committed(ticket t, bool ok);
 
+    /// Everything held, in order, the gate left empty: at shutdown, when the
+    /// writes will not be waited for (their committed() is then ignored).
+    [[nodiscard]] std::vector<protocol::element> take_all();
+
     [[nodiscard]] bool empty() const noexcept { return waiting_.empty(); }
     [[nodiscard]] std::size_t size() const noexcept { return waiting_.size(); }
     /// What the stanzas held weigh, as given to push().

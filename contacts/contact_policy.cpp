@@ -133,6 +133,16 @@ void contact_policy::committed(commit_gate::ticket ticket, std::string const& er
         owner_->release(w.pair, std::move(out.release));
 }
 
+std::vector<protocol::element> contact_policy::give_up()
+{
+    std::vector<protocol::element> all;
+    for (auto& [pair, gate] : gates_)
+        for (auto& stanza : gate.take_all())
+            all.push_back(std::move(stanza));
+    gates_.clear();
+    return all;
+}
+
 std::size_t contact_policy::held() const noexcept
 {
     std::size_t n = 0;

@@ -97,6 +97,11 @@ public:
     /// leave, memory is put back, and its sender gets <internal-server-error/>.
     void committed(commit_gate::ticket ticket, std::string const& error);
 
+    /// Shutdown: every stanza held behind an uncommitted invitation (the
+    /// invitations too), in order per pair, for the owner to bounce. Writes
+    /// that finish later release nothing.
+    [[nodiscard]] std::vector<protocol::element> give_up();
+
     /// Stanzas held behind uncommitted invitations.
     [[nodiscard]] std::size_t held() const noexcept;
 

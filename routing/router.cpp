@@ -323,6 +323,14 @@ void router::stop(std::function<void()> done)
     // to local senders; the links close last (check_stopped).
     for (auto& [domain, link] : components_)
         link->bounce_held("the gateway is shutting down");
+    // What waits for the relationship store to record an invitation would
+    // leave after the links are gone (a database away for longer than the
+    // stop takes): its senders learn now.
+    bounced given_up;
+    for (auto const& stanza : contacts_.give_up())
+        bounce_into(given_up, stanza, protocol::stanza_condition::service_unavailable,
+                    "the gateway is shutting down before it could record an invitation");
+    deliver_bounces(std::move(given_up), "the gateway is shutting down before the relationship store answered");
     for (auto* map : {&links_, &verifiers_})
         for (auto& [pair, link] : *map)
             link->stop();

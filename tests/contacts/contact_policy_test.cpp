@@ -209,6 +209,29 @@ TEST_F(contact_policy_test, a_commit_that_fails_bounces_the_invitation_and_undoe
     EXPECT_TRUE(named) << "the error names the store and the cause";
 }
 
+TEST_F(contact_policy_test, at_shutdown_everything_held_is_handed_over_and_a_late_commit_releases_nothing)
+{
+    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(send(to_bob("presence", "subscribe", "invite"))));
+    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(send(to_bob("message", "chat", "chat"))));
+    auto const other = domain_pair{"contoso.test", "northwind.test"};
+    ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(
+        ::send(policy, other, stanza("presence", "subscribe", "alice@contoso.test", "carol@northwind.test", "invite2"))));
+    EXPECT_EQ(policy.held(), 3U);
+
+    auto const held = policy.give_up();
+    ASSERT_EQ(held.size(), 3U);
+    EXPECT_EQ(held[0].id(), "invite");
+    EXPECT_EQ(held[1].id(), "chat") << "in order per pair";
+    EXPECT_EQ(held[2].id(), "invite2");
+    EXPECT_EQ(policy.held(), 0U);
+    // The writes finish after all: nothing is released twice, nothing bounced twice.
+    store.complete_next();
+    store.complete_next("database gone");
+    EXPECT_TRUE(owner.released.empty());
+    EXPECT_TRUE(owner.bounced.empty());
+    EXPECT_TRUE(policy.give_up().empty());
+}
+
 TEST_F(contact_policy_test, a_newer_change_survives_the_undo_of_a_failed_write)
 {
     ASSERT_TRUE(std::holds_alternative<contact_policy::wait>(send(to_bob("presence", "subscribe", "invite"))));

@@ -155,6 +155,23 @@ class SharedStore(TwoInstances, unittest.TestCase):
         self.assertEqual([e for e in self.internal_b.received if e.get("id") == "too-long"], [])
         self.a1.wait_log("is not reachable")
 
+    def test_4_a_stop_while_the_database_is_away_bounces_what_waits_for_it(self):
+        # The last test of the class: it stops A1.
+        self.pg.stop()
+        try:
+            self.internal_a1.send("b.test", subscribe("alice@a.test/desk", "erin@b.test", "at-stop") +
+                                  message("alice@a.test/desk", "erin@b.test", "behind-it"))
+            self.a1.wait_log("relationship store: lost the connection", timeout=10)
+            time.sleep(0.5)
+            self.assertEqual(self.a1.terminate(), 0)
+        finally:
+            self.pg.start()
+        bounced = {e.get("id"): error_condition(e) for e in self.internal_a1.received if e.get("type") == "error"}
+        self.assertEqual(bounced.get("at-stop"), "service-unavailable")
+        self.assertEqual(bounced.get("behind-it"), "service-unavailable")
+        self.assertEqual([e for e in self.internal_b.received if e.get("id") in ("at-stop", "behind-it")], [])
+        self.assertRegex(self.a1.log_text(), r"stopped cleanly: .* [1-9]\d* bounced, 0 possibly lost")
+
     @staticmethod
     def check_config(gateway):
         binary = os.environ.get("FEDGATE_BINARY", os.path.join(os.path.dirname(__file__), "../../build/daemon/fedgate"))
