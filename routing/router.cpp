@@ -88,22 +88,35 @@ std::string router::reload(std::shared_ptr<runtime> next)
             link->start();
             components_.emplace(d, std::move(link));
         }
-    // Streams of partners that are gone end now; the others keep their
-    // generation (and its policy) until they close.
-    auto const gone = [&](std::string const& domain) { return rt_->domains.find_partner(domain) == nullptr; };
+    // Streams of partners that are gone, and of local domains no longer
+    // served, end now; the others keep their generation (and its policy)
+    // until they close.
+    struct ending {
+        protocol::stream_error condition;
+        ng::close_reason reason;
+        std::string why;
+    };
+    auto const gone = [&](ng::domain_pair const& pair) -> std::optional<ending> {
+        if (rt_->domains.find_partner(pair.remote) == nullptr)
+            return ending{protocol::stream_error::policy_violation, ng::close_reason::unknown_partner,
+                          pair.remote + " is no longer a federation partner"};
+        if (!rt_->domains.is_local(pair.local))
+            return ending{protocol::stream_error::host_gone, ng::close_reason::host_unknown,
+                          pair.local + " is no longer served here"};
+        return std::nullopt;
+    };
     for (auto* map : {&links_, &verifiers_})
         for (auto& [pair, link] : *map)
-            if (gone(pair.remote))
-                link->stop(protocol::stream_error::policy_violation, pair.remote + " is no longer a federation partner");
+            if (auto const end = gone(pair))
+                link->stop(end->condition, end->why);
             else
                 link->forgive();
     for (auto& [raw, in] : inbound_) {
         if (auto* lent = borrower_of(*in.c); lent != nullptr && lent->closes_itself(*in.c))
             continue;  // it carries ours and waits for their last count first
         for (auto const& pair : in.session->authenticated_pairs())
-            if (gone(pair.remote)) {
-                in.c->close(protocol::stream_error::policy_violation, ng::close_reason::unknown_partner,
-                            pair.remote + " is no longer a federation partner");
+            if (auto const end = gone(pair)) {
+                in.c->close(end->condition, end->reason, end->why);
                 break;
             }
     }

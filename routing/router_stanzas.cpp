@@ -32,10 +32,13 @@ void router::from_internal(ng::route_stanza&& routed, connection* source)
 bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& stanza)
 {
     std::string why;
-    // pair.local is ours: the sessions check the senders they route, and
-    // route_of_bounce the bounces (a test of its own per stanza would only cost).
+    // The sessions check the senders they route, and route_of_bounce the
+    // bounces; but a component link keeps the generation it started with, so
+    // a local domain a reload removed is checked here.
     if (rt_->domains.find_partner(pair.remote) == nullptr) {
         why = pair.remote + " is not a federation partner";
+    } else if (!rt_->domains.is_local(pair.local)) {
+        why = pair.local + " is no longer served here";
     } else if (stopping_) {
         // Stopped links only close: one still up waits for its peer's last
         // count (XEP-0198) and takes nothing new, which would only add to

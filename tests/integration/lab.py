@@ -397,7 +397,8 @@ class Gateway:
     """A `fedgate run` process with its own configuration and log."""
 
     def __init__(self, workspace, name, domain, partners, internal, dns_port, listen_port, direct_tls_port=None,
-                 limits=None, state_dir=None, env=None, metrics_port=None, store=None, dialback=None):
+                 limits=None, state_dir=None, env=None, metrics_port=None, store=None, dialback=None,
+                 control_socket=None, more_local_domains=()):
         self.name = name
         self.domain = domain
         self.log_path = os.path.join(workspace.dir, name + ".log")
@@ -417,6 +418,11 @@ class Gateway:
             'name = "%s"' % domain,
             'certificate = "%s/%s.crt"' % (pki, domain),
             'key = "%s/%s.key"' % (pki, domain),
+        ]
+        for more in more_local_domains:
+            lines += ["[[local_domain]]", 'name = "%s"' % more, 'certificate = "%s/%s.crt"' % (pki, more),
+                      'key = "%s/%s.key"' % (pki, more)]
+        lines += [
             "[internal]",
             'host = "127.0.0.1"',
             "port = %d" % internal.port,
@@ -437,6 +443,9 @@ class Gateway:
         if metrics_port:
             lines += ["[metrics]", 'listen = "127.0.0.1:%d"' % metrics_port]
         self.metrics_port = metrics_port
+        # Each instance its own control socket: never /run/fedgate's.
+        self.control_socket = control_socket or os.path.join(workspace.dir, name + ".control.sock")
+        lines += ["[control]", 'socket = "%s"' % self.control_socket]
         self.common = lines
         self.write_config(partners)
         binary = os.environ.get("FEDGATE_BINARY", os.path.join(SOURCE, "build/daemon/fedgate"))
@@ -453,12 +462,21 @@ class Gateway:
             for key in ("tls", "sasl", "description"):
                 if key in p:
                     lines.append('%s = "%s"' % (key, p[key]))
+            if "additional_domains" in p:
+                lines.append("additional_domains = [%s]" % ", ".join('"%s"' % d for d in p["additional_domains"]))
             for key in ("dialback", "stream_management", "bidi"):
                 if key in p:
                     lines.append("%s = %s" % (key, "true" if p[key] else "false"))
         lines += list(extra)
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
+
+    def status(self, *options):
+        """`fedgate status -c CONFIG OPTIONS...`: (exit status, stdout, stderr)."""
+        binary = os.environ.get("FEDGATE_BINARY", os.path.join(SOURCE, "build/daemon/fedgate"))
+        done = subprocess.run([binary, "status", "-c", self.config_path, *options], capture_output=True, text=True,
+                              timeout=30)
+        return done.returncode, done.stdout, done.stderr
 
     def scrape(self):
         """The metrics as {'name{labels}': value}."""

@@ -169,6 +169,56 @@ def metric_families():
         return re.findall(r'= "(fedgate_\w+)";', f.read())
 
 
+class LocalDomainRemoved(unittest.TestCase):
+    """A reload that drops one of A's local domains ends that domain's
+    streams with <host-gone/> and lets nothing of it out any more; the other
+    local domain's stream to the same partner stays up."""
+
+    def setUp(self):
+        self.ws = Workspace(["a.test", "a2.test", "b.test"])
+        self.addCleanup(self.ws.remove)
+        ports = {"a": free_port(), "b": free_port()}
+        self.dns = Dnsmasq(srv_records("a.test", ports["a"]) + srv_records("a2.test", ports["a"]) +
+                           srv_records("b.test", ports["b"]), os.path.join(self.ws.dir, "dnsmasq.log"))
+        self.addCleanup(self.dns.stop)
+        self.internal_a = ComponentServer("component-secret-of-a")
+        self.internal_b = ComponentServer("component-secret-of-b")
+        self.addCleanup(self.internal_a.stop)
+        self.addCleanup(self.internal_b.stop)
+        self.a = Gateway(self.ws, "A", "a.test", [dict(domain="b.test", **SASL)], self.internal_a, self.dns.port,
+                         ports["a"], more_local_domains=["a2.test"])
+        self.b = Gateway(self.ws, "B", "b.test", [dict(domain="a.test", additional_domains=["a2.test"], **SASL)],
+                         self.internal_b, self.dns.port, ports["b"])
+        self.addCleanup(self.a.kill)
+        self.addCleanup(self.b.kill)
+        self.internal_a.wait_links(["b.test"], self.a)
+        self.internal_b.wait_links(["a.test", "a2.test"], self.b)
+
+    def test_its_streams_end_and_its_stanzas_stay_in(self):
+        self.internal_a.send("b.test", message("alice@a.test/desk", "bob@b.test", "from-a") +
+                             message("carol@a2.test/desk", "bob@b.test", "from-a2"))
+        self.internal_b.wait_stanza(has_id("from-a"))
+        self.internal_b.wait_stanza(has_id("from-a2"))
+        before = self.a.log_text().count("SIGHUP received")
+        self.a.common = [line for line in self.a.common if "a2.test" not in line]
+        self.a.common = [line for i, line in enumerate(self.a.common)
+                         if not (line == "[[local_domain]]" and i + 1 < len(self.a.common) and
+                                 self.a.common[i + 1].startswith("[internal]"))]
+        self.a.write_config([dict(domain="b.test", **SASL)])
+        self.a.signal(signal.SIGHUP)
+        wait_for(lambda: "reloaded:" in self.a.log_text().split("SIGHUP received")[-1] and
+                 self.a.log_text().count("SIGHUP received") > before, 10, "the reload")
+        self.a.wait_log("a2.test is no longer served here")
+        self.b.wait_log("host-gone")
+        # Nothing of a2.test leaves any more; a.test's stream carries on.
+        self.internal_a.send("b.test", message("carol@a2.test/desk", "bob@b.test", "after-a2") +
+                             message("alice@a.test/desk", "bob@b.test", "after-a"))
+        self.internal_b.wait_stanza(has_id("after-a"))
+        time.sleep(0.5)
+        self.assertEqual([e for e in self.internal_b.received if e.get("id") == "after-a2"], [])
+        self.a.wait_log("stanza from carol@a2.test/desk to bob@b.test refused: a2.test is no longer served here")
+
+
 class Metrics(TwoGateways, unittest.TestCase):
     def test_every_family_is_there_from_the_start(self):
         """An alert on an absent series never fires: each family, and each
