@@ -32,6 +32,8 @@ std::vector<action> inbound_session::on_db_result(element const& request)
     auto const* partner = context_.domains->find_partner(from);
     if (partner == nullptr)
         return error(protocol::stanza_condition::policy_violation, from + " is not a federation partner");
+    if (peer_domain_.empty())
+        peer_domain_ = from;  // a header without 'from': the first db:result says whose stream it is
     // The header's 'from' chose the partner: only its own domains share the stream.
     if (partner_ != nullptr && partner->domain != partner_->domain)
         return error(protocol::stanza_condition::policy_violation,
