@@ -89,6 +89,12 @@ class PartnerState(ClassLab, unittest.TestCase):
         expiry = metrics[key("fedgate_peer_certificate_expiry_timestamp_seconds", partner="b.test")]
         self.assertGreater(expiry, time.time() + 800 * 86400, "make-demo-certs issues them for 825 days")
         self.a.wait_log("[tls] partner b.test presented the certificate CN=b.test")
+        # Debug level (the lab's): one line per relayed stanza, on each side.
+        self.a.wait_log("relayed out b.test: message from='alice@a.test/desk' to='bob@b.test' id='up1' ")
+        self.b.wait_log("relayed in a.test: message from='alice@a.test/desk' to='bob@b.test' id='up1' ")
+        # Both headers of a stream, each as what it is.
+        self.a.wait_log("stream header sent: from='a.test' to='b.test'\n")
+        self.a.wait_log("stream header received: from='b.test' to='a.test' id=")
 
     def test_a_certificate_for_another_domain_fails_at_the_certificate_stage(self):
         self.bounce_of("wrong1", "bob@wrong.test")  # B answers <host-unknown/> after TLS: retried, then bounced
