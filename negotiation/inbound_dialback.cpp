@@ -117,6 +117,7 @@ std::vector<action> inbound_session::on_db_verify(element const& request)
     // (XEP-0288 §2.2 forbids it on the stream the request came on).
     if (!request.type().empty())
         return {discarded{"unsolicited db:verify type='" + std::string{request.type()} + "' on an inbound stream"}};
+    asked_verify_ = true;
     auto const asking = canonical_domain(request.from());  // the Receiving Server
     auto const ours = canonical_domain(request.to());      // the domain whose key it checks
     auto const id = request.id();

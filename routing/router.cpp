@@ -245,8 +245,8 @@ void router::on_closed(connection& source, ng::close_stream const& why)
         inbound_per_ip_.erase(count);
     if (!it->second.partner_up.empty())
         partners_.stream_down(it->second.partner_up, operations::partner_direction::inbound);
-    else if (auto const& peer = it->second.session->peer_domain(); !peer.empty())
-        partners_.failed(peer, operations::partner_direction::inbound, source, why);
+    else if (auto const& peer = it->second.session->peer_domain(); !peer.empty() && !it->second.session->asked_verify())
+        partners_.failed(peer, operations::partner_direction::inbound, source, why);  // a verifier's stream is no attempt
     if (it->second.lent_to)
         release_lent(source);
     // Released later: the connection is still running its last lines.
