@@ -77,6 +77,8 @@ struct tls_settings {
     file_setting ca_path;  ///< both empty: the system trust store
     enum class version : std::uint8_t { tls1_2, tls1_3 };
     version min_version = version::tls1_2;
+    /// Warn this long before a partner's or a local domain's certificate expires.
+    std::chrono::days expiry_warning{14};
 };
 
 struct dns_settings {

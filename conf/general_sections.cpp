@@ -99,6 +99,7 @@ void loader::read_tls(toml::table const& t)
     cfg_.tls.ca_path = read_file(r, "ca_path");
     if (auto v = r.choice("min_version", {"1.2", "1.3"}))
         cfg_.tls.min_version = *v == 0 ? tls_settings::version::tls1_2 : tls_settings::version::tls1_3;
+    cfg_.tls.expiry_warning = std::chrono::days{r.integer("expiry_warning_days", 0, 365, "0 turns the warnings off").value_or(14)};
     r.finish();
 }
 

@@ -14,7 +14,7 @@ constexpr std::string_view local_domain_keys[] = {"name", "certificate", "key"};
 constexpr std::string_view internal_keys[] = {"mode", "host", "port", "secret_file"};
 constexpr std::string_view partner_keys[] = {"domain", "description", "additional_domains", "type", "tls",
                                              "sasl",   "dialback",    "stream_management",  "bidi"};
-constexpr std::string_view tls_keys[] = {"ca_file", "ca_path", "min_version"};
+constexpr std::string_view tls_keys[] = {"ca_file", "ca_path", "min_version", "expiry_warning_days"};
 constexpr std::string_view dns_keys[] = {"servers", "timeout_ms", "attempts"};
 constexpr std::string_view limits_keys[] = {
     "max_stanza_bytes",          "max_depth",

@@ -32,6 +32,8 @@ std::vector<action> inbound_session::on_db_result(element const& request)
     auto const* partner = context_.domains->find_partner(from);
     if (partner == nullptr)
         return error(protocol::stanza_condition::policy_violation, from + " is not a federation partner");
+    if (peer_domain_.empty())
+        peer_domain_ = from;  // a header without 'from': the first db:result says whose stream it is
     // The header's 'from' chose the partner: only its own domains share the stream.
     if (partner_ != nullptr && partner->domain != partner_->domain)
         return error(protocol::stanza_condition::policy_violation,
@@ -115,6 +117,7 @@ std::vector<action> inbound_session::on_db_verify(element const& request)
     // (XEP-0288 §2.2 forbids it on the stream the request came on).
     if (!request.type().empty())
         return {discarded{"unsolicited db:verify type='" + std::string{request.type()} + "' on an inbound stream"}};
+    asked_verify_ = true;
     auto const asking = canonical_domain(request.from());  // the Receiving Server
     auto const ours = canonical_domain(request.to());      // the domain whose key it checks
     auto const id = request.id();

@@ -83,6 +83,8 @@ std::vector<action> inbound_session::on_header(protocol::stream_header const& he
     partner_ = nullptr;
     if (!header.from().empty()) {
         remote_ = canonical_domain(header.from());
+        if (!remote_.empty())
+            peer_domain_ = remote_;
         if (remote_.empty())
             return close(stream_error::invalid_from, close_reason::bad_input,
                          "'" + std::string{header.from()} + "' is not a domain name");

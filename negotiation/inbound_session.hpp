@@ -46,6 +46,13 @@ public:
     /// The id of the current stream header we sent (empty before the first).
     [[nodiscard]] std::string const& stream_id() const noexcept { return stream_id_; }
     [[nodiscard]] bool secured() const noexcept { return tls_; }
+    /// The domain the peer last said it speaks for (a header's or a
+    /// db:result's 'from', canonical), kept across restarts: whose attempt
+    /// this stream is, for the partner state. Empty while it said none.
+    [[nodiscard]] std::string const& peer_domain() const noexcept { return peer_domain_; }
+    /// The peer asked us, as an authoritative server, to verify a dialback
+    /// key (XEP-0220 §2.1.2): a stream that need not authenticate to succeed.
+    [[nodiscard]] bool asked_verify() const noexcept { return asked_verify_; }
     /// XEP-0288: bidi_ready is out, and the peer has not enabled XEP-0198 yet;
     /// a deadline_passed event ends the wait (bidi_counting, uncounted).
     [[nodiscard]] bool awaiting_bidi_decision() const noexcept { return reverse_ == reverse_state::pending; }
@@ -98,6 +105,8 @@ private:
     std::string remote_;                       ///< header 'from', empty when absent
     partner_rules const* partner_ = nullptr;  ///< the partner of remote_, when known
     std::string stream_id_;
+    std::string peer_domain_;  ///< the last 'from' the peer claimed; kept across restarts
+    bool asked_verify_ = false;
 
     // XEP-0198, once the peer enabled it: stanzas handled since (§4, modulo 2^32).
     bool sm_enabled_ = false;

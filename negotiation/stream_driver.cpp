@@ -47,6 +47,8 @@ std::vector<action> stream_driver::parse()
                                            reader_->error_text()});
             break;
         }
+        if (auto const* opened = std::get_if<protocol::stream_opened>(&*e); opened && header_seen_)
+            header_seen_(opened->header);
         auto as_event = std::visit([](auto&& parsed) -> event { return std::move(parsed); }, std::move(*e));
         if (!absorb(session_.handle(std::move(as_event)), out))
             break;

@@ -14,6 +14,7 @@
 #include "negotiation/session_types.hpp"
 #include "protocol/stream_reader.hpp"
 
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,9 @@ public:
     [[nodiscard]] std::vector<action> handle(event e);
 
     [[nodiscard]] bool finished() const noexcept { return finished_; }
+    /// Called with each stream header the peer sends, before the session sees
+    /// it (the executor logs it as received).
+    void on_header(std::function<void(protocol::stream_header const&)> f) { header_seen_ = std::move(f); }
 
 private:
     std::vector<action> parse();
@@ -48,6 +52,7 @@ private:
     std::string_view content_ns_;
     std::unique_ptr<protocol::stream_reader> reader_;
     bool finished_ = false;
+    std::function<void(protocol::stream_header const&)> header_seen_;
 };
 
 }  // namespace fedgate::negotiation

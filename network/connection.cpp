@@ -48,6 +48,10 @@ connection::connection(asio::ip::tcp::socket socket, std::unique_ptr<ng::session
 void connection::start()
 {
     opened_at_ = last_stanza_ = last_write_ = steady_clock::now();
+    driver_.on_header([this](protocol::stream_header const& h) {
+        spdlog::log(options_.lifecycle_level, "{} stream header received: from='{}' to='{}'{}{}", id_, h.from(), h.to(),
+                    h.id().empty() ? "" : " id=", h.id());
+    });
     spdlog::log(options_.lifecycle_level, "{} {} opened", id_, io_.peer());
     auto self = shared_from_this();
     auto const executor = clock_.get_executor();
@@ -177,8 +181,8 @@ void connection::perform_now(ng::action& a)
                        header_sent_ = true;
                        if (domains_.empty())
                            domains_ = h.from.empty() ? h.to : h.from + (h.id.empty() ? " -> " : " <- ") + h.to;
-                       spdlog::log(options_.lifecycle_level, "{} stream header from='{}' to='{}'{}{}", id_, h.from, h.to,
-                                    h.id.empty() ? "" : " id=", h.id);
+                       spdlog::log(options_.lifecycle_level, "{} stream header sent: from='{}' to='{}'{}{}", id_, h.from,
+                                   h.to, h.id.empty() ? "" : " id=", h.id);
                        enqueue(protocol::open_stream({.content = h.content,
                                                       .from = h.from,
                                                       .to = h.to,

@@ -9,6 +9,7 @@
 #include "network/async_event.hpp"
 #include "network/read_gate.hpp"
 #include "network/transport.hpp"
+#include "negotiation/certificate_facts.hpp"
 #include "negotiation/session_types.hpp"
 #include "negotiation/stream_driver.hpp"
 #include "protocol/serializer.hpp"
@@ -26,6 +27,18 @@ namespace fedgate::network {
 
 class connection;
 class tls_contexts;
+
+/// What a connection's TLS handshake established, kept for the partner state
+/// (operations/partner_state.hpp) to read when the stream authenticates or ends.
+struct tls_details {
+    std::string version;      ///< "TLSv1.3"
+    std::string cipher;       ///< "TLS_AES_256_GCM_SHA384"
+    std::string alpn;         ///< the protocol agreed, "" when none
+    bool direct_tls = false;  ///< XEP-0368 rather than STARTTLS
+    /// What the session was given to judge; null when the peer sent none.
+    std::shared_ptr<negotiation::peer_certificate const> certificate;
+    std::optional<negotiation::certificate_facts> certificate_facts;  ///< the leaf's; unset when none
+};
 
 /// The part of the gateway a connection reports to.
 class connection_observer {
@@ -85,7 +98,12 @@ public:
 
     [[nodiscard]] std::string const& id() const noexcept { return id_; }
     [[nodiscard]] transport& io() noexcept { return io_; }
+    [[nodiscard]] transport const& io() const noexcept { return io_; }
     [[nodiscard]] bool closing() const noexcept { return closing_; }
+    /// The TLS handshake's outcome; null before TLS (or without).
+    [[nodiscard]] tls_details const* tls() const noexcept { return tls_details_ ? &*tls_details_ : nullptr; }
+    /// Whether a TLS handshake was asked for and failed.
+    [[nodiscard]] bool tls_failed() const noexcept { return tls_failed_; }
 
 private:
     boost::asio::awaitable<void> run();
@@ -123,6 +141,8 @@ private:
     bool writing_ = false;
     bool writer_done_ = false;
     bool tls_pending_ = false;
+    bool tls_failed_ = false;
+    std::optional<tls_details> tls_details_;
 
     boost::asio::steady_timer clock_;
     std::chrono::steady_clock::time_point opened_at_;

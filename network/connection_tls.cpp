@@ -2,6 +2,7 @@
 // peer certificate it hands back to the session.
 #include "network/connection.hpp"
 
+#include "negotiation/x509_certificate_facts.hpp"
 #include "negotiation/x509_peer_certificate.hpp"
 #include "network/tls_contexts.hpp"
 
@@ -25,6 +26,22 @@ std::string subject_of(X509* cert)
     return buf.data();
 }
 
+tls_details details_of(SSL* ssl, bool direct_tls, std::shared_ptr<ng::peer_certificate const> certificate, X509* leaf)
+{
+    tls_details d;
+    d.version = SSL_get_version(ssl);
+    d.cipher = SSL_get_cipher_name(ssl);
+    unsigned char const* alpn = nullptr;
+    unsigned int alpn_size = 0;
+    SSL_get0_alpn_selected(ssl, &alpn, &alpn_size);
+    if (alpn != nullptr)
+        d.alpn.assign(reinterpret_cast<char const*>(alpn), alpn_size);
+    d.direct_tls = direct_tls;
+    d.certificate = std::move(certificate);
+    if (leaf != nullptr)
+        d.certificate_facts = ng::extract_certificate_facts(leaf);
+    return d;
+}
 
 }  // namespace
 
@@ -55,6 +72,7 @@ asio::awaitable<void> connection::start_tls(ng::begin_tls const& request)
     tls_pending_ = false;
     writer_wake_.notify();  // held bytes (a close of ours) may go now
     if (ec) {
+        tls_failed_ = true;
         spdlog::warn("{} TLS handshake failed: {}", id_, ec.message());
         fail_transport("TLS handshake failed: " + ec.message());
         co_return;
@@ -66,6 +84,7 @@ asio::awaitable<void> connection::start_tls(ng::begin_tls const& request)
     spdlog::info("{} TLS up: {}, sni '{}', peer certificate: {}", id_, io_.tls_summary(),
                  tls_contexts::requested_server_name(ssl), subject_of(leaf));
     auto certificate = ng::make_x509_peer_certificate(leaf, SSL_get_peer_cert_chain(ssl), tls_.trust());
+    tls_details_ = details_of(ssl, options_.tls_first || options_.alpn, certificate, leaf);
     if (options_.tls_first) {
         auto started = driver_.start();
         co_await perform(std::move(started));

@@ -30,6 +30,7 @@ struct race {
     std::vector<std::shared_ptr<tcp::socket>> sockets;
     unsigned running = 0;
     bool timed_out = false;
+    bool refused = false;
     std::string error;
     asio::steady_timer wake;  ///< the coordinator's only wait; attempts cancel it
 };
@@ -52,6 +53,7 @@ asio::awaitable<void> attempt(std::shared_ptr<race> r, dns::candidate c, std::ch
             r->timed_out = true;
             r->error = where + ": no answer within " + std::to_string(limit.count()) + " ms";
         } else if (auto [ec] = std::get<0>(outcome); ec) {
+            r->refused = r->refused || ec == asio::error::connection_refused;
             r->error = where + ": " + ec.message();
         } else if (!r->winner) {
             r->winner.emplace(std::move(*socket));
@@ -91,6 +93,7 @@ asio::awaitable<connect_result> connect_first(asio::any_io_executor executor, st
         result.used = r->used;
     } else {
         result.timed_out = r->timed_out;
+        result.refused = r->refused;
         result.error = r->error;
     }
     for (auto& s : r->sockets) {

@@ -27,6 +27,7 @@ struct connect_result {
     std::optional<boost::asio::ip::tcp::socket> socket;  ///< set on success
     dns::candidate used;                                 ///< the candidate that answered
     bool timed_out = false;  ///< on failure: at least one attempt ran out of time
+    bool refused = false;    ///< on failure: at least one attempt was refused (nothing listens there)
     std::string error;       ///< on failure: what the last attempt said
 };
 

@@ -1,5 +1,6 @@
 #include "network/tls_contexts.hpp"
 
+#include "negotiation/x509_certificate_facts.hpp"
 #include "protocol/domain_name.hpp"
 
 #include <openssl/err.h>
@@ -191,6 +192,15 @@ void tls_contexts::present(SSL* ssl, std::string_view local_domain) const
     // session context's), so a client's SNI can still switch identities.
     if (auto it = servers_.find(protocol::to_ascii_domain(local_domain)); it != servers_.end())
         SSL_set_SSL_CTX(ssl, it->second->native_handle());
+}
+
+std::vector<std::pair<std::string, negotiation::certificate_facts>> tls_contexts::local_certificates() const
+{
+    std::vector<std::pair<std::string, negotiation::certificate_facts>> out;
+    for (auto const& [domain, context] : clients_)
+        if (X509* cert = SSL_CTX_get0_certificate(context->native_handle()); cert != nullptr)
+            out.emplace_back(domain, negotiation::extract_certificate_facts(cert));
+    return out;
 }
 
 boost::asio::ssl::context* tls_contexts::client(std::string_view local_domain)

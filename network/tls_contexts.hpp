@@ -10,6 +10,7 @@
 /// reason in the log.
 
 #include "conf/config.hpp"
+#include "negotiation/certificate_facts.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 #include <openssl/ssl.h>
@@ -41,6 +42,9 @@ public:
     void present(SSL* ssl, std::string_view local_domain) const;
     /// For connections we initiate as `local_domain`; nullptr if it is not ours.
     [[nodiscard]] boost::asio::ssl::context* client(std::string_view local_domain);
+    /// The certificate each local domain presents, by domain, for the expiry
+    /// warnings (`[tls] expiry_warning_days`).
+    [[nodiscard]] std::vector<std::pair<std::string, negotiation::certificate_facts>> local_certificates() const;
     /// The trust anchors peer certificates are verified against.
     [[nodiscard]] X509_STORE* trust() const noexcept { return trust_; }
 

@@ -27,6 +27,7 @@ inline constexpr std::string_view dialback_verifications = "fedgate_dialback_ver
 inline constexpr std::string_view dns_resolutions = "fedgate_dns_resolutions_total";
 inline constexpr std::string_view connections_refused = "fedgate_connections_refused_total";
 inline constexpr std::string_view listen_overflows = "fedgate_listen_overflows_total";
+inline constexpr std::string_view partner_failures = "fedgate_partner_failures_total";
 
 // gauges
 inline constexpr std::string_view build_info = "fedgate_build_info";
@@ -34,5 +35,10 @@ inline constexpr std::string_view streams = "fedgate_streams";
 inline constexpr std::string_view queued_stanzas = "fedgate_queued_stanzas";
 inline constexpr std::string_view unacknowledged_stanzas = "fedgate_unacknowledged_stanzas";
 inline constexpr std::string_view store_up = "fedgate_store_up";
+// the partner state (operations/partner_state.hpp)
+inline constexpr std::string_view partner_up = "fedgate_partner_up";
+inline constexpr std::string_view partner_last_success = "fedgate_partner_last_success_timestamp_seconds";
+inline constexpr std::string_view partner_last_failure = "fedgate_partner_last_failure_timestamp_seconds";
+inline constexpr std::string_view peer_certificate_expiry = "fedgate_peer_certificate_expiry_timestamp_seconds";
 
 }  // namespace fedgate::operations::metric

@@ -36,6 +36,11 @@ constexpr help_entry helps[] = {
     {metric::listen_overflows, "Connection attempts the kernel dropped on a full listen queue since fedgate started (ListenOverflows of the network namespace: another program's count too, outside a namespace of fedgate's own)."},
     {metric::queued_stanzas, "Stanzas held for a stream that is not up, by side (outbound, internal)."},
     {metric::store_up, "1 while the relationship store reaches its database (always for SQLite); 0 while a PostgreSQL store has lost it: invitations wait, then bounce."},
+    {metric::partner_failures, "Federation attempts with a partner that failed, by partner, direction, stage (dns, tcp, tls, certificate, authentication, stream) and reason code."},
+    {metric::partner_up, "1 while at least one authenticated stream with the partner is up in that direction (in, out), else 0."},
+    {metric::partner_last_success, "When a stream with the partner last authenticated in that direction (Unix time); 0 never since start."},
+    {metric::partner_last_failure, "When an attempt with the partner last failed in that direction (Unix time); 0 never since start."},
+    {metric::peer_certificate_expiry, "When the certificate the partner presented last expires (Unix time); 0 before it presented one."},
     {metric::unacknowledged_stanzas, "Stanzas written and not yet confirmed, by side (internal: by a ping; outbound: by a XEP-0198 ack)."},
 };
 

@@ -83,6 +83,9 @@ inline constexpr std::string_view other = "other";
 /// Every reason code a failure at `s` may carry (the metrics show each at
 /// zero from start). A code outside the list is counted as `other`.
 [[nodiscard]] std::span<std::string_view const> reasons_of(federation_stage s) noexcept;
+/// `reason` when reasons_of(s) lists it, else `other`: the reason label a
+/// failure is counted with.
+[[nodiscard]] std::string_view counted_reason(federation_stage s, std::string_view reason) noexcept;
 
 // ---- facts of the last attempt, per stage ------------------------------------
 
@@ -239,8 +242,11 @@ public:
     void resolved(std::string_view domain, dns_facts facts, wall_time at);
     void connected(std::string_view domain, partner_direction d, tcp_facts facts, wall_time at);
     void tls_up(std::string_view domain, partner_direction d, tls_facts facts, wall_time at);
-    /// The certificate check's facts: succeeded when facts.verdict is "valid",
-    /// else failed with the verdict as its reason and `advice`.
+    /// The certificate check's facts: the stage succeeded when facts.verdict
+    /// is "valid", else its record says failed, with the verdict as its reason
+    /// and `advice`. Not yet the attempt's failure (no last_failure, not
+    /// counted): dialback may still authenticate the stream. stage_failed()
+    /// makes it one when the stream ends for its certificate.
     void certificate_checked(std::string_view domain, partner_direction d, certificate_check_facts facts,
                              std::string advice, wall_time at);
 

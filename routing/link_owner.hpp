@@ -23,6 +23,7 @@ class connection;
 namespace fedgate::routing {
 
 class outbound_link;
+class partner_watch;
 struct runtime;
 
 class link_owner {
@@ -33,6 +34,8 @@ public:
     /// Shutdown has begun: no new connection attempts.
     [[nodiscard]] virtual bool stopping() const noexcept = 0;
     [[nodiscard]] virtual operations::metrics& stats() noexcept = 0;
+    /// The partner state: what each attempt reached, and how it failed.
+    [[nodiscard]] virtual partner_watch& partners() noexcept = 0;
     /// fedgate_stanza_bytes_total{direction, partner} for a partner's `domain`
     /// (primary or additional); the reference stays valid.
     [[nodiscard]] virtual std::uint64_t& byte_counter(bool inbound, std::string const& domain) = 0;

@@ -4,6 +4,8 @@
 #include "operations/metric_names.hpp"
 #include "protocol/serializer.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace fedgate::routing {
 
 using network::connection;
@@ -30,6 +32,10 @@ std::size_t link_traffic::write(connection& stream, protocol::element const& sta
         bytes_ = &owner_->byte_counter(inbound_bytes_, domain_);
     auto const written = stream.send_stanza(stanza);
     *bytes_ += written;
+    // One branch per stanza when debug is off: nothing is formatted.
+    if (spdlog::should_log(spdlog::level::debug)) [[unlikely]]
+        spdlog::debug("{} relayed {} {}: {} from='{}' to='{}' id='{}' {} bytes", stream.id(), inbound_bytes_ ? "in" : "out",
+                      domain_, stanza.name(), stanza.from(), stanza.to(), stanza.attribute_or_empty("id"), written);
     // Never a stream for itself (a reply on the partner's bidirectional
     // stream): it would stop reading what lets it drain.
     if (source && source != &stream && stream.congested())

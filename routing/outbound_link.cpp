@@ -7,6 +7,7 @@
 #include "operations/metric_names.hpp"
 #include "protocol/domain_name.hpp"
 #include "protocol/serializer.hpp"
+#include "routing/partner_watch.hpp"
 #include "routing/runtime.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -128,10 +129,17 @@ asio::awaitable<void> outbound_link::connect()
     auto alive = alive_;
     auto const generation = owner_.generation();  // the configuration this attempt uses, kept alive
     auto& rt = *generation;
+    // A verifier's stream only carries db:verify (XEP-0220 §2.1.2): the
+    // partner state follows the links that carry stanzas.
+    bool const watched = purpose_ == ng::outbound_purpose::route;
+    if (watched)
+        owner_.partners().attempt_started(pair_.remote);
     auto ascii = protocol::to_ascii_domain(pair_.remote);  // named: see connection::run() on GCC 12
     auto resolved = co_await rt.resolver->resolve(std::move(ascii));
     if (!*alive)
         co_return;
+    if (watched)
+        owner_.partners().resolved(pair_.remote, resolved);
     owner_.stats().count(metric::dns_resolutions,
                           {{"result", std::string{resolved.candidates.empty() ? dns::code_of(resolved.error) : "ok"}}});
     if (resolved.candidates.empty()) {
@@ -145,6 +153,8 @@ asio::awaitable<void> outbound_link::connect()
     auto attempt = co_await connect_first(executor, std::move(resolved.candidates));
     if (!*alive)
         co_return;
+    if (watched)
+        owner_.partners().connected(pair_.remote, attempt);
     connecting_ = false;
     if (!attempt.socket) {
         auto failure = connection_failed(attempt.timed_out);
@@ -185,6 +195,9 @@ void outbound_link::on_action(connection& source, ng::action& a)
                      display_name(done->method), done->stream_management ? ", with stream management" : "",
                      done->bidi ? ", bidirectional (XEP-0288): it carries " + pair_.remote + "'s stanzas too" : "");
         authenticated_ = true;
+        if (purpose_ == ng::outbound_purpose::route)
+            owner_.partners().authenticated(pair_.remote, operations::partner_direction::outbound, source,
+                                            done->method);
         owner_.stats().count(metric::streams_authenticated,
                               {{"direction", "out"}, {"method", std::string{metric_name(done->method)}}});
         if (done->bidi)
@@ -237,6 +250,12 @@ void outbound_link::on_closed(connection& source, ng::close_stream const& why)
 {
     traffic_.count_close(why);
     bool const was_up = std::exchange(authenticated_, false);
+    if (purpose_ == ng::outbound_purpose::route) {
+        if (was_up)
+            owner_.partners().stream_down(pair_.remote, operations::partner_direction::outbound);
+        else if (!stopped_)
+            owner_.partners().failed(pair_.remote, operations::partner_direction::outbound, source, why);
+    }
     take_back_unacknowledged(source);
     connection_.reset();
     session_ = nullptr;

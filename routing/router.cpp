@@ -36,6 +36,7 @@ router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt)
 {
     metrics_.gauge_source([this](std::vector<operations::metrics::sample>& out) { gauges(out); });
     show_known_series();
+    partners_.configure(rt_->cfg);
 }
 
 std::set<std::string> partner_domains(conf::config const& cfg)
@@ -69,6 +70,8 @@ std::string router::reload(std::shared_ptr<runtime> next)
     rt_ = std::move(next);
     contacts_.set_limits(commit_wait_of(rt_->cfg.limits));
     show_partner_series();  // the new partners'
+    partners_.configure(rt_->cfg);  // keeps the known partners' state, forgets the removed ones'
+    partners_.check_expiry(*rt_->tls);
     auto const wanted = partner_domains(rt_->cfg);
     std::vector<std::string> added, removed;
     for (auto it = components_.begin(); it != components_.end();) {
@@ -138,6 +141,7 @@ void router::start()
         link->start();
         components_.emplace(d, std::move(link));
     }
+    partners_.check_expiry(*rt_->tls);
     tick();
 }
 
@@ -152,6 +156,8 @@ void router::tick()
     if (memory_.quiet(inbound_.size()))
         operations::release_free_memory();
     log_summaries(now);
+    if (partners_.expiry_check_due(std::chrono::steady_clock::now()))
+        partners_.check_expiry(*rt_->tls);
     std::erase_if(retired_components_, [](auto const& link) { return link->closed(); });
     std::erase_if(retired_links_, [](auto const& link) { return link->idle(); });
     for (auto it = checks_.begin(); it != checks_.end();) {
@@ -222,6 +228,12 @@ void router::on_action(connection& source, ng::action& a)
                                     display_name(done.method));
                        metrics_.count(metric::streams_authenticated,
                                       {{"direction", "in"}, {"method", std::string{metric_name(done.method)}}});
+                       // Up once per stream: further pairs on it are the same partner's.
+                       if (auto in = inbound_.find(&source); in != inbound_.end() && in->second.partner_up.empty()) {
+                           in->second.partner_up = done.pair.remote;
+                           partners_.authenticated(done.pair.remote, operations::partner_direction::inbound, source,
+                                                   done.method);
+                       }
                    },
                    [&](ng::route_stanza& r) { from_remote(std::move(r), source); },
                    [&](ng::bidi_ready& ready) { lend(source, ready); },
@@ -244,6 +256,10 @@ void router::on_closed(connection& source, ng::close_stream const& why)
     auto const& ip = source.io().peer_ip();
     if (auto count = inbound_per_ip_.find(ip); count != inbound_per_ip_.end() && --count->second == 0)
         inbound_per_ip_.erase(count);
+    if (!it->second.partner_up.empty())
+        partners_.stream_down(it->second.partner_up, operations::partner_direction::inbound);
+    else if (auto const& peer = it->second.session->peer_domain(); !peer.empty() && !it->second.session->asked_verify())
+        partners_.failed(peer, operations::partner_direction::inbound, source, why);  // a verifier's stream is no attempt
     if (it->second.lent_to)
         release_lent(source);
     // Released later: the connection is still running its last lines.

@@ -11,6 +11,7 @@
 #include "network/connection.hpp"
 #include "routing/delivery_queue.hpp"
 #include "routing/link_owner.hpp"
+#include "routing/partner_watch.hpp"
 #include "operations/log_summary.hpp"
 #include "operations/memory_release.hpp"
 #include "operations/metrics.hpp"
@@ -100,6 +101,11 @@ public:
     [[nodiscard]] bool stopping() const noexcept override { return stopping_; }
     /// The counters, and the gauges read from the streams at scrape time.
     [[nodiscard]] operations::metrics& stats() noexcept override { return metrics_; }
+    [[nodiscard]] partner_watch& partners() noexcept override { return partners_; }
+    /// The state of federation with each partner, per direction, and the
+    /// certificates they presented (operations/partner_state.hpp): for
+    /// `fedgate status`. Read on the event loop's thread.
+    [[nodiscard]] operations::partner_state const& partner_states() const noexcept { return partners_.state(); }
     /// fedgate_stanzas_total{direction, partner}, looked up once per partner.
     [[nodiscard]] std::uint64_t& stanza_counter(bool inbound, std::string_view partner);
     /// fedgate_stanza_bytes_total{direction, partner} for a partner's `domain`
@@ -164,6 +170,7 @@ private:
         negotiation::inbound_session const* session;  // owned by c
         std::optional<negotiation::domain_pair> lent_to{};  ///< the link whose stanzas it carries (XEP-0288)
         unsigned bidi_wait_ticks = 0;  ///< ticks seen waiting for the XEP-0198 decision
+        std::string partner_up{};      ///< the domain it authenticated for first (partner state); "" before
     };
     std::map<network::connection*, inbound_stream> inbound_;
     std::map<std::string, unsigned> inbound_per_ip_;
@@ -176,6 +183,7 @@ private:
     std::function<void()> on_settled_;
     std::map<std::pair<std::string, negotiation::domain_pair>, pending_check> checks_;  // by (stream id, pair)
     operations::metrics metrics_;
+    partner_watch partners_{metrics_};  ///< per partner and direction: up, the last attempt, certificates
     contacts::contact_policy contacts_;  ///< the partner types' rules, and what waits for the store
     operations::log_summary quiet_;  ///< bounces and refusals: one line per cause per second
     std::map<std::string, std::uint64_t*, std::less<>> stanza_counters_[2];  // [out, in] by partner

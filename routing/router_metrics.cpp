@@ -128,6 +128,7 @@ void router::gauges(std::vector<operations::metrics::sample>& out) const
     out.push_back({metric::unacknowledged_stanzas, {{"side", "outbound"}}, unacknowledged_out});
     out.push_back({metric::unacknowledged_stanzas, {{"side", "internal"}}, unacknowledged_internal});
     out.push_back({metric::store_up, {}, *rt_->store_up ? 1.0 : 0.0});
+    partners_.gauges(out);
 }
 
 }  // namespace fedgate::routing
