@@ -4,6 +4,7 @@
 #include "conf/report.hpp"
 #include "daemon/contacts_cli.hpp"
 #include "daemon/gateway.hpp"
+#include "daemon/status_cli.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -86,6 +87,11 @@ int run_cli(int argc, char** argv)
     // `fedgate contacts list -c FILE` as well as `fedgate contacts -c FILE list`.
     for (auto* action : contacts->get_subcommands([](CLI::App const*) { return true; }))
         action->fallthrough();
+    auto* status = app.add_subcommand("status", "Ask the running daemon (its [control] socket) for every partner's "
+                                                "state; exit 1 when a partner is failing, 2 when it cannot be asked");
+    status->add_option("-c,--config", config_file, "Configuration file")->capture_default_str();
+    bool status_json = false;
+    status->add_flag("--json", status_json, "The status document (JSON, versioned) instead of the table");
     app.add_subcommand("matrix", "Print the 18 combinations of the partner negotiation settings "
                                  "(tls, sasl, dialback) and what each allows");
 
@@ -123,6 +129,8 @@ int run_cli(int argc, char** argv)
         return check_config(config_file);
     if (run_command->parsed())
         return run(config_file);
+    if (status->parsed())
+        return status_command(config_file, status_json);
     if (contacts->parsed())
         return contacts_command(config_file, contacts->get_subcommands().front()->get_name(), contacts_argument);
     std::cout << conf::policy_matrix_table();

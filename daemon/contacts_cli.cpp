@@ -5,9 +5,7 @@
 #include "routing/runtime.hpp"
 #include "protocol/jid.hpp"
 
-// Boost.JSON is used header-only: src.hpp compiles its definitions, so it belongs
-// in this one translation unit; any other includes <boost/json.hpp>.
-#include <boost/json/src.hpp>
+#include <boost/json.hpp>
 
 #include <fstream>
 #include <iostream>

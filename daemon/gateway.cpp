@@ -5,6 +5,7 @@
 #include "operations/listen_overflows.hpp"
 #include "operations/metric_names.hpp"
 #include "operations/open_files.hpp"
+#include "operations/control_server.hpp"
 #include "operations/metrics_server.hpp"
 #include "operations/service_notifier.hpp"
 #include "routing/router.hpp"
@@ -13,18 +14,21 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/serialize.hpp>
 #include <expat.h>
 #include <openssl/crypto.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <unistd.h>
 #include <stdexcept>
 
 namespace fedgate::daemon {
 
 namespace asio = boost::asio;
 using network::listener;
+using operations::control_server;
 using operations::metrics_server;
 using operations::service_notifier;
 using routing::build_runtime;
@@ -100,6 +104,7 @@ public:
             spdlog::info("ready");
             notifier_.ready(summary());
         });
+        open_control_socket();
         notifier_.start_watchdog();
         hub_->stats().count(operations::metric::listen_overflows, {}, 0);  // present from the start
         hub_->stats().gauge_source([](std::vector<operations::metrics::sample>& out) {
@@ -133,6 +138,38 @@ private:
                          "partners' streams): raise LimitNOFILE", made, wanted);
     }
 
+    /// `fedgate status` asks here. Without it the gateway runs all the same:
+    /// a warning says why the command will not reach this instance.
+    void open_control_socket()
+    {
+        auto const& path = rt_->cfg.control.socket;
+        if (path.empty())
+            return;
+        std::string why;
+        control_ = control_server::open(io_.get_executor(), path,
+                                        [this](std::string_view request) { return answer(request); }, why);
+        if (!control_) {
+            spdlog::warn("no control socket: {}; `fedgate status` cannot ask this instance", why);
+            return;
+        }
+        control_->start();
+        spdlog::info("control socket {} (fedgate status)", path.string());
+    }
+
+    std::string answer(std::string_view request) const
+    {
+        if (request != operations::status_request)
+            return R"({"error":"unknown request: the control socket answers 'status'"})" "\n";
+        operations::daemon_facts const daemon{.version = FEDGATE_VERSION,
+                                              .pid = static_cast<long>(::getpid()),
+                                              .started = started_,
+                                              .config_file = config_file_.string(),
+                                              .store_up = *rt_->store_up};
+        auto const document = operations::status_document(daemon, rt_->cfg, hub_->partner_states().snapshot(),
+                                                          hub_->partner_queues(), std::chrono::system_clock::now());
+        return boost::json::serialize(document) + "\n";
+    }
+
     std::string summary() const
     {
         return "serving " + counted(rt_->cfg.local_domains.size(), "local domain") + " for " +
@@ -152,6 +189,8 @@ private:
                 l->stop();
             if (metrics_)
                 metrics_->stop();
+            if (control_)
+                control_->stop();
             hub_->stop([this] {
                 spdlog::info("stopped cleanly: {}", hub_->traffic_summary());
                 deadline_.cancel();
@@ -218,6 +257,9 @@ private:
             spdlog::warn("the listening addresses changed: that takes a restart");
         if (next.gateway.state_dir.path != rt_->cfg.gateway.state_dir.path)
             spdlog::warn("state_dir changed: that takes a restart (the relationship store stays open)");
+        if (next.control.socket != rt_->cfg.control.socket)
+            spdlog::warn("[control] socket changed: that takes a restart (fedgate status asks {} until then)",
+                         rt_->cfg.control.socket.string());
         if (next.metrics.listen != rt_->cfg.metrics.listen)
             spdlog::warn("[metrics] listen changed: that takes a restart (metrics stay where they are)");
         if (next.gateway.worker_threads != rt_->cfg.gateway.worker_threads)
@@ -254,6 +296,8 @@ private:
     std::unique_ptr<router> hub_;
     std::vector<std::unique_ptr<listener>> listeners_;
     std::unique_ptr<metrics_server> metrics_;
+    std::unique_ptr<control_server> control_;
+    std::chrono::system_clock::time_point const started_ = std::chrono::system_clock::now();
     asio::signal_set signals_;
     asio::signal_set hangup_;
     asio::steady_timer deadline_;

@@ -15,6 +15,7 @@
 #include "operations/log_summary.hpp"
 #include "operations/memory_release.hpp"
 #include "operations/metrics.hpp"
+#include "operations/status_report.hpp"
 #include "routing/runtime.hpp"
 #include "negotiation/inbound_session.hpp"
 
@@ -115,6 +116,8 @@ public:
     /// stanzas taken from the internal server and from partners (refused and
     /// bounced ones too), the bounces made, and the stanzas possibly lost.
     [[nodiscard]] std::string traffic_summary() const;
+    /// The stanzas waiting in fedgate, per partner (its primary domain): `fedgate status`.
+    [[nodiscard]] std::map<std::string, operations::partner_queues, std::less<>> partner_queues() const;
 
 private:
     // network::connection_observer, for inbound S2S connections

@@ -131,4 +131,19 @@ void router::gauges(std::vector<operations::metrics::sample>& out) const
     partners_.gauges(out);
 }
 
+std::map<std::string, operations::partner_queues, std::less<>> router::partner_queues() const
+{
+    std::map<std::string, operations::partner_queues, std::less<>> out;
+    auto const primary = [this](std::string const& domain) {
+        auto const* p = rt_->domains.find_partner(domain);
+        return p ? p->domain : domain;
+    };
+    for (auto const* map : {&links_, &verifiers_})
+        for (auto const& [pair, link] : *map)
+            out[primary(pair.remote)].outbound += link->queued();
+    for (auto const& [domain, link] : components_)
+        out[primary(domain)].internal += link->queued();
+    return out;
+}
+
 }  // namespace fedgate::routing

@@ -35,7 +35,7 @@ expect 1 "missing file" -- "$fedgate" check-config -c "$work/none.toml"
 expect 2 "unknown option" -- "$fedgate" check-config --bogus
 expect 2 "no subcommand" -- "$fedgate"
 expect 2 "unknown subcommand" -- "$fedgate" frobnicate
-grep -q "^fedgate: unknown command 'frobnicate'; the commands are check-config, run, contacts, matrix" "$work/err" ||
+grep -q "^fedgate: unknown command 'frobnicate'; the commands are check-config, run, contacts, status, matrix" "$work/err" ||
   { echo "FAIL: the unknown command is not named"; cat "$work/err"; failures=$((failures + 1)); }
 expect 2 "unknown contacts subcommand" -- "$fedgate" contacts frob
 grep -q "^fedgate contacts: unknown command 'frob'; the commands are list, show, import, export, migrate" "$work/err" ||
@@ -50,5 +50,10 @@ grep -q "^fedgate [0-9]" "$work/out" || { echo "FAIL: --version output"; failure
 expect 0 "matrix" -- "$fedgate" matrix
 [ "$(wc -l < "$work/out")" -eq 19 ] || { echo "FAIL: matrix has $(wc -l < "$work/out") lines, expected 19"; failures=$((failures + 1)); }
 
+# status with nobody on the control socket: 2, and the socket named.
+sed 's|^\[metrics\]|[control]\nsocket = "'"$work"'/control.sock"\n[metrics]|' "$work/fedgate.toml" > "$work/status.toml"
+expect 2 "status without a daemon" -- "$fedgate" status -c "$work/status.toml"
+grep -q "no fedgate answers on $work/control.sock" "$work/err" ||
+  { echo "FAIL: status does not name the socket"; cat "$work/err"; failures=$((failures + 1)); }
 echo "$failures failed"
 [ "$failures" -eq 0 ]
