@@ -5,6 +5,7 @@
 #include "daemon/contacts_cli.hpp"
 #include "daemon/gateway.hpp"
 #include "daemon/status_cli.hpp"
+#include "daemon/probe_driver.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -92,6 +93,16 @@ int run_cli(int argc, char** argv)
     status->add_option("-c,--config", config_file, "Configuration file")->capture_default_str();
     bool status_json = false;
     status->add_flag("--json", status_json, "The status document (JSON, versioned) instead of the table");
+    // ---- fedgate probe (issue 20 §3) ----
+    probe_request probe_args;
+    auto* probe = app.add_subcommand("probe", "Resolve and negotiate with DOMAIN as `fedgate run` would (no stanza "
+                                              "is sent) and explain each step; exit 0 if a method would be "
+                                              "negotiated, 1 if not");
+    probe->add_option("DOMAIN", probe_args.domain, "The remote domain")->required();
+    probe->add_option("-c,--config", config_file, "Configuration file")->capture_default_str();
+    probe->add_option("--from", probe_args.from, "The local domain the stream is from (default: the first)");
+    probe->add_flag("--json", probe_args.json, "The report as JSON (version 1)");
+    // ---- end of fedgate probe ----
     app.add_subcommand("matrix", "Print the 18 combinations of the partner negotiation settings "
                                  "(tls, sasl, dialback) and what each allows");
 
@@ -133,6 +144,10 @@ int run_cli(int argc, char** argv)
         return status_command(config_file, status_json);
     if (contacts->parsed())
         return contacts_command(config_file, contacts->get_subcommands().front()->get_name(), contacts_argument);
+    if (probe->parsed()) {
+        probe_args.config_file = config_file;
+        return probe_command(probe_args);
+    }
     std::cout << conf::policy_matrix_table();
     return success;
 }

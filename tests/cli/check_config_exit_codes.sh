@@ -35,7 +35,7 @@ expect 1 "missing file" -- "$fedgate" check-config -c "$work/none.toml"
 expect 2 "unknown option" -- "$fedgate" check-config --bogus
 expect 2 "no subcommand" -- "$fedgate"
 expect 2 "unknown subcommand" -- "$fedgate" frobnicate
-grep -q "^fedgate: unknown command 'frobnicate'; the commands are check-config, run, contacts, status, matrix" "$work/err" ||
+grep -q "^fedgate: unknown command 'frobnicate'; the commands are check-config, run, contacts, status, probe, matrix" "$work/err" ||
   { echo "FAIL: the unknown command is not named"; cat "$work/err"; failures=$((failures + 1)); }
 expect 2 "unknown contacts subcommand" -- "$fedgate" contacts frob
 grep -q "^fedgate contacts: unknown command 'frob'; the commands are list, show, import, export, migrate" "$work/err" ||
