@@ -149,7 +149,8 @@ step address_step(address_attempt const& a, bool some_connected)
     } else {
         bool const refused = a.error.find("refused") != std::string::npos;
         s.reason = refused ? "connection-refused" : "connection-failed";
-        s.summary = where + ": " + a.error;
+        // The connector's message may name the address already.
+        s.summary = a.error.starts_with(where) ? a.error : where + ": " + a.error;
         s.advice = refused ? "Nothing listens on " + where + ": the SRV record names a closed port, or the server "
                                  "is down. The record's port must be the one the server listens on."
                            : "Check the route to " + a.ip + (a.ipv6 ? " (our IPv6 connectivity)." : ".");
