@@ -1,6 +1,7 @@
 #include "operations/metrics_server.hpp"
 
 #include "network/log_failure.hpp"
+#include "operations/bounded_accept.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -59,24 +60,8 @@ constexpr unsigned max_open = 8;
 
 asio::awaitable<void> metrics_server::accept_loop()
 {
-    while (acceptor_.is_open()) {
-        auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open())
-            break;
-        if (ec) {
-            // Out of file descriptors, most likely: pause, as the S2S listeners do.
-            asio::steady_timer pause{acceptor_.get_executor(), std::chrono::milliseconds{100}};
-            (void)co_await pause.async_wait(use_tuple);
-            continue;
-        }
-        if (open_ >= max_open)
-            continue;  // closed by going out of scope
-        ++open_;
-        asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), [this](std::exception_ptr e) {
-            --open_;
-            network::log_failure("metrics request")(e);
-        });
-    }
+    co_await bounded_accept(acceptor_, open_, max_open, [this](auto socket) { return serve(std::move(socket)); },
+                            "metrics request");
 }
 
 asio::awaitable<void> metrics_server::serve(tcp::socket socket)
