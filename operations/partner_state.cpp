@@ -33,8 +33,9 @@ constexpr std::string_view dns_reasons[] = {"nxdomain",  "no_data",             
 constexpr std::string_view tcp_reasons[] = {pf::connection_refused, pf::connection_timeout, pf::unreachable, pf::other};
 constexpr std::string_view tls_reasons[] = {pf::handshake_failed, pf::tls_not_offered, pf::tls_refused, pf::timeout,
                                             pf::transport_closed, pf::other};
-constexpr std::string_view certificate_reasons[] = {pf::no_certificate, pf::untrusted, pf::name_mismatch,
-                                                    pf::certificate_invalid, pf::other};
+constexpr std::string_view certificate_reasons[] = {pf::no_certificate, pf::untrusted,           pf::expired,
+                                                    pf::not_yet_valid,  pf::name_mismatch,       pf::certificate_invalid,
+                                                    pf::other};
 constexpr std::string_view authentication_reasons[] = {
     pf::sasl_failed,       pf::dialback_invalid, pf::dialback_error, pf::no_common_method, pf::policy,
     pf::not_authenticated, pf::too_many_failures, pf::timeout,       pf::other};

@@ -58,6 +58,8 @@ inline constexpr std::string_view tls_refused = "tls-refused";          ///< clo
 // certificate
 inline constexpr std::string_view no_certificate = "no_certificate";
 inline constexpr std::string_view untrusted = "untrusted";
+inline constexpr std::string_view expired = "expired";              ///< untrusted: its validity has ended
+inline constexpr std::string_view not_yet_valid = "not_yet_valid";  ///< untrusted: its validity has not begun
 inline constexpr std::string_view name_mismatch = "name_mismatch";
 inline constexpr std::string_view certificate_invalid = "certificate-invalid";  ///< close_reason, detail unknown
 // authentication

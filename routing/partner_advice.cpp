@@ -64,9 +64,38 @@ std::string connect_advice(std::string_view domain, std::string_view reason, std
     return "no connection to " + str(domain) + " could be made: " + error;
 }
 
-std::string certificate_advice(std::string_view domain, std::string_view verdict, std::string const& detail)
+std::string_view certificate_verdict_of(ng::certificate_verdict::status result, ng::certificate_facts const* facts,
+                                        operations::wall_time now)
+{
+    using status = ng::certificate_verdict::status;
+    switch (result) {
+    case status::valid:
+        return "valid";
+    case status::name_mismatch:
+        return pf::name_mismatch;
+    case status::untrusted:
+        if (facts != nullptr && facts->not_after < now)
+            return pf::expired;
+        if (facts != nullptr && facts->not_before > now)
+            return pf::not_yet_valid;
+        return pf::untrusted;
+    case status::no_certificate:
+        break;
+    }
+    return pf::no_certificate;
+}
+
+std::string certificate_advice(std::string_view domain, std::string_view verdict, std::string const& detail,
+                               ng::certificate_facts const* facts)
 {
     auto const d = str(domain);
+    if (verdict == pf::expired)
+        return d + "'s certificate expired" + (facts ? " on " + date_of(facts->not_after) : std::string{}) +
+               with_detail(detail) + ": the partner must renew it";
+    if (verdict == pf::not_yet_valid)
+        return d + "'s certificate is not valid before " +
+               (facts ? date_of(facts->not_before) : std::string{"a later date"}) + with_detail(detail) +
+               ": it was issued for a later date, or one of the two clocks is wrong (check NTP on both sides)";
     if (verdict == pf::untrusted)
         return d + "'s certificate is not trusted" + with_detail(detail) +
                ": it must chain to a CA of [tls] ca_file or ca_path (or the system store) and be within its validity";

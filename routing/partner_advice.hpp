@@ -5,6 +5,7 @@
 /// in a log line. Plain functions of what was seen, so tests can read them.
 
 #include "negotiation/certificate_facts.hpp"
+#include "negotiation/certificate_identity.hpp"
 #include "negotiation/session_types.hpp"
 #include "operations/partner_state.hpp"
 
@@ -18,10 +19,18 @@ namespace fedgate::routing {
 [[nodiscard]] std::string dns_advice(std::string_view domain, std::error_code error);
 /// No connection to `domain`: `reason` is a tcp reason code, `error` what the last attempt said.
 [[nodiscard]] std::string connect_advice(std::string_view domain, std::string_view reason, std::string const& error);
-/// The certificate `domain` presented has `verdict` ("valid", "untrusted", ...);
-/// "" when valid.
+/// The certificate stage's verdict as a reason code: "valid", "no_certificate",
+/// "name_mismatch", or for a chain that failed "expired" or "not_yet_valid" when
+/// the certificate's dates (`facts`, when known) explain it at `now`, else
+/// "untrusted": an operator must be told "renew", not "trust another CA".
+[[nodiscard]] std::string_view certificate_verdict_of(negotiation::certificate_verdict::status result,
+                                                      negotiation::certificate_facts const* facts,
+                                                      operations::wall_time now);
+/// The certificate `domain` presented has `verdict` (certificate_verdict_of);
+/// "" when valid. `facts` (when known) dates an expired certificate.
 [[nodiscard]] std::string certificate_advice(std::string_view domain, std::string_view verdict,
-                                             std::string const& detail);
+                                             std::string const& detail,
+                                             negotiation::certificate_facts const* facts = nullptr);
 
 /// Where a stream that ended before it authenticated failed, and why.
 struct close_cause {

@@ -157,18 +157,16 @@ void partner_watch::record_tls(std::string_view domain, partner_direction d, net
         check.verdict = pf::no_certificate;
     } else {
         auto const verdict = tls->certificate->check(domain);
-        using status = ng::certificate_verdict::status;
-        check.verdict = verdict.result == status::valid           ? "valid"
-                        : verdict.result == status::untrusted     ? pf::untrusted
-                        : verdict.result == status::name_mismatch ? pf::name_mismatch
-                                                                  : pf::no_certificate;
+        auto const* facts = tls->certificate_facts ? &*tls->certificate_facts : nullptr;
+        check.verdict = certificate_verdict_of(verdict.result, facts, at);
         if (verdict.matched)
             check.matched_identity = ng::display_name(*verdict.matched);
         check.detail = verdict.reason;
     }
     if (tls->certificate_facts)
         check.fingerprint = tls->certificate_facts->fingerprint;
-    auto advice = certificate_advice(domain, check.verdict, check.detail);
+    auto advice = certificate_advice(domain, check.verdict, check.detail,
+                                     tls->certificate_facts ? &*tls->certificate_facts : nullptr);
     state_.certificate_checked(domain, d, std::move(check), std::move(advice), at);
     if (!tls->certificate_facts)
         return;
