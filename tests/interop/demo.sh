@@ -99,6 +99,9 @@ Chat (each line typed goes to the other user, what arrives is printed; Ctrl-D en
   $chat bob 'hello alice'    (one message, waits for the answer)
 fedgate's metrics:
   ip netns exec $ns curl -s http://$metrics/metrics
+Every partner's state (the daemon's control socket), and why federation with a domain works or not:
+  $fedgate status -c $dir/fedgate.toml
+  ip netns exec $ns $fedgate probe -c $dir/fedgate.toml fabrikam.test
 Any other XMPP client works from inside the namespace: ip netns exec $ns <your client>
 Logs: $dir/fedgate.log, $dir/*/prosody.log; fedgate's configuration: $dir/fedgate.toml
 Stop everything (fedgate first, the internal server last): scripts/demo stop

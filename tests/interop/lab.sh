@@ -15,6 +15,7 @@ lab_log() { echo "lab: $*" >&2; }
 
 # lab_up DIR DOMAIN=ADDRESS[,ADDRESS...]... : creates the namespace, DNS records, CA and
 # certificates (a domain with several addresses gets one SRV target per address).
+# DOMAIN=ADDRESS:PORT publishes PORT in the SRV record instead of 5269.
 lab_up() {
   LAB_DIR=$1; shift
   # LAB_NS_NAME: a fixed name (the demo's, so that the commands it prints still work
@@ -33,8 +34,10 @@ lab_up() {
     domain=${pair%%=*}; address=${pair#*=}
     domains+=("$domain")
     if [[ $address != *,* ]]; then
+      local port=5269
+      [[ $address == *:* ]] && { port=${address#*:}; address=${address%%:*}; }
       records+=(--host-record="$domain,$address"
-                --srv-host="_xmpp-server._tcp.$domain,$domain,5269,0,5")
+                --srv-host="_xmpp-server._tcp.$domain,$domain,$port,0,5")
       continue
     fi
     # Several addresses: one SRV target each (i1.DOMAIN, i2.DOMAIN, ...), tried
@@ -309,9 +312,12 @@ lab_partner() {
 
 # lab_fedgate_config FILE DOMAIN ADDRESS PARTNERS: fedgate for DOMAIN, listening on
 # ADDRESS (5269 STARTTLS, 5270 direct TLS), with the lab's CA, DNS and internal server,
-# and a state directory (relationship store) of its own beside FILE.
+# and a state directory (relationship store) and a control socket (`fedgate status -c
+# FILE`) of its own beside FILE, or in /tmp when that path is too long for a socket.
 lab_fedgate_config() {
   mkdir -p "${1%.toml}-state"
+  local socket="${1%.toml}.sock"
+  [ ${#socket} -le 100 ] || socket="/tmp/$LAB_NS-$(basename "${1%.toml}").sock"
   cat > "$1" <<TOML
 [gateway]
 s2s_listen = ["$3:5269"]
@@ -330,6 +336,8 @@ secret_file = "$LAB_DIR/component.secret"
 ca_file = "$LAB_DIR/pki/ca.crt"
 [dns]
 servers = ["$LAB_DNS:53"]
+[control]
+socket = "$socket"
 [log]
 level = "debug"
 $4
