@@ -264,9 +264,13 @@ private:
             spdlog::warn("[metrics] listen changed: that takes a restart (metrics stay where they are)");
         if (next.gateway.worker_threads != rt_->cfg.gateway.worker_threads)
             spdlog::warn("worker_threads changed: that takes a restart");
+        // conninfo_file's text too: a new password in it is as much a change as a new file.
+        bool const postgresql = next.store.backend == conf::store_settings::kind::postgresql;
         if (next.store.backend != rt_->cfg.store.backend || next.store.conninfo != rt_->cfg.store.conninfo ||
-            next.store.conninfo_file.path != rt_->cfg.store.conninfo_file.path)
-            spdlog::warn("[store] changed: that takes a restart (the relationship store stays open)");
+            next.store.conninfo_file.path != rt_->cfg.store.conninfo_file.path ||
+            next.store.write_deadline != rt_->cfg.store.write_deadline ||
+            (postgresql && conf::store_conninfo(next.store).value_or("") != rt_->store_conninfo))
+            spdlog::warn("[store] changed: that takes a restart (the relationship store stays open with its settings)");
         std::shared_ptr<runtime> fresh;
         try {
             fresh = build_runtime(std::move(*loaded.cfg), io_.get_executor(), false);
@@ -277,6 +281,7 @@ private:
         // The one open store moves over once everything else was built.
         fresh->relationships = std::move(rt_->relationships);
         fresh->store_up = rt_->store_up;
+        fresh->store_conninfo = rt_->store_conninfo;
         // Without a secret file the secret is random per start, not per reload:
         // streams of both generations must agree on dialback keys.
         if (fresh->cfg.gateway.dialback_secret_file.empty())

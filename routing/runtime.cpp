@@ -74,6 +74,8 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
     rt->resolver = std::make_unique<dns::resolver>(executor, dns_settings_of(c.dns));
     if (!open_store)
         return rt;
+    if (c.store.backend == conf::store_settings::kind::postgresql)
+        rt->store_conninfo = conf::store_conninfo(c.store).value_or("");
     // Completions of store writes (and, shared, the news of the database) come
     // back to the event loop.
     rt->relationships = open_relationship_store(

@@ -37,6 +37,10 @@ struct runtime {
     /// Whether the store reaches its database (always, for SQLite); handed
     /// over with it, written on the event loop.
     std::shared_ptr<bool> store_up = std::make_shared<bool>(true);
+    /// The PostgreSQL connection string the open store was made with (empty for
+    /// SQLite): conninfo_file may change under a running fedgate, and a reload
+    /// must tell that apart from the file it reads now.
+    std::string store_conninfo;
 };
 
 /// Builds the runtime of a loaded configuration. Throws std::runtime_error

@@ -103,6 +103,24 @@ class Reload(TwoGateways, unittest.TestCase):
                  ("reloaded:" in self.a.log_text().split("SIGHUP received")[-1] or
                   "reload refused" in self.a.log_text().split("SIGHUP received")[-1]), 10, "the reload")
 
+    def test_a_reload_names_each_setting_that_takes_a_restart(self):
+        def replaced(key, value):
+            return [key + " = " + value if line.split(" = ")[0] == key else line for line in self.a.common]
+        self.a.common = replaced("listen", '"127.0.0.1:%d"' % free_port())  # [metrics]
+        self.a.common = replaced("socket", '"%s"' % os.path.join(self.ws.dir, "other.sock"))
+        self.a.common = replaced("state_dir", '"%s"' % os.path.join(self.ws.dir, "other-state"))
+        self.a.common += ["[store]", 'backend = "postgresql"', 'conninfo = "host=/nonexistent"']
+        self.a.common.insert(self.a.common.index("[gateway]") + 1, "worker_threads = 3")
+        self.reload([dict(domain="b.test", **SASL)])
+        reload_log = self.a.log_text().split("SIGHUP received")[-1]
+        self.assertIn("reloaded:", reload_log)
+        for setting in ("[metrics] listen changed", "[control] socket changed", "state_dir changed",
+                        "[store] changed", "worker_threads changed"):
+            self.assertRegex(reload_log, r" warning %s: that takes a restart" % re.escape(setting))
+        # The running instance kept its metrics endpoint.
+        self.assertIn("fedgate_build_info", urllib.request.urlopen(
+            "http://127.0.0.1:%d/metrics" % self.a.metrics_port, timeout=5).read().decode())
+
     def test_reload_keeps_streams_loses_nothing_refuses_bad_input_and_drops_removed_partners(self):
         # Traffic flows while a partner is added: nothing lost, the stream stays.
         count = 300

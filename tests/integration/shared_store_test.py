@@ -9,6 +9,7 @@ past the write deadline. A PostgreSQL server of the test's own
 (scripts/pg-test-cluster). Run: python3 tests/integration/shared_store_test.py."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -171,6 +172,14 @@ class SharedStore(TwoInstances, unittest.TestCase):
         self.assertEqual(bounced.get("behind-it"), "service-unavailable")
         self.assertEqual([e for e in self.internal_b.received if e.get("id") in ("at-stop", "behind-it")], [])
         self.assertRegex(self.a1.log_text(), r"stopped cleanly: .* [1-9]\d* bounced, 0 possibly lost")
+
+    def test_5_a_reload_with_another_password_in_the_conninfo_file_says_it_takes_a_restart(self):
+        # Same file, new text (a rotated password): the open connection keeps the old one.
+        self.ws.secret("store.conninfo", self.pg.conninfo + " connect_timeout=7")
+        before = self.a2.log_text().count("reloaded:")
+        self.a2.signal(signal.SIGHUP)
+        wait_for(lambda: self.a2.log_text().count("reloaded:") > before, 10, "A2's reload")
+        self.assertIn("warning [store] changed: that takes a restart", self.a2.log_text().split("SIGHUP received")[-1])
 
     @staticmethod
     def check_config(gateway):
