@@ -153,24 +153,23 @@ void partner_watch::record_tls(std::string_view domain, partner_direction d, net
         return;  // a plaintext stream (TCP dialback): no TLS, no certificate
     state_.tls_up(domain, d, {tls->version, tls->cipher, tls->alpn, tls->direct_tls}, at);
     operations::certificate_check_facts check;
+    auto const* presented = tls->certificate_facts ? &*tls->certificate_facts : nullptr;
     if (tls->certificate == nullptr) {
         check.verdict = pf::no_certificate;
     } else {
         auto const verdict = tls->certificate->check(domain);
-        auto const* facts = tls->certificate_facts ? &*tls->certificate_facts : nullptr;
-        check.verdict = certificate_verdict_of(verdict.result, facts, at);
+        check.verdict = certificate_verdict_of(verdict.result, presented, at);
         if (verdict.matched)
             check.matched_identity = ng::display_name(*verdict.matched);
         check.detail = verdict.reason;
     }
-    if (tls->certificate_facts)
-        check.fingerprint = tls->certificate_facts->fingerprint;
-    auto advice = certificate_advice(domain, check.verdict, check.detail,
-                                     tls->certificate_facts ? &*tls->certificate_facts : nullptr);
+    if (presented != nullptr)
+        check.fingerprint = presented->fingerprint;
+    auto advice = certificate_advice(domain, check.verdict, check.detail, presented);
     state_.certificate_checked(domain, d, std::move(check), std::move(advice), at);
-    if (!tls->certificate_facts)
+    if (presented == nullptr)
         return;
-    auto const& facts = *tls->certificate_facts;
+    auto const& facts = *presented;
     auto const* partner = state_.partner_of(domain);
     std::optional<ng::certificate_facts> previous;
     if (auto row = state_.snapshot(domain); row && !row->certificates.empty())
