@@ -250,8 +250,11 @@ for _ in $(seq 400); do
 done
 reply=$(lab_round_trip after-restart bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test alicepass 127.0.0.10)
 [ "$reply" = "echo: hello from after-restart" ] || fail "restart: bob got '$reply' after the restart"
-# ejabberd 23.01 stops without a stream error or </stream:stream> on the link.
-grep -q "fabrikam.test closed: transport-closed" "$log" || fail "restart: the link did not end as ejabberd's stop ends it"
+# ejabberd 23.01's stop ends the link either way, by the timing of its shutdown:
+# mostly without a stream error or </stream:stream>, sometimes (seen in CI) with
+# <system-shutdown/>. fedgate must have seen it end, not by its own doing.
+grep -qE "fabrikam.test closed: (transport-closed|stream-error-received: .*<system-shutdown/>)" "$log" ||
+  fail "restart: the link did not end as ejabberd's stop ends it"
 # fedgate pings the new link a second after the last stanza; only an answered
 # ping lets the summary count nothing as possibly lost (a link that has not
 # answered yet is not asked again at shutdown).
