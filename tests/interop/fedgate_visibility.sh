@@ -19,7 +19,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
 . "$here/lab.sh"
 lab_scenario_run "${FEDGATE_LAB_DIR:-$PWD/fedgate-visibility-lab}"
-scenarios=()
 
 lab_up "$work" contoso.test=127.0.0.11 fabrikam.test=127.0.0.20 northwind.test=127.0.0.30 tailspin.test=127.0.0.40 \
   adatum.test=127.0.0.50 lucerne.test=127.0.0.70:5299 litware.test=127.0.0.80 || fail "lab did not come up"
