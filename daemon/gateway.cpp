@@ -1,6 +1,7 @@
 #include "daemon/gateway.hpp"
 
 #include "network/descriptor_reserve.hpp"
+#include "network/event_loops.hpp"
 #include "network/listener.hpp"
 #include "operations/listen_overflows.hpp"
 #include "operations/metric_names.hpp"
@@ -62,9 +63,9 @@ std::string counted(std::size_t n, std::string_view noun)
 /// The running gateway: what SIGHUP and SIGTERM act on.
 class gateway {
 public:
-    gateway(asio::io_context& io, std::filesystem::path config_file)
-        : io_{io}, config_file_{std::move(config_file)}, signals_{io, SIGINT, SIGTERM}, hangup_{io, SIGHUP},
-          deadline_{io}, overflow_clock_{io}, notifier_{io.get_executor()}
+    gateway(network::event_loops& loops, std::filesystem::path config_file)
+        : loops_{loops}, io_{loops.main()}, config_file_{std::move(config_file)}, signals_{io_, SIGINT, SIGTERM},
+          hangup_{io_, SIGHUP}, deadline_{io_}, overflow_clock_{io_}, notifier_{io_.get_executor()}
     {
     }
 
@@ -78,10 +79,12 @@ public:
             auto const to_router = [hub = hub_.get()](boost::asio::ip::tcp::socket s, bool direct_tls) {
                 hub->accept(std::move(s), direct_tls);
             };
+            auto const next_loop = [&loops = loops_] { return loops.next(); };
             for (auto const& where : rt_->cfg.gateway.s2s_listen)
-                listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, false, to_router));
+                listeners_.push_back(
+                    std::make_unique<listener>(io_.get_executor(), where, false, to_router, next_loop));
             for (auto const& where : rt_->cfg.gateway.direct_tls_listen)
-                listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, true, to_router));
+                listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, true, to_router, next_loop));
             if (rt_->cfg.metrics.listen)
                 metrics_ = std::make_unique<metrics_server>(io_.get_executor(), *rt_->cfg.metrics.listen, hub_->stats());
         } catch (std::exception const& e) {
@@ -97,9 +100,9 @@ public:
             metrics_->start();
             spdlog::info("metrics on http://{}:{}/metrics", rt_->cfg.metrics.listen->host, rt_->cfg.metrics.listen->port);
         }
-        spdlog::info("fedgate {} running: {}, {}, internal server {} port {}", FEDGATE_VERSION,
+        spdlog::info("fedgate {} running: {}, {}, internal server {} port {}, {}", FEDGATE_VERSION,
                      counted(rt_->cfg.local_domains.size(), "local domain"), counted(rt_->cfg.partners.size(), "partner"),
-                     rt_->cfg.internal.host, rt_->cfg.internal.port);
+                     rt_->cfg.internal.host, rt_->cfg.internal.port, counted(loops_.size(), "thread"));
         hub_->on_settled([this] {
             spdlog::info("ready");
             notifier_.ready(summary());
@@ -295,6 +298,7 @@ private:
         spdlog::info("reloaded: {}", changes);
     }
 
+    network::event_loops& loops_;
     asio::io_context& io_;
     std::filesystem::path config_file_;
     std::shared_ptr<runtime> rt_;
@@ -320,12 +324,13 @@ int run_gateway(conf::config cfg)
         spdlog::info("open files: limit raised from {} to {} (the hard limit)", files->before, files->after);
     else if (files)
         spdlog::debug("open files: limit {}", files->after);
-    asio::io_context io{1};
+    // Declared first, freed last: the gateway's streams live on these loops.
+    network::event_loops loops{cfg.gateway.worker_threads};
     auto const file = cfg.file;
-    gateway g{io, file};
+    gateway g{loops, file};
     if (!g.start(std::move(cfg)))
         return 1;
-    io.run();
+    loops.run_main();
     spdlog::info("stopped");
     return 0;
 }

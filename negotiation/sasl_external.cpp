@@ -135,12 +135,18 @@ sasl_condition condition_of(int rc)
     }
 }
 
+/// Cyrus SASL's shared state has no locks of its own (its default mutex
+/// functions do nothing), and sessions run on several threads (worker_threads):
+/// one exchange at a time, once per negotiation.
+std::mutex cyrus_exchanges;
+
 class cyrus_server final : public sasl_server {
 public:
     sasl_result authenticate_external(std::string_view authzid, std::string_view verified_domain) override
     {
         if (verified_domain.empty())
             return {sasl_condition::not_authorized, {}, "no certificate was verified for the peer"};
+        std::lock_guard const lock{cyrus_exchanges};
         connection c;
         std::string const domain{verified_domain};
         // Without a server name, Cyrus looks the host's own name up (uname, then
@@ -190,6 +196,7 @@ public:
             {SASL_CB_USER, as_callback(&client_user), &ctx},
             {SASL_CB_LIST_END, nullptr, nullptr},
         };
+        std::lock_guard const lock{cyrus_exchanges};
         connection c;
         std::string const peer{peer_domain};
         int rc = sasl_client_new("xmpp", peer.c_str(), nullptr, nullptr, callbacks, 0, &c.conn);

@@ -6,6 +6,7 @@
 #include "network/tls_contexts.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -40,7 +41,7 @@ connection::connection(asio::ip::tcp::socket socket, std::unique_ptr<ng::session
       write_context_{.content = options_.content_ns, .dialback_prefix = true},
       writer_wake_{io_.executor()},
       flushed_{io_.executor()},
-      drained_{io_.executor()},
+      observer_elsewhere_{options_.observer_executor && *options_.observer_executor != io_.executor()},
       clock_{io_.executor()}
 {
 }
@@ -95,8 +96,12 @@ asio::awaitable<void> connection::serve()
     while (!driver_.finished() && !transport_failed_) {
         if (auto gate = held_by_.lock(); gate && gate->holding() && !closing_) {
             spdlog::debug("{} reading paused: {}", id_, gate->describe());
-            while (gate->holding() && !closing_)
-                co_await gate->released().wait();
+            for (;;) {
+                auto const seen = gate->released().epoch();
+                if (!gate->holding() || closing_)
+                    break;
+                co_await gate->released().wait(seen);
+            }
             spdlog::debug("{} reading resumed", id_);
         }
         // What the count covers has been passed on (or bounced) by now.
@@ -133,6 +138,7 @@ void connection::mark_closing()
     if (closing_)
         return;
     closing_ = true;
+    closing_published_.store(true, std::memory_order_release);
     closing_since_ = steady_clock::now();
     clock_.cancel();
     writer_wake_.notify();
@@ -191,10 +197,13 @@ void connection::perform_now(ng::action& a)
                    },
                    [&](ng::send_element& e) { send_element_now(e.element); },
                    [&](ng::send_ack& ack) {
-                       if (auto gate = held_by_.lock(); gate && gate->holding())
-                           held_ack_ = ack.handled;  // the latest count replaces an older one
+                       if (observer_elsewhere_)
+                           // The count covers stanzas still in the mailbox: the
+                           // observer may yet hold this stream for them. The
+                           // answer comes back through it (deliver_mail).
+                           mail(ack);
                        else
-                           send_element_now(ng::sm::answer(ack.handled));
+                           answer(ack.handled);
                    },
                    [&](ng::restart_stream&) {
                        header_sent_ = false;
@@ -232,7 +241,7 @@ void connection::perform_now(ng::action& a)
                            established_ = true;
                        if (std::holds_alternative<ng::route_stanza>(a))
                            last_stanza_ = steady_clock::now();
-                       observer_.on_action(*this, a);
+                       tell_observer(a);
                    },
                },
                a);
@@ -245,6 +254,7 @@ void connection::send_element_now(protocol::element const& e)
     if (writer_done_)
         return;
     protocol::serialize(e, outbox_, write_context_);
+    publish_backlog();
     if (!writing_)
         writer_wake_.notify();
 }
@@ -260,6 +270,7 @@ void connection::enqueue(std::string_view bytes)
     if (writer_done_)
         return;
     outbox_.append(bytes);
+    publish_backlog();
     if (!writing_)
         writer_wake_.notify();
 }
@@ -282,6 +293,7 @@ asio::awaitable<void> connection::write_loop()
         co_await io_.write(asio::buffer(inflight_), ec);
         writing_ = false;
         inflight_.clear();
+        publish_backlog();
         last_write_ = steady_clock::now();
         if (backlog() <= options_.backlog_high / 2)
             drained_.notify();
@@ -295,11 +307,12 @@ asio::awaitable<void> connection::write_loop()
     }
     writer_done_ = true;
     outbox_.clear();
+    publish_backlog();
     flushed_.notify();
     drained_.notify();
 }
 
-std::size_t connection::send_stanza(protocol::element const& stanza)
+std::size_t connection::write_stanza(protocol::element const& stanza)
 {
     if (closing_) {
         // Callers check closing() first; this is the last line of defence.
@@ -312,34 +325,15 @@ std::size_t connection::send_stanza(protocol::element const& stanza)
     // Straight into the outbox: no string per stanza.
     auto const before = outbox_.size();
     protocol::serialize(stanza, outbox_, write_context_);
+    publish_backlog();
     if (!writing_)
         writer_wake_.notify();
     return outbox_.size() - before;
 }
 
-void connection::feed(ng::event const& e)
-{
-    if (!closing_)
-        perform_all_now(driver_.handle(e));
-}
-
-void connection::close(std::optional<protocol::stream_error> condition, ng::close_reason reason, std::string detail)
-{
-    if (closing_)
-        return;
-    std::vector<ng::action> actions;
-    actions.emplace_back(ng::close_stream{condition, reason, std::move(detail)});
-    perform_all_now(std::move(actions));
-}
-
-void connection::hold_reading_for(std::shared_ptr<read_gate> gate)
-{
-    held_by_ = std::move(gate);
-}
-
 std::string connection::describe() const
 {
-    return id_ + " has " + std::to_string(backlog()) + " bytes to write";
+    return id_ + " has " + std::to_string(published_backlog()) + " bytes to write";
 }
 
 asio::awaitable<void> connection::finish()
@@ -354,7 +348,7 @@ asio::awaitable<void> connection::finish()
     auto const& e = ending_;
     spdlog::log(options_.lifecycle_level, "{} {} closed: {}{}{}", id_, domains_.empty() ? io_.peer() : domains_, ng::metric_name(e.reason),
                  e.detail.empty() ? "" : ": ", e.detail);
-    observer_.on_closed(*this, ending_);
+    tell_closed();
 }
 
 }  // namespace fedgate::network

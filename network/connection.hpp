@@ -8,18 +8,22 @@
 
 #include "network/async_event.hpp"
 #include "network/read_gate.hpp"
+#include "network/shared_event.hpp"
 #include "network/transport.hpp"
 #include "negotiation/certificate_facts.hpp"
 #include "negotiation/session_types.hpp"
 #include "negotiation/stream_driver.hpp"
 #include "protocol/serializer.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/common.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -40,7 +44,10 @@ struct tls_details {
     std::optional<negotiation::certificate_facts> certificate_facts;  ///< the leaf's; unset when none
 };
 
-/// The part of the gateway a connection reports to.
+/// The part of the gateway a connection reports to. With `worker_threads` the
+/// observer may run on another event loop (connection_options::observer_executor):
+/// its calls are then posted there, in the order the connection made them, and
+/// on_closed comes last.
 class connection_observer {
 public:
     virtual ~connection_observer() = default;
@@ -65,8 +72,14 @@ struct connection_options {
     /// The level of the stream's opened / header / closed lines: a component
     /// link standing by retries every second and says so once, not each time.
     spdlog::level::level_enum lifecycle_level = spdlog::level::info;
+    /// The observer's event loop, when it is not the socket's (`worker_threads`):
+    /// what the connection reports is posted there, and what the observer asks
+    /// (send_stanza, feed, close, hold_reading_for) is posted to the socket's.
+    std::optional<boost::asio::any_io_executor> observer_executor{};
 };
 
+/// Every public member may be called from the observer's event loop; the
+/// state they read (closing, congested, tls) is published for it.
 class connection final : public std::enable_shared_from_this<connection>, public read_gate {
 public:
     connection(boost::asio::ip::tcp::socket socket, std::unique_ptr<negotiation::session> session,
@@ -75,7 +88,9 @@ public:
     /// Starts reading, writing and the clocks.
     void start();
     /// Writes a routed stanza; returns its size on the wire (0 when the stream
-    /// is closing and it was not written).
+    /// is closing and it was not written). From the observer's thread the
+    /// stanza is serialised there and its bytes posted: a close in between
+    /// drops them, with a warning, as a close at once would.
     std::size_t send_stanza(protocol::element const& stanza);
     /// Feeds an event from elsewhere in the gateway (a dialback answer, a verify
     /// request) and performs what the session answers.
@@ -89,21 +104,21 @@ public:
     /// Back-pressure: stop reading (after the bytes at hand) while `gate` holds:
     /// a destination stream writing its backlog, a component link that is down.
     void hold_reading_for(std::shared_ptr<read_gate> gate);
-    [[nodiscard]] bool congested() const noexcept { return backlog() > options_.backlog_high; }
+    [[nodiscard]] bool congested() const noexcept { return published_backlog() > options_.backlog_high; }
 
     // read_gate: a stream that fed this one waits while it is congested.
-    [[nodiscard]] bool holding() const noexcept override { return congested() && !closing_; }
-    [[nodiscard]] async_event& released() noexcept override { return drained_; }
+    [[nodiscard]] bool holding() const noexcept override { return congested() && !closing(); }
+    [[nodiscard]] shared_event& released() noexcept override { return drained_; }
     [[nodiscard]] std::string describe() const override;
 
     [[nodiscard]] std::string const& id() const noexcept { return id_; }
     [[nodiscard]] transport& io() noexcept { return io_; }
     [[nodiscard]] transport const& io() const noexcept { return io_; }
-    [[nodiscard]] bool closing() const noexcept { return closing_; }
-    /// The TLS handshake's outcome; null before TLS (or without).
-    [[nodiscard]] tls_details const* tls() const noexcept { return tls_details_ ? &*tls_details_ : nullptr; }
+    [[nodiscard]] bool closing() const noexcept { return closing_published_.load(std::memory_order_acquire); }
+    /// The TLS handshake's outcome; null before TLS (or without). Set once.
+    [[nodiscard]] tls_details const* tls() const noexcept { return tls_published_.load(std::memory_order_acquire); }
     /// Whether a TLS handshake was asked for and failed.
-    [[nodiscard]] bool tls_failed() const noexcept { return tls_failed_; }
+    [[nodiscard]] bool tls_failed() const noexcept { return tls_failed_.load(std::memory_order_acquire); }
 
 private:
     boost::asio::awaitable<void> run();
@@ -119,8 +134,32 @@ private:
     boost::asio::awaitable<void> finish();
     void enqueue(std::string_view bytes);
     void send_element_now(protocol::element const& e);
+    /// XEP-0198 <a/> for `handled`, or held while a gate holds this stream.
+    void answer(std::uint32_t handled);
+    /// Sends the held answer once `gate` no longer holds (answers from another thread).
+    boost::asio::awaitable<void> send_held_answer(std::shared_ptr<read_gate> gate);
     void fail_transport(std::string why);
+    /// send_stanza on this connection's own thread.
+    std::size_t write_stanza(protocol::element const& stanza);
+    /// The bytes of the stanzas send_stanza serialised on the observer's thread.
+    void write_posted();
+    /// Runs `f` here: at once on this connection's thread, else posted.
+    template <typename F>
+    void on_own_thread(F&& f);
+    /// What the observer hears: at once, or by mail to its thread.
+    void tell_observer(negotiation::action& a);
+    void tell_closed();
+    /// Into the mailbox; the first letter since the last delivery posts one.
+    void mail(negotiation::action a);
+    /// On the observer's thread: every letter, in order (a close_stream is on_closed).
+    void deliver_mail();
     [[nodiscard]] std::size_t backlog() const noexcept { return outbox_.size() + inflight_.size(); }
+    /// backlog(), and bytes posted to it, as other threads see them.
+    [[nodiscard]] std::size_t published_backlog() const noexcept
+    {
+        return backlog_published_.load(std::memory_order_acquire) + posted_bytes_.load(std::memory_order_acquire);
+    }
+    void publish_backlog() noexcept { backlog_published_.store(backlog(), std::memory_order_release); }
     [[nodiscard]] std::chrono::steady_clock::time_point next_deadline() const;
 
     transport io_;
@@ -137,12 +176,27 @@ private:
     std::string inflight_;
     async_event writer_wake_;
     async_event flushed_;  ///< the writer went idle or ended
-    async_event drained_;  ///< the backlog fell below half the high mark
+    shared_event drained_;  ///< the backlog fell below half the high mark (any thread waits)
     bool writing_ = false;
     bool writer_done_ = false;
     bool tls_pending_ = false;
-    bool tls_failed_ = false;
+    std::atomic<bool> tls_failed_{false};
     std::optional<tls_details> tls_details_;
+    std::atomic<tls_details const*> tls_published_{nullptr};  ///< &*tls_details_ once set
+    std::atomic<bool> closing_published_{false};                ///< closing_, for other threads
+    std::atomic<std::size_t> backlog_published_{0};            ///< backlog(), for other threads
+    std::atomic<std::size_t> posted_bytes_{0};                 ///< send_stanza bytes on their way here
+    bool observer_elsewhere_ = false;  ///< the observer runs on another event loop
+    // What the observer has yet to hear, when it runs elsewhere: one post per
+    // batch rather than per stanza, so a busy router is not woken for each.
+    std::mutex mail_mutex_;
+    std::vector<negotiation::action> mail_;
+    bool mail_posted_ = false;
+    std::vector<negotiation::action> mail_read_;  ///< the observer's side of the swap
+    // What send_stanza serialised on the observer's thread, for this one.
+    std::mutex posted_mutex_;
+    std::string posted_;
+    bool posted_flush_pending_ = false;
 
     boost::asio::steady_timer clock_;
     std::chrono::steady_clock::time_point opened_at_;
@@ -156,6 +210,7 @@ private:
     bool closed_ = false;
     negotiation::close_stream ending_{std::nullopt, negotiation::close_reason::transport_closed, "connection lost"};
     std::weak_ptr<read_gate> held_by_;
+    bool ack_waiter_ = false;  ///< send_held_answer is waiting
     std::optional<std::uint32_t> held_ack_;  ///< an <a/> waiting for held_by_ to release (ng::send_ack)
     std::shared_ptr<void const> generation_;
 };

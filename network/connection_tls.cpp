@@ -85,6 +85,7 @@ asio::awaitable<void> connection::start_tls(ng::begin_tls const& request)
                  tls_contexts::requested_server_name(ssl), subject_of(leaf));
     auto certificate = ng::make_x509_peer_certificate(leaf, SSL_get_peer_cert_chain(ssl), tls_.trust());
     tls_details_ = details_of(ssl, options_.tls_first || options_.alpn, certificate, leaf);
+    tls_published_.store(&*tls_details_, std::memory_order_release);
     if (options_.tls_first) {
         auto started = driver_.start();
         co_await perform(std::move(started));

@@ -17,8 +17,8 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 listener::listener(asio::any_io_executor executor, conf::socket_address const& where, bool direct_tls,
-                   accept_handler accepted)
-    : acceptor_{executor}, direct_tls_{direct_tls}, accepted_{std::move(accepted)}
+                   accept_handler accepted, home_picker home)
+    : acceptor_{executor}, direct_tls_{direct_tls}, accepted_{std::move(accepted)}, home_{std::move(home)}
 {
     boost::system::error_code ec;
     auto const ip = asio::ip::make_address(where.host, ec);
@@ -64,7 +64,9 @@ void listener::stop()
 asio::awaitable<void> listener::accept_loop()
 {
     while (acceptor_.is_open()) {
-        auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+        // The socket is made on the event loop it will live on (worker_threads).
+        auto const home = home_ ? home_() : acceptor_.get_executor();
+        auto [ec, socket] = co_await acceptor_.async_accept(home, asio::as_tuple(asio::use_awaitable));
         if (ec == asio::error::operation_aborted || !acceptor_.is_open())
             break;
         if (ec) {

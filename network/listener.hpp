@@ -18,11 +18,14 @@ class listener {
 public:
     /// What an accepted socket is handed to, with whether it starts with TLS.
     using accept_handler = std::function<void(boost::asio::ip::tcp::socket, bool direct_tls)>;
+    /// The event loop of the next accepted socket (network/event_loops.hpp);
+    /// without one, the listener's own. The handler still runs on the listener's.
+    using home_picker = std::function<boost::asio::any_io_executor()>;
 
     /// Binds and listens. Throws std::runtime_error naming the address when it
     /// cannot (in use, not ours, no permission).
     listener(boost::asio::any_io_executor executor, conf::socket_address const& where, bool direct_tls,
-             accept_handler accepted);
+             accept_handler accepted, home_picker home = {});
     void start();
     /// Stops accepting; established connections are the router's business.
     void stop();
@@ -34,6 +37,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     bool direct_tls_;
     accept_handler accepted_;
+    home_picker home_;
 };
 
 }  // namespace fedgate::network

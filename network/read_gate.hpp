@@ -7,19 +7,23 @@
 /// than the delivery deadline). Not reading makes TCP push back on the sender, so its stanzas wait
 /// in its own queue instead of being refused by ours.
 
-#include "network/async_event.hpp"
+#include "network/shared_event.hpp"
 
+#include <atomic>
 #include <string>
 
 namespace fedgate::network {
 
+/// The gate and the stream it holds may live on different event loops
+/// (`worker_threads`): holding() is safe to call from any thread, and released()
+/// wakes waiters on any executor.
 class read_gate {
 public:
     virtual ~read_gate() = default;
     /// Whether a stream held by this gate must still wait.
     [[nodiscard]] virtual bool holding() const noexcept = 0;
     /// Notified whenever holding() may have turned false.
-    [[nodiscard]] virtual async_event& released() noexcept = 0;
+    [[nodiscard]] virtual shared_event& released() noexcept = 0;
     /// What holds the stream, for the log line.
     [[nodiscard]] virtual std::string describe() const = 0;
 };
@@ -27,24 +31,21 @@ public:
 /// A gate opened and closed by its owner (a component link).
 class manual_gate final : public read_gate {
 public:
-    manual_gate(boost::asio::any_io_executor executor, std::string what)
-        : event_{std::move(executor)}, what_{std::move(what)}
-    {
-    }
-    [[nodiscard]] bool holding() const noexcept override { return closed_; }
-    [[nodiscard]] async_event& released() noexcept override { return event_; }
+    explicit manual_gate(std::string what) : what_{std::move(what)} {}
+    [[nodiscard]] bool holding() const noexcept override { return closed_.load(std::memory_order_acquire); }
+    [[nodiscard]] shared_event& released() noexcept override { return event_; }
     [[nodiscard]] std::string describe() const override { return what_; }
-    void close() noexcept { closed_ = true; }
+    void close() noexcept { closed_.store(true, std::memory_order_release); }
     void open()
     {
-        closed_ = false;
+        closed_.store(false, std::memory_order_release);
         event_.notify();
     }
 
 private:
-    async_event event_;
+    shared_event event_;
     std::string what_;
-    bool closed_ = false;
+    std::atomic<bool> closed_{false};
 };
 
 }  // namespace fedgate::network

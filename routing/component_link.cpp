@@ -56,7 +56,7 @@ component_link::component_link(link_owner& owner, std::string domain)
                .max_in_flight = owner.generation()->cfg.limits.internal_max_unacknowledged}},
       last_answer_timer_{owner.executor()},
       retry_timer_{owner.executor()},
-      gate_{std::make_shared<manual_gate>(owner.executor(), "the internal server is not reachable for " + domain_)}
+      gate_{std::make_shared<manual_gate>("the internal server is not reachable for " + domain_)}
 {
 }
 

@@ -48,8 +48,7 @@ outbound_link::outbound_link(link_owner& owner, ng::domain_pair pair, ng::outbou
       purpose_{purpose},
       traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), "out", false, pair_.remote},
       retry_timer_{owner.executor()},
-      gate_{std::make_shared<network::manual_gate>(owner.executor(),
-                                                   pair_.remote + " has not acknowledged what it was sent")},
+      gate_{std::make_shared<network::manual_gate>(pair_.remote + " has not acknowledged what it was sent")},
       last_ack_timer_{owner.executor()}
 {
 }

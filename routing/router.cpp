@@ -117,7 +117,7 @@ std::string router::reload(std::shared_ptr<runtime> next)
     for (auto& [raw, in] : inbound_) {
         if (auto* lent = borrower_of(*in.c); lent != nullptr && lent->closes_itself(*in.c))
             continue;  // it carries ours and waits for their last count first
-        for (auto const& pair : in.session->authenticated_pairs())
+        for (auto const& pair : in.authenticated)
             if (auto const end = gone(pair)) {
                 in.c->close(end->condition, end->reason, end->why);
                 break;
@@ -211,11 +211,15 @@ void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
                                                                              .max_auth_failures = rt_->cfg.limits.auth_failures});
     auto options = s2s_options(rt_->cfg.limits, "in");
     options.tls_first = direct_tls;
+    // The listener may have put the socket on another event loop (worker_threads).
+    options.observer_executor = executor_;
     auto const* typed = session.get();
     auto c = std::make_shared<connection>(std::move(socket), std::move(session), std::move(options), *rt_->tls, *this);
-    c->keep(rt_);
     ++inbound_per_ip_[ip];
-    inbound_.emplace(c.get(), inbound_stream{c, typed});
+    // The router keeps the stream's generation (not the connection, which may
+    // be freed on its own event loop): a generation is freed on this one,
+    // where its resolver lives.
+    inbound_.emplace(c.get(), inbound_stream{.c = c, .generation = rt_, .session = typed});
     memory_.opened(inbound_.size());
     c->start();
 }
@@ -228,16 +232,28 @@ void router::on_action(connection& source, ng::action& a)
                                     display_name(done.method));
                        metrics_.count(metric::streams_authenticated,
                                       {{"direction", "in"}, {"method", std::string{metric_name(done.method)}}});
+                       auto in = inbound_.find(&source);
+                       if (in == inbound_.end())
+                           return;
+                       in->second.authenticated.push_back(done.pair);
                        // Up once per stream: further pairs on it are the same partner's.
-                       if (auto in = inbound_.find(&source); in != inbound_.end() && in->second.partner_up.empty()) {
+                       if (in->second.partner_up.empty()) {
                            in->second.partner_up = done.pair.remote;
                            partners_.authenticated(done.pair.remote, operations::partner_direction::inbound, source,
                                                    done.method);
                        }
                    },
                    [&](ng::route_stanza& r) { from_remote(std::move(r), source); },
-                   [&](ng::bidi_ready& ready) { lend(source, ready); },
-                   [&](ng::bidi_counting& go) { may_write_on(source, go.counted); },
+                   [&](ng::bidi_ready& ready) {
+                       if (auto in = inbound_.find(&source); in != inbound_.end())
+                           in->second.awaiting_bidi_decision = true;
+                       lend(source, ready);
+                   },
+                   [&](ng::bidi_counting& go) {
+                       if (auto in = inbound_.find(&source); in != inbound_.end())
+                           in->second.awaiting_bidi_decision = false;
+                       may_write_on(source, go.counted);
+                   },
                    [&](ng::acknowledged& ack) { acknowledged_on(source, ack.handled); },
                    [&](ng::bounce_stanza& b) { to_remote(b.pair, std::move(b.reply), &source); },
                    [&](ng::ask_dialback& ask) { ask_dialback(source, ask); },
@@ -263,7 +279,7 @@ void router::on_closed(connection& source, ng::close_stream const& why)
     if (it->second.lent_to)
         release_lent(source);
     // Released later: the connection is still running its last lines.
-    asio::post(executor_, [keep = it->second.c] {});
+    asio::post(executor_, [keep = it->second.c, generation = it->second.generation] {});
     inbound_.erase(it);
     if (memory_.closed(inbound_.size()))
         asio::post(executor_, [] { release_free_memory(); });  // after the stream above is freed

@@ -168,10 +168,16 @@ private:
 
     boost::asio::any_io_executor executor_;
     std::shared_ptr<runtime> rt_;
+    /// What the router knows of an inbound stream. Its connection and session
+    /// may run on another event loop (`worker_threads`): what the router needs
+    /// of the session's state, it learns from the session's actions.
     struct inbound_stream {
         std::shared_ptr<network::connection> c;
-        negotiation::inbound_session const* session;  // owned by c
+        std::shared_ptr<runtime const> generation;    ///< the configuration c's session points into
+        negotiation::inbound_session const* session;  ///< owned by c; read only once c has closed
+        std::vector<negotiation::domain_pair> authenticated{};  ///< the pairs, as the session announced them
         std::optional<negotiation::domain_pair> lent_to{};  ///< the link whose stanzas it carries (XEP-0288)
+        bool awaiting_bidi_decision = false;  ///< between bidi_ready and bidi_counting
         unsigned bidi_wait_ticks = 0;  ///< ticks seen waiting for the XEP-0198 decision
         std::string partner_up{};      ///< the domain it authenticated for first (partner state); "" before
     };

@@ -64,7 +64,7 @@ void router::end_bidi_waits()
 {
     std::vector<std::shared_ptr<connection>> due;
     for (auto& [raw, in] : inbound_)
-        if (in.session->awaiting_bidi_decision() && in.bidi_wait_ticks++ >= 1)
+        if (in.awaiting_bidi_decision && in.bidi_wait_ticks++ >= 1)
             due.push_back(in.c);
     for (auto& c : due)  // feeding may change inbound_
         c->feed(ng::deadline_passed{});

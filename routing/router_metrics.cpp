@@ -106,7 +106,7 @@ void router::gauges(std::vector<operations::metrics::sample>& out) const
         {{"in", "negotiating"}, 0}, {{"in", "established"}, 0}, {{"out", "negotiating"}, 0},
         {{"out", "established"}, 0}, {{"component", "negotiating"}, 0}, {{"component", "established"}, 0}};
     for (auto const& [raw, in] : inbound_)
-        ++streams[{"in", in.session->authenticated_pairs().empty() ? "negotiating" : "established"}];
+        ++streams[{"in", in.authenticated.empty() ? "negotiating" : "established"}];
     double queued_out = 0, queued_internal = 0, unacknowledged_out = 0, unacknowledged_internal = 0;
     for (auto const* map : {&links_, &verifiers_})
         for (auto const& [pair, link] : *map) {

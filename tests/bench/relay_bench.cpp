@@ -4,6 +4,7 @@
 //
 //   relay_bench --fedgate PATH | --prosody PATH | --ejabberd PATH-TO-EJABBERDCTL
 //               [--streams 4] [--stanzas 50000] [--rate R] [--direction inbound|outbound]
+//               [--worker-threads 1]
 //
 // Inbound (the default): N streams from partner b.test (STARTTLS + SASL EXTERNAL
 // with b.test's test certificate) each send M pre-serialised 300-byte messages;
@@ -57,6 +58,7 @@ struct options {
     unsigned stanzas = 50000;
     double rate = 0;  ///< stanzas per second over all senders; 0: as fast as taken
     bool outbound = false;
+    unsigned worker_threads = 1;  ///< fedgate's event loops
 };
 
 char const* name(server_kind server)
@@ -72,7 +74,7 @@ char const* name(server_kind server)
 [[noreturn]] void usage()
 {
     die("usage: relay_bench --fedgate PATH | --prosody PATH | --ejabberd EJABBERDCTL [--streams N] [--stanzas M] "
-        "[--rate STANZAS_PER_SECOND] [--direction inbound|outbound]");
+        "[--rate STANZAS_PER_SECOND] [--direction inbound|outbound] [--worker-threads N]");
 }
 
 options parse(int argc, char** argv)
@@ -89,6 +91,8 @@ options parse(int argc, char** argv)
             ++servers;
         } else if (key == "--streams")
             o.streams = static_cast<unsigned>(std::stoul(value));
+        else if (key == "--worker-threads")
+            o.worker_threads = static_cast<unsigned>(std::stoul(value));
         else if (key == "--stanzas")
             o.stanzas = static_cast<unsigned>(std::stoul(value));
         else if (key == "--rate")
@@ -291,7 +295,7 @@ int main(int argc, char** argv)
     auto const s2s_port = free_port();
     std::string const secret = "bench-component-secret-0123456789";
     pid_t const server = opt.server == server_kind::fedgate
-                             ? start_fedgate(opt.binary, dir, s2s_port, internal, secret, dns_port)
+                             ? start_fedgate(opt.binary, dir, s2s_port, internal, secret, dns_port, opt.worker_threads)
                          : opt.server == server_kind::prosody
                              ? start_prosody(opt.binary, dir, s2s_port, internal, secret, dns_port)
                              : start_ejabberd(opt.binary, dir, s2s_port, internal, secret, dns_port);

@@ -4,9 +4,10 @@
 // parallel; then the streams stay open and idle. It measures; it does not assert.
 //
 //   scale_bench --fedgate build/daemon/fedgate [--streams 10000] [--in-flight 256] [--client-threads 2]
+//               [--worker-threads 1]
 //
-// Prints completed negotiations per wall second and per fedgate CPU-second (fedgate
-// runs one thread, so that is the per-core figure), fedgate's RSS per idle
+// Prints completed negotiations per wall second and per fedgate CPU-second (with
+// one worker thread, the per-core figure), fedgate's RSS per idle
 // authenticated stream and its peak RSS, and whether the streams still work.
 //
 // The client is non-blocking (epoll, non-blocking OpenSSL, one small state machine
@@ -48,6 +49,7 @@ struct options {
     unsigned streams = 10000;
     unsigned in_flight = 256;
     unsigned client_threads = 2;
+    unsigned worker_threads = 1;  ///< fedgate's event loops
 };
 
 options parse(int argc, char** argv)
@@ -59,6 +61,8 @@ options parse(int argc, char** argv)
             o.fedgate = value;
         else if (key == "--streams")
             o.streams = static_cast<unsigned>(std::stoul(value));
+        else if (key == "--worker-threads")
+            o.worker_threads = static_cast<unsigned>(std::stoul(value));
         else if (key == "--in-flight")
             o.in_flight = static_cast<unsigned>(std::stoul(value));
         else if (key == "--client-threads")
@@ -67,7 +71,7 @@ options parse(int argc, char** argv)
             die("unknown option " + key);
     }
     if (o.fedgate.empty() || o.streams == 0 || o.in_flight == 0 || o.client_threads == 0 || argc % 2 == 0)
-        die("usage: scale_bench --fedgate PATH [--streams N] [--in-flight K] [--client-threads T]");
+        die("usage: scale_bench --fedgate PATH [--streams N] [--in-flight K] [--client-threads T] [--worker-threads W]");
     o.client_threads = std::min(o.client_threads, o.streams);
     return o;
 }
@@ -280,7 +284,7 @@ int main(int argc, char** argv)
     sink internal;
     auto const s2s_port = free_port();
     std::string const secret = "bench-component-secret-0123456789";
-    fedgate_pid = start_fedgate(opt.fedgate, dir, s2s_port, internal, secret);
+    fedgate_pid = start_fedgate(opt.fedgate, dir, s2s_port, internal, secret, 9, opt.worker_threads);
     std::atexit(kill_fedgate_at_exit);
     for (int i = 0; i < 400 && !internal.linked; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds{25});

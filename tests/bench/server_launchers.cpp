@@ -31,13 +31,13 @@ pid_t start_dnsmasq(fs::path const& dir, std::uint16_t port, std::uint16_t s2s_p
 }
 
 pid_t start_fedgate(std::string const& binary, fs::path const& dir, std::uint16_t s2s_port, sink& internal,
-                    std::string const& secret, std::uint16_t dns_port)
+                    std::string const& secret, std::uint16_t dns_port, unsigned worker_threads)
 {
     internal.start();
     fs::create_directories(dir / "state");
     std::ofstream{dir / "component.secret"} << secret << "\n";
     fs::permissions(dir / "component.secret", fs::perms::owner_read | fs::perms::owner_write);
-    std::ofstream{dir / "fedgate.toml"} << "[gateway]\ns2s_listen = [\"127.0.0.1:" << s2s_port
+    std::ofstream{dir / "fedgate.toml"} << "[gateway]\nworker_threads = " << worker_threads << "\ns2s_listen = [\"127.0.0.1:" << s2s_port
                                         << "\"]\ndirect_tls_listen = []\nstate_dir = \"" << (dir / "state").string()
                                         << "\"\n[[local_domain]]\nname = \"a.test\"\ncertificate = \"pki/a.test.crt\"\n"
                                            "key = \"pki/a.test.key\"\n[internal]\nport = "

@@ -25,8 +25,10 @@ pid_t start_dnsmasq(std::filesystem::path const& dir, std::uint16_t port, std::u
 /// `fedgate run` as the S2S edge of a.test on 127.0.0.1:s2s_port, linked to
 /// `internal` as its component; partner b.test must use TLS and EXTERNAL.
 /// Its resolver is the dnsmasq on 127.0.0.1:dns_port (the outbound direction).
+/// It runs `worker_threads` event loops.
 pid_t start_fedgate(std::string const& binary, std::filesystem::path const& dir, std::uint16_t s2s_port,
-                    sink& internal, std::string const& secret, std::uint16_t dns_port = 9);
+                    sink& internal, std::string const& secret, std::uint16_t dns_port = 9,
+                    unsigned worker_threads = 1);
 /// Prosody on the same route: S2S in (TLS + EXTERNAL, its mod_s2s_auth_certs),
 /// out to the component sink.a.test, which `internal` joins. The component may
 /// send from a.test (validate_from_addresses = false), for the outbound

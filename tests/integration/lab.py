@@ -398,7 +398,7 @@ class Gateway:
 
     def __init__(self, workspace, name, domain, partners, internal, dns_port, listen_port, direct_tls_port=None,
                  limits=None, state_dir=None, env=None, metrics_port=None, store=None, dialback=None,
-                 control_socket=None, more_local_domains=()):
+                 control_socket=None, more_local_domains=(), worker_threads=None):
         self.name = name
         self.domain = domain
         self.log_path = os.path.join(workspace.dir, name + ".log")
@@ -408,6 +408,9 @@ class Gateway:
         pki = workspace.pki
         lines = [
             "[gateway]",
+            # Several event loops, whatever the machine's cores: inbound streams
+            # then live on another thread than the router (`worker_threads`).
+            "worker_threads = %s" % (worker_threads or os.environ.get("FEDGATE_TEST_WORKER_THREADS", "2")),
             's2s_listen = ["127.0.0.1:%d"]' % listen_port,
             "direct_tls_listen = [%s]" % ('"127.0.0.1:%d"' % direct_tls_port if direct_tls_port else ""),
             'dialback_secret_file = "%s"' % (dialback[0] if dialback else

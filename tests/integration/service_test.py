@@ -110,7 +110,8 @@ class Reload(TwoGateways, unittest.TestCase):
         self.a.common = replaced("socket", '"%s"' % os.path.join(self.ws.dir, "other.sock"))
         self.a.common = replaced("state_dir", '"%s"' % os.path.join(self.ws.dir, "other-state"))
         self.a.common += ["[store]", 'backend = "postgresql"', 'conninfo = "host=/nonexistent"']
-        self.a.common.insert(self.a.common.index("[gateway]") + 1, "worker_threads = 3")
+        threads = next(int(line.split(" = ")[1]) for line in self.a.common if line.startswith("worker_threads = "))
+        self.a.common = replaced("worker_threads", str(threads + 1))
         self.reload([dict(domain="b.test", **SASL)])
         reload_log = self.a.log_text().split("SIGHUP received")[-1]
         self.assertIn("reloaded:", reload_log)

@@ -320,6 +320,7 @@ lab_fedgate_config() {
   [ ${#socket} -le 100 ] || socket="/tmp/$LAB_NS-$(basename "${1%.toml}").sock"
   cat > "$1" <<TOML
 [gateway]
+worker_threads = ${LAB_WORKER_THREADS:-2}
 s2s_listen = ["$3:5269"]
 direct_tls_listen = ["$3:5270"]
 dialback_secret_file = "$LAB_DIR/dialback.secret"
