@@ -75,11 +75,11 @@ public:
         try {
             rt_ = build_runtime(std::move(cfg), io_.get_executor());
             reserve_socket_records();
-            hub_ = std::make_unique<router>(io_.get_executor(), rt_);
+            auto const next_loop = [&loops = loops_] { return loops.next(); };
+            hub_ = std::make_unique<router>(io_.get_executor(), rt_, next_loop);
             auto const to_router = [hub = hub_.get()](boost::asio::ip::tcp::socket s, bool direct_tls) {
                 hub->accept(std::move(s), direct_tls);
             };
-            auto const next_loop = [&loops = loops_] { return loops.next(); };
             for (auto const& where : rt_->cfg.gateway.s2s_listen)
                 listeners_.push_back(
                     std::make_unique<listener>(io_.get_executor(), where, false, to_router, next_loop));
@@ -134,8 +134,18 @@ private:
         std::size_t domains = 0;
         for (auto const& p : rt_->cfg.partners)
             domains += 1 + p.additional_domains.size();
-        auto const wanted = std::size_t{rt_->cfg.limits.max_inbound_connections} + 3 * domains + 64;
-        auto const made = network::reserve_descriptor_records(io_.get_executor(), wanted);
+        // Each loop has its own reactor: the inbound connections are spread
+        // over them (event_loops.hpp: loop 0 takes half the others' share),
+        // and loop 0 has the outbound and component streams besides.
+        auto const inbound = std::size_t{rt_->cfg.limits.max_inbound_connections};
+        auto const shares = 2 * loops_.size() - 1;
+        std::size_t wanted = 0;
+        std::size_t made = 0;
+        for (std::size_t i = 0; i < loops_.size(); ++i) {
+            auto const here = i == 0 ? inbound / shares + 3 * domains + 64 : 2 * inbound / shares + 64;
+            wanted += here;
+            made += network::reserve_descriptor_records(loops_.executor_of(i), here);
+        }
         if (made < wanted)
             spdlog::warn("only {} file descriptors free at start for {} wanted (max_inbound_connections and the "
                          "partners' streams): raise LimitNOFILE", made, wanted);

@@ -110,6 +110,8 @@ asio::awaitable<void> connection::serve()
         held_by_.reset();
         boost::system::error_code ec;
         auto bytes = co_await io_.read_some(ec);
+        if (ec == asio::error::operation_aborted && std::exchange(read_interrupted_, false) && !closing_)
+            continue;  // a hold came from another thread while we waited for bytes: it applies now
         if (ec) {
             if (!closing_)
                 fail_transport(ec == asio::error::eof ? "the peer closed the connection" : ec.message());

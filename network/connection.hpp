@@ -211,6 +211,7 @@ private:
     negotiation::close_stream ending_{std::nullopt, negotiation::close_reason::transport_closed, "connection lost"};
     std::weak_ptr<read_gate> held_by_;
     bool ack_waiter_ = false;  ///< send_held_answer is waiting
+    bool read_interrupted_ = false;  ///< hold_reading_for ended a wait for bytes (interrupt_read)
     std::optional<std::uint32_t> held_ack_;  ///< an <a/> waiting for held_by_ to release (ng::send_ack)
     std::shared_ptr<void const> generation_;
 };

@@ -171,7 +171,15 @@ void connection::close(std::optional<protocol::stream_error> condition, ng::clos
 
 void connection::hold_reading_for(std::shared_ptr<read_gate> gate)
 {
-    on_own_thread([this, gate = std::move(gate)]() mutable { held_by_ = std::move(gate); });
+    on_own_thread([this, gate = std::move(gate)]() mutable {
+        // From another thread the reader may be waiting for bytes already: the
+        // next ones must wait for the gate, not be read and passed on first.
+        if (observer_elsewhere_ && gate && gate->holding()) {
+            read_interrupted_ = true;
+            io_.interrupt_read();
+        }
+        held_by_ = std::move(gate);
+    });
 }
 
 }  // namespace fedgate::network

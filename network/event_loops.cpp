@@ -8,6 +8,16 @@
 
 namespace fedgate::network {
 
+boost::asio::ip::tcp::socket move_to(boost::asio::ip::tcp::socket socket, boost::asio::any_io_executor const& home)
+{
+    if (socket.get_executor() == home)
+        return socket;
+    auto const protocol = socket.local_endpoint().protocol();
+    boost::asio::ip::tcp::socket moved{home};
+    moved.assign(protocol, socket.release());
+    return moved;
+}
+
 event_loops::event_loops(unsigned count)
 {
     if (count == 0)
@@ -29,8 +39,14 @@ event_loops::~event_loops()
 
 boost::asio::any_io_executor event_loops::next() noexcept
 {
-    // Loop 1 first: loop 0 carries the router's work besides its streams.
-    auto const i = (turn_.fetch_add(1, std::memory_order_relaxed) + 1) % loops_.size();
+    // Loop 0 also runs the router, the component links and the outbound
+    // streams (a third of the work per relayed stanza, by callgrind): it takes
+    // one stream for every two that each other loop takes, and comes last.
+    auto const n = loops_.size();
+    if (n == 1)
+        return loops_.front()->get_executor();
+    auto const slot = turn_.fetch_add(1, std::memory_order_relaxed) % (2 * n - 1);
+    auto const i = slot == 2 * n - 2 ? 0 : 1 + slot % (n - 1);
     return loops_[i]->get_executor();
 }
 

@@ -3,13 +3,14 @@
 /// `worker_threads`: the event loops of a running gateway. Loop 0 is run by the
 /// caller's thread and hosts the router, the links, the listeners and the
 /// timers; every loop, loop 0 included, hosts inbound connections, handed out
-/// in turn by the listeners, loop 1 first (one acceptor per address:
-/// tests/bench/README.md measured it to balance better than an acceptor per
-/// thread). Loop N's thread is named fedgate-loopN.
+/// in turn by the listeners, loop 1 first, loop 0 half as often as the others
+/// (one acceptor per address: tests/bench/README.md measured it to balance
+/// better than an acceptor per thread). Loop N's thread is named fedgate-loopN.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -18,6 +19,11 @@
 #include <vector>
 
 namespace fedgate::network {
+
+/// `socket` (connected, nothing pending) as a socket of the loop `home`: the
+/// descriptor moves, its options stay. Throws boost::system::system_error.
+[[nodiscard]] boost::asio::ip::tcp::socket move_to(boost::asio::ip::tcp::socket socket,
+                                                   boost::asio::any_io_executor const& home);
 
 class event_loops {
 public:
@@ -32,7 +38,9 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return loops_.size(); }
     /// Loop 0, run by the thread that calls run_main().
     [[nodiscard]] boost::asio::io_context& main() noexcept { return *loops_.front(); }
-    /// The loop the next connection lives on, in turn over all of them from loop 1.
+    /// Loop `i`'s executor (0 is main()).
+    [[nodiscard]] boost::asio::any_io_executor executor_of(std::size_t i) { return loops_.at(i)->get_executor(); }
+    /// The loop the next connection lives on: loops 1..N-1 in turn, twice, then loop 0.
     [[nodiscard]] boost::asio::any_io_executor next() noexcept;
 
     /// Starts the threads of loops 1..N-1, then runs loop 0 here until it stops;

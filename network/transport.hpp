@@ -56,6 +56,10 @@ public:
         read_cancelled_ = true;
         read_cancel_.emit(boost::asio::cancellation_type::total);
     }
+    /// Ends the wait for bytes in progress, if any, with operation_aborted; the
+    /// next read_some reads on. Bytes already read are not lost: a read that
+    /// got some returns them.
+    void interrupt_read() { read_cancel_.emit(boost::asio::cancellation_type::total); }
     /// Sends TLS close_notify and waits (at most `limit`) for the peer's, then
     /// sends TCP FIN. Precondition: no read or write is in progress.
     boost::asio::awaitable<void> shutdown(std::chrono::milliseconds limit);

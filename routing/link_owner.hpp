@@ -29,6 +29,9 @@ struct runtime;
 class link_owner {
 public:
     [[nodiscard]] virtual boost::asio::any_io_executor executor() const = 0;
+    /// The event loop a new stream of ours lives on (worker_threads); the link
+    /// stays on executor() and hears from the stream by its mailbox.
+    [[nodiscard]] virtual boost::asio::any_io_executor stream_loop() = 0;
     /// The current configuration generation; an attempt keeps the one it began with.
     [[nodiscard]] virtual std::shared_ptr<runtime> const& generation() const noexcept = 0;
     /// Shutdown has begun: no new connection attempts.

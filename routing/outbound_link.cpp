@@ -2,6 +2,7 @@
 
 #include "dns/error.hpp"
 #include "network/connector.hpp"
+#include "network/event_loops.hpp"
 #include "network/log_failure.hpp"
 #include "negotiation/stream_management.hpp"
 #include "operations/metric_names.hpp"
@@ -172,13 +173,23 @@ asio::awaitable<void> outbound_link::connect()
                                                                                .sasl = rt.sasl_client.get(),
                                                                                .direct_tls = attempt.used.direct_tls,
                                                                                .purpose = purpose_});
-    session_ = session.get();
     auto options = s2s_options(rt.cfg.limits, "out");
     options.alpn = attempt.used.direct_tls;
     options.keepalive = rt.cfg.limits.keepalive;
-    connection_ = std::make_shared<connection>(std::move(*attempt.socket), std::move(session), std::move(options),
-                                               *rt.tls, *this);
-    connection_->keep(generation);
+    // TLS and parsing on the next event loop; this link hears by mail.
+    options.observer_executor = owner_.executor();
+    asio::ip::tcp::socket socket{owner_.executor()};
+    try {
+        socket = network::move_to(std::move(*attempt.socket), owner_.stream_loop());
+    } catch (boost::system::system_error const& e) {
+        failed({stanza_condition::remote_server_timeout, true, pair_.remote + ": " + e.what()});
+        co_return;
+    }
+    connection_ = std::make_shared<connection>(std::move(socket), std::move(session), std::move(options), *rt.tls,
+                                               *this);
+    // Kept here, not by the connection, which may be freed on its own loop:
+    // a generation is freed on this one, where its resolver lives.
+    stream_generation_ = generation;
     spdlog::info("{} {} -> {}{}: {} port {} ({})", connection_->id(), pair_.local, pair_.remote,
                  purpose_ == ng::outbound_purpose::verify_only ? " (dialback verification)" : "", attempt.used.host,
                  attempt.used.port, attempt.used.direct_tls ? "direct TLS" : "STARTTLS");
@@ -194,6 +205,7 @@ void outbound_link::on_action(connection& source, ng::action& a)
                      display_name(done->method), done->stream_management ? ", with stream management" : "",
                      done->bidi ? ", bidirectional (XEP-0288): it carries " + pair_.remote + "'s stanzas too" : "");
         authenticated_ = true;
+        stream_management_ = done->stream_management;
         if (purpose_ == ng::outbound_purpose::route)
             owner_.partners().authenticated(pair_.remote, operations::partner_direction::outbound, source,
                                             done->method);
@@ -257,7 +269,9 @@ void outbound_link::on_closed(connection& source, ng::close_stream const& why)
     }
     take_back_unacknowledged(source);
     connection_.reset();
-    session_ = nullptr;
+    stream_management_ = false;
+    // Released after this call, as the connection is: it runs its last lines.
+    asio::post(owner_.executor(), [keep = std::exchange(stream_generation_, nullptr)] {});
     if (up())
         write_held();  // the partner's stream carries ours (XEP-0288): what came back goes at once
     if (stopped_) {

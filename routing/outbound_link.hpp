@@ -57,7 +57,7 @@ public:
     /// partner's stream the request came on, XEP-0288 §2.2).
     [[nodiscard]] bool own_stream_up() const noexcept
     {
-        return connection_ && !connection_->closing() && session_ != nullptr && session_->established();
+        return connection_ && !connection_->closing() && authenticated_;
     }
     /// Nothing held, nothing to verify, no stream: the router may drop the link.
     [[nodiscard]] bool idle() const noexcept;
@@ -120,10 +120,13 @@ private:
     negotiation::outbound_purpose purpose_;
     link_traffic traffic_;
     retry_schedule retry_;
+    // The stream may live on another event loop (worker_threads): what the
+    // link needs of its session it learns from the session's actions.
     std::shared_ptr<network::connection> connection_;
-    negotiation::outbound_session* session_ = nullptr;  // owned by connection_
+    std::shared_ptr<runtime const> stream_generation_;  ///< what connection_'s session points into
     bool connecting_ = false;
     bool authenticated_ = false;  ///< the current stream got as far as authentication
+    bool stream_management_ = false;  ///< the partner enabled XEP-0198 on it (it counts ours)
     bool waiting_to_retry_ = false;
     bool stopped_ = false;
     std::vector<negotiation::verify_request> verifies_;  ///< not yet handed to a stream

@@ -63,7 +63,7 @@ void outbound_link::released(connection& stream)
     take_back_unacknowledged(stream);
     if (own_stream_up()) {
         // Ours, opened at the same moment as theirs, takes over.
-        if (session_->stream_management() && !unacked_)
+        if (stream_management_ && !unacked_)
             start_counting(*connection_);
         write_held();
         return;

@@ -31,8 +31,9 @@ contacts::commit_wait_limits commit_wait_of(conf::limit_settings const& l)
 
 }  // namespace
 
-router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt)
-    : executor_{std::move(executor)}, rt_{std::move(rt)}, contacts_{*rt_->relationships, *this, commit_wait_of(rt_->cfg.limits)}, clock_{executor_}
+router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt,
+               std::function<asio::any_io_executor()> stream_loops)
+    : executor_{std::move(executor)}, stream_loops_{std::move(stream_loops)}, rt_{std::move(rt)}, contacts_{*rt_->relationships, *this, commit_wait_of(rt_->cfg.limits)}, clock_{executor_}
 {
     metrics_.gauge_source([this](std::vector<operations::metrics::sample>& out) { gauges(out); });
     show_known_series();

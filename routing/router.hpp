@@ -48,7 +48,10 @@ inline constexpr std::string_view every[] = {shutdown, refused, no_route};
 
 class router final : public network::connection_observer, public link_owner, private contacts::contact_owner {
 public:
-    router(boost::asio::any_io_executor executor, std::shared_ptr<runtime> rt);
+    /// `stream_loops` gives the event loop of each new stream (network/event_loops.hpp);
+    /// without it every stream lives on `executor`.
+    router(boost::asio::any_io_executor executor, std::shared_ptr<runtime> rt,
+           std::function<boost::asio::any_io_executor()> stream_loops = {});
     ~router() override;
     router(router const&) = delete;
     router& operator=(router const&) = delete;
@@ -99,6 +102,10 @@ public:
     /// A component link is up, or its first attempt failed (once per link).
     void link_settled() override;
     [[nodiscard]] boost::asio::any_io_executor executor() const override { return executor_; }
+    [[nodiscard]] boost::asio::any_io_executor stream_loop() override
+    {
+        return stream_loops_ ? stream_loops_() : executor_;
+    }
     [[nodiscard]] bool stopping() const noexcept override { return stopping_; }
     /// The counters, and the gauges read from the streams at scrape time.
     [[nodiscard]] operations::metrics& stats() noexcept override { return metrics_; }
@@ -167,6 +174,7 @@ private:
     };
 
     boost::asio::any_io_executor executor_;
+    std::function<boost::asio::any_io_executor()> stream_loops_;
     std::shared_ptr<runtime> rt_;
     /// What the router knows of an inbound stream. Its connection and session
     /// may run on another event loop (`worker_threads`): what the router needs

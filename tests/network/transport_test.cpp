@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 
 #include <openssl/ssl.h>
 
@@ -249,6 +250,41 @@ TEST(transport, a_key_update_while_the_writer_is_blocked_loses_nothing)
     EXPECT_TRUE(written);
     EXPECT_EQ(read, "ping");
     EXPECT_EQ(peer_received.load(), total);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(transport, an_interrupted_wait_for_bytes_ends_that_read_only)
+{
+    // A hold from another thread interrupts a reader waiting for bytes
+    // (connection::hold_reading_for): that read ends, the next reads on.
+    asio::io_context io;
+    tcp::acceptor acceptor{io, {asio::ip::address_v4::loopback(), 0}};
+    tcp::socket peer{io};
+    peer.connect(acceptor.local_endpoint());
+    transport stream{acceptor.accept()};
+    std::string seen;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            for (int i = 0; i < 2; ++i) {
+                boost::system::error_code ec;
+                auto bytes = co_await stream.read_some(ec);
+                seen += ec ? "[" + ec.message() + "]" : std::string(bytes.data(), bytes.size());
+            }
+        },
+        asio::detached);
+    while (io.poll() > 0) {
+    }  // the reader now waits for bytes
+    EXPECT_EQ(seen, "");
+    stream.interrupt_read();
+    io.poll();
+    EXPECT_EQ(seen, "[Operation canceled]");
+    asio::write(peer, asio::buffer(std::string{"next"}));
+    io.run_for(std::chrono::seconds{5});
+    EXPECT_EQ(seen, "[Operation canceled]next");
 }
 
 }  // namespace
