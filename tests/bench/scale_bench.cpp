@@ -319,8 +319,9 @@ int main(int argc, char** argv)
     std::printf("  wall               %8.3f s   -> %8.0f negotiations/s (each: p50 %.1f ms, p99 %.1f ms)\n", phase.wall,
                 authenticated / phase.wall, 1000 * quantile(phase.seconds_each, 0.5),
                 1000 * quantile(phase.seconds_each, 0.99));
-    std::printf("  fedgate CPU        %8.3f s   -> %8.0f negotiations per CPU-second (one thread: per core)\n",
-                phase.fedgate_cpu, phase.fedgate_cpu > 0 ? authenticated / phase.fedgate_cpu : 0.0);
+    std::printf("  fedgate CPU        %8.3f s   -> %8.0f negotiations per CPU-second (%u thread%s%s)\n",
+                phase.fedgate_cpu, phase.fedgate_cpu > 0 ? authenticated / phase.fedgate_cpu : 0.0,
+                opt.worker_threads, opt.worker_threads == 1 ? "" : "s", opt.worker_threads == 1 ? ": per core" : "");
     std::printf("  client CPU         %8.3f s   (the load generator, on the same cores)\n", phase.client_cpu);
     std::printf("  RSS per idle authenticated stream %6.1f KiB (%ld KiB before the streams, %ld with them idle)\n",
                 authenticated ? static_cast<double>(rss_idle - rss_before) / authenticated : 0.0, rss_before,
