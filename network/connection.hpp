@@ -92,6 +92,12 @@ public:
     /// stanza is serialised there and its bytes posted: a close in between
     /// drops them, with a warning, as a close at once would.
     std::size_t send_stanza(protocol::element const& stanza);
+    /// Frees `stanza`, read on this stream, on this stream's thread: glibc's
+    /// allocator frees memory of another thread's arena under that arena's
+    /// lock, contended by every allocation there (tests/bench/README.md,
+    /// "worker_threads"). From another thread it waits for this stream's next
+    /// turn that mails the observer; on its own thread it is freed at once.
+    void give_back(protocol::element stanza);
     /// Feeds an event from elsewhere in the gateway (a dialback answer, a verify
     /// request) and performs what the session answers.
     void feed(negotiation::event const& e);
@@ -153,6 +159,8 @@ private:
     void mail(negotiation::action a);
     /// On the observer's thread: every letter, in order (a close_stream is on_closed).
     void deliver_mail();
+    /// On this connection's thread: frees what the observer gave back.
+    void free_given_back();
     [[nodiscard]] std::size_t backlog() const noexcept { return outbox_.size() + inflight_.size(); }
     /// backlog(), and bytes posted to it, as other threads see them.
     [[nodiscard]] std::size_t published_backlog() const noexcept
@@ -193,6 +201,8 @@ private:
     std::vector<negotiation::action> mail_;
     bool mail_posted_ = false;
     std::vector<negotiation::action> mail_read_;  ///< the observer's side of the swap
+    std::vector<protocol::element> given_back_;    ///< give_back(), freed here (mail_mutex_)
+    std::vector<protocol::element> to_free_;       ///< this thread's side of that swap
     // What send_stanza serialised on the observer's thread, for this one.
     std::mutex posted_mutex_;
     std::string posted_;

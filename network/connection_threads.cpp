@@ -71,7 +71,13 @@ std::size_t connection::send_stanza(protocol::element const& stanza)
     }
     posted_bytes_.fetch_add(size, std::memory_order_acq_rel);
     if (first)
-        asio::post(io_.executor(), [self = shared_from_this()] { self->write_posted(); });
+        // Handed over when the observer's turn ends, not now: the rest of the
+        // stanzas it routes in this turn go in the same batch, for one wake-up
+        // of this connection's loop instead of one per stanza (a post to its
+        // own loop costs the observer no system call).
+        asio::post(*options_.observer_executor, [self = shared_from_this()] {
+            asio::post(self->io_.executor(), [self] { self->write_posted(); });
+        });
     return size;
 }
 
@@ -126,7 +132,29 @@ void connection::mail(ng::action a)
         first = !std::exchange(mail_posted_, true);
     }
     if (first)
-        asio::post(*options_.observer_executor, [self = shared_from_this()] { self->deliver_mail(); });
+        // Sent when this turn ends: the other actions of the bytes just read
+        // go with it, one wake-up of the observer's loop for the lot.
+        asio::post(io_.executor(), [self = shared_from_this()] {
+            asio::post(*self->options_.observer_executor, [self] { self->deliver_mail(); });
+            self->free_given_back();
+        });
+}
+
+void connection::give_back(protocol::element stanza)
+{
+    if (!observer_elsewhere_)
+        return;  // freed here, on the thread that read it
+    std::lock_guard const lock{mail_mutex_};
+    given_back_.push_back(std::move(stanza));
+}
+
+void connection::free_given_back()
+{
+    {
+        std::lock_guard const lock{mail_mutex_};
+        given_back_.swap(to_free_);
+    }
+    to_free_.clear();
 }
 
 void connection::deliver_mail()

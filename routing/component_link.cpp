@@ -231,9 +231,9 @@ void component_link::write(queued_stanza item, connection* source)
     item.bytes = traffic_.write(*connection_, item.stanza, source);
     if (item.resent)
         owner_.stats().count(metric::stanzas_resent, {{"partner", domain_}, {"side", "internal"}});
-    unconfirmed_.push_back(std::move(item));
+    unconfirmed_.push_back({std::move(item), source ? source->weak_from_this() : std::weak_ptr<connection>{}});
     if (unconfirmed_.size() > owner_.generation()->cfg.limits.internal_max_unacknowledged)
-        unconfirmed_.pop_front();  // a server that answers no probe: only counted, below
+        forget_oldest_unconfirmed();  // a server that answers no probe: only counted, below
     if (auto ping = window_.written())
         connection_->send_stanza(*ping);
 }
@@ -241,14 +241,24 @@ void component_link::write(queued_stanza item, connection* source)
 void component_link::forget_confirmed()
 {
     while (unconfirmed_.size() > window_.in_flight())
-        unconfirmed_.pop_front();
+        forget_oldest_unconfirmed();
+}
+
+void component_link::forget_oldest_unconfirmed()
+{
+    auto& oldest = unconfirmed_.front();
+    if (auto stream = oldest.read_on.lock())
+        stream->give_back(std::move(oldest.item.stanza));
+    unconfirmed_.pop_front();
 }
 
 void component_link::take_back_unconfirmed()
 {
     bool const answering = window_.answering();
     auto const written = window_.lost();
-    auto kept = std::exchange(unconfirmed_, {});
+    std::deque<queued_stanza> kept;
+    for (auto& each : std::exchange(unconfirmed_, {}))
+        kept.push_back(std::move(each.item));
     std::uint64_t sent_again = 0;
     if (!kept.empty() && !stopped_) {
         // The server may have handled some of them: at least once, as on a

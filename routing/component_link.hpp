@@ -54,6 +54,13 @@ public:
     [[nodiscard]] std::uint64_t unacknowledged() const noexcept { return window_.in_flight(); }
 
 private:
+    /// A stanza written and not yet confirmed, and the stream it was read on:
+    /// it is freed there (connection::give_back).
+    struct written_stanza {
+        queued_stanza item;
+        std::weak_ptr<network::connection> read_on;
+    };
+
     void on_action(network::connection& source, negotiation::action& a) override;
     void on_closed(network::connection& source, negotiation::close_stream const& why) override;
     boost::asio::awaitable<void> connect();
@@ -93,7 +100,8 @@ private:
     /// written again on the next link if this one dies (at least once). At most
     /// max_in_flight: a server that answers no probe is never held to that
     /// limit, and what it had beyond it is only counted.
-    std::deque<queued_stanza> unconfirmed_;
+    std::deque<written_stanza> unconfirmed_;
+    void forget_oldest_unconfirmed();
     std::uint64_t not_taken_after_close_ = 0;  ///< stanzas read after stop() closed the link
     bool close_after_answer_ = false;          ///< stopped: closes when the server has confirmed all
     boost::asio::steady_timer last_answer_timer_;
