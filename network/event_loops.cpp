@@ -39,9 +39,10 @@ event_loops::~event_loops()
 
 boost::asio::any_io_executor event_loops::next() noexcept
 {
-    // Loop 0 also runs the router, the component links and the outbound
-    // streams (a third of the work per relayed stanza, by callgrind): it takes
-    // one stream for every two that each other loop takes, and comes last.
+    // Loop 0 also runs the router, the contact rules, the links' queues and
+    // the component links (a third of the work per relayed stanza, by
+    // callgrind): it takes one stream for every two that each other loop
+    // takes, and comes last.
     auto const n = loops_.size();
     if (n == 1)
         return loops_.front()->get_executor();
