@@ -52,12 +52,33 @@ struct local_domain {
     std::uint32_t line = 0;
 };
 
+/// The addresses an internal listener accepts connections from: one address
+/// ("10.0.0.5") or a network ("10.0.0.0/24", "fd00::/8").
+struct address_range {
+    std::string network;  ///< an IPv4 or IPv6 literal, without brackets
+    unsigned prefix = 0;  ///< leading bits that must match (32 or 128: the address alone)
+    friend bool operator==(address_range const&, address_range const&) = default;
+};
+
 struct internal_settings {
-    enum class link_mode : std::uint8_t { component };
+    /// component: one XEP-0114 component per partner domain on the internal server.
+    /// s2s: the internal server federates with fedgate, as if fedgate were every
+    /// remote domain (shared/DESIGN.md "Internal modes").
+    enum class link_mode : std::uint8_t { component, s2s };
     link_mode mode = link_mode::component;
     std::string host = "127.0.0.1";
-    std::uint16_t port = 5347;  ///< XEP-0114's customary port
+    std::uint16_t port = 5347;  ///< XEP-0114's customary port; 5269 in s2s mode
+    /// component: the components' shared secret. s2s: the secret of the internal
+    /// leg's dialback keys (XEP-0185), with which fedgate answers the internal
+    /// server's db:verify for the remote domains; instances of one deployment share it.
     file_setting secret_file;
+    // ---- s2s mode only -------------------------------------------------------
+    std::vector<socket_address> listen;  ///< where the internal server's S2S streams come to
+    std::vector<address_range> allowed_addresses;  ///< who may connect there
+    /// How the internal leg negotiates, both ways (as a partner's settings).
+    policy::negotiation_settings negotiation{policy::requirement::required, policy::requirement::optional, true};
+    policy::policy_evaluation policy;  ///< evaluate(negotiation), kept for reports
+    std::uint32_t mode_line = 0;       ///< the line of `mode` (the section's when it is absent)
 };
 
 struct partner {

@@ -123,21 +123,7 @@ void loader::read_partner(toml::table const& t)
         p.type = types[*type];
     else
         complete = false;
-    using policy::requirement;
-    static constexpr requirement requirements[] = {requirement::required, requirement::optional,
-                                                   requirement::not_supported};
-    auto read_requirement = [&](std::string_view key, requirement& into) {
-        if (auto v = r.choice(key, {"required", "optional", "not_supported"}))
-            into = requirements[*v];
-        else
-            complete = complete && !t.contains(key);
-    };
-    read_requirement("tls", p.negotiation.tls);
-    read_requirement("sasl", p.negotiation.sasl);
-    if (auto dialback = r.boolean("dialback"))
-        p.negotiation.dialback = *dialback;
-    else
-        complete = complete && !t.contains("dialback");
+    complete = read_negotiation(r, t, p.negotiation) && complete;
     if (auto acks = r.boolean("stream_management"))
         p.stream_management = *acks;
     else
@@ -150,20 +136,47 @@ void loader::read_partner(toml::table const& t)
     if (!complete)
         return;
 
-    p.policy = policy::evaluate(p.negotiation);
-    std::string const who = "partner \"" + p.domain + "\": ";
+    p.policy = judge_negotiation(r, p.negotiation, "partner \"" + p.domain + "\": ");
+    cfg_.partners.push_back(std::move(p));
+}
+
+bool loader::read_negotiation(table_reader& r, toml::table const& t, policy::negotiation_settings& into)
+{
+    using policy::requirement;
+    static constexpr requirement requirements[] = {requirement::required, requirement::optional,
+                                                   requirement::not_supported};
+    bool complete = true;
+    auto read_requirement = [&](std::string_view key, requirement& value) {
+        if (auto v = r.choice(key, {"required", "optional", "not_supported"}))
+            value = requirements[*v];
+        else
+            complete = complete && !t.contains(key);
+    };
+    read_requirement("tls", into.tls);
+    read_requirement("sasl", into.sasl);
+    if (auto dialback = r.boolean("dialback"))
+        into.dialback = *dialback;
+    else
+        complete = complete && !t.contains("dialback");
+    return complete;
+}
+
+policy::policy_evaluation loader::judge_negotiation(table_reader const& r, policy::negotiation_settings const& n,
+                                                    std::string const& who)
+{
+    using policy::requirement;
+    auto judged = policy::evaluate(n);
     // Each finding at the setting to change (the defaults are at the block's line):
     // TLS that SASL needs at `tls`, no method left at `sasl`, an idle dialback at
     // `dialback`.
-    auto const& n = p.negotiation;
-    if (p.policy.error) {
+    if (judged.error) {
         bool const tls_missing = n.tls == requirement::not_supported && n.sasl != requirement::not_supported;
-        out_.error(r.line_of(tls_missing ? "tls" : "sasl"), who + *p.policy.error);
+        out_.error(r.line_of(tls_missing ? "tls" : "sasl"), who + *judged.error);
     }
-    for (auto const& w : p.policy.warnings)
+    for (auto const& w : judged.warnings)
         out_.warning(r.line_of(n.tls == requirement::optional && w.starts_with("SASL requires TLS") ? "tls" : "dialback"),
                      who + w);
-    cfg_.partners.push_back(std::move(p));
+    return judged;
 }
 
 }  // namespace fedgate::conf::detail

@@ -215,7 +215,10 @@ void check_files(config const& cfg, diagnostics& out)
     check_secret(cfg.gateway.dialback_secret_file, "dialback secret file", out);
     for (auto const& accepted : cfg.gateway.dialback_accepted_secret_files)
         check_secret(accepted, "accepted dialback secret file", out);
-    check_secret(cfg.internal.secret_file, "component secret file", out);
+    check_secret(cfg.internal.secret_file,
+                 cfg.internal.mode == internal_settings::link_mode::s2s ? "internal dialback secret file"
+                                                                         : "component secret file",
+                 out);
     check_ca(cfg.tls, out);
     check_conninfo_file(cfg.store, out);
     check_state_dir(cfg, out);

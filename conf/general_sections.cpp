@@ -1,5 +1,6 @@
-// The sections that appear once: [gateway], [internal], [tls], [dns], [limits],
-// [log], [metrics], [control]. Every setting has a default except the internal secret.
+// The sections that appear once: [gateway], [tls], [dns], [limits],
+// [log], [metrics], [control] ([internal]: internal_section.cpp). Every setting has a
+// default.
 #include "conf/loader.hpp"
 #include "conf/socket_address.hpp"
 
@@ -67,28 +68,6 @@ void loader::read_gateway(toml::table const& t)
     if (g.state_dir.empty())
         g.state_dir = {"/var/lib/fedgate", 0};
     g.worker_threads = static_cast<unsigned>(r.integer("worker_threads", 0, 256, "0 means one per core").value_or(0));
-    r.finish();
-}
-
-void loader::read_internal(toml::table const* t)
-{
-    if (!t) {
-        out_.error(0, "the [internal] section is missing; add it with mode = \"component\", host, port and "
-                      "secret_file (the internal server's component secret)");
-        return;
-    }
-    table_reader r{*t, schema_of("internal"), out_};
-    auto& in = cfg_.internal;
-    (void)r.choice("mode", {"component"});  // the only mode so far: XEP-0114 components
-    if (auto host = r.string("host")) {
-        if (host->value.empty())
-            out_.error(host->line, "'host' in [internal] is empty; name the internal XMPP server's address");
-        else
-            in.host = host->value;
-    }
-    in.port = static_cast<std::uint16_t>(r.integer("port", 1, 65535).value_or(in.port));
-    if (r.require("secret_file", "secret_file = \"/etc/fedgate/component.secret\""))
-        in.secret_file = read_file(r, "secret_file");
     r.finish();
 }
 

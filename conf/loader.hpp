@@ -20,7 +20,9 @@ public:
 private:
     // general_sections.cpp
     void read_gateway(toml::table const& t);
-    void read_internal(toml::table const* t);
+    void read_internal(toml::table const* t);  // internal_section.cpp
+    /// [internal] in s2s mode: its listener, who may connect, how it negotiates.
+    void read_internal_s2s(table_reader& r, toml::table const& t);
     void read_tls(toml::table const& t);
     void read_dns(toml::table const& t);
     void read_limits(toml::table const& t);
@@ -39,6 +41,11 @@ private:
     void read_local_domains(toml::node const* node);
     void read_partners(toml::node const* node);
     void read_partner(toml::table const& t);
+    /// tls, sasl and dialback of a partner or of [internal]; false when one was wrong.
+    bool read_negotiation(table_reader& r, toml::table const& t, policy::negotiation_settings& into);
+    /// evaluate(n), its error and warnings reported at the setting to change, prefixed by `who`.
+    policy::policy_evaluation judge_negotiation(table_reader const& r, policy::negotiation_settings const& n,
+                                                std::string const& who);
     std::optional<std::string> read_domain(located_string const& value, std::string_view key,
                                            std::string_view section);
     enum class owner : std::uint8_t { local, partner };

@@ -54,6 +54,28 @@ void write_partner(std::ostringstream& out, partner const& p)
         out << "    warning:            " << w << "\n";
 }
 
+std::string address_ranges(std::vector<address_range> const& list)
+{
+    std::vector<std::string> words;
+    for (auto const& r : list)
+        words.push_back(to_string(r));
+    return join(words, ", ");
+}
+
+void write_internal(std::ostringstream& out, internal_settings const& in)
+{
+    std::string const server = in.host + ":" + std::to_string(in.port);
+    if (in.mode == internal_settings::link_mode::component) {
+        out << "  internal server:    " << server << " (mode component: a XEP-0114 component per partner domain)\n";
+        return;
+    }
+    out << "  internal server:    " << server << " (mode s2s: it federates with fedgate as with every remote domain)\n";
+    out << "  internal listen:    " << addresses(in.listen) << ", from " << address_ranges(in.allowed_addresses)
+        << "\n";
+    out << "  internal leg:       " << settings_line(in.negotiation) << "; methods "
+        << policy::describe(in.policy.applied()) << "\n";
+}
+
 }  // namespace
 
 std::string check_config_report(config const& cfg, std::size_t warning_count)
@@ -65,7 +87,7 @@ std::string check_config_report(config const& cfg, std::size_t warning_count)
     out << "\n\nGateway\n";
     out << "  s2s listen:         " << addresses(cfg.gateway.s2s_listen) << "\n";
     out << "  direct TLS listen:  " << addresses(cfg.gateway.direct_tls_listen) << "\n";
-    out << "  internal server:    " << cfg.internal.host << ":" << cfg.internal.port << " (XEP-0114 components)\n";
+    write_internal(out, cfg.internal);
     if (cfg.store.backend == store_settings::kind::sqlite)
         out << "  relationship store: SQLite, " << sqlite_store_file(cfg.gateway).string() << "\n";
     else

@@ -11,7 +11,8 @@ namespace {
 constexpr std::string_view gateway_keys[] = {"s2s_listen",     "direct_tls_listen", "dialback_secret_file",
                                              "dialback_accepted_secret_files", "state_dir", "worker_threads"};
 constexpr std::string_view local_domain_keys[] = {"name", "certificate", "key"};
-constexpr std::string_view internal_keys[] = {"mode", "host", "port", "secret_file"};
+constexpr std::string_view internal_keys[] = {"mode", "host",     "port",     "secret_file", "listen",
+                                             "allowed_addresses", "tls", "sasl", "dialback"};
 constexpr std::string_view partner_keys[] = {"domain", "description", "additional_domains", "type", "tls",
                                              "sasl",   "dialback",    "stream_management",  "bidi"};
 constexpr std::string_view tls_keys[] = {"ca_file", "ca_path", "min_version", "expiry_warning_days"};
