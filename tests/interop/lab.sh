@@ -78,6 +78,9 @@ lab_wait_port() {
 # is true): an option set twice makes Prosody 0.12 fail while it warns about the
 # duplicate. EXTRA_MODULES are more quoted names for modules_enabled, such as
 # '"s2s_bidi"' (XEP-0288, commented out in Debian's default configuration).
+# LAB_PROSODY_DNS, when set, names the DNS server it asks instead of the lab's
+# (lab_internal_prosody_s2s: the internal view); unbound is set here, not in the
+# extra file, for the same reason.
 lab_prosody() {
   local name=$1 domain=$2 address=$3 extra=${4:-/dev/null} modules=${5:+, $5}
   local dir="$LAB_DIR/$name"
@@ -104,7 +107,7 @@ certificates = "$LAB_DIR/pki"
 -- unless their zone is transparent, and asks /etc/resolv.conf's servers: the lab's
 -- dnsmasq is named here instead. Without lua-unbound (net.dns, which reads the
 -- namespace's resolv.conf) nothing reads this setting.
-unbound = { resolvconf = false, forward = "$LAB_DNS", options = { ["local-zone"] = "test. transparent" } }
+unbound = { resolvconf = false, forward = "${LAB_PROSODY_DNS:-$LAB_DNS}", options = { ["local-zone"] = "test. transparent" } }
 $(cat "$extra")
 VirtualHost "$domain"
   ssl = { certificate = "$LAB_DIR/pki/$domain.crt", key = "$LAB_DIR/pki/$domain.key", cafile = "$LAB_DIR/pki/ca.crt" }
@@ -408,4 +411,44 @@ stop_fedgate() {
   wait "$fedgate_pid" || rc=$?
   fedgate_pid=""
   return $rc
+}
+
+# ---- the internal server federating with fedgate over S2S ([internal] mode = "s2s") --
+# The internal server must reach fedgate's internal address for every remote domain
+# while fedgate, and everyone else, still sees the public records: the internal
+# server gets a DNS of its own that overrides those domains' SRV records only.
+LAB_INTERNAL_DNS=127.0.0.54
+
+# lab_internal_view ADDRESS DOMAIN...: "the internal server's view of DNS", a second
+# dnsmasq at LAB_INTERNAL_DNS: _xmpp-server._tcp.DOMAIN is an SRV record for
+# fedgate-internal.test (ADDRESS) port 5269 for each DOMAIN, and the rest is asked
+# of the lab's dnsmasq. _xmpps-server._tcp.DOMAIN (XEP-0368 direct TLS) is NXDOMAIN:
+# Prosody 0.12 asks it first (mod_s2s chains an xmpps-server resolver before the
+# xmpp-server one whenever it has a TLS context) and connects to whatever it names,
+# so forwarding it would leak the public answer, and pointing it at ADDRESS would
+# need direct TLS on fedgate's internal leg. NXDOMAIN, as for a domain that never
+# published one, makes every server fall back to _xmpp-server. The domains' own A
+# records stay public: a server only falls back to them with no SRV answer at all.
+lab_internal_view() {
+  local address=$1 domain; shift
+  local records=(--host-record="fedgate-internal.test,$address")
+  for domain in "$@"; do
+    records+=(--srv-host="_xmpp-server._tcp.$domain,fedgate-internal.test,5269,0,5"
+              --local="/_xmpps-server._tcp.$domain/")
+  done
+  ip netns exec "$LAB_NS" dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
+    --listen-address="$LAB_INTERNAL_DNS" --bind-interfaces --port=53 --user=root \
+    --server="$LAB_DNS" --log-queries --log-facility="$LAB_DIR/dnsmasq-internal.log" "${records[@]}" &
+  echo $! >> "$LAB_DIR/pids"
+  lab_wait_port "$LAB_INTERNAL_DNS" 53 udp
+}
+
+# lab_internal_prosody_s2s NAME DOMAIN: a Prosody for DOMAIN at LAB_INTERNAL that
+# federates over S2S (STARTTLS required, then dialback: lab_prosody's
+# s2s_secure_auth = false lets dialback authenticate a peer whose certificate is not
+# valid for its domain, as fedgate's internal-leg certificate is not for the remote
+# domains) and resolves through the internal view (lab_internal_view), so that its
+# S2S to the remote domains goes to fedgate's internal address.
+lab_internal_prosody_s2s() {
+  LAB_PROSODY_DNS=$LAB_INTERNAL_DNS lab_prosody "$1" "$2" "$LAB_INTERNAL"
 }
