@@ -1,4 +1,5 @@
 #include "routing/component_link.hpp"
+#include "routing/internal_server.hpp"
 
 #include "negotiation/component_session.hpp"
 #include "network/connector.hpp"
@@ -7,10 +8,7 @@
 #include "protocol/serializer.hpp"
 #include "routing/runtime.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 namespace fedgate::routing {
@@ -79,18 +77,9 @@ asio::awaitable<void> component_link::connect()
     auto alive = alive_;
     auto const generation = owner_.generation();  // kept alive across the awaits
     auto const& in = generation->cfg.internal;
-    asio::ip::tcp::resolver resolver{owner_.executor()};
-    auto const service = std::to_string(in.port);  // named: see connection::run() on GCC 12
-    auto [ec, found] = co_await resolver.async_resolve(in.host, service, asio::as_tuple(asio::use_awaitable));
+    auto [candidates, ec] = co_await find_internal_server(owner_.executor(), in);
     if (!*alive)
         co_return;
-    std::vector<dns::candidate> candidates;
-    for (auto const& entry : found) {
-        auto ip = entry.endpoint().address();
-        candidates.push_back({.host = in.host,
-                              .port = in.port,
-                              .addr = {ip.to_string(), ip.is_v6() ? dns::address::family::ipv6 : dns::address::family::ipv4}});
-    }
     connect_result attempt;
     if (!candidates.empty()) {
         auto executor = owner_.executor();  // named: see connection::serve() on GCC 12
