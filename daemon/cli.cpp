@@ -10,7 +10,6 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
-#include <optional>
 
 namespace fedgate::daemon {
 namespace {
@@ -18,17 +17,6 @@ namespace {
 constexpr char const* default_config = "/etc/fedgate/fedgate.toml";
 
 enum exit_status : int { success = 0, failure = 1, usage = 2 };
-
-/// What this version cannot run yet although the configuration is valid: an
-/// error in the shape of the loader's, so that check-config fails as run would.
-std::optional<conf::diagnostic> not_run_yet(conf::config const& cfg)
-{
-    if (cfg.internal.mode != conf::internal_settings::link_mode::s2s)
-        return std::nullopt;
-    return conf::diagnostic{conf::diagnostic::severity::error, cfg.file.string(), cfg.internal.mode_line,
-                            "[internal] mode = \"s2s\" is checked, but this version of fedgate does not run it yet "
-                            "(its internal listener and links are being built); use mode = \"component\" for now"};
-}
 
 /// `fedgate check-config`: errors and warnings on stderr as FILE:LINE messages; on
 /// success the effective policy per partner on stdout. Nothing else happens.
@@ -47,10 +35,6 @@ int check_config(std::string const& file)
         return failure;
     }
     std::cout << conf::check_config_report(*result.cfg, warnings);
-    if (auto refusal = not_run_yet(*result.cfg)) {
-        std::cerr << refusal->format() << "\n" << file << ": `fedgate run` would refuse this configuration\n";
-        return failure;
-    }
     return success;
 }
 
@@ -62,10 +46,6 @@ int run(std::string const& file)
         std::cerr << d.format() << "\n";
     if (!result.ok()) {
         std::cerr << file << ": invalid configuration; nothing was started (see `fedgate check-config`)\n";
-        return failure;
-    }
-    if (auto refusal = not_run_yet(*result.cfg)) {
-        std::cerr << refusal->format() << "\n" << file << ": nothing was started\n";
         return failure;
     }
     return run_gateway(std::move(*result.cfg));

@@ -85,6 +85,14 @@ public:
                     std::make_unique<listener>(io_.get_executor(), where, false, to_router, next_loop));
             for (auto const& where : rt_->cfg.gateway.direct_tls_listen)
                 listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, true, to_router, next_loop));
+            // [internal] mode = "s2s": the internal server's streams, on addresses of their own.
+            auto const to_internal_leg = [hub = hub_.get()](boost::asio::ip::tcp::socket s, bool) {
+                hub->accept_internal(std::move(s));
+            };
+            if (rt_->cfg.internal.mode == conf::internal_settings::link_mode::s2s)
+                for (auto const& where : rt_->cfg.internal.listen)
+                    listeners_.push_back(
+                        std::make_unique<listener>(io_.get_executor(), where, false, to_internal_leg, next_loop));
             if (rt_->cfg.metrics.listen)
                 metrics_ = std::make_unique<metrics_server>(io_.get_executor(), *rt_->cfg.metrics.listen, hub_->stats());
         } catch (std::exception const& e) {
@@ -265,6 +273,12 @@ private:
             return;
         }
         auto const& next = *loaded.cfg;
+        if (next.internal.mode != rt_->cfg.internal.mode) {
+            spdlog::error("reload refused: [internal] mode changed, which takes a restart; nothing was changed");
+            return;
+        }
+        if (next.internal.listen != rt_->cfg.internal.listen)
+            spdlog::warn("[internal] listen changed: that takes a restart");
         if (next.gateway.s2s_listen != rt_->cfg.gateway.s2s_listen ||
             next.gateway.direct_tls_listen != rt_->cfg.gateway.direct_tls_listen)
             spdlog::warn("the listening addresses changed: that takes a restart");

@@ -68,6 +68,10 @@ struct connection_options {
     std::chrono::seconds keepalive{0};     ///< established and nothing written for this long: " "; 0 never
     bool tls_first = false;                ///< accepted on the direct-TLS listener (XEP-0368)
     bool alpn = false;                     ///< client handshakes offer xmpp-server (direct TLS)
+    /// The local domain whose certificate a client handshake presents, when not
+    /// the stream's own 'from' (the internal leg speaks for remote domains, which
+    /// fedgate has no certificate of: it presents its first local domain's).
+    std::string tls_identity{};
     std::size_t backlog_high = 1024 * 1024;  ///< unwritten bytes above which feeders pause
     /// The level of the stream's opened / header / closed lines: a component
     /// link standing by retries every second and says so once, not each time.

@@ -52,10 +52,11 @@ asio::awaitable<void> connection::start_tls(ng::begin_tls const& request)
         co_return;
     asio::ssl::context* context = &tls_.listener();
     if (request.role == ng::tls_role::client) {
-        context = tls_.client(request.local_domain);
+        auto const& identity = options_.tls_identity.empty() ? request.local_domain : options_.tls_identity;
+        context = tls_.client(identity);
         if (!context) {
             perform_all_now({ng::close_stream{protocol::stream_error::internal_server_error, ng::close_reason::bad_input,
-                                              "no certificate for " + request.local_domain}});
+                                              "no certificate for " + identity}});
             co_return;
         }
     }

@@ -13,7 +13,7 @@ bounce_route route_of_bounce(protocol::element const& reply, std::function<bool(
     std::string to_domain{to->domain()};
     std::string from_domain{from->domain()};
     if (is_local(to_domain))
-        return bounce_to_internal{std::move(from_domain)};
+        return bounce_to_internal{{std::move(to_domain), std::move(from_domain)}};
     if (!is_local(from_domain))
         return bounce_nowhere{"neither " + to_domain + " nor " + from_domain + " is a local domain"};
     return bounce_to_remote{{std::move(from_domain), std::move(to_domain)}};

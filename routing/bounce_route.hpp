@@ -17,9 +17,10 @@
 
 namespace fedgate::routing {
 
-/// To the internal server, over the component link of `from_domain`.
+/// To the internal server, from `pair.remote` (over its component link, or the
+/// S2S link of the pair in s2s mode) for a user of `pair.local`.
 struct bounce_to_internal {
-    std::string from_domain;
+    negotiation::domain_pair pair;
     friend bool operator==(bounce_to_internal const&, bounce_to_internal const&) = default;
 };
 /// To a remote sender, over the outbound link of `pair`.

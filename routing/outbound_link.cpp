@@ -8,6 +8,7 @@
 #include "operations/metric_names.hpp"
 #include "protocol/domain_name.hpp"
 #include "protocol/serializer.hpp"
+#include "routing/internal_server.hpp"
 #include "routing/partner_watch.hpp"
 #include "routing/runtime.hpp"
 
@@ -43,11 +44,13 @@ ng::dialback_outcome outcome_of(delivery_failure const& f)
 
 }  // namespace
 
-outbound_link::outbound_link(link_owner& owner, ng::domain_pair pair, ng::outbound_purpose purpose)
+outbound_link::outbound_link(link_owner& owner, ng::domain_pair pair, ng::outbound_purpose purpose, link_leg leg)
     : owner_{owner},
       pair_{std::move(pair)},
       purpose_{purpose},
-      traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), "out", false, pair_.remote},
+      leg_{leg},
+      traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), leg == link_leg::internal ? "internal" : "out",
+               leg == link_leg::internal, partner_domain()},
       retry_timer_{owner.executor()},
       gate_{std::make_shared<network::manual_gate>(pair_.remote + " has not acknowledged what it was sent")},
       last_ack_timer_{owner.executor()}
@@ -131,26 +134,43 @@ asio::awaitable<void> outbound_link::connect()
     auto& rt = *generation;
     // A verifier's stream only carries db:verify (XEP-0220 §2.1.2): the
     // partner state follows the links that carry stanzas.
-    bool const watched = purpose_ == ng::outbound_purpose::route;
+    bool const watched = this->watched();
     if (watched)
         owner_.partners().attempt_started(pair_.remote);
-    auto ascii = protocol::to_ascii_domain(pair_.remote);  // named: see connection::run() on GCC 12
-    auto resolved = co_await rt.resolver->resolve(std::move(ascii));
-    if (!*alive)
-        co_return;
-    if (watched)
-        owner_.partners().resolved(pair_.remote, resolved);
-    owner_.stats().count(metric::dns_resolutions,
-                          {{"result", std::string{resolved.candidates.empty() ? dns::code_of(resolved.error) : "ok"}}});
-    if (resolved.candidates.empty()) {
-        connecting_ = false;
-        auto failure = classify(static_cast<dns::error>(resolved.error.value()));
-        failure.text = pair_.remote + ": " + failure.text;
-        failed(std::move(failure));
-        co_return;
+    bool const internal = leg_ == link_leg::internal;
+    std::vector<dns::candidate> candidates;
+    if (internal) {
+        // The internal server is where [internal] says, never found by SRV.
+        auto found = co_await find_internal_server(owner_.executor(), rt.cfg.internal);
+        if (!*alive)
+            co_return;
+        candidates = std::move(found.candidates);
+        if (candidates.empty()) {
+            connecting_ = false;
+            failed({stanza_condition::remote_server_timeout, true,
+                    "the internal server " + rt.cfg.internal.host + ": " + found.error.message()});
+            co_return;
+        }
+    } else {
+        auto ascii = protocol::to_ascii_domain(pair_.remote);  // named: see connection::run() on GCC 12
+        auto resolved = co_await rt.resolver->resolve(std::move(ascii));
+        if (!*alive)
+            co_return;
+        if (watched)
+            owner_.partners().resolved(pair_.remote, resolved);
+        owner_.stats().count(metric::dns_resolutions,
+                              {{"result", std::string{resolved.candidates.empty() ? dns::code_of(resolved.error) : "ok"}}});
+        if (resolved.candidates.empty()) {
+            connecting_ = false;
+            auto failure = classify(static_cast<dns::error>(resolved.error.value()));
+            failure.text = pair_.remote + ": " + failure.text;
+            failed(std::move(failure));
+            co_return;
+        }
+        candidates = std::move(resolved.candidates);
     }
     auto executor = owner_.executor();  // named: see connection::serve() on GCC 12
-    auto attempt = co_await connect_first(executor, std::move(resolved.candidates));
+    auto attempt = co_await connect_first(executor, std::move(candidates));
     if (!*alive)
         co_return;
     if (watched)
@@ -162,19 +182,23 @@ asio::awaitable<void> outbound_link::connect()
         failed(std::move(failure));
         co_return;
     }
-    auto const* partner = rt.domains.find_partner(pair_.remote);
+    auto const* partner = (internal ? rt.internal_domains : rt.domains).find_partner(pair_.remote);
     if (stopped_ || partner == nullptr) {
-        failed({stanza_condition::service_unavailable, false, pair_.remote + " is no longer a federation partner"});
+        failed({stanza_condition::service_unavailable, false,
+                (internal ? pair_.remote + " is no longer served here" : pair_.remote + " is no longer a federation partner")});
         co_return;
     }
     auto session = std::make_unique<ng::outbound_session>(ng::outbound_context{.pair = pair_,
                                                                                .partner = *partner,
-                                                                               .secret = &rt.dialback,
+                                                                               .secret = internal ? &rt.internal_dialback
+                                                                                                  : &rt.dialback,
                                                                                .sasl = rt.sasl_client.get(),
                                                                                .direct_tls = attempt.used.direct_tls,
                                                                                .purpose = purpose_});
     auto options = s2s_options(rt.cfg.limits, "out");
     options.alpn = attempt.used.direct_tls;
+    if (internal)
+        options.tls_identity = rt.cfg.local_domains.front().name;
     options.keepalive = rt.cfg.limits.keepalive;
     // TLS and parsing on the next event loop; this link hears by mail.
     options.observer_executor = owner_.executor();
@@ -190,7 +214,8 @@ asio::awaitable<void> outbound_link::connect()
     // Kept here, not by the connection, which may be freed on its own loop:
     // a generation is freed on this one, where its resolver lives.
     stream_generation_ = generation;
-    spdlog::info("{} {} -> {}{}: {} port {} ({})", connection_->id(), pair_.local, pair_.remote,
+    spdlog::info("{} {} -> {}{}{}: {} port {} ({})", connection_->id(), pair_.local, pair_.remote,
+                 internal ? " (to the internal server)" : "",
                  purpose_ == ng::outbound_purpose::verify_only ? " (dialback verification)" : "", attempt.used.host,
                  attempt.used.port, attempt.used.direct_tls ? "direct TLS" : "STARTTLS");
     for (auto& v : std::exchange(verifies_, {}))
@@ -206,7 +231,7 @@ void outbound_link::on_action(connection& source, ng::action& a)
                      done->bidi ? ", bidirectional (XEP-0288): it carries " + pair_.remote + "'s stanzas too" : "");
         authenticated_ = true;
         stream_management_ = done->stream_management;
-        if (purpose_ == ng::outbound_purpose::route)
+        if (watched())
             owner_.partners().authenticated(pair_.remote, operations::partner_direction::outbound, source,
                                             done->method);
         owner_.stats().count(metric::streams_authenticated,
@@ -241,7 +266,8 @@ void outbound_link::send(queued_stanza item, connection* source)
     auto& stream = *carrier();
     item.bytes = traffic_.write(stream, item.stanza, source);
     if (item.resent)
-        owner_.stats().count(metric::stanzas_resent, {{"partner", pair_.remote}, {"side", "outbound"}});
+        owner_.stats().count(metric::stanzas_resent,
+                             {{"partner", partner_domain()}, {"side", leg_ == link_leg::internal ? "internal" : "outbound"}});
     if (unacked_ && unacked_->written(std::move(item)))
         stream.send_stanza(ng::sm::request());
 }
@@ -261,7 +287,7 @@ void outbound_link::on_closed(connection& source, ng::close_stream const& why)
 {
     traffic_.count_close(why);
     bool const was_up = std::exchange(authenticated_, false);
-    if (purpose_ == ng::outbound_purpose::route) {
+    if (watched()) {
         if (was_up)
             owner_.partners().stream_down(pair_.remote, operations::partner_direction::outbound);
         else if (!stopped_)

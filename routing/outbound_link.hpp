@@ -29,9 +29,17 @@
 
 namespace fedgate::routing {
 
+/// Which side of fedgate a link's streams go to.
+enum class link_leg : std::uint8_t {
+    partner,   ///< a partner's server, found by DNS SRV; pair.local is ours, pair.remote the partner's
+    internal,  ///< [internal] mode = "s2s": the internal server at [internal] host and port;
+               ///< pair.local is the remote domain fedgate speaks for, pair.remote a local domain
+};
+
 class outbound_link final : public network::connection_observer {
 public:
-    outbound_link(link_owner& owner, negotiation::domain_pair pair, negotiation::outbound_purpose purpose);
+    outbound_link(link_owner& owner, negotiation::domain_pair pair, negotiation::outbound_purpose purpose,
+                  link_leg leg = link_leg::partner);
     ~outbound_link() override;
 
     /// Sends `stanza` now, or holds it until the stream is up (connecting if
@@ -88,6 +96,17 @@ public:
     [[nodiscard]] std::size_t unacknowledged() const noexcept { return unacked_ ? unacked_->size() : 0; }
 
 private:
+    /// The partner the link's traffic is counted for: the remote domain on either leg.
+    [[nodiscard]] std::string const& partner_domain() const noexcept
+    {
+        return leg_ == link_leg::internal ? pair_.local : pair_.remote;
+    }
+    /// Whether its attempts are the partner state's (a verifier's, and the
+    /// internal leg's, are not: they say nothing of the partner).
+    [[nodiscard]] bool watched() const noexcept
+    {
+        return purpose_ == negotiation::outbound_purpose::route && leg_ == link_leg::partner;
+    }
     void on_action(network::connection& source, negotiation::action& a) override;
     void on_closed(network::connection& source, negotiation::close_stream const& why) override;
 
@@ -118,6 +137,7 @@ private:
     link_owner& owner_;
     negotiation::domain_pair pair_;
     negotiation::outbound_purpose purpose_;
+    link_leg leg_;
     link_traffic traffic_;
     retry_schedule retry_;
     // The stream may live on another event loop (worker_threads): what the

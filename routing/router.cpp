@@ -50,6 +50,13 @@ std::set<std::string> partner_domains(conf::config const& cfg)
     return domains;
 }
 
+std::set<std::string> component_domains(conf::config const& cfg)
+{
+    if (cfg.internal.mode == conf::internal_settings::link_mode::s2s)
+        return {};
+    return partner_domains(cfg);
+}
+
 void router::on_settled(std::function<void()> f)
 {
     on_settled_ = std::move(f);
@@ -73,7 +80,7 @@ std::string router::reload(std::shared_ptr<runtime> next)
     show_partner_series();  // the new partners'
     partners_.configure(rt_->cfg);  // keeps the known partners' state, forgets the removed ones'
     partners_.check_expiry(*rt_->tls);
-    auto const wanted = partner_domains(rt_->cfg);
+    auto const wanted = component_domains(rt_->cfg);
     std::vector<std::string> added, removed;
     for (auto it = components_.begin(); it != components_.end();) {
         if (wanted.contains(it->first)) {
@@ -124,6 +131,21 @@ std::string router::reload(std::shared_ptr<runtime> next)
                 break;
             }
     }
+    // The internal leg's pairs are the other way round (the remote domain is
+    // the one fedgate speaks for there).
+    auto const internal_gone = [&](ng::domain_pair const& pair) { return gone({pair.remote, pair.local}); };
+    for (auto* map : {&internal_links_, &internal_verifiers_})
+        for (auto& [pair, link] : *map)
+            if (auto const end = internal_gone(pair))
+                link->stop(protocol::stream_error::host_gone, end->why);
+            else
+                link->forgive();
+    for (auto& [raw, in] : internal_inbound_)
+        for (auto const& pair : in.authenticated)
+            if (auto const end = internal_gone(pair)) {
+                in.c->close(protocol::stream_error::host_gone, end->reason, end->why);
+                break;
+            }
     auto join = [](std::vector<std::string> const& v) {
         std::string out;
         for (auto const& d : v)
@@ -137,7 +159,7 @@ router::~router() = default;
 
 void router::start()
 {
-    for (auto const& d : partner_domains(rt_->cfg)) {
+    for (auto const& d : component_domains(rt_->cfg)) {
         auto link = std::make_unique<component_link>(*this, d);
         link->start();
         components_.emplace(d, std::move(link));
@@ -152,6 +174,8 @@ void router::tick()
     for (auto& [pair, link] : links_)
         link->tick(now);
     for (auto& [domain, link] : components_)
+        link->tick(now);
+    for (auto& [pair, link] : internal_links_)
         link->tick(now);
     end_bidi_waits();
     if (memory_.quiet(inbound_.size()))
@@ -296,18 +320,25 @@ void router::ask_dialback(connection& source, ng::ask_dialback const& ask)
         return;
     spdlog::info("{} verifying the dialback key of {} for {} with its authoritative server", source.id(),
                  ask.pair.remote, ask.pair.local);
-    checks_[{ask.stream_id, ask.pair}] = {it->second.c, clock::now() + rt_->cfg.limits.negotiation_timeout};
+    verify_with_authority(it->second.c, ask, false);
+}
+
+void router::verify_with_authority(std::shared_ptr<connection> const& source, ng::ask_dialback const& ask, bool internal)
+{
+    checks_[{ask.stream_id, ask.pair}] = {source, clock::now() + rt_->cfg.limits.negotiation_timeout};
     ng::verify_request request{ask.pair, ask.stream_id, ask.key};
+    auto& links = internal ? internal_links_ : links_;
     // XEP-0220 §2.1.2: on our stream to that domain when there is one, else on
     // a stream opened for this purpose; never on the partner's own stream that
     // a link may be using (XEP-0288 §2.2: not where the request came).
-    if (auto link = links_.find(ask.pair); link != links_.end() && link->second->own_stream_up()) {
+    if (auto link = links.find(ask.pair); link != links.end() && link->second->own_stream_up()) {
         link->second->verify(std::move(request));
         return;
     }
-    auto& verifier = verifiers_[ask.pair];
+    auto& verifier = (internal ? internal_verifiers_ : verifiers_)[ask.pair];
     if (!verifier)
-        verifier = std::make_unique<outbound_link>(*this, ask.pair, ng::outbound_purpose::verify_only);
+        verifier = std::make_unique<outbound_link>(*this, ask.pair, ng::outbound_purpose::verify_only,
+                                                   internal ? link_leg::internal : link_leg::partner);
     verifier->verify(std::move(request));
 }
 
@@ -344,7 +375,7 @@ void router::retire(outbound_link* link)
 {
     // Deferred: the link is usually on the call stack that asks.
     asio::post(executor_, [this, link] {
-        for (auto* map : {&links_, &verifiers_})
+        for (auto* map : {&links_, &verifiers_, &internal_links_, &internal_verifiers_})
             for (auto it = map->begin(); it != map->end(); ++it)
                 if (it->second.get() == link && link->idle()) {
                     map->erase(it);

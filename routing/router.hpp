@@ -43,8 +43,10 @@ inline constexpr std::string_view no_route = "no_route";
 inline constexpr std::string_view every[] = {shutdown, refused, no_route};
 }  // namespace undeliverable_reason
 
-/// Every domain of every partner: the component links there must be.
+/// Every domain of every partner.
 [[nodiscard]] std::set<std::string> partner_domains(conf::config const& cfg);
+/// The component links there must be: every partner domain in component mode, none in s2s mode.
+[[nodiscard]] std::set<std::string> component_domains(conf::config const& cfg);
 
 class router final : public network::connection_observer, public link_owner, private contacts::contact_owner {
 public:
@@ -64,13 +66,17 @@ public:
 
     /// A connection accepted by a listener; refused (closed) over the limits.
     void accept(boost::asio::ip::tcp::socket socket, bool direct_tls);
+    /// [internal] mode = "s2s": a connection on the internal listener, refused
+    /// (closed) unless it comes from [internal] allowed_addresses.
+    void accept_internal(boost::asio::ip::tcp::socket socket);
 
     // ---- link_owner: what the links ask ---------------------------------------
     /// A stanza from the internal server (a component link) for a remote domain.
     void from_internal(negotiation::route_stanza&& routed, network::connection* source) override;
-    /// A stanza for a local user from `from_domain`: to the component link of
-    /// that domain. Bounces of outbound stanzas come this way too.
-    void to_internal(std::string const& from_domain, protocol::element stanza, network::connection* source);
+    /// A stanza for a user of pair.local from pair.remote: to the component link
+    /// of pair.remote, or (s2s mode) the S2S link to the internal server that
+    /// speaks for it. Bounces of outbound stanzas come this way too.
+    void to_internal(negotiation::domain_pair const& pair, protocol::element stanza, network::connection* source);
     /// An error reply for a remote sender (pair.local ours, pair.remote theirs);
     /// `source`, the stream that caused it, pauses if the reply's stream is full.
     void to_remote(negotiation::domain_pair const& pair, protocol::element reply, network::connection* source) override;
@@ -132,6 +138,35 @@ private:
     void on_closed(network::connection& source, negotiation::close_stream const& why) override;
 
     void ask_dialback(network::connection& source, negotiation::ask_dialback const& ask);
+    /// The db:verify of `ask` on our established link of its pair when there
+    /// is one, else on a verifier (XEP-0220 §2.1.2), on the leg it came from.
+    void verify_with_authority(std::shared_ptr<network::connection> const& source, negotiation::ask_dialback const& ask,
+                               bool internal);
+
+    // ---- [internal] mode = "s2s" (router_internal.cpp) ---------------------------
+    [[nodiscard]] bool s2s_internal() const noexcept;
+    /// Our S2S link to the internal server for `pair` (local: the remote domain
+    /// fedgate speaks for; remote: a local domain), made on demand.
+    outbound_link& internal_link_for(negotiation::domain_pair const& pair);
+    void on_internal_action(network::connection& source, negotiation::action& a);
+    void on_internal_closed(network::connection& source, negotiation::close_stream const& why);
+    /// At shutdown, once the S2S side has closed: the internal leg closes last.
+    void stop_internal_leg();
+    [[nodiscard]] bool internal_leg_closed() const;
+    /// What the internal server's streams report goes here, not to the
+    /// router's own on_action, which is the partners' streams'.
+    struct internal_observer final : network::connection_observer {
+        explicit internal_observer(router& r) : owner{r} {}
+        void on_action(network::connection& source, negotiation::action& a) override
+        {
+            owner.on_internal_action(source, a);
+        }
+        void on_closed(network::connection& source, negotiation::close_stream const& why) override
+        {
+            owner.on_internal_closed(source, why);
+        }
+        router& owner;
+    };
     // XEP-0288 (router_bidi.cpp): an inbound stream that may carry ours is lent
     // to the link of its pair; its acknowledgements and its end go there too.
     void lend(network::connection& source, negotiation::bidi_ready const& ready);
@@ -195,6 +230,12 @@ private:
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> links_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> verifiers_;
     std::map<std::string, std::unique_ptr<component_link>, std::less<>> components_;  // by partner domain
+    internal_observer internal_observer_{*this};
+    std::map<network::connection*, inbound_stream> internal_inbound_;  ///< the internal server's streams (s2s mode)
+    /// Our S2S links to the internal server (s2s mode), and the verifiers of its
+    /// dialback keys, by (remote domain, local domain).
+    std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> internal_links_;
+    std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> internal_verifiers_;
     std::vector<std::unique_ptr<component_link>> retired_components_;               // closing after a reload
     std::vector<std::unique_ptr<outbound_link>> retired_links_;                     // stopped, closing
     std::function<void()> on_settled_;

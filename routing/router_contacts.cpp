@@ -62,8 +62,9 @@ void router::from_remote(ng::route_stanza&& routed, connection& source)
         return;
     }
     ++stanza_counter(true, name);
-    // The session checked that 'from' is in pair.remote's domain: its link.
-    to_internal(pair.remote, std::move(routed.stanza), &source);
+    // The session checked that 'from' is in pair.remote's domain and 'to' in
+    // pair.local: the link of the pair.
+    to_internal(pair, std::move(routed.stanza), &source);
 }
 
 }  // namespace fedgate::routing

@@ -1,7 +1,7 @@
 // The router's shutdown (router.hpp): stop() bounces what waits and closes
-// the S2S side first, while the component links still carry the bounces to
-// local senders; check_stopped() closes the component links last and calls
-// back once everything is closed.
+// the S2S side first, while the component links (or, in s2s mode, the internal
+// leg's streams) still carry the bounces to local senders; check_stopped()
+// closes those last and calls back once everything is closed.
 #include "routing/component_link.hpp"
 #include "routing/outbound_link.hpp"
 #include "routing/router.hpp"
@@ -61,10 +61,13 @@ void router::check_stopped()
         components_stopping_ = true;
         for (auto& [domain, link] : components_)
             link->stop();
+        stop_internal_leg();
     }
     for (auto& [domain, link] : components_)
         if (!link->closed())
             return;
+    if (!internal_leg_closed())
+        return;
     for (auto const& link : retired_components_)
         if (!link->closed())
             return;

@@ -61,11 +61,15 @@ bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& st
     return true;
 }
 
-void router::to_internal(std::string const& from, protocol::element stanza, connection* source)
+void router::to_internal(ng::domain_pair const& pair, protocol::element stanza, connection* source)
 {
-    auto link = components_.find(from);
+    if (s2s_internal()) {
+        internal_link_for({pair.remote, pair.local}).deliver(std::move(stanza), source);
+        return;
+    }
+    auto link = components_.find(pair.remote);
     if (link == components_.end()) {
-        spdlog::warn("stanza from {} to {} dropped: no component link for {}", stanza.from(), stanza.to(), from);
+        spdlog::warn("stanza from {} to {} dropped: no component link for {}", stanza.from(), stanza.to(), pair.remote);
         return;
     }
     link->second->deliver(std::move(stanza), source);
@@ -93,7 +97,7 @@ void router::deliver_bounces(bounced b, std::string_view why)
         // The way is decided before the reply is moved (see bounce_route.hpp).
         auto const way = route_of_bounce(reply, is_local);
         if (auto const* in = std::get_if<bounce_to_internal>(&way))
-            to_internal(in->from_domain, std::move(reply), nullptr);
+            to_internal(in->pair, std::move(reply), nullptr);
         else if (auto const* out = std::get_if<bounce_to_remote>(&way))
             to_remote(out->pair, std::move(reply), nullptr);
         else

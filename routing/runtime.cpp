@@ -36,6 +36,27 @@ dns::settings dns_settings_of(conf::dns_settings const& d)
     return s;
 }
 
+namespace {
+
+void describe_internal_leg(runtime& rt)
+{
+    auto const& c = rt.cfg;
+    for (auto const& p : c.partners) {
+        rt.internal_domains.add_local_domain(p.domain);
+        for (auto const& d : p.additional_domains)
+            rt.internal_domains.add_local_domain(d);
+    }
+    std::vector<std::string> others;
+    for (std::size_t i = 1; i < c.local_domains.size(); ++i)
+        others.push_back(c.local_domains[i].name);
+    // No XEP-0288 there: each side opens its own stream, as the internal
+    // server would with any remote domain; acknowledgements when it offers them.
+    rt.internal_domains.add_partner(c.local_domains.front().name, others, c.internal.negotiation,
+                                    policy::partner_type::federated, {.stream_management = true, .bidi = false});
+}
+
+}  // namespace
+
 std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor, bool open_store)
 {
     auto rt = std::make_unique<runtime>();
@@ -63,10 +84,17 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
         spdlog::warn("no [gateway] dialback_secret_file: dialback keys are random per start, so other instances "
                      "cannot answer for this one");
     }
-    auto component = conf::read_secret(c.internal.secret_file);
-    if (!component || component->empty())
-        throw std::runtime_error{c.internal.secret_file.path.string() + ": cannot read the component secret"};
-    rt->component_secret = std::move(*component);
+    bool const s2s = c.internal.mode == conf::internal_settings::link_mode::s2s;
+    auto internal_secret = conf::read_secret(c.internal.secret_file);
+    if (!internal_secret || internal_secret->empty())
+        throw std::runtime_error{c.internal.secret_file.path.string() +
+                                 (s2s ? ": cannot read the internal dialback secret" : ": cannot read the component secret")};
+    if (s2s) {
+        describe_internal_leg(*rt);
+        rt->internal_dialback = negotiation::dialback_secret::from_text(*internal_secret);
+    } else {
+        rt->component_secret = std::move(*internal_secret);
+    }
 
     rt->sasl_server = negotiation::make_cyrus_sasl_server();
     rt->sasl_client = negotiation::make_cyrus_sasl_client();

@@ -27,7 +27,15 @@ struct runtime {
     /// Local domains, and partners by each of their domains: the one index.
     negotiation::directory domains;
     negotiation::dialback_secret dialback = negotiation::dialback_secret::random();
-    std::string component_secret;
+    std::string component_secret;  ///< [internal] mode = "component"
+    /// [internal] mode = "s2s": the internal leg as its sessions see it, roles
+    /// turned round: "our" domains are the partners' (fedgate speaks for them to
+    /// the internal server), and the one "partner" is the internal server, by
+    /// each local domain, negotiating per [internal]'s settings.
+    negotiation::directory internal_domains;
+    /// The internal leg's dialback keys (XEP-0185): fedgate is the remote
+    /// domains' authoritative server there.
+    negotiation::dialback_secret internal_dialback = negotiation::dialback_secret::random();
     std::unique_ptr<negotiation::sasl_server> sasl_server;
     std::unique_ptr<negotiation::sasl_client> sasl_client;
     std::unique_ptr<network::tls_contexts> tls;

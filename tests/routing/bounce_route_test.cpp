@@ -49,7 +49,8 @@ TEST(bounce_route, a_reply_to_a_local_sender_goes_to_the_link_of_the_remote_doma
 {
     auto const reply = fedgate::protocol::make_error_reply(message("alice@contoso.test/desk", "bob@fabrikam.test"),
                                                            stanza_condition::remote_server_not_found);
-    EXPECT_EQ(route_of_bounce(reply, ours), bounce_route{bounce_to_internal{"fabrikam.test"}});
+    bounce_route const expected = bounce_to_internal{{"contoso.test", "fabrikam.test"}};
+    EXPECT_EQ(route_of_bounce(reply, ours), expected) << "a local user of contoso.test, from fabrikam.test's link";
 }
 
 TEST(bounce_route, a_reply_between_two_foreign_domains_goes_nowhere)
