@@ -78,6 +78,8 @@ lab_wait_port() {
 # is true): an option set twice makes Prosody 0.12 fail while it warns about the
 # duplicate. EXTRA_MODULES are more quoted names for modules_enabled, such as
 # '"s2s_bidi"' (XEP-0288, commented out in Debian's default configuration).
+# LAB_PROSODY_HOST_CONFIG, when set, are more lines of the VirtualHost (a host's
+# own s2s_ssl, which its ssl would override at the global level).
 # LAB_PROSODY_DNS, when set, names the DNS server it asks instead of the lab's
 # (lab_internal_prosody_s2s: the internal view); unbound is set here, not in the
 # extra file, for the same reason.
@@ -111,6 +113,7 @@ unbound = { resolvconf = false, forward = "${LAB_PROSODY_DNS:-$LAB_DNS}", option
 $(cat "$extra")
 VirtualHost "$domain"
   ssl = { certificate = "$LAB_DIR/pki/$domain.crt", key = "$LAB_DIR/pki/$domain.key", cafile = "$LAB_DIR/pki/ca.crt" }
+${LAB_PROSODY_HOST_CONFIG:-}
 CFG
   ip netns exec "$LAB_NS" prosody -F --config "$dir/prosody.cfg.lua" > "$dir/stdout.log" 2>&1 &
   echo $! >> "$LAB_DIR/pids"
@@ -332,10 +335,7 @@ state_dir = "${1%.toml}-state"
 name = "$2"
 certificate = "$LAB_DIR/pki/$2.crt"
 key = "$LAB_DIR/pki/$2.key"
-[internal]
-host = "$LAB_INTERNAL"
-port = 5347
-secret_file = "$LAB_DIR/component.secret"
+$(lab_internal_section)
 [tls]
 ca_file = "$LAB_DIR/pki/ca.crt"
 [dns]
@@ -348,8 +348,27 @@ $4
 TOML
 }
 
+# lab_internal_section: fedgate's [internal] section. Component mode by default;
+# with LAB_FEDGATE_INTERNAL=ADDRESS, s2s mode with fedgate's internal listener on
+# ADDRESS:5269 (lab_internal_view points the remote domains there) and the
+# internal leg's dialback secret in $LAB_DIR/internal-dialback.secret, and the
+# lines of LAB_INTERNAL_SETTINGS (such as sasl = "not_supported"). Prosody's
+# S2S streams leave from whatever source address the kernel picks (it binds only
+# its listeners), so the whole loopback network may connect.
+lab_internal_section() {
+  if [ -z "${LAB_FEDGATE_INTERNAL:-}" ]; then
+    printf '[internal]\nhost = "%s"\nport = 5347\nsecret_file = "%s"\n' "$LAB_INTERNAL" "$LAB_DIR/component.secret"
+    return
+  fi
+  [ -f "$LAB_DIR/internal-dialback.secret" ] ||
+    { head -c 32 /dev/urandom | base64 > "$LAB_DIR/internal-dialback.secret"; chmod 600 "$LAB_DIR/internal-dialback.secret"; }
+  printf '[internal]\nmode = "s2s"\nhost = "%s"\nlisten = ["%s:5269"]\nallowed_addresses = ["127.0.0.0/8"]\nsecret_file = "%s"\n%s\n' \
+    "$LAB_INTERNAL" "$LAB_FEDGATE_INTERNAL" "$LAB_DIR/internal-dialback.secret" "${LAB_INTERNAL_SETTINGS:-}"
+}
+
 # lab_fedgate BINARY CONFIG LOG: runs fedgate in the lab (its PID is recorded, and
-# in LAB_FEDGATE_PID); waits until every partner's component link is ready.
+# in LAB_FEDGATE_PID); waits until every partner's component link is ready (in
+# s2s mode, until it is ready: there are no component links).
 lab_fedgate() {
   ip netns exec "$LAB_NS" "$1" run -c "$2" > "$3" 2>&1 &
   LAB_FEDGATE_PID=$!
@@ -357,7 +376,11 @@ lab_fedgate() {
   local partners
   partners=$(grep -c '^\[\[partner' "$2")
   for _ in $(seq 100); do
-    [ "$(grep -c 'component link for .* ready' "$3")" -ge "$partners" ] && return 0
+    if grep -q '^mode = "s2s"' "$2"; then
+      grep -q ' info ready$' "$3" && return 0
+    elif [ "$(grep -c 'component link for .* ready' "$3")" -ge "$partners" ]; then
+      return 0
+    fi
     kill -0 "$LAB_FEDGATE_PID" 2>/dev/null || { lab_log "fedgate exited: $(tail -5 "$3")"; return 1; }
     sleep 0.1
   done
@@ -450,5 +473,8 @@ lab_internal_view() {
 # domains) and resolves through the internal view (lab_internal_view), so that its
 # S2S to the remote domains goes to fedgate's internal address.
 lab_internal_prosody_s2s() {
+  # fedgate's public dialback secret, which lab_internal_prosody makes in component mode.
+  [ -f "$LAB_DIR/dialback.secret" ] ||
+    { head -c 32 /dev/urandom | base64 > "$LAB_DIR/dialback.secret"; chmod 600 "$LAB_DIR/dialback.secret"; }
   LAB_PROSODY_DNS=$LAB_INTERNAL_DNS lab_prosody "$1" "$2" "$LAB_INTERNAL"
 }

@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# fedgate in s2s mode ([internal] mode = "s2s", issue 22): in the lab namespace,
+# contoso.test is an internal Prosody that federates over S2S, and its DNS (the
+# internal view) gives fedgate's internal address 127.0.0.12 for the remote
+# domains; fedgate is contoso.test's public S2S edge at 127.0.0.11. On the
+# internal leg fedgate speaks for fabrikam.test: it answers Prosody's db:verify
+# for it, verifies Prosody's dialback keys with Prosody, and opens streams to
+# Prosody from fabrikam.test. fabrikam.test is a real Prosody partner; adatum.test
+# a real Prosody that fedgate does not list. Real clients (slixmpp) on both sides.
+# Scenarios (arguments select some; default all):
+#   message     a message and its reply, each way (internal leg: Prosody by SASL
+#               EXTERNAL, fedgate by dialback with itself as the authority)
+#   dialback    Prosody's S2S certificate untrusted: dialback both ways on the internal leg
+#   presence    presence subscription both ways
+#   unverified  public_unverified: refused until the local user invited the remote one
+#   refused     adatum.test, not a partner: refused at fedgate, both ways
+#   stranger    a connection to the internal listener from outside allowed_addresses is refused
+# Needs root (network namespaces); FEDGATE_BINARY names the binary; the
+# configurations and logs stay in $FEDGATE_LAB_DIR (default ./fedgate-internal-s2s-lab).
+set -u
+if [ "$(id -u)" -ne 0 ]; then echo "skipped: the lab needs root for network namespaces"; exit 77; fi
+here=$(cd "$(dirname "$0")" && pwd)
+fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
+client="$here/xmpp_client.py"
+. "$here/lab.sh"
+lab_scenario_run "${FEDGATE_LAB_DIR:-$PWD/fedgate-internal-s2s-lab}"
+scenarios=("$@")
+
+export LAB_FEDGATE_INTERNAL=127.0.0.12
+lab_up "$work" contoso.test=127.0.0.11 fabrikam.test=127.0.0.20 adatum.test=127.0.0.50 || fail "lab did not come up"
+# The internal server's DNS sends every remote domain it may write to, listed or
+# not, to fedgate: nothing leaves contoso.test's network around it.
+lab_internal_view "$LAB_FEDGATE_INTERNAL" fabrikam.test adatum.test || fail "the internal view did not start"
+lab_internal_prosody_s2s contoso contoso.test || fail "internal Prosody did not start"
+lab_prosody fabrikam fabrikam.test 127.0.0.20 || fail "fabrikam Prosody did not start"
+lab_prosody adatum adatum.test 127.0.0.50 || fail "adatum Prosody did not start"
+for user in alice hana; do lab_register contoso "$user" contoso.test "${user}pass" >/dev/null 2>&1; done
+lab_register fabrikam bob fabrikam.test bobpass >/dev/null 2>&1
+lab_register fabrikam ivan fabrikam.test ivanpass >/dev/null 2>&1
+lab_register adatum erin adatum.test erinpass >/dev/null 2>&1
+
+# start_fedgate NAME PARTNERS: PARTNERS is TOML ([[partner]] sections).
+start_fedgate() {
+  lab_fedgate_config "$work/fedgate-$1.toml" contoso.test 127.0.0.11 "$2"
+  lab_fedgate "$fedgate" "$work/fedgate-$1.toml" "$work/fedgate-$1.log" || fail "fedgate ($1) did not start"
+  fedgate_pid=$LAB_FEDGATE_PID
+}
+
+scenario() {  # scenario NAME: the checks passed
+  stop_fedgate || fail "$1: fedgate did not exit 0 on SIGTERM"
+  echo "ok: $1"
+  passed=$((passed + 1))
+}
+
+# run_client MODE JID PASSWORD ADDRESS ARGS...: a client in the foreground; prints its last line.
+run_client() {
+  local mode=$1 jid=$2 password=$3 address=$4; shift 4
+  lab_exec /usr/bin/python3 "$client" "$mode" "$jid" "$password" "$address" "$work/pki/ca.crt" "$@" \
+    2>>"$work/clients.err" | tail -1
+}
+
+# client_bg NAME MODE JID PASSWORD ADDRESS [ARGS...]: a client in the background,
+# its output in $work/NAME.out, its PID in $client_pid; waits until it is logged
+# in when it announces that ("ready": echo, accept).
+client_bg() {
+  local name=$1 mode=$2 jid=$3 password=$4 address=$5; shift 5
+  lab_exec /usr/bin/python3 "$client" "$mode" "$jid" "$password" "$address" "$work/pki/ca.crt" "$@" \
+    > "$work/$name.out" 2>"$work/$name.err" &
+  client_pid=$!
+  case $mode in echo|accept)
+    for _ in $(seq 100); do grep -q ready "$work/$name.out" && break; sleep 0.1; done ;;
+  esac
+}
+
+# 1. A message and its reply, each way: bob writes first, then alice. The
+# partner side is SASL EXTERNAL both ways. On the internal leg Prosody's
+# certificate is valid for contoso.test, so it authenticates by SASL EXTERNAL;
+# fedgate has no certificate for fabrikam.test, so Prosody verifies our dialback
+# key with fedgate itself (its DNS view sends it to the internal listener).
+if wanted message; then
+start_fedgate message "$(lab_partner fabrikam.test required required false)"
+reply=$(lab_round_trip bob-first bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test alicepass 127.0.0.10)
+[ "$reply" = "echo: hello from bob-first" ] || fail "message: bob got '$reply' instead of alice's echo"
+grep -q "hello from bob-first" "$work/echo-bob-first.out" || fail "message: alice did not receive bob's message"
+reply=$(lab_round_trip alice-first alice@contoso.test alicepass 127.0.0.10 bob@fabrikam.test bobpass 127.0.0.20)
+[ "$reply" = "echo: hello from alice-first" ] || fail "message: alice got '$reply' instead of bob's echo"
+log="$work/fedgate-message.log"
+grep -q "fabrikam.test -> contoso.test authenticated by SASL over TLS" "$log" || fail "message: fabrikam's stream did not use SASL"
+grep -q "contoso.test -> fabrikam.test authenticated by SASL over TLS" "$log" || fail "message: our stream to fabrikam did not use SASL"
+grep -q "fabrikam.test -> contoso.test (to the internal server)" "$log" || fail "message: no S2S link to the internal server"
+grep -q "fabrikam.test -> contoso.test authenticated by TLS dialback" "$log" ||
+  fail "message: our stream to Prosody was not authenticated by dialback"
+grep -q "internal server contoso.test -> fabrikam.test authenticated by SASL over TLS" "$log" ||
+  fail "message: Prosody's stream to fedgate did not use SASL EXTERNAL"
+scenario "a message and its reply each way between alice (internal Prosody over S2S) and bob (Prosody partner)"
+fi
+
+# 2. The internal leg by dialback both ways: Prosody restarts with an S2S
+# certificate of another CA, which fedgate does not trust, so it authenticates
+# its streams by dialback, and fedgate verifies Prosody's keys with Prosody
+# (db:verify on a stream to [internal] host), as Prosody verifies fedgate's with
+# fedgate. Prosody keeps that certificate for the scenarios after this one.
+if wanted dialback; then
+bash "$here/../../scripts/make-demo-certs" --no-xmpp-addr "$work/pki-other" contoso.test >/dev/null
+lab_kill contoso
+LAB_PROSODY_HOST_CONFIG="  s2s_ssl = { certificate = \"$work/pki-other/contoso.test.crt\", key = \"$work/pki-other/contoso.test.key\" }" \
+  lab_internal_prosody_s2s contoso contoso.test || fail "dialback: Prosody did not restart"
+start_fedgate dialback "$(lab_partner fabrikam.test required required false)"
+reply=$(lab_round_trip alice-dialback alice@contoso.test alicepass 127.0.0.10 bob@fabrikam.test bobpass 127.0.0.20)
+[ "$reply" = "echo: hello from alice-dialback" ] || fail "dialback: alice got '$reply' instead of bob's echo"
+log="$work/fedgate-dialback.log"
+grep -q "verifying the internal server's dialback key for contoso.test -> fabrikam.test with it" "$log" ||
+  fail "dialback: fedgate did not verify Prosody's key with Prosody"
+grep -q "fabrikam.test -> contoso.test (to the internal server) (dialback verification)" "$log" ||
+  fail "dialback: no verification stream to the internal server"
+grep -q "dialback verification of contoso.test for fabrikam.test: valid" "$log" ||
+  fail "dialback: Prosody did not confirm its key"
+grep -q "internal server contoso.test -> fabrikam.test authenticated by TLS dialback" "$log" ||
+  fail "dialback: Prosody's stream to fedgate was not authenticated by dialback"
+grep -q "fabrikam.test -> contoso.test authenticated by TLS dialback" "$log" ||
+  fail "dialback: our stream to Prosody was not authenticated by dialback"
+scenario "the internal leg by dialback both ways: each side verified the other's key with its authority"
+fi
+
+# subscription LABEL JID PASSWORD ADDRESS TO TO_PASSWORD TO_ADDRESS: TO accepts, JID
+# subscribes; each must see the other's presence.
+subscription() {
+  client_bg "accept-$1" accept "$5" "$6" "$7"
+  local accepting=$client_pid result
+  result=$(run_client subscribe "$2" "$3" "$4" "$5")
+  wait $accepting || fail "$1: $5 did not see $2's presence: $(tail -1 "$work/accept-$1.out")"
+  [ "$result" = "subscribed, and presence received from $5" ] || fail "$1: $2 got '$result'"
+}
+
+# 3. Presence subscription both ways: bob asks alice, then hana asks ivan.
+if wanted presence; then
+start_fedgate presence "$(lab_partner fabrikam.test required required false)"
+subscription bob-asks bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test alicepass 127.0.0.10
+subscription hana-asks hana@contoso.test hanapass 127.0.0.10 ivan@fabrikam.test ivanpass 127.0.0.20
+scenario "presence subscription both ways: bob (partner) asked alice, hana (internal, over S2S) asked ivan"
+fi
+
+# 4. A public_unverified partner: lena's request nobody invited is refused (kai
+# never sees it); once kai invites lena, it works both ways.
+if wanted unverified; then
+start_fedgate unverified "$(lab_partner fabrikam.test required required false public_unverified)"
+lab_register contoso kai contoso.test kaipass >/dev/null 2>&1
+lab_register fabrikam lena fabrikam.test lenapass >/dev/null 2>&1
+XMPP_CLIENT_TIMEOUT=6 client_bg kai-uninvited accept kai@contoso.test kaipass 127.0.0.10
+kai=$client_pid
+result=$(XMPP_CLIENT_TIMEOUT=6 run_client subscribe lena@fabrikam.test lenapass 127.0.0.20 kai@contoso.test)
+wait $kai && fail "unverified: kai saw lena without an invitation"
+[ "$result" = timeout ] || fail "unverified: lena's uninvited request got '$result'"
+grep -qE "refused presence subscribe from lena@fabrikam.test[^ ]* to kai@contoso.test \\(partner fabrikam.test, public_unverified\\)" \
+  "$work/fedgate-unverified.log" || fail "unverified: no refusal in fedgate's log"
+reply=$(run_client send lena@fabrikam.test lenapass 127.0.0.20 kai@contoso.test "hello from a stranger")
+[ "$reply" = "error: forbidden" ] || fail "unverified: lena's uninvited message got '$reply'"
+subscription kai-invites kai@contoso.test kaipass 127.0.0.10 lena@fabrikam.test lenapass 127.0.0.20
+grep -q "relationship kai@contoso.test ~ lena@fabrikam.test: to=false from=false asked=true (committed)" \
+  "$work/fedgate-unverified.log" || fail "unverified: the invitation was not recorded"
+reply=$(lab_round_trip lena-invited lena@fabrikam.test lenapass 127.0.0.20 kai@contoso.test kaipass 127.0.0.10)
+[ "$reply" = "echo: hello from lena-invited" ] || fail "unverified: lena got '$reply' after kai's invitation"
+scenario "public_unverified fabrikam: lena refused (presence and message) until kai (internal, over S2S) invited her"
+fi
+
+# 5. adatum.test is not a partner: its stream to fedgate is refused (erin's
+# message bounces), and alice's message to erin, which the internal view sends
+# to fedgate, is refused there: nothing reaches adatum.test.
+if wanted refused; then
+start_fedgate refused "$(lab_partner fabrikam.test required required false)"
+reply=$(run_client send erin@adatum.test erinpass 127.0.0.50 alice@contoso.test "hello from erin")
+case "$reply" in error:*) ;; *) fail "refused: erin expected an error bounce, got '$reply'" ;; esac
+grep -q "adatum.test is not a federation partner" "$work/fedgate-refused.log" ||
+  fail "refused: adatum.test was not refused as a non-partner"
+echo "   erin@adatum.test -> alice: $reply"
+reply=$(run_client send alice@contoso.test alicepass 127.0.0.10 erin@adatum.test "hello to erin")
+case "$reply" in error:*) ;; *) fail "refused: alice expected an error bounce, got '$reply'" ;; esac
+grep -qE "internal-in#[0-9]+ .* closed: host-unknown: 'adatum.test' is not a domain served here" \
+  "$work/fedgate-refused.log" || fail "refused: fedgate did not refuse Prosody's stream for adatum.test"
+grep -q "Incoming s2s connection" "$work/adatum/prosody.log" &&
+  fail "refused: something in contoso.test's network reached adatum.test"
+echo "   alice -> erin@adatum.test: $reply"
+reply=$(lab_round_trip bob-alongside bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test alicepass 127.0.0.10)
+[ "$reply" = "echo: hello from bob-alongside" ] || fail "refused: bob got '$reply' alongside"
+scenario "refused: adatum.test (not listed) refused by fedgate both ways; fabrikam served alongside"
+fi
+
+# 6. The internal listener takes only [internal] allowed_addresses: a fedgate
+# whose list names another network refuses Prosody's connection, logged.
+if wanted stranger; then
+start_fedgate stranger "$(lab_partner fabrikam.test required required false)"
+sed -i 's|^allowed_addresses = .*|allowed_addresses = ["192.0.2.0/24"]|' "$work/fedgate-stranger.toml"
+stop_fedgate
+lab_fedgate "$fedgate" "$work/fedgate-stranger.toml" "$work/fedgate-stranger.log" || fail "stranger: fedgate did not start"
+fedgate_pid=$LAB_FEDGATE_PID
+reply=$(XMPP_CLIENT_TIMEOUT=20 run_client send alice@contoso.test alicepass 127.0.0.10 bob@fabrikam.test "hello past the list")
+case "$reply" in error:*|timeout) ;; *) fail "stranger: alice's message got '$reply'" ;; esac
+grep -q "internal listener: connection from 127.0.0.1 refused: not in \[internal\] allowed_addresses" \
+  "$work/fedgate-stranger.log" || fail "stranger: no refusal logged"
+scenario "the internal listener refused a peer outside allowed_addresses ($reply)"
+fi
+
+echo "$passed scenarios passed"
