@@ -36,26 +36,24 @@ dns::settings dns_settings_of(conf::dns_settings const& d)
     return s;
 }
 
-namespace {
-
-void describe_internal_leg(runtime& rt)
+negotiation::directory internal_directory(conf::config const& c)
 {
-    auto const& c = rt.cfg;
+    negotiation::directory d;
     for (auto const& p : c.partners) {
-        rt.internal_domains.add_local_domain(p.domain);
-        for (auto const& d : p.additional_domains)
-            rt.internal_domains.add_local_domain(d);
+        d.add_local_domain(p.domain);
+        for (auto const& extra : p.additional_domains)
+            d.add_local_domain(extra);
     }
     std::vector<std::string> others;
     for (std::size_t i = 1; i < c.local_domains.size(); ++i)
         others.push_back(c.local_domains[i].name);
     // No XEP-0288 there: each side opens its own stream, as the internal
     // server would with any remote domain; acknowledgements when it offers them.
-    rt.internal_domains.add_partner(c.local_domains.front().name, others, c.internal.negotiation,
-                                    policy::partner_type::federated, {.stream_management = true, .bidi = false});
+    if (!c.local_domains.empty())
+        d.add_partner(c.local_domains.front().name, others, c.internal.negotiation, policy::partner_type::federated,
+                      {.stream_management = true, .bidi = false});
+    return d;
 }
-
-}  // namespace
 
 std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor, bool open_store)
 {
@@ -90,7 +88,7 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
         throw std::runtime_error{c.internal.secret_file.path.string() +
                                  (s2s ? ": cannot read the internal dialback secret" : ": cannot read the component secret")};
     if (s2s) {
-        describe_internal_leg(*rt);
+        rt->internal_domains = internal_directory(c);
         rt->internal_dialback = negotiation::dialback_secret::from_text(*internal_secret);
     } else {
         rt->component_secret = std::move(*internal_secret);
