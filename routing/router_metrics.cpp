@@ -104,7 +104,8 @@ void router::gauges(std::vector<operations::metrics::sample>& out) const
 {
     std::map<std::pair<std::string, std::string>, double> streams{
         {{"in", "negotiating"}, 0}, {{"in", "established"}, 0}, {{"out", "negotiating"}, 0},
-        {{"out", "established"}, 0}, {{"component", "negotiating"}, 0}, {{"component", "established"}, 0}};
+        {{"out", "established"}, 0}, {{"component", "negotiating"}, 0}, {{"component", "established"}, 0},
+        {{"internal", "negotiating"}, 0}, {{"internal", "established"}, 0}};
     for (auto const& [raw, in] : inbound_)
         ++streams[{"in", in.authenticated.empty() ? "negotiating" : "established"}];
     double queued_out = 0, queued_internal = 0, unacknowledged_out = 0, unacknowledged_internal = 0;
@@ -121,6 +122,16 @@ void router::gauges(std::vector<operations::metrics::sample>& out) const
         queued_internal += static_cast<double>(link->queued());
         unacknowledged_internal += static_cast<double>(link->unacknowledged());
     }
+    // s2s mode: the internal server's streams, and ours to it.
+    for (auto const& [raw, in] : internal_inbound_)
+        ++streams[{"internal", in.authenticated.empty() ? "negotiating" : "established"}];
+    for (auto const* map : {&internal_links_, &internal_verifiers_})
+        for (auto const& [pair, link] : *map) {
+            if (link->connected())
+                ++streams[{"internal", link->up() ? "established" : "negotiating"}];
+            queued_internal += static_cast<double>(link->queued());
+            unacknowledged_internal += static_cast<double>(link->unacknowledged());
+        }
     for (auto const& [key, value] : streams)
         out.push_back({metric::streams, {{"direction", key.first}, {"state", key.second}}, value});
     out.push_back({metric::queued_stanzas, {{"side", "outbound"}}, queued_out});
@@ -143,6 +154,8 @@ std::map<std::string, operations::partner_queues, std::less<>> router::partner_q
             out[primary(pair.remote)].outbound += link->queued();
     for (auto const& [domain, link] : components_)
         out[primary(domain)].internal += link->queued();
+    for (auto const& [pair, link] : internal_links_)  // pair.local: the partner's domain on the internal leg
+        out[primary(pair.local)].internal += link->queued();
     return out;
 }
 
