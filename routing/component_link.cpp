@@ -28,9 +28,6 @@ namespace {
 /// At shutdown, how long a last answer to a ping may take before the link closes anyway.
 constexpr std::chrono::seconds last_answer_wait{2};
 
-/// The internal server is next door: come back quickly, but do not spin.
-constexpr retry_limits link_retry{.first_max = std::chrono::milliseconds{1000}, .cap = std::chrono::milliseconds{30'000}};
-
 /// Standing by while another connection holds the component (another instance
 /// of a deployment): the takeover after that one is gone is what matters, and a
 /// connection next door each second costs nothing.
@@ -48,7 +45,7 @@ component_link::component_link(link_owner& owner, std::string domain)
     : owner_{owner},
       domain_{std::move(domain)},
       traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), "component", true, domain_},
-      retry_{link_retry},
+      retry_{internal_server_retry},
       window_{domain_, server_domain(owner.generation()->cfg),
               {.ping_every = owner.generation()->cfg.limits.internal_ping_every,
                .max_in_flight = owner.generation()->cfg.limits.internal_max_unacknowledged}},

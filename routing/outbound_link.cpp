@@ -51,8 +51,11 @@ outbound_link::outbound_link(link_owner& owner, ng::domain_pair pair, ng::outbou
       leg_{leg},
       traffic_{owner, queue_limits_of(owner.generation()->cfg.limits), leg == link_leg::internal ? "internal" : "out",
                leg == link_leg::internal, partner_domain()},
+      retry_{leg == link_leg::internal ? internal_server_retry : retry_limits{}},
       retry_timer_{owner.executor()},
-      gate_{std::make_shared<network::manual_gate>(pair_.remote + " has not acknowledged what it was sent")},
+      gate_{std::make_shared<network::manual_gate>(
+          leg == link_leg::internal ? "the internal server is away, or has not acknowledged what it was sent"
+                                    : pair_.remote + " has not acknowledged what it was sent")},
       last_ack_timer_{owner.executor()}
 {
 }
@@ -104,6 +107,14 @@ void outbound_link::deliver(protocol::element stanza, connection* source)
         return;
     }
     traffic_.hold(std::move(stanza), pair_.remote);
+    if (leg_ == link_leg::internal && source) {
+        // As a component link does: the partner's stream waits while the
+        // internal server is away, so that its stanzas wait in the partner's
+        // queue rather than fill ours (until the delivery deadline bounces
+        // what waits here, which opens the gate).
+        gate_->close();
+        source->hold_reading_for(gate_);
+    }
     ensure_connecting();
 }
 
@@ -338,6 +349,8 @@ void outbound_link::failed(delivery_failure failure)
         owner_.dialback_answered(v, outcome_of(failure));
     if (!failure.retry || stopped_)
         traffic_.bounce_held(failure);
+    if (traffic_.queue().empty())
+        gate_->open();
     if (stopped_ || purpose_ == ng::outbound_purpose::verify_only || (failure.retry && traffic_.queue().empty())) {
         owner_.retire(this);
         return;
@@ -392,7 +405,14 @@ void outbound_link::tick(clock::time_point now)
         return;
     auto failure = last_failure_.value_or(delivery_failure{stanza_condition::remote_server_timeout, true,
                                                            "no stream to " + pair_.remote + " within the delivery deadline"});
+    if (leg_ == link_leg::internal && failure.retry)
+        // The sender's "remote server" is the local user's: it did not answer
+        // in time, whatever stopped fedgate's stream to it (as with a component link).
+        failure = {stanza_condition::remote_server_timeout, true,
+                   "the internal server was not reachable within the delivery deadline (" + failure.text + ")"};
     traffic_.expire(now, failure, failure.text);
+    if (traffic_.queue().empty())
+        gate_->open();  // nothing left that its feeders wait for
 }
 
 void outbound_link::stop(protocol::stream_error condition, std::string const& why)
@@ -400,6 +420,7 @@ void outbound_link::stop(protocol::stream_error condition, std::string const& wh
     stopped_ = true;
     retry_timer_.cancel();
     traffic_.bounce_held({stanza_condition::service_unavailable, false, why});
+    gate_->open();
     for (auto& v : std::exchange(verifies_, {}))
         owner_.dialback_answered(v, ng::dialback_outcome::timeout);
     if (up() && unacked_ && !unacked_->empty()) {

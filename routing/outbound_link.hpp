@@ -156,7 +156,9 @@ private:
     std::optional<unacked_stanzas> unacked_;  ///< while the stream up has stream management
     network::connection const* counted_on_ = nullptr;  ///< the stream unacked_ counts
     boost::asio::steady_timer retry_timer_;
-    std::shared_ptr<network::manual_gate> gate_;  ///< holds the feeders while the window is full
+    /// Holds the feeders while the window is full, or (internal leg) while the
+    /// internal server is away; open once nothing they wait for is held.
+    std::shared_ptr<network::manual_gate> gate_;
     /// stop() with stanzas unacknowledged: the close it asked for, made when the
     /// peer's answer to a last <r/> covers them all, or when last_ack_timer_ fires.
     std::optional<std::pair<protocol::stream_error, std::string>> close_after_ack_;

@@ -14,6 +14,10 @@ struct retry_limits {
     std::chrono::milliseconds cap{600'000};       ///< no delay grows beyond this
 };
 
+/// The internal server is next door: its links come back quickly, but do not spin.
+inline constexpr retry_limits internal_server_retry{.first_max = std::chrono::milliseconds{1000},
+                                                    .cap = std::chrono::milliseconds{30'000}};
+
 class retry_schedule {
 public:
     /// `seed` for tests; production seeds from std::random_device.

@@ -15,6 +15,7 @@
 #   unverified  public_unverified: refused until the local user invited the remote one
 #   refused     adatum.test, not a partner: refused at fedgate, both ways
 #   stranger    a connection to the internal listener from outside allowed_addresses is refused
+#   restart     the internal Prosody killed and started again
 # Needs root (network namespaces); FEDGATE_BINARY names the binary; the
 # configurations and logs stay in $FEDGATE_LAB_DIR (default ./fedgate-internal-s2s-lab).
 set -u
@@ -198,6 +199,31 @@ case "$reply" in error:*|timeout) ;; *) fail "stranger: alice's message got '$re
 grep -q "internal listener: connection from 127.0.0.1 refused: not in \[internal\] allowed_addresses" \
   "$work/fedgate-stranger.log" || fail "stranger: no refusal logged"
 scenario "the internal listener refused a peer outside allowed_addresses ($reply)"
+fi
+
+# 7. The internal server restarts: while it is away, bob's message waits (his
+# stream paused) and is bounced with remote-server-timeout at the delivery
+# deadline; once it is back, the link reconnects (backoff capped at 30 s, as a
+# component link's) and the next message crosses.
+if wanted restart; then
+start_fedgate restart "$(lab_partner fabrikam.test required required false
+                         printf '[limits]\ndelivery_deadline_seconds = 4\n')"
+reply=$(lab_round_trip before-restart bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test alicepass 127.0.0.10)
+[ "$reply" = "echo: hello from before-restart" ] || fail "restart: bob got '$reply' before the restart"
+lab_kill contoso
+log="$work/fedgate-restart.log"
+for _ in $(seq 100); do grep -q "fabrikam.test -> contoso.test closed" "$log" && break; sleep 0.1; done
+reply=$(XMPP_CLIENT_TIMEOUT=20 run_client send bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test "hello while away")
+echo "   bob -> alice while Prosody is down: $reply"
+[ "$reply" = "error: remote-server-timeout" ] || fail "restart: bob got '$reply' while Prosody was down"
+lab_internal_prosody_s2s contoso contoso.test || fail "restart: Prosody did not start again"
+reply=$(XMPP_CLIENT_TIMEOUT=45 lab_round_trip after-restart bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test alicepass 127.0.0.10)
+[ "$reply" = "echo: hello from after-restart" ] || fail "restart: bob got '$reply' after the restart"
+stop_fedgate || fail "restart: fedgate did not exit 0 on SIGTERM"
+summary=$(grep -o "stopped cleanly: .*" "$log")
+echo "   fedgate: $summary"
+echo "$summary" | grep -q "; 1 bounced, 0 possibly lost" || fail "restart: $summary"
+scenario "Prosody (internal) killed and started again: the message sent meanwhile bounced at the deadline, the next one crossed"
 fi
 
 echo "$passed scenarios passed"
