@@ -375,7 +375,8 @@ void outbound_link::failed(delivery_failure failure)
         if (!*alive)
             return;
         waiting_to_retry_ = false;
-        if (!ec && (!traffic_.queue().empty() || !verifies_.empty()))
+        bool const due = !ec || std::exchange(retry_at_once_, false);
+        if (due && (!traffic_.queue().empty() || !verifies_.empty()))
             ensure_connecting();
         // Idle after a failure that retrying does not cure: the link stays, with
         // its schedule, and the next stanza makes the next attempt.
@@ -395,6 +396,15 @@ void outbound_link::forgive()
     if (!refusing())
         return;
     retry_timer_.cancel();  // the handler sees the cancel: waiting ends, nothing is attempted yet
+}
+
+void outbound_link::retry_now()
+{
+    retry_.reset();
+    if (!waiting_to_retry_ || retry_at_once_)
+        return;
+    retry_at_once_ = true;
+    retry_timer_.cancel();  // the handler attempts, if anything waits
 }
 
 void outbound_link::tick(clock::time_point now)

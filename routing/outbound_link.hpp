@@ -57,6 +57,10 @@ public:
     /// A reload: the partner may have fixed what failed, so the next stanza
     /// makes an attempt at once and the schedule starts over.
     void forgive();
+    /// The peer is known to be back (the internal server's own stream just
+    /// authenticated): the schedule starts over, and what waits for the next
+    /// attempt makes it now.
+    void retry_now();
     /// Whether a stream of our own exists (up or negotiating).
     [[nodiscard]] bool connected() const noexcept { return connection_ != nullptr; }
     /// Whether our stanzas have a stream to go on now.
@@ -148,6 +152,7 @@ private:
     bool authenticated_ = false;  ///< the current stream got as far as authentication
     bool stream_management_ = false;  ///< the partner enabled XEP-0198 on it (it counts ours)
     bool waiting_to_retry_ = false;
+    bool retry_at_once_ = false;  ///< retry_now() cancelled the wait: attempt when it ends
     bool stopped_ = false;
     std::vector<negotiation::verify_request> verifies_;  ///< not yet handed to a stream
     std::optional<delivery_failure> last_failure_;

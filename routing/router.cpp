@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace fedgate::routing {
 
@@ -75,26 +76,24 @@ void router::link_settled()
 
 std::string router::reload(std::shared_ptr<runtime> next)
 {
+    auto const before = partner_domains(rt_->cfg);
     rt_ = std::move(next);
     contacts_.set_limits(commit_wait_of(rt_->cfg.limits));
     show_partner_series();  // the new partners'
     partners_.configure(rt_->cfg);  // keeps the known partners' state, forgets the removed ones'
     partners_.check_expiry(*rt_->tls);
     auto const wanted = component_domains(rt_->cfg);
-    std::vector<std::string> added, removed;
     for (auto it = components_.begin(); it != components_.end();) {
         if (wanted.contains(it->first)) {
             ++it;
             continue;
         }
-        removed.push_back(it->first);
         it->second->stop(it->first + " is no longer a federation partner");
         retired_components_.push_back(std::move(it->second));
         it = components_.erase(it);
     }
     for (auto const& d : wanted)
         if (!components_.contains(d)) {
-            added.push_back(d);
             auto link = std::make_unique<component_link>(*this, d);
             link->start();
             components_.emplace(d, std::move(link));
@@ -146,6 +145,11 @@ std::string router::reload(std::shared_ptr<runtime> next)
                 in.c->close(protocol::stream_error::host_gone, end->reason, end->why);
                 break;
             }
+    // Said of the partner domains in either mode (in component mode, each is a link).
+    auto const after = partner_domains(rt_->cfg);
+    std::vector<std::string> added, removed;
+    std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
+    std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(removed));
     auto join = [](std::vector<std::string> const& v) {
         std::string out;
         for (auto const& d : v)

@@ -75,6 +75,10 @@ void router::on_internal_action(connection& source, ng::action& a)
                                       {{"direction", "internal"}, {"method", std::string{metric_name(done.method)}}});
                        if (auto in = internal_inbound_.find(&source); in != internal_inbound_.end())
                            in->second.authenticated.push_back(done.pair);
+                       // It is up again, if it was away: what waits for it need
+                       // not wait for the links' backoff.
+                       for (auto& [pair, link] : internal_links_)
+                           link->retry_now();
                    },
                    [&](ng::route_stanza& r) {
                        // The session's pair is the internal leg's (local: the remote

@@ -199,10 +199,17 @@ lab_ejabberd_start() {
   local dir="$LAB_DIR/$name"
   # ejabberdctl sources its ctl config after reading its flags: without our own, the
   # system one would point the node back at /etc/ejabberd/ejabberd.yml.
+  # An inetrc in NAME's folder (lab_internal_ejabberd_s2s) is the node's instead of
+  # Debian's /etc/ejabberd/inetrc: ejabberdctl sets ERL_INETRC after sourcing this
+  # file, and -kernel inetrc wins over it. ejabberdctl splits ERL_OPTIONS on spaces
+  # without evaluating quotes, so the double quotes reach erl and make the value an
+  # Erlang string.
+  local inetrc=""
+  [ -f "$dir/inetrc" ] && inetrc=" -kernel inetrc \\\"$dir/inetrc\\\""
   cat > "$dir/ejabberdctl.cfg" <<CTL
 EJABBERD_CONFIG_PATH=$dir/ejabberd.yml
 EJABBERD_PID_PATH=$dir/ejabberd.pid
-ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"
+ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0$inetrc"
 CTL
   chmod 755 "$LAB_DIR" "$LAB_DIR/pki"
   chmod 644 "$LAB_DIR/pki/ca.crt"
@@ -389,13 +396,15 @@ lab_fedgate() {
 
 # lab_round_trip LABEL JID PASSWORD ADDRESS TO TO_PASSWORD TO_ADDRESS: TO answers the
 # first message with "echo: ..."; JID sends "hello from LABEL". Prints the reply.
+# The clients trust the lab's CA, or the CA file LAB_CLIENT_CA names.
 lab_round_trip() {
-  local client; client="$(dirname "${BASH_SOURCE[0]}")/xmpp_client.py"
-  lab_exec /usr/bin/python3 "$client" echo "$5" "$6" "$7" "$LAB_DIR/pki/ca.crt" \
+  local client ca=${LAB_CLIENT_CA:-$LAB_DIR/pki/ca.crt}
+  client="$(dirname "${BASH_SOURCE[0]}")/xmpp_client.py"
+  lab_exec /usr/bin/python3 "$client" echo "$5" "$6" "$7" "$ca" \
     > "$LAB_DIR/echo-$1.out" 2>"$LAB_DIR/echo-$1.err" &
   local echo_pid=$!
-  for _ in $(seq 100); do grep -q ready "$LAB_DIR/echo-$1.out" && break; sleep 0.1; done
-  lab_exec /usr/bin/python3 "$client" send "$2" "$3" "$4" "$LAB_DIR/pki/ca.crt" "$5" "hello from $1" \
+  for _ in $(seq 100); do grep -qs ready "$LAB_DIR/echo-$1.out" && break; sleep 0.1; done
+  lab_exec /usr/bin/python3 "$client" send "$2" "$3" "$4" "$ca" "$5" "hello from $1" \
     2>"$LAB_DIR/send-$1.err" | tail -1
   wait $echo_pid
 }
@@ -455,6 +464,7 @@ LAB_INTERNAL_DNS=127.0.0.54
 lab_internal_view() {
   local address=$1 domain; shift
   local records=(--host-record="fedgate-internal.test,$address")
+  LAB_INTERNAL_VIEW_ADDRESS=$address  # lab_internal_ejabberd_s2s
   for domain in "$@"; do
     records+=(--srv-host="_xmpp-server._tcp.$domain,fedgate-internal.test,5269,0,5"
               --local="/_xmpps-server._tcp.$domain/")
@@ -477,4 +487,63 @@ lab_internal_prosody_s2s() {
   [ -f "$LAB_DIR/dialback.secret" ] ||
     { head -c 32 /dev/urandom | base64 > "$LAB_DIR/dialback.secret"; chmod 600 "$LAB_DIR/dialback.secret"; }
   LAB_PROSODY_DNS=$LAB_INTERNAL_DNS lab_prosody "$1" "$2" "$LAB_INTERNAL"
+}
+
+# lab_internal_ejabberd_s2s NAME DOMAIN: an ejabberd for DOMAIN at LAB_INTERNAL that
+# federates over S2S (ejabberd_s2s_in on 5269, c2s on 5222, STARTTLS required,
+# mod_s2s_dialback: its s2s_out_tls_verify hook leaves the peer certificate
+# unchecked, and when SASL EXTERNAL is not possible ejabberd retries with dialback,
+# as fedgate's internal-leg certificate is not valid for the remote domains), and
+# that resolves through the internal view (lab_internal_view).
+# LAB_EJABBERD_PKI, when set, is a folder of make-demo-certs whose DOMAIN
+# certificate ejabberd presents instead of the lab's, on S2S and c2s alike: the
+# clients must trust that folder's CA too (lab_round_trip: LAB_CLIENT_CA). It
+# cannot be S2S only: a c2s listener's own certfile joins the certificates
+# ejabberd 23.01 picks from for the domain, and it prefers the valid one (tried:
+# the lab's on the c2s listener, the other in certfiles, and ejabberd's S2S
+# presented the lab's, which fedgate took for SASL EXTERNAL).
+# ejabberd 23.01 (xmpp 1.6.1 xmpp_stream_out) asks the SRV records with Erlang's own
+# DNS client (inet_res), whose servers come from the node's inetrc: NAME/inetrc
+# names only LAB_INTERNAL_DNS; {resolv_conf, ""} comes first, or inet_res reloads
+# the namespace's resolv.conf (the lab's dnsmasq) at its first lookup. The SRV
+# target's address is asked of the system resolver (net:getaddrinfo, libc), so
+# fedgate-internal.test is also in the namespace's hosts file: it is the internal
+# network's name for fedgate, which the lab's dnsmasq, the public DNS, must not
+# know (and it is running already).
+lab_internal_ejabberd_s2s() {
+  local name=$1 domain=$2
+  local dir="$LAB_DIR/$name"
+  # fedgate's public dialback secret, which lab_internal_ejabberd makes in component mode.
+  [ -f "$LAB_DIR/dialback.secret" ] ||
+    { head -c 32 /dev/urandom | base64 > "$LAB_DIR/dialback.secret"; chmod 600 "$LAB_DIR/dialback.secret"; }
+  [ -n "${LAB_INTERNAL_VIEW_ADDRESS:-}" ] || { lab_log "lab_internal_ejabberd_s2s: no lab_internal_view"; return 1; }
+  grep -q ' fedgate-internal.test$' "/etc/netns/$LAB_NS/hosts" ||
+    echo "$LAB_INTERNAL_VIEW_ADDRESS fedgate-internal.test" >> "/etc/netns/$LAB_NS/hosts"
+  mkdir -p "$dir/spool" "$dir/logs"
+  local pki=${LAB_EJABBERD_PKI:-$LAB_DIR/pki}
+  cat "$pki/$domain.crt" "$pki/$domain.key" > "$dir/$domain.pem"
+  printf '{resolv_conf, ""}.\n{nameserver, {%s}, 53}.\n' "${LAB_INTERNAL_DNS//./,}" > "$dir/inetrc"
+  cat > "$dir/ejabberd.yml" <<CFG
+hosts: ["$domain"]
+loglevel: debug
+certfiles: ["$dir/$domain.pem"]
+ca_file: "$LAB_DIR/pki/ca.crt"
+listen:
+  - {port: 5222, ip: "$LAB_INTERNAL", module: ejabberd_c2s, starttls: true}
+  - {port: 5269, ip: "$LAB_INTERNAL", module: ejabberd_s2s_in}
+s2s_use_starttls: required
+outgoing_s2s_families: [ipv4]
+s2s_max_retry_delay: 1  # as lab_ejabberd: a refusal bounces only briefly
+auth_method: internal
+acl:
+  local: {user_regexp: ""}
+access_rules:
+  local: {allow: local}
+modules:
+  mod_roster: {}
+  mod_disco: {}
+  mod_ping: {}
+  mod_s2s_dialback: {}
+CFG
+  lab_ejabberd_start "$name" "$LAB_INTERNAL" && lab_wait_port "$LAB_INTERNAL" 5269
 }
