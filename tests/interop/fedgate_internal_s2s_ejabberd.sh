@@ -19,7 +19,6 @@ set -u
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: the lab needs root for network namespaces"; exit 77; fi
 here=$(cd "$(dirname "$0")" && pwd)
 fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
-client="$here/xmpp_client.py"
 . "$here/lab.sh"
 lab_scenario_run "${FEDGATE_LAB_DIR:-$PWD/fedgate-internal-s2s-ejabberd-lab}"
 scenarios=("$@")
@@ -39,39 +38,6 @@ lab_register adatum erin adatum.test erinpass >/dev/null 2>&1
 # ejabberd's certificate too.
 export LAB_CLIENT_CA="$work/clients-ca.crt"
 cp "$work/pki/ca.crt" "$LAB_CLIENT_CA"
-
-# start_fedgate NAME PARTNERS: PARTNERS is TOML ([[partner]] sections).
-start_fedgate() {
-  lab_fedgate_config "$work/fedgate-$1.toml" contoso.test 127.0.0.11 "$2"
-  lab_fedgate "$fedgate" "$work/fedgate-$1.toml" "$work/fedgate-$1.log" || fail "fedgate ($1) did not start"
-  fedgate_pid=$LAB_FEDGATE_PID
-}
-
-scenario() {  # scenario NAME: the checks passed
-  stop_fedgate || fail "$1: fedgate did not exit 0 on SIGTERM"
-  echo "ok: $1"
-  passed=$((passed + 1))
-}
-
-# run_client MODE JID PASSWORD ADDRESS ARGS...: a client in the foreground; prints its last line.
-run_client() {
-  local mode=$1 jid=$2 password=$3 address=$4; shift 4
-  lab_exec /usr/bin/python3 "$client" "$mode" "$jid" "$password" "$address" "$LAB_CLIENT_CA" "$@" \
-    2>>"$work/clients.err" | tail -1
-}
-
-# client_bg NAME MODE JID PASSWORD ADDRESS [ARGS...]: a client in the background,
-# its output in $work/NAME.out, its PID in $client_pid; waits until it is logged
-# in when it announces that ("ready": echo, accept).
-client_bg() {
-  local name=$1 mode=$2 jid=$3 password=$4 address=$5; shift 5
-  lab_exec /usr/bin/python3 "$client" "$mode" "$jid" "$password" "$address" "$LAB_CLIENT_CA" "$@" \
-    > "$work/$name.out" 2>"$work/$name.err" &
-  client_pid=$!
-  case $mode in echo|accept)
-    for _ in $(seq 100); do grep -qs ready "$work/$name.out" && break; sleep 0.1; done ;;
-  esac
-}
 
 # ejabberd_logged SINCE TEXT: ejabberd's log says TEXT after its first SINCE lines
 # (its logger writes a moment after the fact: waits up to 5 s).
@@ -156,16 +122,6 @@ ejabberd_logged "$ejabberd_seen" "Accepted inbound s2s dialback authentication f
   fail "dialback: ejabberd did not accept fedgate's stream by dialback"
 scenario "the internal leg by dialback both ways: each side verified the other's key with its authority"
 fi
-
-# subscription LABEL JID PASSWORD ADDRESS TO TO_PASSWORD TO_ADDRESS: TO accepts, JID
-# subscribes; each must see the other's presence.
-subscription() {
-  client_bg "accept-$1" accept "$5" "$6" "$7"
-  local accepting=$client_pid result
-  result=$(run_client subscribe "$2" "$3" "$4" "$5")
-  wait $accepting || fail "$1: $5 did not see $2's presence: $(tail -1 "$work/accept-$1.out")"
-  [ "$result" = "subscribed, and presence received from $5" ] || fail "$1: $2 got '$result'"
-}
 
 # 3. Presence subscription both ways: bob asks alice, then hana asks ivan.
 if wanted presence; then

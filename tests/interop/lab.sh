@@ -409,8 +409,9 @@ lab_round_trip() {
   wait $echo_pid
 }
 
-# For the scenario scripts (fedgate_federation.sh, fedgate_internal_ejabberd.sh),
-# which set `scenarios` (the names asked for).
+# For the scenario scripts (fedgate_federation.sh, fedgate_internal_*.sh), which
+# set `scenarios` (the names asked for) and `fedgate` (the binary).
+LAB_CLIENT="$(dirname "${BASH_SOURCE[0]}")/xmpp_client.py"
 # lab_scenario_run WORKDIR: a fresh WORKDIR (`work`, kept after the run), no
 # fedgate yet (`fedgate_pid`), none passed; on exit fedgate stops, the lab goes
 # down, and where the logs are is said.
@@ -420,6 +421,48 @@ lab_scenario_run() {
   fedgate_pid=""
   passed=0
   trap 'stop_fedgate; lab_down; echo "logs: $work"' EXIT
+}
+# start_fedgate NAME PARTNERS: fedgate for contoso.test at 127.0.0.11 with the
+# configuration $work/fedgate-NAME.toml (PARTNERS: [[partner]] sections), its log
+# in $work/fedgate-NAME.log, its PID in fedgate_pid.
+start_fedgate() {
+  lab_fedgate_config "$work/fedgate-$1.toml" contoso.test 127.0.0.11 "$2"
+  lab_fedgate "$fedgate" "$work/fedgate-$1.toml" "$work/fedgate-$1.log" || fail "fedgate ($1) did not start"
+  fedgate_pid=$LAB_FEDGATE_PID
+}
+# scenario NAME: the checks passed; fedgate must then exit 0 on SIGTERM.
+scenario() {
+  stop_fedgate || fail "$1: fedgate did not exit 0 on SIGTERM"
+  echo "ok: $1"
+  passed=$((passed + 1))
+}
+# run_client MODE JID PASSWORD ADDRESS ARGS...: a client (xmpp_client.py) in the
+# foreground, trusting the lab's CA or LAB_CLIENT_CA; prints its last line.
+run_client() {
+  local mode=$1 jid=$2 password=$3 address=$4; shift 4
+  lab_exec /usr/bin/python3 "$LAB_CLIENT" "$mode" "$jid" "$password" "$address" "${LAB_CLIENT_CA:-$work/pki/ca.crt}" \
+    "$@" 2>>"$work/clients.err" | tail -1
+}
+# client_bg NAME MODE JID PASSWORD ADDRESS [ARGS...]: a client in the background,
+# its output in $work/NAME.out, its PID in $client_pid; waits until it is logged
+# in when it announces that ("ready": echo, accept).
+client_bg() {
+  local name=$1 mode=$2 jid=$3 password=$4 address=$5; shift 5
+  lab_exec /usr/bin/python3 "$LAB_CLIENT" "$mode" "$jid" "$password" "$address" "${LAB_CLIENT_CA:-$work/pki/ca.crt}" \
+    "$@" > "$work/$name.out" 2>"$work/$name.err" &
+  client_pid=$!
+  case $mode in echo|accept)
+    for _ in $(seq 100); do grep -qs ready "$work/$name.out" && break; sleep 0.1; done ;;
+  esac
+}
+# subscription LABEL JID PASSWORD ADDRESS TO TO_PASSWORD TO_ADDRESS: TO accepts, JID
+# subscribes; each must see the other's presence.
+subscription() {
+  client_bg "accept-$1" accept "$5" "$6" "$7"
+  local accepting=$client_pid result
+  result=$(run_client subscribe "$2" "$3" "$4" "$5")
+  wait $accepting || fail "$1: $5 did not see $2's presence: $(tail -1 "$work/accept-$1.out")"
+  [ "$result" = "subscribed, and presence received from $5" ] || fail "$1: $2 got '$result'"
 }
 # fail WHAT: the scenario failed: the tail of every fedgate and server log, exit 1.
 fail() {
