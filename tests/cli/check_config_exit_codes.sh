@@ -31,6 +31,25 @@ sed 's|^state_dir = .*|state_dir = "absent-state"|' "$work/fedgate.toml" > "$wor
 expect 1 "missing state_dir" -- "$fedgate" check-config -c "$work/no-state.toml"
 grep -q 'no-state.toml:[0-9]*: error: state_dir ".*absent-state": No such file or directory; the relationship store lives there' "$work/err" ||
   { echo "FAIL: the missing state_dir is not named with its line"; cat "$work/err"; failures=$((failures + 1)); }
+# s2s mode: the report names it; its internal listener may not share a public one.
+python3 - "$work/fedgate.toml" "$work/s2s.toml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+internal = ('[internal]\nmode = "s2s"\nhost = "127.0.0.1"\nlisten = ["127.0.0.2:5269"]\n'
+            'secret_file = "demo/component.secret"\n')
+text = re.sub(r'\[internal\]\n(?:[a-z_]+ = .*\n)+', internal, text)
+text = re.sub(r'(?m)^s2s_listen = .*$', 's2s_listen = ["127.0.0.1:5269"]', text)
+text = re.sub(r'(?m)^direct_tls_listen = .*$', 'direct_tls_listen = ["127.0.0.1:5270"]', text)
+open(sys.argv[2], "w").write(text)
+PY
+expect 0 "s2s mode" -- "$fedgate" check-config -c "$work/s2s.toml"
+grep -q "internal server:    127.0.0.1:5269 (mode s2s: it federates with fedgate as with every remote domain)" "$work/out" &&
+  grep -q "internal listen:    127.0.0.2:5269, from 127.0.0.1" "$work/out" ||
+  { echo "FAIL: the report does not show s2s mode"; cat "$work/out"; failures=$((failures + 1)); }
+sed 's|^s2s_listen = .*|s2s_listen = ["0.0.0.0:5269"]|' "$work/s2s.toml" > "$work/s2s-shared.toml"
+expect 1 "s2s mode under a wildcard public listener" -- "$fedgate" check-config -c "$work/s2s-shared.toml"
+grep -q "s2s-shared.toml:[0-9]*: error: 'listen' in \[internal\]: 127.0.0.2:5269 would share the public listener 0.0.0.0:5269" "$work/err" ||
+  { echo "FAIL: the shared listener is not named with its line"; cat "$work/err"; failures=$((failures + 1)); }
 expect 1 "missing file" -- "$fedgate" check-config -c "$work/none.toml"
 expect 2 "unknown option" -- "$fedgate" check-config --bogus
 expect 2 "no subcommand" -- "$fedgate"
