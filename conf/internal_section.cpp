@@ -5,20 +5,11 @@
 #include "conf/loader.hpp"
 #include "conf/socket_address.hpp"
 
-#include <arpa/inet.h>
-
 namespace fedgate::conf::detail {
 namespace {
 
 /// The settings only s2s mode reads.
 constexpr std::string_view s2s_only_keys[] = {"listen", "allowed_addresses", "tls", "sasl", "dialback"};
-
-bool is_ip_literal(std::string const& host)
-{
-    in6_addr a6{};
-    in_addr a4{};
-    return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
-}
 
 /// Whether a listener on `a` and one on `b` would take the same connections (or
 /// fail to bind together): the same port, and the same address or a wildcard.
@@ -99,8 +90,8 @@ void loader::read_internal_s2s(table_reader& r, toml::table const& t)
         if (ranges->empty())
             out_.error(r.line_of("allowed_addresses"), "'allowed_addresses' in [internal] is empty, so no internal "
                                                        "server could connect; name its addresses");
-    } else if (is_ip_literal(in.host)) {
-        in.allowed_addresses.push_back(std::get<address_range>(parse_address_range(in.host)));
+    } else if (auto host = parse_address_range(in.host); auto const* address = std::get_if<address_range>(&host)) {
+        in.allowed_addresses.push_back(*address);  // an address, not a name: the internal server's own
     } else {
         out_.error(r.line_of("host"), "'host' in [internal] is the name \"" + in.host + "\"; in s2s mode, also name "
                                       "the addresses the internal server connects from: allowed_addresses = "
