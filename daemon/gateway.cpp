@@ -86,13 +86,14 @@ public:
             for (auto const& where : rt_->cfg.gateway.direct_tls_listen)
                 listeners_.push_back(std::make_unique<listener>(io_.get_executor(), where, true, to_router, next_loop));
             // [internal] mode = "s2s": the internal server's streams, on addresses of their own.
-            auto const to_internal_leg = [hub = hub_.get()](boost::asio::ip::tcp::socket s, bool) {
-                hub->accept_internal(std::move(s));
-            };
-            if (rt_->cfg.internal.mode == conf::internal_settings::link_mode::s2s)
+            if (rt_->cfg.internal.mode == conf::internal_settings::link_mode::s2s) {
+                auto const to_internal_leg = [hub = hub_.get()](boost::asio::ip::tcp::socket s, bool) {
+                    hub->accept_internal(std::move(s));
+                };
                 for (auto const& where : rt_->cfg.internal.listen)
                     listeners_.push_back(
                         std::make_unique<listener>(io_.get_executor(), where, false, to_internal_leg, next_loop));
+            }
             if (rt_->cfg.metrics.listen)
                 metrics_ = std::make_unique<metrics_server>(io_.get_executor(), *rt_->cfg.metrics.listen, hub_->stats());
         } catch (std::exception const& e) {

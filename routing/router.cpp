@@ -130,18 +130,18 @@ std::string router::reload(std::shared_ptr<runtime> next)
                 break;
             }
     }
-    // The internal leg's pairs are the other way round (the remote domain is
-    // the one fedgate speaks for there).
-    auto const internal_gone = [&](ng::domain_pair const& pair) { return gone({pair.remote, pair.local}); };
+    // The internal leg: its links are kept by (local, remote) as the others; the
+    // pairs its streams authenticated are the other way round (the remote domain
+    // is the one fedgate speaks for there).
     for (auto* map : {&internal_links_, &internal_verifiers_})
         for (auto& [pair, link] : *map)
-            if (auto const end = internal_gone(pair))
+            if (auto const end = gone(pair))
                 link->stop(protocol::stream_error::host_gone, end->why);
             else
                 link->forgive();
     for (auto& [raw, in] : internal_inbound_)
         for (auto const& pair : in.authenticated)
-            if (auto const end = internal_gone(pair)) {
+            if (auto const end = gone({pair.remote, pair.local})) {
                 in.c->close(protocol::stream_error::host_gone, end->reason, end->why);
                 break;
             }
@@ -332,14 +332,17 @@ void router::verify_with_authority(std::shared_ptr<connection> const& source, ng
     checks_[{ask.stream_id, ask.pair}] = {source, clock::now() + rt_->cfg.limits.negotiation_timeout};
     ng::verify_request request{ask.pair, ask.stream_id, ask.key};
     auto& links = internal ? internal_links_ : links_;
+    // The internal leg's links are kept by (local, remote) as the others; its
+    // requests come the other way round.
+    auto const key = internal ? ng::domain_pair{ask.pair.remote, ask.pair.local} : ask.pair;
     // XEP-0220 §2.1.2: on our stream to that domain when there is one, else on
     // a stream opened for this purpose; never on the partner's own stream that
     // a link may be using (XEP-0288 §2.2: not where the request came).
-    if (auto link = links.find(ask.pair); link != links.end() && link->second->own_stream_up()) {
+    if (auto link = links.find(key); link != links.end() && link->second->own_stream_up()) {
         link->second->verify(std::move(request));
         return;
     }
-    auto& verifier = (internal ? internal_verifiers_ : verifiers_)[ask.pair];
+    auto& verifier = (internal ? internal_verifiers_ : verifiers_)[key];
     if (!verifier)
         verifier = std::make_unique<outbound_link>(*this, ask.pair, ng::outbound_purpose::verify_only,
                                                    internal ? link_leg::internal : link_leg::partner);

@@ -145,8 +145,9 @@ private:
 
     // ---- [internal] mode = "s2s" (router_internal.cpp) ---------------------------
     [[nodiscard]] bool s2s_internal() const noexcept;
-    /// Our S2S link to the internal server for `pair` (local: the remote domain
-    /// fedgate speaks for; remote: a local domain), made on demand.
+    /// Our S2S link to the internal server for `pair` (local: a local domain;
+    /// remote: the partner's domain fedgate speaks for), made on demand; its
+    /// stream goes the other way, from pair.remote to pair.local.
     outbound_link& internal_link_for(negotiation::domain_pair const& pair);
     void on_internal_action(network::connection& source, negotiation::action& a);
     void on_internal_closed(network::connection& source, negotiation::close_stream const& why);
@@ -233,7 +234,8 @@ private:
     internal_observer internal_observer_{*this};
     std::map<network::connection*, inbound_stream> internal_inbound_;  ///< the internal server's streams (s2s mode)
     /// Our S2S links to the internal server (s2s mode), and the verifiers of its
-    /// dialback keys, by (remote domain, local domain).
+    /// dialback keys, by (local domain, remote domain) as the other maps: a
+    /// stanza's pair finds its link without a copy.
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> internal_links_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> internal_verifiers_;
     std::vector<std::unique_ptr<component_link>> retired_components_;               // closing after a reload

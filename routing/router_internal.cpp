@@ -119,7 +119,9 @@ outbound_link& router::internal_link_for(ng::domain_pair const& pair)
     if (!link || (link->stopped() && !stopping_)) {
         if (link)
             retired_links_.push_back(std::move(link));
-        link = std::make_unique<outbound_link>(*this, pair, ng::outbound_purpose::route, link_leg::internal);
+        // The link's own pair is its stream's: from the partner's domain to the local one.
+        link = std::make_unique<outbound_link>(*this, ng::domain_pair{pair.remote, pair.local},
+                                               ng::outbound_purpose::route, link_leg::internal);
     }
     return *link;
 }

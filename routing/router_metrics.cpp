@@ -154,8 +154,8 @@ std::map<std::string, operations::partner_queues, std::less<>> router::partner_q
             out[primary(pair.remote)].outbound += link->queued();
     for (auto const& [domain, link] : components_)
         out[primary(domain)].internal += link->queued();
-    for (auto const& [pair, link] : internal_links_)  // pair.local: the partner's domain on the internal leg
-        out[primary(pair.local)].internal += link->queued();
+    for (auto const& [pair, link] : internal_links_)
+        out[primary(pair.remote)].internal += link->queued();
     return out;
 }
 

@@ -18,8 +18,11 @@ void router::stop(std::function<void()> done)
 {
     if (stopping_)
         return;
-    spdlog::info("stopping: closing {} inbound, {} outbound and {} component streams", inbound_.size(),
-                 links_.size() + verifiers_.size(), components_.size());
+    spdlog::info("stopping: closing {} inbound, {} outbound and {} component streams{}", inbound_.size(),
+                 links_.size() + verifiers_.size(), components_.size(),
+                 s2s_internal() ? fmt::format(", and the internal leg's {} (last)",
+                                              internal_inbound_.size() + internal_links_.size() + internal_verifiers_.size())
+                                : std::string{});
     stopping_ = true;
     on_stopped_ = std::move(done);
     clock_.cancel();

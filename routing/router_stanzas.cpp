@@ -64,7 +64,7 @@ bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& st
 void router::to_internal(ng::domain_pair const& pair, protocol::element stanza, connection* source)
 {
     if (s2s_internal()) {
-        internal_link_for({pair.remote, pair.local}).deliver(std::move(stanza), source);
+        internal_link_for(pair).deliver(std::move(stanza), source);
         return;
     }
     auto link = components_.find(pair.remote);
