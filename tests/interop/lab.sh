@@ -158,12 +158,13 @@ lab_down() {
 }
 
 # lab_ejabberd NAME DOMAIN ADDRESS: an ejabberd serving DOMAIN. ejabberdctl runs the
-# node as the 'ejabberd' user, so its files are made readable to it.
+# node as the 'ejabberd' user, so its files are made readable to it. Its
+# certificate is the lab's, or that of LAB_EJABBERD_PKI (a make-demo-certs folder).
 lab_ejabberd() {
   local name=$1 domain=$2 address=$3
-  local dir="$LAB_DIR/$name"
+  local dir="$LAB_DIR/$name" pki=${LAB_EJABBERD_PKI:-$LAB_DIR/pki}
   mkdir -p "$dir/spool" "$dir/logs"
-  cat "$LAB_DIR/pki/$domain.crt" "$LAB_DIR/pki/$domain.key" > "$dir/$domain.pem"
+  cat "$pki/$domain.crt" "$pki/$domain.key" > "$dir/$domain.pem"
   cat > "$dir/ejabberd.yml" <<CFG
 hosts: ["$domain"]
 loglevel: debug
@@ -538,7 +539,7 @@ lab_internal_prosody_s2s() {
 # unchecked, and when SASL EXTERNAL is not possible ejabberd retries with dialback,
 # as fedgate's internal-leg certificate is not valid for the remote domains), and
 # that resolves through the internal view (lab_internal_view).
-# LAB_EJABBERD_PKI, when set, is a folder of make-demo-certs whose DOMAIN
+# LAB_EJABBERD_PKI (lab_ejabberd's), when set, is a folder of make-demo-certs whose DOMAIN
 # certificate ejabberd presents instead of the lab's, on S2S and c2s alike: the
 # clients must trust that folder's CA too (lab_round_trip: LAB_CLIENT_CA). It
 # cannot be S2S only: a c2s listener's own certfile joins the certificates
@@ -562,31 +563,9 @@ lab_internal_ejabberd_s2s() {
   [ -n "${LAB_INTERNAL_VIEW_ADDRESS:-}" ] || { lab_log "lab_internal_ejabberd_s2s: no lab_internal_view"; return 1; }
   grep -q ' fedgate-internal.test$' "/etc/netns/$LAB_NS/hosts" ||
     echo "$LAB_INTERNAL_VIEW_ADDRESS fedgate-internal.test" >> "/etc/netns/$LAB_NS/hosts"
-  mkdir -p "$dir/spool" "$dir/logs"
-  local pki=${LAB_EJABBERD_PKI:-$LAB_DIR/pki}
-  cat "$pki/$domain.crt" "$pki/$domain.key" > "$dir/$domain.pem"
+  mkdir -p "$dir"
   printf '{resolv_conf, ""}.\n{nameserver, {%s}, 53}.\n' "${LAB_INTERNAL_DNS//./,}" > "$dir/inetrc"
-  cat > "$dir/ejabberd.yml" <<CFG
-hosts: ["$domain"]
-loglevel: debug
-certfiles: ["$dir/$domain.pem"]
-ca_file: "$LAB_DIR/pki/ca.crt"
-listen:
-  - {port: 5222, ip: "$LAB_INTERNAL", module: ejabberd_c2s, starttls: true}
-  - {port: 5269, ip: "$LAB_INTERNAL", module: ejabberd_s2s_in}
-s2s_use_starttls: required
-outgoing_s2s_families: [ipv4]
-s2s_max_retry_delay: 1  # as lab_ejabberd: a refusal bounces only briefly
-auth_method: internal
-acl:
-  local: {user_regexp: ""}
-access_rules:
-  local: {allow: local}
-modules:
-  mod_roster: {}
-  mod_disco: {}
-  mod_ping: {}
-  mod_s2s_dialback: {}
-CFG
-  lab_ejabberd_start "$name" "$LAB_INTERNAL" && lab_wait_port "$LAB_INTERNAL" 5269
+  # Otherwise a partner's ejabberd (S2S with STARTTLS required, dialback), at the
+  # internal address; lab_ejabberd_start finds the inetrc.
+  lab_ejabberd "$name" "$domain" "$LAB_INTERNAL" && lab_wait_port "$LAB_INTERNAL" 5269
 }
