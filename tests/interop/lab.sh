@@ -465,6 +465,29 @@ subscription() {
   wait $accepting || fail "$1: $5 did not see $2's presence: $(tail -1 "$work/accept-$1.out")"
   [ "$result" = "subscribed, and presence received from $5" ] || fail "$1: $2 got '$result'"
 }
+# lab_unverified_checks: the public_unverified rules between lena@fabrikam.test
+# (127.0.0.20) and kai@contoso.test (127.0.0.10), both registered, with fedgate's
+# log in $work/fedgate-unverified.log: lena's subscription request nobody invited
+# is refused (kai never sees it, fedgate logs it), and so is her message, with
+# <forbidden/>; once kai invites lena, the subscription and a message work.
+lab_unverified_checks() {
+  local kai result reply
+  XMPP_CLIENT_TIMEOUT=6 client_bg kai-uninvited accept kai@contoso.test kaipass 127.0.0.10
+  kai=$client_pid
+  result=$(XMPP_CLIENT_TIMEOUT=6 run_client subscribe lena@fabrikam.test lenapass 127.0.0.20 kai@contoso.test)
+  wait $kai && fail "unverified: kai saw lena without an invitation"
+  [ "$result" = timeout ] || fail "unverified: lena's uninvited request got '$result'"
+  grep -qE "refused presence subscribe from lena@fabrikam.test[^ ]* to kai@contoso.test \\(partner fabrikam.test, public_unverified\\)" \
+    "$work/fedgate-unverified.log" || fail "unverified: no refusal in fedgate's log"
+  # A message from the stranger is refused with <forbidden/>.
+  reply=$(run_client send lena@fabrikam.test lenapass 127.0.0.20 kai@contoso.test "hello from a stranger")
+  [ "$reply" = "error: forbidden" ] || fail "unverified: lena's uninvited message got '$reply'"
+  subscription kai-invites kai@contoso.test kaipass 127.0.0.10 lena@fabrikam.test lenapass 127.0.0.20
+  grep -q "relationship kai@contoso.test ~ lena@fabrikam.test: to=false from=false asked=true (committed)" \
+    "$work/fedgate-unverified.log" || fail "unverified: the invitation was not recorded"
+  reply=$(lab_round_trip lena-invited lena@fabrikam.test lenapass 127.0.0.20 kai@contoso.test kaipass 127.0.0.10)
+  [ "$reply" = "echo: hello from lena-invited" ] || fail "unverified: lena got '$reply' after kai's invitation"
+}
 # fail WHAT: the scenario failed: the tail of every fedgate and server log, exit 1.
 fail() {
   echo "FAIL: $*"
