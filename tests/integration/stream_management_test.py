@@ -238,7 +238,7 @@ class StoppedBeforeTheLastCount(TwoGateways, unittest.TestCase):
             self.a.wait_log("stopping: closing")
             late = ["late%d" % i for i in range(20)]
             self.internal_a.send("b.test", "".join(message(SENDER, RECIPIENT, i) for i in late))
-            self.assertEqual(self.a.terminate(), 0)
+            self.assertEqual(self.a.exit_status(), 0)
         finally:
             self.b.signal(signal.SIGCONT)
         bounced = {e.get("id"): error_condition(e) for e in self.internal_a.received if e.get("type") == "error"}
@@ -271,7 +271,7 @@ class StoppedWhileAskingForACount(TwoGateways, unittest.TestCase):
             self.a.wait_log("stopping: closing")
         finally:
             self.b.signal(signal.SIGCONT)
-        self.assertEqual(self.a.terminate(), 0)
+        self.assertEqual(self.a.exit_status(), 0)
         self.internal_b.wait_stanza(has_id(ids[-1]), what="the burst")
         log = self.a.log_text()
         self.assertNotIn("are possibly lost", log)
