@@ -4,6 +4,7 @@
 /// normalised. A `config` is immutable once loaded and passed down explicitly.
 
 #include "conf/diagnostic.hpp"
+#include "policy/blocklist.hpp"
 #include "policy/partner.hpp"
 #include "policy/partner_policy.hpp"
 
@@ -143,6 +144,12 @@ struct store_settings {
     std::chrono::seconds write_deadline{10};  ///< postgresql: how long a write waits for the database
 };
 
+/// [blocklist]: the domains refused before any negotiation (policy/blocklist.hpp).
+struct blocklist_settings {
+    file_setting file;                   ///< empty: no blocklist
+    std::chrono::seconds refresh{60};    ///< how often the file is read again when it changed; 0: at reload only
+};
+
 struct log_settings {
     std::string level = "info";  ///< spdlog level name
 };
@@ -169,6 +176,7 @@ struct config {
     dns_settings dns;
     limit_settings limits;
     store_settings store;
+    blocklist_settings blocklist;
     log_settings log;
     metrics_settings metrics;
     control_settings control;
@@ -194,6 +202,18 @@ void check_files(config const& cfg, diagnostics& out);
 /// The text of a secret file without surrounding whitespace, or nullopt when it
 /// cannot be read. check_files() has already explained any problem to the operator.
 [[nodiscard]] std::optional<std::string> read_secret(file_setting const& f);
+
+/// A blocklist file read: the list when it holds no error, and every finding,
+/// each at its line of the blocklist file (not the configuration's).
+struct blocklist_load {
+    std::optional<policy::blocklist> list;
+    std::vector<diagnostic> findings;
+};
+/// One domain or "*.suffix" a line, '#' starts a comment. Domains are checked
+/// and made canonical as the configuration's are.
+[[nodiscard]] blocklist_load parse_blocklist(std::string_view text, std::string const& file_name);
+/// parse_blocklist() of the file, or an error naming why it cannot be read.
+[[nodiscard]] blocklist_load read_blocklist(std::filesystem::path const& file);
 
 /// The SQLite relationship store's file: in state_dir.
 [[nodiscard]] inline std::filesystem::path sqlite_store_file(gateway_settings const& g)

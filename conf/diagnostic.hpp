@@ -32,6 +32,8 @@ public:
 
     void error(std::uint32_t line, std::string message);
     void warning(std::uint32_t line, std::string message);
+    /// A finding about another file (one the configuration names).
+    void add(diagnostic d) { items_.push_back(std::move(d)); }
 
     [[nodiscard]] bool has_errors() const noexcept;
     [[nodiscard]] std::vector<diagnostic> const& items() const noexcept { return items_; }

@@ -156,6 +156,16 @@ void check_ca(tls_settings const& tls, diagnostics& out)
                                         "(such as /etc/ssl/certs)");
 }
 
+/// The blocklist's own findings, at its own lines; a file that cannot be read
+/// is reported at the configuration's line that names it.
+void check_blocklist(blocklist_settings const& b, diagnostics& out)
+{
+    if (b.file.empty() || !open_file(b.file, "blocklist", out))
+        return;
+    for (auto& finding : read_blocklist(b.file.path).findings)
+        out.add(std::move(finding));
+}
+
 }  // namespace
 
 std::optional<std::string> read_secret(file_setting const& f)
@@ -221,6 +231,7 @@ void check_files(config const& cfg, diagnostics& out)
                  out);
     check_ca(cfg.tls, out);
     check_conninfo_file(cfg.store, out);
+    check_blocklist(cfg.blocklist, out);
     check_state_dir(cfg, out);
 }
 

@@ -1,5 +1,5 @@
 // The sections that appear once: [gateway], [tls], [dns], [limits],
-// [log], [metrics], [control] ([internal]: internal_section.cpp). Every setting has a
+// [store], [blocklist], [log], [metrics], [control] ([internal]: internal_section.cpp). Every setting has a
 // default.
 #include "conf/loader.hpp"
 #include "conf/socket_address.hpp"
@@ -161,6 +161,18 @@ void loader::read_store(toml::table const& t)
         out_.warning(conninfo->line, "the PostgreSQL password is in the configuration file; move the connection "
                                      "string to conninfo_file (readable by fedgate only), or use ~/.pgpass");
     }
+    r.finish();
+}
+
+void loader::read_blocklist(toml::table const& t)
+{
+    table_reader r{t, schema_of("blocklist"), out_};
+    cfg_.blocklist.file = read_file(r, "file");
+    if (auto seconds = r.integer("refresh_seconds", 0, 86400, "0 reads the file at reload (SIGHUP) only"))
+        cfg_.blocklist.refresh = std::chrono::seconds{*seconds};
+    if (cfg_.blocklist.file.empty() && t.contains("refresh_seconds"))
+        out_.error(r.line_of("refresh_seconds"), "[blocklist] has refresh_seconds but no file; name the file "
+                                                 "(one domain or *.suffix a line)");
     r.finish();
 }
 

@@ -27,6 +27,7 @@ private:
     void read_dns(toml::table const& t);
     void read_limits(toml::table const& t);
     void read_store(toml::table const& t);
+    void read_blocklist(toml::table const& t);
     void read_log(toml::table const& t);
     void read_metrics(toml::table const& t);
     void read_control(toml::table const& t);

@@ -70,6 +70,7 @@ void loader::read(toml::table const& root)
     read_dns(or_empty("dns"));
     read_limits(or_empty("limits"));
     read_store(or_empty("store"));
+    read_blocklist(or_empty("blocklist"));
     read_log(or_empty("log"));
     read_metrics(or_empty("metrics"));
     read_control(or_empty("control"));

@@ -95,6 +95,13 @@ std::string check_config_report(config const& cfg, std::size_t warning_count)
             << (cfg.store.conninfo_file.empty() ? std::string{"in [store] conninfo"}
                                                  : "in " + cfg.store.conninfo_file.path.string())
             << ")\n";
+    if (!cfg.blocklist.file.empty()) {
+        out << "  blocklist:          " << cfg.blocklist.file.path.string();
+        if (cfg.blocklist.refresh.count() == 0)
+            out << ", read at start and reload\n";
+        else
+            out << ", read again within " << cfg.blocklist.refresh.count() << " s of a change\n";
+    }
     out << "\nLocal domains\n";
     for (auto const& d : cfg.local_domains)
         out << "  " << d.name << "  certificate " << d.certificate.path.string() << "\n";

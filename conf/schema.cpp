@@ -30,6 +30,7 @@ constexpr std::string_view limits_keys[] = {
     "partner_ack_request_every", "partner_max_unacknowledged",
     "commit_wait_stanzas",       "commit_wait_bytes"};
 constexpr std::string_view store_keys[] = {"backend", "conninfo", "conninfo_file", "write_deadline_seconds"};
+constexpr std::string_view blocklist_keys[] = {"file", "refresh_seconds"};
 constexpr std::string_view log_keys[] = {"level"};
 constexpr std::string_view metrics_keys[] = {"listen"};
 constexpr std::string_view control_keys[] = {"socket"};
@@ -39,6 +40,7 @@ constexpr section_schema sections[] = {
     {"internal", false, internal_keys}, {"partner", true, partner_keys},
     {"tls", false, tls_keys},         {"dns", false, dns_keys},
     {"limits", false, limits_keys},   {"store", false, store_keys},
+    {"blocklist", false, blocklist_keys},
     {"log", false, log_keys},         {"metrics", false, metrics_keys},
     {"control", false, control_keys},
 };
