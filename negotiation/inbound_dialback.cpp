@@ -27,6 +27,10 @@ std::vector<action> inbound_session::on_db_result(element const& request)
     };
     if (!context_.domains->is_local(to))
         return error(protocol::stanza_condition::item_not_found, to + " is not served here");
+    // A blocked sender ends the stream, whoever opened it (the header's 'from'
+    // was checked already).
+    if (auto refused = refuse_if_blocked(from))
+        return std::move(*refused);
     // A stream opened with 'from' speaks for that domain's server; other senders
     // may be multiplexed (XEP-0220 §4.3), each checked on its own.
     auto const* partner = context_.domains->find_partner(from);

@@ -88,6 +88,8 @@ std::vector<action> inbound_session::on_header(protocol::stream_header const& he
         if (remote_.empty())
             return close(stream_error::invalid_from, close_reason::bad_input,
                          "'" + std::string{header.from()} + "' is not a domain name");
+        if (auto refused = refuse_if_blocked(remote_))
+            return std::move(*refused);
         partner_ = context_.domains->find_partner(remote_);
         if (partner_ == nullptr)
             return close(stream_error::policy_violation, close_reason::unknown_partner,
@@ -113,6 +115,17 @@ std::vector<action> inbound_session::on_header(protocol::stream_header const& he
     if (!authenticated_.empty())  // after the SASL restart: the stream may carry ours (XEP-0288)
         offer_reverse(out, *authenticated_.begin());
     return out;
+}
+
+std::optional<std::vector<action>> inbound_session::refuse_if_blocked(std::string const& domain)
+{
+    if (!context_.blocked)
+        return std::nullopt;
+    auto const* entry = context_.blocked->match(domain, context_.domains->find_partner(domain) != nullptr);
+    if (entry == nullptr)
+        return std::nullopt;
+    return close(stream_error::policy_violation, close_reason::blocked,
+                 domain + " is blocked here (blocklist line " + std::to_string(entry->line) + ": " + entry->pattern + ")");
 }
 
 bool inbound_session::offers_starttls() const

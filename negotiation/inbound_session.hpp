@@ -9,6 +9,7 @@
 #include "negotiation/directory.hpp"
 #include "negotiation/sasl_external.hpp"
 #include "negotiation/session_types.hpp"
+#include "policy/blocklist.hpp"
 
 #include <functional>
 #include <map>
@@ -30,6 +31,9 @@ struct inbound_context {
     bool direct_tls = false;
     /// SASL and dialback failures tolerated before <policy-violation/>.
     unsigned max_auth_failures = 3;
+    /// The operator's blocklist as the stream was accepted (none on the
+    /// internal leg): a blocked domain is refused before any negotiation.
+    std::shared_ptr<policy::blocklist const> blocked{};
 };
 
 /// @see RFC 6120 §4-§6, §8.1; XEP-0178; XEP-0220 §2.2; shared/DESIGN.md "How a stanza travels"
@@ -92,6 +96,8 @@ private:
     std::vector<action> count_failure(std::vector<action> out, std::string const& detail);
     std::vector<action> close(std::optional<protocol::stream_error> condition, close_reason reason,
                               std::string detail);
+    /// <policy-violation/> when `domain` is on the blocklist; nothing otherwise.
+    std::optional<std::vector<action>> refuse_if_blocked(std::string const& domain);
 
     inbound_context context_;
     state state_ = state::awaiting_header;

@@ -60,6 +60,8 @@ std::string_view metric_name(close_reason r) noexcept
         return "too-many-failures";
     case close_reason::done:
         return "done";
+    case close_reason::blocked:
+        return "blocked";
     }
     return "unknown";
 }

@@ -224,9 +224,10 @@ enum class close_reason : std::uint8_t {
     component_conflict,     ///< the internal server has another connection for this component
     too_many_failures,      ///< repeated SASL or dialback failures
     done,                   ///< a verification-only stream finished its work
+    blocked,                ///< the peer domain is on the operator's blocklist
 };
 /// The last close_reason: the metrics show every reason from 0 to this at start.
-inline constexpr close_reason last_close_reason = close_reason::done;
+inline constexpr close_reason last_close_reason = close_reason::blocked;
 
 /// "peer-closed", "certificate-invalid", ...: stable names for metrics labels.
 [[nodiscard]] std::string_view metric_name(close_reason r) noexcept;

@@ -28,6 +28,8 @@ inline constexpr std::string_view dns_resolutions = "fedgate_dns_resolutions_tot
 inline constexpr std::string_view connections_refused = "fedgate_connections_refused_total";
 inline constexpr std::string_view listen_overflows = "fedgate_listen_overflows_total";
 inline constexpr std::string_view partner_failures = "fedgate_partner_failures_total";
+inline constexpr std::string_view blocked = "fedgate_blocked_total";
+inline constexpr std::string_view blocklist_reads = "fedgate_blocklist_reads_total";
 
 // gauges
 inline constexpr std::string_view build_info = "fedgate_build_info";
@@ -35,6 +37,7 @@ inline constexpr std::string_view streams = "fedgate_streams";
 inline constexpr std::string_view queued_stanzas = "fedgate_queued_stanzas";
 inline constexpr std::string_view unacknowledged_stanzas = "fedgate_unacknowledged_stanzas";
 inline constexpr std::string_view store_up = "fedgate_store_up";
+inline constexpr std::string_view blocklist_entries = "fedgate_blocklist_entries";
 // the partner state (operations/partner_state.hpp)
 inline constexpr std::string_view partner_up = "fedgate_partner_up";
 inline constexpr std::string_view partner_last_success = "fedgate_partner_last_success_timestamp_seconds";

@@ -51,6 +51,8 @@ delivery_failure classify(negotiation::close_reason reason, std::string const& d
     case close_reason::dialback_error:
         // XEP-0220 §2.4: dialback errors bounce with remote-server-timeout.
         return {stanza_condition::remote_server_timeout, false, detail};
+    case close_reason::blocked:
+        return {stanza_condition::not_allowed, false, detail};
     case close_reason::tls_not_offered:
     case close_reason::tls_refused:
     case close_reason::certificate_invalid:

@@ -162,6 +162,9 @@ close_cause close_cause_of(std::string_view domain, operations::partner_directio
     case ng::close_reason::host_unknown:
     case ng::close_reason::unknown_partner:
         return {federation_stage::stream, str(ng::metric_name(why.reason)), d + " was refused" + with_detail(detail)};
+    case ng::close_reason::blocked:
+        return {federation_stage::stream, str(ng::metric_name(why.reason)),
+                d + " is on the blocklist" + with_detail(detail) + ": remove it from the [blocklist] file to federate"};
     case ng::close_reason::component_conflict:
     case ng::close_reason::done:
         break;

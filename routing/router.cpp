@@ -39,6 +39,7 @@ router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt,
     metrics_.gauge_source([this](std::vector<operations::metrics::sample>& out) { gauges(out); });
     show_known_series();
     partners_.configure(rt_->cfg);
+    use_blocklist(rt_->blocklist);
 }
 
 std::set<std::string> partner_domains(conf::config const& cfg)
@@ -82,6 +83,7 @@ std::string router::reload(std::shared_ptr<runtime> next)
     show_partner_series();  // the new partners'
     partners_.configure(rt_->cfg);  // keeps the known partners' state, forgets the removed ones'
     partners_.check_expiry(*rt_->tls);
+    use_blocklist(rt_->blocklist);
     auto const wanted = component_domains(rt_->cfg);
     for (auto it = components_.begin(); it != components_.end();) {
         if (wanted.contains(it->first)) {
@@ -185,6 +187,7 @@ void router::tick()
     if (memory_.quiet(inbound_.size()))
         operations::release_free_memory();
     log_summaries(now);
+    refresh_blocklist(now);
     if (partners_.expiry_check_due(std::chrono::steady_clock::now()))
         partners_.check_expiry(*rt_->tls);
     std::erase_if(retired_components_, [](auto const& link) { return link->closed(); });
@@ -237,7 +240,8 @@ void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
                                                                              .secret = &rt_->dialback,
                                                                              .sasl = rt_->sasl_server.get(),
                                                                              .direct_tls = direct_tls,
-                                                                             .max_auth_failures = rt_->cfg.limits.auth_failures});
+                                                                             .max_auth_failures = rt_->cfg.limits.auth_failures,
+                                                                             .blocked = blocked_});
     auto options = s2s_options(rt_->cfg.limits, "in");
     options.tls_first = direct_tls;
     // The listener may have put the socket on another event loop (worker_threads).
@@ -295,6 +299,8 @@ void router::on_action(connection& source, ng::action& a)
 void router::on_closed(connection& source, ng::close_stream const& why)
 {
     metrics_.count(metric::stream_closes, {{"direction", "in"}, {"reason", std::string{ng::metric_name(why.reason)}}});
+    if (why.reason == ng::close_reason::blocked)
+        metrics_.count(metric::blocked, {{"direction", "in"}});
     auto it = inbound_.find(&source);
     if (it == inbound_.end())
         return;

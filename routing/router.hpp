@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/common.h>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -42,6 +43,14 @@ inline constexpr std::string_view refused = "refused";    ///< its stream is ref
 inline constexpr std::string_view no_route = "no_route";
 inline constexpr std::string_view every[] = {shutdown, refused, no_route};
 }  // namespace undeliverable_reason
+
+/// What tells a changed blocklist file apart (router_blocklist.cpp).
+struct blocklist_stamp {
+    std::filesystem::file_time_type written{};
+    std::uintmax_t size = 0;
+    bool exists = false;
+    friend bool operator==(blocklist_stamp const&, blocklist_stamp const&) = default;
+};
 
 /// Every domain of every partner.
 [[nodiscard]] std::set<std::string> partner_domains(conf::config const& cfg);
@@ -190,6 +199,14 @@ private:
     void bounce(protocol::element reply, std::string_view why) override;
     void log(contacts::contact_owner::severity l, std::string_view summary_key, std::string const& line) override;
     [[nodiscard]] std::uint64_t& refusal_counter(std::string_view partner, std::string_view reason) override;
+    // The operator's blocklist (router_blocklist.cpp).
+    /// The entry blocking `remote` (a listed partner only by its exact name), or nullptr.
+    [[nodiscard]] policy::block_entry const* blocked(std::string const& remote) const;
+    /// Takes `next` (at start, reload, or when its file changed) and ends the
+    /// streams of the domains it blocks that are up.
+    void use_blocklist(std::shared_ptr<policy::blocklist const> next);
+    /// Every [blocklist] refresh_seconds: reads the file again if it changed.
+    void refresh_blocklist(clock::time_point now);
     /// Bounces `stanza` (true) when it cannot go out: not a partner, or shutdown.
     bool refuse_out(negotiation::domain_pair const& pair, protocol::element const& stanza);
     outbound_link& link_for(negotiation::domain_pair const& pair);
@@ -226,6 +243,9 @@ private:
         std::string partner_up{};      ///< the domain it authenticated for first (partner state); "" before
     };
     std::map<network::connection*, inbound_stream> inbound_;
+    std::shared_ptr<policy::blocklist const> blocked_;  ///< shared with the inbound sessions made meanwhile
+    blocklist_stamp blocklist_stamp_;
+    clock::time_point next_blocklist_check_{};
     std::map<std::string, unsigned> inbound_per_ip_;
     operations::memory_release memory_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> links_;

@@ -70,6 +70,10 @@ void router::show_known_series()
         zero(metrics_, metric::bounces_undeliverable, {{"reason", std::string{reason}}});
     zero(metrics_, metric::error_stanzas_dropped, {});
     zero(metrics_, metric::connections_refused, {});
+    for (auto const* direction : {"in", "out"})
+        zero(metrics_, metric::blocked, {{"direction", direction}});
+    for (auto const* result : {"ok", "error"})
+        zero(metrics_, metric::blocklist_reads, {{"result", result}});
     for_each_value(ng::dialback_outcome{}, ng::last_dialback_outcome, [&](ng::dialback_outcome o) {
         zero(metrics_, metric::dialback_verifications, {{"result", std::string{ng::outcome_name(o)}}});
     });
@@ -139,6 +143,10 @@ void router::gauges(std::vector<operations::metrics::sample>& out) const
     out.push_back({metric::unacknowledged_stanzas, {{"side", "outbound"}}, unacknowledged_out});
     out.push_back({metric::unacknowledged_stanzas, {{"side", "internal"}}, unacknowledged_internal});
     out.push_back({metric::store_up, {}, *rt_->store_up ? 1.0 : 0.0});
+    for (auto kind : {"domain", "wildcard"})
+        out.push_back({metric::blocklist_entries, {{"kind", kind}},
+                       blocked_ ? static_cast<double>(kind[0] == 'd' ? blocked_->exact_count() : blocked_->suffix_count())
+                                : 0.0});
     partners_.gauges(out);
 }
 

@@ -32,10 +32,15 @@ void router::from_internal(ng::route_stanza&& routed, connection* source)
 bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& stanza)
 {
     std::string why;
+    auto condition = stanza_condition::service_unavailable;
     // The sessions check the senders they route, and route_of_bounce the
     // bounces; but a component link keeps the generation it started with, so
     // a local domain a reload removed is checked here.
-    if (rt_->domains.find_partner(pair.remote) == nullptr) {
+    if (auto const* entry = blocked(pair.remote)) {
+        why = pair.remote + " is blocked here (blocklist line " + std::to_string(entry->line) + ": " + entry->pattern + ")";
+        condition = stanza_condition::not_allowed;
+        metrics_.count(metric::blocked, {{"direction", "out"}});
+    } else if (rt_->domains.find_partner(pair.remote) == nullptr) {
         why = pair.remote + " is not a federation partner";
     } else if (!rt_->domains.is_local(pair.local)) {
         why = pair.local + " is no longer served here";
@@ -57,7 +62,7 @@ bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& st
     }
     auto const line = fmt::format("stanza from {} to {} refused: {}", stanza.from(), stanza.to(), why);
     log_quietly(spdlog::level::info, fmt::format("refused: {}", why), 1, line);
-    deliver_bounces({.replies = {protocol::make_error_reply(stanza, stanza_condition::service_unavailable, why)}}, why);
+    deliver_bounces({.replies = {protocol::make_error_reply(stanza, condition, why)}}, why);
     return true;
 }
 

@@ -94,6 +94,13 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
         rt->component_secret = std::move(*internal_secret);
     }
 
+    if (!c.blocklist.file.empty()) {
+        auto loaded = conf::read_blocklist(c.blocklist.file.path);
+        for (auto const& finding : loaded.findings)
+            if (!loaded.list && finding.level == conf::diagnostic::severity::error)
+                throw std::runtime_error{finding.format()};
+        rt->blocklist = std::make_shared<policy::blocklist const>(std::move(*loaded.list));
+    }
     rt->sasl_server = negotiation::make_cyrus_sasl_server();
     rt->sasl_client = negotiation::make_cyrus_sasl_client();
     rt->tls = tls_contexts::load(c.tls, c.local_domains);

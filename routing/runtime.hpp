@@ -36,6 +36,9 @@ struct runtime {
     /// The internal leg's dialback keys (XEP-0185): fedgate is the remote
     /// domains' authoritative server there.
     negotiation::dialback_secret internal_dialback = negotiation::dialback_secret::random();
+    /// [blocklist] file as read with this generation (none without a file); the
+    /// router reads it again when it changes.
+    std::shared_ptr<policy::blocklist const> blocklist;
     std::unique_ptr<negotiation::sasl_server> sasl_server;
     std::unique_ptr<negotiation::sasl_client> sasl_client;
     std::unique_ptr<network::tls_contexts> tls;

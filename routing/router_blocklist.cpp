@@ -1,0 +1,96 @@
+// The operator's blocklist in the running gateway (router.hpp): read again when
+// its file changed, and applied to the streams already up, so that blocking a
+// domain ends its federation now, not at its next connection.
+#include "routing/router.hpp"
+
+#include "operations/metric_names.hpp"
+#include "routing/outbound_link.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <system_error>
+
+namespace fedgate::routing {
+
+namespace metric = operations::metric;
+namespace ng = fedgate::negotiation;
+
+namespace {
+
+/// What tells a changed file apart: its modification time and size.
+blocklist_stamp stamp_of(std::filesystem::path const& file)
+{
+    std::error_code ec;
+    auto const time = std::filesystem::last_write_time(file, ec);
+    if (ec)
+        return {};
+    auto const size = std::filesystem::file_size(file, ec);
+    return {.written = time, .size = ec ? 0 : size, .exists = true};
+}
+
+}  // namespace
+
+policy::block_entry const* router::blocked(std::string const& remote) const
+{
+    if (!blocked_ || blocked_->empty())
+        return nullptr;
+    return blocked_->match(remote, rt_->domains.find_partner(remote) != nullptr);
+}
+
+void router::use_blocklist(std::shared_ptr<policy::blocklist const> next)
+{
+    blocked_ = std::move(next);
+    if (!rt_->cfg.blocklist.file.empty())
+        blocklist_stamp_ = stamp_of(rt_->cfg.blocklist.file.path);
+    if (!blocked_ || blocked_->empty())
+        return;
+    auto why = [&](std::string const& remote) -> std::optional<std::string> {
+        if (auto const* entry = blocked(remote))
+            return remote + " is blocked here (blocklist line " + std::to_string(entry->line) + ": " +
+                   entry->pattern + ")";
+        return std::nullopt;
+    };
+    for (auto* map : {&links_, &verifiers_})
+        for (auto& [pair, link] : *map)
+            if (auto const text = why(pair.remote); text && !link->stopped()) {
+                spdlog::warn("stream {} -> {} stopped: {}", pair.local, pair.remote, *text);
+                link->stop(protocol::stream_error::policy_violation, *text);
+            }
+    for (auto& [raw, in] : inbound_)
+        for (auto const& pair : in.authenticated)
+            if (auto const text = why(pair.remote)) {
+                in.c->close(protocol::stream_error::policy_violation, ng::close_reason::blocked, *text);
+                break;
+            }
+}
+
+void router::refresh_blocklist(clock::time_point now)
+{
+    auto const& settings = rt_->cfg.blocklist;
+    if (settings.file.empty() || settings.refresh.count() == 0 || now < next_blocklist_check_)
+        return;
+    next_blocklist_check_ = now + settings.refresh;
+    auto const stamp = stamp_of(settings.file.path);
+    if (stamp == blocklist_stamp_)
+        return;
+    auto loaded = conf::read_blocklist(settings.file.path);
+    for (auto const& finding : loaded.findings)
+        if (finding.level == conf::diagnostic::severity::warning)
+            spdlog::warn("blocklist {}", finding.format());
+    if (!loaded.list) {
+        // The last good list stays: a typo must not open the door to every
+        // domain it held.
+        for (auto const& finding : loaded.findings)
+            if (finding.level == conf::diagnostic::severity::error)
+                spdlog::error("blocklist not read again, the previous one stays: {}", finding.format());
+        metrics_.count(metric::blocklist_reads, {{"result", "error"}});
+        blocklist_stamp_ = stamp;  // said once per change, not every refresh
+        return;
+    }
+    spdlog::info("blocklist {} read again: {} domains, {} wildcards", settings.file.path.string(),
+                 loaded.list->exact_count(), loaded.list->suffix_count());
+    metrics_.count(metric::blocklist_reads, {{"result", "ok"}});
+    use_blocklist(std::make_shared<policy::blocklist const>(std::move(*loaded.list)));
+}
+
+}  // namespace fedgate::routing
