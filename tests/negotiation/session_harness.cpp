@@ -98,6 +98,19 @@ inbound_fixture::inbound_fixture(negotiation_settings settings, bool direct_tls,
     (void)driver->start();
 }
 
+void inbound_fixture::use_blocklist(std::shared_ptr<policy::blocklist const> blocked)
+{
+    session = std::make_unique<inbound_session>(inbound_context{
+        .domains = &domains,
+        .secret = &secret,
+        .sasl = sasl.get(),
+        .make_stream_id = [this] { return "id-" + std::to_string(++ids); },
+        .blocked = std::move(blocked),
+    });
+    driver = std::make_unique<stream_driver>(*session);
+    (void)driver->start();
+}
+
 std::vector<action> inbound_fixture::tls(std::shared_ptr<peer_certificate const> certificate)
 {
     return driver->handle(tls_established{std::move(certificate)});

@@ -68,6 +68,8 @@ struct inbound_fixture {
 
     std::vector<action> receive(std::string_view xml) { return driver->receive(xml); }
     std::vector<action> handle(event const& e) { return driver->handle(e); }
+    /// A fresh session, as the router would make it with the operator's blocklist.
+    void use_blocklist(std::shared_ptr<policy::blocklist const> blocked);
     /// Completes a STARTTLS (or direct TLS) handshake with a peer certificate.
     std::vector<action> tls(std::shared_ptr<peer_certificate const> certificate);
     /// Opens the stream as fabrikam.test -> contoso.test.
