@@ -14,7 +14,7 @@ blocklist sample()
     return b;
 }
 
-TEST(Blocklist, ExactNameBlocksThatDomainOnly)
+TEST(blocklist, exact_name_blocks_that_domain_only)
 {
     auto const b = sample();
     auto const* hit = b.match("spam.example", false);
@@ -26,7 +26,7 @@ TEST(Blocklist, ExactNameBlocksThatDomainOnly)
     EXPECT_EQ(b.match("example", false), nullptr);
 }
 
-TEST(Blocklist, WildcardBlocksEverySubdomainButNotTheSuffixItself)
+TEST(blocklist, wildcard_blocks_every_subdomain_but_not_the_suffix_itself)
 {
     auto const b = sample();
     for (auto d : {"a.abuse.example", "a.b.c.abuse.example"}) {
@@ -40,7 +40,7 @@ TEST(Blocklist, WildcardBlocksEverySubdomainButNotTheSuffixItself)
     EXPECT_EQ(b.match("abuse.example.net", false), nullptr);
 }
 
-TEST(Blocklist, ListedPartnerIsBlockedOnlyByItsExactName)
+TEST(blocklist, listed_partner_is_blocked_only_by_its_exact_name)
 {
     auto const b = sample();
     EXPECT_EQ(b.match("muc.abuse.example", true), nullptr);
@@ -48,7 +48,7 @@ TEST(Blocklist, ListedPartnerIsBlockedOnlyByItsExactName)
     EXPECT_EQ(b.match("fabrikam.com", true)->line, 5u);
 }
 
-TEST(Blocklist, TopLevelWildcardBlocksAWholeTld)
+TEST(blocklist, top_level_wildcard_blocks_a_whole_tld)
 {
     blocklist b;
     EXPECT_EQ(b.add_suffix("test", 1), nullptr);
@@ -57,7 +57,7 @@ TEST(Blocklist, TopLevelWildcardBlocksAWholeTld)
     EXPECT_EQ(b.match("x.y.test", true), nullptr);
 }
 
-TEST(Blocklist, RepeatedEntryIsReportedAndKeepsItsFirstLine)
+TEST(blocklist, repeated_entry_is_reported_and_keeps_its_first_line)
 {
     blocklist b;
     EXPECT_EQ(b.add_exact("spam.example", 1), nullptr);
@@ -72,7 +72,7 @@ TEST(Blocklist, RepeatedEntryIsReportedAndKeepsItsFirstLine)
     EXPECT_EQ(b.suffix_count(), 1u);
 }
 
-TEST(Blocklist, EmptyListBlocksNothing)
+TEST(blocklist, empty_list_blocks_nothing)
 {
     blocklist const b;
     EXPECT_TRUE(b.empty());
