@@ -1,5 +1,6 @@
 #include "network/connection.hpp"
 
+#include "negotiation/dialback_key.hpp"
 #include "negotiation/stream_management.hpp"
 #include "negotiation/wire.hpp"
 #include "network/log_failure.hpp"
@@ -227,9 +228,12 @@ void connection::perform_now(ng::action& a)
                        }
                        std::string bytes;
                        // RFC 6120 §4.9.1.2: an error before our header still goes
-                       // inside a stream of ours.
+                       // inside a stream of ours, with an id (§4.7.3): Prosody
+                       // drops a response header without one ("Missing stream
+                       // ID") and never reads the error that says why.
                        if (c.condition && !header_sent_)
-                           bytes = protocol::open_stream({.content = options_.content_ns, .from = {}, .to = {}, .id = {},
+                           bytes = protocol::open_stream({.content = options_.content_ns, .from = {}, .to = {},
+                                                          .id = ng::new_stream_id(),
                                                           .dialback = options_.content_ns == protocol::ns::server});
                        if (c.condition)
                            bytes += protocol::stream_error_element(*c.condition, c.detail);
