@@ -7,6 +7,7 @@
 #include "policy/blocklist.hpp"
 #include "policy/partner.hpp"
 #include "policy/partner_policy.hpp"
+#include "policy/token_bucket.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -91,6 +92,7 @@ struct partner {
     policy::policy_evaluation policy;  ///< evaluate(negotiation), kept for reports
     bool stream_management = true;     ///< XEP-0198 acknowledgements when the peer offers them
     bool bidi = true;                  ///< XEP-0288: one connection carries both directions when the peer offers it
+    policy::rate_limit rate_limit;     ///< what its servers may send us a second; none by default
     std::uint32_t line = 0;
 };
 
@@ -114,6 +116,7 @@ struct limit_settings {
     unsigned max_depth = 64;
     unsigned max_attributes = 64;
     unsigned connections_per_ip = 16;
+    unsigned connection_rate_per_ip = 0;       ///< new inbound connections a second from one address; 0: no limit
     unsigned max_inbound_connections = 10000;  ///< all inbound S2S connections together
     std::size_t queue_stanzas = 10000;         ///< per outbound pair while it is not up
     std::size_t queue_bytes = 4 * 1024 * 1024;

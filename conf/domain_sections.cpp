@@ -132,6 +132,10 @@ void loader::read_partner(toml::table const& t)
         p.bidi = *both_ways;
     else
         complete = complete && !t.contains("bidi");
+    if (auto stanzas = r.integer("rate_limit_stanzas", 0, 1000000, "stanzas a second; 0 means no limit"))
+        p.rate_limit.stanzas_per_second = static_cast<double>(*stanzas);
+    if (auto bytes = r.integer("rate_limit_bytes", 0, std::int64_t{1} << 32, "bytes a second; 0 means no limit"))
+        p.rate_limit.bytes_per_second = static_cast<double>(*bytes);
     r.finish();
     if (!complete)
         return;

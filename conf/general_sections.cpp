@@ -110,6 +110,7 @@ void loader::read_limits(toml::table const& t)
     count("max_depth", 8, 1024, l.max_depth);
     count("max_attributes", 8, 1024, l.max_attributes);
     count("connections_per_ip", 1, 100000, l.connections_per_ip);
+    count("connection_rate_per_ip", 0, 100000, l.connection_rate_per_ip);
     count("max_inbound_connections", 1, 1000000, l.max_inbound_connections);
     size("queue_stanzas", 1, 1000000, l.queue_stanzas);
     size("queue_bytes", 64 * 1024, std::int64_t{1} << 32, l.queue_bytes);

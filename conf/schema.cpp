@@ -14,12 +14,14 @@ constexpr std::string_view local_domain_keys[] = {"name", "certificate", "key"};
 constexpr std::string_view internal_keys[] = {"mode", "host",     "port",     "secret_file", "listen",
                                              "allowed_addresses", "tls", "sasl", "dialback"};
 constexpr std::string_view partner_keys[] = {"domain", "description", "additional_domains", "type", "tls",
-                                             "sasl",   "dialback",    "stream_management",  "bidi"};
+                                             "sasl",   "dialback",    "stream_management",  "bidi",
+                                             "rate_limit_stanzas", "rate_limit_bytes"};
 constexpr std::string_view tls_keys[] = {"ca_file", "ca_path", "min_version", "expiry_warning_days"};
 constexpr std::string_view dns_keys[] = {"servers", "timeout_ms", "attempts"};
 constexpr std::string_view limits_keys[] = {
     "max_stanza_bytes",          "max_depth",
     "max_attributes",            "connections_per_ip",
+    "connection_rate_per_ip",
     "max_inbound_connections",   "queue_stanzas",
     "queue_bytes",               "delivery_deadline_seconds",
     "negotiation_timeout_seconds", "idle_timeout_seconds",

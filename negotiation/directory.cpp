@@ -10,9 +10,10 @@ void directory::add_local_domain(std::string domain)
 }
 
 void directory::add_partner(std::string domain, std::vector<std::string> const& additional_domains,
-                            negotiation_settings settings, policy::partner_type type, stream_extensions extensions)
+                            negotiation_settings settings, policy::partner_type type, stream_extensions extensions,
+                            policy::rate_limit rate_limit)
 {
-    partner_rules rules{domain, settings, evaluate(settings).applied(), type, extensions};
+    partner_rules rules{domain, settings, evaluate(settings).applied(), type, extensions, rate_limit};
     for (auto const& extra : additional_domains)
         partners_.insert_or_assign(extra, rules);
     partners_.insert_or_assign(std::move(domain), std::move(rules));

@@ -7,6 +7,7 @@
 /// it whole) and shared read-only by every session.
 
 #include "negotiation/policy_terms.hpp"
+#include "policy/token_bucket.hpp"
 
 #include <map>
 #include <string>
@@ -28,6 +29,7 @@ struct partner_rules {
     method_set methods;  ///< evaluate(settings).applied(): what may authenticate its streams
     policy::partner_type type = policy::partner_type::federated;  ///< what its users may do to ours (contacts/)
     stream_extensions extensions{};
+    policy::rate_limit rate_limit{};  ///< what its servers may send a second (routing/); none by default
 };
 
 class directory {
@@ -39,7 +41,7 @@ public:
     /// combination the commit rule refuses authenticates nothing.
     void add_partner(std::string domain, std::vector<std::string> const& additional_domains,
                      negotiation_settings settings, policy::partner_type type = policy::partner_type::federated,
-                     stream_extensions extensions = {});
+                     stream_extensions extensions = {}, policy::rate_limit rate_limit = {});
 
     [[nodiscard]] bool is_local(std::string_view domain) const;
     /// The partner owning `domain` (primary or additional), or nullptr.

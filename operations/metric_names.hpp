@@ -30,6 +30,7 @@ inline constexpr std::string_view listen_overflows = "fedgate_listen_overflows_t
 inline constexpr std::string_view partner_failures = "fedgate_partner_failures_total";
 inline constexpr std::string_view blocked = "fedgate_blocked_total";
 inline constexpr std::string_view blocklist_reads = "fedgate_blocklist_reads_total";
+inline constexpr std::string_view rate_limited = "fedgate_rate_limited_total";
 
 // gauges
 inline constexpr std::string_view build_info = "fedgate_build_info";

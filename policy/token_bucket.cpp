@@ -15,14 +15,22 @@ double token_bucket::level(clock::time_point now) const noexcept
     return std::min(burst_, level_ + elapsed * rate_);
 }
 
+token_bucket::verdict token_bucket::judge(double amount, clock::time_point now) const noexcept
+{
+    auto const after = level(now) - amount;
+    if (after < -burst_)
+        return verdict::refuse;
+    return after >= 0 ? verdict::pass : verdict::slow;
+}
+
 token_bucket::verdict token_bucket::take(double amount, clock::time_point now) noexcept
 {
+    auto const outcome = judge(amount, now);
     level_ = level(now);
     last_ = std::max(last_, now);
-    if (level_ - amount < -burst_)
-        return verdict::refuse;
-    level_ -= amount;
-    return level_ >= 0 ? verdict::pass : verdict::slow;
+    if (outcome != verdict::refuse)
+        level_ -= amount;
+    return outcome;
 }
 
 token_bucket::clock::time_point token_bucket::paid_at(clock::time_point now) const noexcept

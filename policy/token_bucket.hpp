@@ -10,6 +10,16 @@
 
 namespace fedgate::policy {
 
+/// A remote domain's rate limit ([[partner]] rate_limit_stanzas, rate_limit_bytes):
+/// per second, 0 for none. Its burst is two seconds' worth (and, for bytes, at
+/// least one stanza of the largest size allowed).
+struct rate_limit {
+    double stanzas_per_second = 0;
+    double bytes_per_second = 0;
+    [[nodiscard]] bool any() const noexcept { return stanzas_per_second > 0 || bytes_per_second > 0; }
+    friend bool operator==(rate_limit const&, rate_limit const&) = default;
+};
+
 class token_bucket {
 public:
     using clock = std::chrono::steady_clock;
@@ -23,11 +33,14 @@ public:
     /// full at `now`.
     token_bucket(double rate, double burst, clock::time_point now) noexcept;
 
+    /// What take() would say, taking nothing.
+    [[nodiscard]] verdict judge(double amount, clock::time_point now) const noexcept;
     [[nodiscard]] verdict take(double amount, clock::time_point now) noexcept;
     /// When the level is back to zero (now, when it is not below).
     [[nodiscard]] clock::time_point paid_at(clock::time_point now) const noexcept;
     [[nodiscard]] double level(clock::time_point now) const noexcept;
     [[nodiscard]] double rate() const noexcept { return rate_; }
+    [[nodiscard]] double burst() const noexcept { return burst_; }
 
 private:
     double rate_;

@@ -311,11 +311,11 @@ void outbound_link::tick(clock::time_point now)
         gate_->open();  // nothing left that its feeders wait for
 }
 
-void outbound_link::stop(protocol::stream_error condition, std::string const& why)
+void outbound_link::stop(protocol::stream_error condition, std::string const& why, stanza_condition bounce)
 {
     stopped_ = true;
     retry_timer_.cancel();
-    traffic_.bounce_held({stanza_condition::service_unavailable, false, why});
+    traffic_.bounce_held({bounce, false, why});
     gate_->open();
     for (auto& v : std::exchange(verifies_, {}))
         owner_.dialback_answered(v, ng::dialback_outcome::timeout);

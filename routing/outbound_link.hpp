@@ -50,9 +50,10 @@ public:
     /// Bounces held stanzas whose delivery deadline passed.
     void tick(clock::time_point now);
     /// Closes the stream with `condition` and bounces everything held with
-    /// <service-unavailable/> and `why`.
+    /// `bounce` (<service-unavailable/>; <not-allowed/> for a blocked domain) and `why`.
     void stop(protocol::stream_error condition = protocol::stream_error::system_shutdown,
-              std::string const& why = "fedgate is shutting down");
+              std::string const& why = "fedgate is shutting down",
+              protocol::stanza_condition bounce = protocol::stanza_condition::service_unavailable);
     [[nodiscard]] bool stopped() const noexcept { return stopped_; }
     /// A reload: the partner may have fixed what failed, so the next stanza
     /// makes an attempt at once and the schedule starts over.

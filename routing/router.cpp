@@ -42,23 +42,6 @@ router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt,
     use_blocklist(rt_->blocklist);
 }
 
-std::set<std::string> partner_domains(conf::config const& cfg)
-{
-    std::set<std::string> domains;
-    for (auto const& p : cfg.partners) {
-        domains.insert(p.domain);
-        domains.insert(p.additional_domains.begin(), p.additional_domains.end());
-    }
-    return domains;
-}
-
-std::set<std::string> component_domains(conf::config const& cfg)
-{
-    if (cfg.internal.mode == conf::internal_settings::link_mode::s2s)
-        return {};
-    return partner_domains(cfg);
-}
-
 void router::on_settled(std::function<void()> f)
 {
     on_settled_ = std::move(f);
@@ -188,6 +171,7 @@ void router::tick()
         operations::release_free_memory();
     log_summaries(now);
     refresh_blocklist(now);
+    limits_.prune(now);
     if (partners_.expiry_check_due(std::chrono::steady_clock::now()))
         partners_.check_expiry(*rt_->tls);
     std::erase_if(retired_components_, [](auto const& link) { return link->closed(); });
@@ -230,6 +214,8 @@ void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
         refusal = std::to_string(inbound_.size()) + " inbound connections, the configured maximum";
     else if (inbound_per_ip_[ip] >= limits.connections_per_ip)
         refusal = std::to_string(inbound_per_ip_[ip]) + " connections from this address, the configured maximum";
+    else if (!limits_.admit_connection(ip, limits.connection_rate_per_ip, clock::now()))
+        refusal = "over " + std::to_string(limits.connection_rate_per_ip) + " new connections a second from this address";
     if (!refusal.empty()) {
         spdlog::warn("connection from {} refused: {}", ip, refusal);
         metrics_.count(metric::connections_refused, {});
@@ -266,7 +252,7 @@ void router::on_action(connection& source, ng::action& a)
                        metrics_.count(metric::streams_authenticated,
                                       {{"direction", "in"}, {"method", std::string{metric_name(done.method)}}});
                        auto in = inbound_.find(&source);
-                       if (in == inbound_.end())
+                       if (in == inbound_.end() || close_if_blocked(source, done.pair.remote))
                            return;
                        in->second.authenticated.push_back(done.pair);
                        // Up once per stream: further pairs on it are the same partner's.

@@ -10,6 +10,7 @@
 #include "contacts/contact_policy.hpp"
 #include "network/connection.hpp"
 #include "routing/delivery_queue.hpp"
+#include "routing/inbound_limits.hpp"
 #include "routing/link_owner.hpp"
 #include "routing/partner_watch.hpp"
 #include "operations/log_summary.hpp"
@@ -202,11 +203,21 @@ private:
     // The operator's blocklist (router_blocklist.cpp).
     /// The entry blocking `remote` (a listed partner only by its exact name), or nullptr.
     [[nodiscard]] policy::block_entry const* blocked(std::string const& remote) const;
+    /// "X is blocked here (blocklist line N: PATTERN)" when blocked(remote).
+    [[nodiscard]] std::optional<std::string> why_blocked(std::string const& remote) const;
+    /// An inbound stream that authenticated for a domain blocked since it was
+    /// accepted ends with <policy-violation/> (true).
+    bool close_if_blocked(network::connection& source, std::string const& remote);
     /// Takes `next` (at start, reload, or when its file changed) and ends the
     /// streams of the domains it blocks that are up.
     void use_blocklist(std::shared_ptr<policy::blocklist const> next);
     /// Every [blocklist] refresh_seconds: reads the file again if it changed.
     void refresh_blocklist(clock::time_point now);
+    /// Whether a partner's stanza is within its rate limit (router_limits.cpp);
+    /// slows `source` when it is over, and refuses it (with an error to its
+    /// sender, false) beyond a burst of debt.
+    bool within_rate(negotiation::route_stanza const& routed, negotiation::partner_rules const& partner,
+                     network::connection& source);
     /// Bounces `stanza` (true) when it cannot go out: not a partner, or shutdown.
     bool refuse_out(negotiation::domain_pair const& pair, protocol::element const& stanza);
     outbound_link& link_for(negotiation::domain_pair const& pair);
@@ -247,6 +258,7 @@ private:
     blocklist_stamp blocklist_stamp_;
     clock::time_point next_blocklist_check_{};
     std::map<std::string, unsigned> inbound_per_ip_;
+    inbound_limits limits_{executor_};  ///< rate limits per partner and per source address
     operations::memory_release memory_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> links_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> verifiers_;

@@ -44,24 +44,37 @@ void router::use_blocklist(std::shared_ptr<policy::blocklist const> next)
         blocklist_stamp_ = stamp_of(rt_->cfg.blocklist.file.path);
     if (!blocked_ || blocked_->empty())
         return;
-    auto why = [&](std::string const& remote) -> std::optional<std::string> {
-        if (auto const* entry = blocked(remote))
-            return remote + " is blocked here (blocklist line " + std::to_string(entry->line) + ": " +
-                   entry->pattern + ")";
-        return std::nullopt;
-    };
     for (auto* map : {&links_, &verifiers_})
         for (auto& [pair, link] : *map)
-            if (auto const text = why(pair.remote); text && !link->stopped()) {
+            if (auto const text = why_blocked(pair.remote); text && !link->stopped()) {
                 spdlog::warn("stream {} -> {} stopped: {}", pair.local, pair.remote, *text);
-                link->stop(protocol::stream_error::policy_violation, *text);
+                // What it held is refused as a stanza sent now would be.
+                metrics_.count(metric::blocked, {{"direction", "out"}}, link->queued());
+                link->stop(protocol::stream_error::policy_violation, *text, protocol::stanza_condition::not_allowed);
             }
     for (auto& [raw, in] : inbound_)
         for (auto const& pair : in.authenticated)
-            if (auto const text = why(pair.remote)) {
+            if (auto const text = why_blocked(pair.remote)) {
                 in.c->close(protocol::stream_error::policy_violation, ng::close_reason::blocked, *text);
                 break;
             }
+}
+
+std::optional<std::string> router::why_blocked(std::string const& remote) const
+{
+    if (auto const* entry = blocked(remote))
+        return remote + " is blocked here (blocklist line " + std::to_string(entry->line) + ": " + entry->pattern + ")";
+    return std::nullopt;
+}
+
+bool router::close_if_blocked(network::connection& source, std::string const& remote)
+{
+    // Its session judged its header by the list of the moment it was accepted;
+    // the file may have changed since.
+    auto const text = why_blocked(remote);
+    if (text)
+        source.close(protocol::stream_error::policy_violation, ng::close_reason::blocked, *text);
+    return text.has_value();
 }
 
 void router::refresh_blocklist(clock::time_point now)

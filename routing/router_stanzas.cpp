@@ -36,8 +36,8 @@ bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& st
     // The sessions check the senders they route, and route_of_bounce the
     // bounces; but a component link keeps the generation it started with, so
     // a local domain a reload removed is checked here.
-    if (auto const* entry = blocked(pair.remote)) {
-        why = pair.remote + " is blocked here (blocklist line " + std::to_string(entry->line) + ": " + entry->pattern + ")";
+    if (auto blocked_text = why_blocked(pair.remote)) {
+        why = std::move(*blocked_text);
         condition = stanza_condition::not_allowed;
         metrics_.count(metric::blocked, {{"direction", "out"}});
     } else if (rt_->domains.find_partner(pair.remote) == nullptr) {

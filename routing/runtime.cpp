@@ -64,7 +64,7 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
         rt->domains.add_local_domain(d.name);
     for (auto const& p : c.partners) {
         rt->domains.add_partner(p.domain, p.additional_domains, p.negotiation, p.type,
-                                {.stream_management = p.stream_management, .bidi = p.bidi});
+                                {.stream_management = p.stream_management, .bidi = p.bidi}, p.rate_limit);
     }
 
     if (!c.gateway.dialback_secret_file.empty()) {

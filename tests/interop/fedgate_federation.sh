@@ -7,7 +7,7 @@
 # authentication method the partner policy selects; fedgate's log must show the
 # method. Needs root (network namespaces); FEDGATE_BINARY names the binary.
 # Scenarios (arguments select some; default all): sasl, presence, unverified,
-# tls-dialback, tcp-dialback, refusals, outage, cut, killed, bidi, xmppaddr; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
+# tls-dialback, tcp-dialback, refusals, outage, cut, killed, bidi, xmppaddr, blocked; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
 # ./fedgate-federation-lab).
 set -u
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: the lab needs root for network namespaces"; exit 77; fi
@@ -17,7 +17,7 @@ fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
 # Kept after the run for debugging: every server's log and fedgate's (under the
 # build directory when ctest runs this).
 lab_scenario_run "${FEDGATE_LAB_DIR:-$PWD/fedgate-federation-lab}"
-# Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals outage cut killed bidi xmppaddr
+# Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals outage cut killed bidi xmppaddr blocked
 scenarios=("$@")
 
 lab_up "$work" contoso.test=127.0.0.11 fabrikam.test=127.0.0.20 northwind.test=127.0.0.30 tailspin.test=127.0.0.40 \
@@ -390,6 +390,112 @@ grep -q "contoso.test -> northwind.test closed: peer-closed" "$work/fedgate-xmpp
   fail "xmppaddr: ejabberd did not end our stream (has ejabberd's XmppAddr handling changed? update the README)"
 echo "   alice -> carol@northwind.test with an XmppAddr certificate: $bounce (ejabberd ends the stream)"
 scenario "a certificate with XmppAddr: Prosody by SASL EXTERNAL; ejabberd 23.01 fails as documented"
+fi
+
+# 6. The operator's blocklist ([blocklist], read again within refresh_seconds of
+# a change) against a real Prosody partner. fabrikam.test federates; then its
+# exact name goes into the file (a listed partner: only its exact name blocks
+# it): within seconds fedgate closes both streams with <policy-violation/>,
+# alice's messages to bob come back to her with <not-allowed/> and no stream is
+# opened for them, and Prosody's new stream for bob's messages is refused before
+# any negotiation, so Prosody bounces them to bob; neither receives a thing.
+# Once the line is gone, federation works again both ways.
+if wanted blocked; then
+blocklist="$work/blocklist.txt"
+printf '# nothing blocked yet\n' > "$blocklist"
+start_fedgate blocked "$(partner fabrikam.test required required false
+                         printf '[blocklist]\nfile = "%s"\nrefresh_seconds = 1\n' "$blocklist"
+                         printf '[metrics]\nlisten = "127.0.0.11:9269"\n')"
+log="$work/fedgate-blocked.log"
+# blocked_total DIRECTION: fedgate_blocked_total{direction=DIRECTION} as scraped.
+blocked_total() {
+  lab_exec curl -sf "http://127.0.0.11:9269/metrics" |
+    awk -v d="direction=\"$1\"" '/^fedgate_blocked_total\{/ && index($0, d) { print $NF + 0; found = 1 } END { if (!found) print "none" }'
+}
+# fabrikam_connections: the S2S connections fabrikam's server has established (its
+# only S2S peer here is fedgate; it connects from 127.0.0.1, so counted at its end).
+fabrikam_connections() { s2s_connections "$(cat "$work/fabrikam/launcher.pid")" | grep -c .; }
+# silent_collector NAME JID PASSWORD ADDRESS: JID logged in, counting what reaches it
+# (messages with ids burst0...) for 8 s; its PID in $client_pid.
+silent_collector() {
+  XMPP_CLIENT_TIMEOUT=8 client_bg "$1" collect "$2" "$3" "$4" 5
+  for _ in $(seq 100); do grep -qs ready "$work/$1.out" && break; sleep 0.1; done
+  grep -qs ready "$work/$1.out" || fail "blocked: $2 did not log in"
+}
+
+# 1. Before: federation works both ways (bob writes, alice's echo comes back).
+round_trip fabrikam-before-block bob@fabrikam.test bobpass 127.0.0.20
+expect_method blocked fabrikam.test "SASL over TLS"
+[ "$(fabrikam_connections)" -ge 2 ] || fail "blocked: not a stream each way with fabrikam.test before the block"
+[ "$(blocked_total in)/$(blocked_total out)" = 0/0 ] ||
+  fail "blocked: fedgate_blocked_total is $(blocked_total in)/$(blocked_total out) (in/out) before the block"
+
+# 2. fabrikam.test blocked by its exact name: the streams already up end.
+printf '# blocked by the interop test\nfabrikam.test\n' > "$blocklist"
+written=$(date +%s%N)
+closed=""
+for _ in $(seq 100); do
+  if grep -q "blocklist $blocklist read again: 1 domains, 0 wildcards" "$log" &&
+     [ "$(fabrikam_connections)" -eq 0 ]; then closed=$(date +%s%N); break; fi
+  sleep 0.1
+done
+[ -n "$closed" ] || fail "blocked: streams with fabrikam.test still up 10 s after the block: $(s2s_connections "$(cat "$work/fabrikam/launcher.pid")")"
+grep -q "stream contoso.test -> fabrikam.test stopped: fabrikam.test is blocked here (blocklist line 2: fabrikam.test)" "$log" ||
+  fail "blocked: our stream to fabrikam.test was not stopped for the blocklist"
+grep -q "contoso.test <- fabrikam.test closed: blocked: fabrikam.test is blocked here (blocklist line 2: fabrikam.test)" "$log" ||
+  fail "blocked: fabrikam's stream to us was not closed for the blocklist"
+in_at_block=$(blocked_total in)
+[ "$in_at_block" -ge 1 ] 2>/dev/null || fail "blocked: fabrikam's stream to us not closed as blocked (fedgate_blocked_total{in} = $in_at_block)"
+echo "   blocklist written: both streams with fabrikam.test closed within $(( (closed - written) / 1000000 )) ms"
+outbound_streams=$(grep -c "contoso.test -> fabrikam.test authenticated by" "$log")
+silent_collector bob-while-blocked bob@fabrikam.test bobpass 127.0.0.20
+bob_listening=$client_pid
+silent_collector alice-while-blocked alice@contoso.test alicepass 127.0.0.10
+alice_listening=$client_pid
+# alice writes 5 messages to bob: each comes back to her with <not-allowed/>.
+alice_result=$(XMPP_CLIENT_TIMEOUT=10 run_client burst alice@contoso.test alicepass 127.0.0.10 bob@fabrikam.test 5)
+echo "   alice -> bob while blocked: $alice_result"
+[ "$alice_result" = "5 sent, 5 answered: not-allowed=5" ] || fail "blocked: alice's messages to bob got '$alice_result'"
+[ "$(grep -c "contoso.test -> fabrikam.test authenticated by" "$log")" -eq "$outbound_streams" ] ||
+  fail "blocked: fedgate opened a stream to the blocked fabrikam.test"
+out=$(blocked_total out)
+[ "$out" -ge 5 ] 2>/dev/null || fail "blocked: fedgate_blocked_total{direction=\"out\"} is $out after 5 refused messages"
+# bob writes 5 to alice: Prosody's new stream is refused, and it bounces them to bob.
+# (With the other scenarios' rosters, presence may have had a stream refused already.)
+in_before=$(blocked_total in)
+# in#N ADDRESS closed: blocked: ...: a stream refused at its header, before any negotiation.
+refused_streams() { grep -c " in#[0-9]* [0-9.:]* closed: blocked: fabrikam.test is blocked here (blocklist line 2: fabrikam.test)" "$log"; }
+refused_before=$(refused_streams)
+bob_result=$(XMPP_CLIENT_TIMEOUT=15 run_client burst bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test 5)
+echo "   bob -> alice while blocked: $bob_result"
+case "$bob_result" in
+  "5 sent, 5 answered: "*answered=*) fail "blocked: some of bob's messages were answered: '$bob_result'" ;;
+  "5 sent, 5 answered: "*) ;;
+  *) fail "blocked: bob's messages to alice got '$bob_result' instead of 5 errors" ;;
+esac
+in_after=$(blocked_total in)
+[ "$in_after" -gt "$in_before" ] 2>/dev/null ||
+  fail "blocked: Prosody's new stream was not refused (fedgate_blocked_total{direction=\"in\"} $in_before -> $in_after)"
+refused_after=$(refused_streams)
+[ "$refused_after" -gt "$refused_before" ] || fail "blocked: fedgate's log shows no stream of Prosody's refused at its header"
+wait $bob_listening; wait $alice_listening
+bob_got=$(tail -1 "$work/bob-while-blocked.out"); alice_got=$(tail -1 "$work/alice-while-blocked.out")
+echo "   received meanwhile: bob: $bob_got; alice: $alice_got"
+[ "$bob_got" = "timeout with 0 distinct, 0 duplicates: none" ] || fail "blocked: bob received '$bob_got'"
+[ "$alice_got" = "timeout with 0 distinct, 0 duplicates: none" ] || fail "blocked: alice received '$alice_got'"
+echo "   fedgate_blocked_total: in=$in_after out=$out; Prosody's streams refused at the header: $refused_after"
+
+# 3. The line removed: federation works again, bob first, then alice first.
+printf '# fabrikam.test unblocked again\n' > "$blocklist"
+for _ in $(seq 100); do
+  grep -q "blocklist $blocklist read again: 0 domains, 0 wildcards" "$log" && break
+  sleep 0.1
+done
+grep -q "blocklist $blocklist read again: 0 domains, 0 wildcards" "$log" || fail "blocked: the emptied blocklist was not read again"
+round_trip fabrikam-after-block bob@fabrikam.test bobpass 127.0.0.20
+reply=$(lab_round_trip alice-after-block alice@contoso.test alicepass 127.0.0.10 bob@fabrikam.test bobpass 127.0.0.20)
+[ "$reply" = "echo: hello from alice-after-block" ] || fail "blocked: alice got '$reply' from bob after the unblock"
+scenario "blocked: fabrikam (Prosody) blocked by name, its streams closed, 5+5 messages bounced, none received; unblocked, both ways again"
 fi
 
 echo "$passed passed, 0 failed"
