@@ -50,6 +50,14 @@ void write_partner(std::ostringstream& out, partner const& p)
         out << "    stream management:  off\n";
     if (!p.bidi)
         out << "    bidi:               off (a connection each way)\n";
+    if (p.rate_limit.any()) {
+        out << "    rate limit:         ";
+        if (p.rate_limit.stanzas_per_second > 0)
+            out << static_cast<std::uint64_t>(p.rate_limit.stanzas_per_second) << " stanzas" << (p.rate_limit.bytes_per_second > 0 ? ", " : "");
+        if (p.rate_limit.bytes_per_second > 0)
+            out << static_cast<std::uint64_t>(p.rate_limit.bytes_per_second) << " bytes";
+        out << " a second (then slowed; refused beyond two seconds' worth of debt)\n";
+    }
     for (auto const& w : p.policy.warnings)
         out << "    warning:            " << w << "\n";
 }

@@ -94,6 +94,10 @@ void router::show_partner_series()
         (void)byte_counter(false, p.domain);
         for (auto reason : contacts::refusal_code::every)
             zero(metrics_, metric::refusals, {{"partner", p.domain}, {"reason", std::string{reason}}});
+        for (auto const* limit : {"stanzas", "bytes"})
+            if ((limit[0] == 's' ? p.rate_limit.stanzas_per_second : p.rate_limit.bytes_per_second) > 0)
+                for (auto const* action : {"slowed", "refused"})
+                    zero(metrics_, metric::rate_limited, {{"partner", p.domain}, {"limit", limit}, {"action", action}});
     }
     for (auto const& domain : partner_domains(rt_->cfg)) {
         zero(metrics_, metric::stanzas_possibly_lost, {{"partner", domain}});
