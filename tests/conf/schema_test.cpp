@@ -30,6 +30,7 @@ type = "federated"
 [dns]
 [limits]
 [store]
+[blocklist]
 [log]
 [metrics]
 [control]
