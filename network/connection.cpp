@@ -95,7 +95,8 @@ asio::awaitable<void> connection::serve()
     // flight: they are read and routed until its </stream:stream>, its FIN or the
     // closing grace. After a session error nothing more is read.
     while (!driver_.finished() && !transport_failed_) {
-        if (auto gate = held_by_.lock(); gate && gate->holding() && !closing_) {
+        // Each gate in turn: one may have closed (or come) while waiting for another.
+        for (auto gate = holding_gate(); gate && !closing_; gate = holding_gate()) {
             spdlog::debug("{} reading paused: {}", id_, gate->describe());
             for (;;) {
                 auto const seen = gate->released().epoch();
@@ -108,7 +109,10 @@ asio::awaitable<void> connection::serve()
         // What the count covers has been passed on (or bounced) by now.
         if (auto handled = std::exchange(held_ack_, std::nullopt); handled && !closing_)
             send_element_now(ng::sm::answer(*handled));
-        held_by_.reset();
+        std::erase_if(held_by_, [](std::weak_ptr<read_gate> const& held) {
+            auto gate = held.lock();
+            return !gate || !gate->lasting();
+        });
         boost::system::error_code ec;
         auto bytes = co_await io_.read_some(ec);
         if (ec == asio::error::operation_aborted && std::exchange(read_interrupted_, false) && !closing_)
@@ -146,8 +150,23 @@ void connection::mark_closing()
     clock_.cancel();
     writer_wake_.notify();
     // A reader paused for a destination must see that this stream ends.
-    if (auto gate = held_by_.lock())
-        gate->released().notify();
+    for (auto const& held : held_by_)
+        if (auto gate = held.lock())
+            gate->released().notify();
+}
+
+std::shared_ptr<read_gate> connection::holding_gate()
+{
+    std::shared_ptr<read_gate> found;
+    std::erase_if(held_by_, [&](std::weak_ptr<read_gate> const& held) {
+        auto gate = held.lock();
+        if (!gate || !gate->holding())
+            return !gate || !gate->lasting();
+        if (!found)
+            found = std::move(gate);
+        return false;
+    });
+    return found;
 }
 
 asio::awaitable<void> connection::perform(std::vector<ng::action> actions)

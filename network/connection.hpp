@@ -26,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace fedgate::network {
 
@@ -223,7 +224,11 @@ private:
     bool transport_failed_ = false;
     bool closed_ = false;
     negotiation::close_stream ending_{std::nullopt, negotiation::close_reason::transport_closed, "connection lost"};
-    std::weak_ptr<read_gate> held_by_;
+    /// What holds reading (hold_reading_for): every gate counts, so a rate
+    /// limit's hold is not lost to a destination's that came after it.
+    std::vector<std::weak_ptr<read_gate>> held_by_;
+    /// The first gate of held_by_ that still holds; forgets the others.
+    std::shared_ptr<read_gate> holding_gate();
     bool ack_waiter_ = false;  ///< send_held_answer is waiting
     bool read_interrupted_ = false;  ///< hold_reading_for ended a wait for bytes (interrupt_read)
     std::optional<std::uint32_t> held_ack_;  ///< an <a/> waiting for held_by_ to release (ng::send_ack)

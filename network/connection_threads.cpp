@@ -21,8 +21,8 @@ void connection::answer(std::uint32_t handled)
 {
     if (closing_)
         return;
-    auto gate = held_by_.lock();
-    if (!gate || !gate->holding()) {
+    auto gate = holding_gate();
+    if (!gate) {
         send_element_now(ng::sm::answer(handled));
         return;
     }
@@ -206,7 +206,13 @@ void connection::hold_reading_for(std::shared_ptr<read_gate> gate)
             read_interrupted_ = true;
             io_.interrupt_read();
         }
-        held_by_ = std::move(gate);
+        // One entry per gate; those that no longer hold go first.
+        std::erase_if(held_by_, [&](std::weak_ptr<read_gate> const& held) {
+            auto current = held.lock();
+            return !current || (!current->holding() && !current->lasting()) || current == gate;
+        });
+        if (gate)
+            held_by_.push_back(std::move(gate));
     });
 }
 

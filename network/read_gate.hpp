@@ -26,15 +26,20 @@ public:
     [[nodiscard]] virtual shared_event& released() noexcept = 0;
     /// What holds the stream, for the log line.
     [[nodiscard]] virtual std::string describe() const = 0;
+    /// A gate the stream keeps and looks at before every read once it held it
+    /// (a rate limit): with `worker_threads` a new hold comes a round trip
+    /// late, and meanwhile the stream would read all its socket had.
+    [[nodiscard]] virtual bool lasting() const noexcept { return false; }
 };
 
-/// A gate opened and closed by its owner (a component link).
+/// A gate opened and closed by its owner (a component link, a rate limit).
 class manual_gate final : public read_gate {
 public:
-    explicit manual_gate(std::string what) : what_{std::move(what)} {}
+    explicit manual_gate(std::string what, bool lasting = false) : what_{std::move(what)}, lasting_{lasting} {}
     [[nodiscard]] bool holding() const noexcept override { return closed_.load(std::memory_order_acquire); }
     [[nodiscard]] shared_event& released() noexcept override { return event_; }
     [[nodiscard]] std::string describe() const override { return what_; }
+    [[nodiscard]] bool lasting() const noexcept override { return lasting_; }
     void close() noexcept { closed_.store(true, std::memory_order_release); }
     void open()
     {
@@ -45,6 +50,7 @@ public:
 private:
     shared_event event_;
     std::string what_;
+    bool lasting_;
     std::atomic<bool> closed_{false};
 };
 

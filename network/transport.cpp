@@ -182,7 +182,7 @@ asio::awaitable<std::span<char const>> transport::read_some(boost::system::error
         co_await asio::post(socket_.get_executor(), asio::use_awaitable);
     read_waited_ = false;
     for (;;) {
-        if (read_cancelled_) {
+        if (read_cancelled_ || std::exchange(interrupt_pending_, false)) {
             ec = asio::error::operation_aborted;
             co_return std::span<char const>{};
         }
@@ -212,6 +212,8 @@ asio::awaitable<std::span<char const>> transport::read_some(boost::system::error
             co_await wait_for(tcp::socket::wait_read, true, ec);
             read_waited_ = true;
         }
+        if (ec == asio::error::operation_aborted)
+            interrupt_pending_ = false;  // the interrupt ended this wait: it is seen
         if (ec)
             co_return std::span<char const>{};
     }

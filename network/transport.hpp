@@ -56,10 +56,17 @@ public:
         read_cancelled_ = true;
         read_cancel_.emit(boost::asio::cancellation_type::total);
     }
-    /// Ends the wait for bytes in progress, if any, with operation_aborted; the
-    /// next read_some reads on. Bytes already read are not lost: a read that
-    /// got some returns them.
-    void interrupt_read() { read_cancel_.emit(boost::asio::cancellation_type::total); }
+    /// Ends the wait for bytes in progress with operation_aborted, or, when
+    /// none is, the read_some about to read (at its turn through the
+    /// executor); the next read_some reads on. Bytes already read are not
+    /// lost: a read that got some returns them.
+    void interrupt_read()
+    {
+        // Also when no wait is pending: read_some may be at its turn through
+        // the executor, about to read; it must not.
+        interrupt_pending_ = true;
+        read_cancel_.emit(boost::asio::cancellation_type::total);
+    }
     /// Sends TLS close_notify and waits (at most `limit`) for the peer's, then
     /// sends TCP FIN. Precondition: no read or write is in progress.
     boost::asio::awaitable<void> shutdown(std::chrono::milliseconds limit);
@@ -100,6 +107,7 @@ private:
     std::string peer_ip_;
     boost::asio::cancellation_signal read_cancel_;
     bool read_cancelled_ = false;
+    bool interrupt_pending_ = false;  ///< interrupt_read() not yet seen by read_some
     bool read_waited_ = true;  ///< the last read_some suspended for the socket (see read_some)
 };
 

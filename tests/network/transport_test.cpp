@@ -287,4 +287,36 @@ TEST(transport, an_interrupted_wait_for_bytes_ends_that_read_only)
     EXPECT_EQ(seen, "[Operation canceled]next");
 }
 
+TEST(transport, an_interrupt_before_the_read_starts_keeps_the_waiting_bytes_in_the_socket)
+{
+    // With worker_threads the hold may come while read_some takes its turn
+    // through the executor, with bytes already in the socket: they stay there
+    // (TCP pushes back on the sender) until the next read.
+    asio::io_context io;
+    tcp::acceptor acceptor{io, {asio::ip::address_v4::loopback(), 0}};
+    tcp::socket peer{io};
+    peer.connect(acceptor.local_endpoint());
+    transport stream{acceptor.accept()};
+    asio::write(peer, asio::buffer(std::string{"first"}));
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});  // on loopback: in the socket now
+    std::string seen;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            for (int i = 0; i < 3; ++i) {
+                boost::system::error_code ec;
+                auto bytes = co_await stream.read_some(ec);
+                seen += ec ? "[" + ec.message() + "]" : std::string(bytes.data(), bytes.size());
+            }
+        },
+        asio::detached);
+    (void)io.run_one();  // reads "first" at once, then the next read posts its turn
+    ASSERT_EQ(seen, "first");
+    asio::write(peer, asio::buffer(std::string{"waiting"}));
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    stream.interrupt_read();
+    io.run_for(std::chrono::seconds{5});
+    EXPECT_EQ(seen, "first[Operation canceled]waiting");
+}
+
 }  // namespace
