@@ -7,7 +7,7 @@
 #include "policy/blocklist.hpp"
 #include "policy/partner.hpp"
 #include "policy/partner_policy.hpp"
-#include "policy/token_bucket.hpp"
+#include "policy/rate_limit.hpp"
 
 #include <algorithm>
 #include <chrono>

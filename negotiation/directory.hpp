@@ -7,7 +7,7 @@
 /// it whole) and shared read-only by every session.
 
 #include "negotiation/policy_terms.hpp"
-#include "policy/token_bucket.hpp"
+#include "policy/rate_limit.hpp"
 
 #include <map>
 #include <string>

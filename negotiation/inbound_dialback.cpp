@@ -27,10 +27,14 @@ std::vector<action> inbound_session::on_db_result(element const& request)
     };
     if (!context_.domains->is_local(to))
         return error(protocol::stanza_condition::item_not_found, to + " is not served here");
-    // A blocked sender ends the stream, whoever opened it (the header's 'from'
-    // was checked already).
-    if (auto refused = refuse_if_blocked(from))
+    // A blocked sender ends a stream that spoke for no domain yet; on another
+    // domain's stream (an additional domain blocked by name) only its pair is refused.
+    if (partner_ != nullptr && from != remote_ && context_.blocklist) {
+        if (auto const* entry = context_.blocklist->match(from, context_.domains->find_partner(from) != nullptr))
+            return error(protocol::stanza_condition::not_allowed, policy::blocked_text(from, *entry));
+    } else if (auto refused = refuse_if_blocked(from)) {
         return std::move(*refused);
+    }
     // A stream opened with 'from' speaks for that domain's server; other senders
     // may be multiplexed (XEP-0220 §4.3), each checked on its own.
     auto const* partner = context_.domains->find_partner(from);

@@ -119,13 +119,12 @@ std::vector<action> inbound_session::on_header(protocol::stream_header const& he
 
 std::optional<std::vector<action>> inbound_session::refuse_if_blocked(std::string const& domain)
 {
-    if (!context_.blocked)
+    if (!context_.blocklist)
         return std::nullopt;
-    auto const* entry = context_.blocked->match(domain, context_.domains->find_partner(domain) != nullptr);
+    auto const* entry = context_.blocklist->match(domain, context_.domains->find_partner(domain) != nullptr);
     if (entry == nullptr)
         return std::nullopt;
-    return close(stream_error::policy_violation, close_reason::blocked,
-                 domain + " is blocked here (blocklist line " + std::to_string(entry->line) + ": " + entry->pattern + ")");
+    return close(stream_error::policy_violation, close_reason::blocked, policy::blocked_text(domain, *entry));
 }
 
 bool inbound_session::offers_starttls() const

@@ -33,7 +33,7 @@ struct inbound_context {
     unsigned max_auth_failures = 3;
     /// The operator's blocklist as the stream was accepted (none on the
     /// internal leg): a blocked domain is refused before any negotiation.
-    std::shared_ptr<policy::blocklist const> blocked{};
+    std::shared_ptr<policy::blocklist const> blocklist{};
 };
 
 /// @see RFC 6120 §4-§6, §8.1; XEP-0178; XEP-0220 §2.2; shared/DESIGN.md "How a stanza travels"

@@ -2,6 +2,12 @@
 
 namespace fedgate::policy {
 
+std::string blocked_text(std::string_view domain, block_entry const& entry)
+{
+    return std::string{domain} + " is blocked here (blocklist line " + std::to_string(entry.line) + ": " +
+           entry.pattern + ")";
+}
+
 block_entry const* blocklist::add_exact(std::string domain, std::uint32_t line)
 {
     auto pattern = domain;

@@ -20,6 +20,10 @@ struct block_entry {
     std::uint32_t line = 0;
 };
 
+/// "spam.example is blocked here (blocklist line 3: *.example)": for the log
+/// and the stream error alike.
+[[nodiscard]] std::string blocked_text(std::string_view domain, block_entry const& entry);
+
 class blocklist {
 public:
     /// Blocks `domain` (canonical). Returns nullptr, or the earlier entry it repeats.

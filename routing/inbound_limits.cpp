@@ -38,8 +38,11 @@ inbound_limits::charged inbound_limits::charge(std::string const& partner, polic
     auto const by_stanzas = s.stanzas ? s.stanzas->judge(1, now) : verdict::pass;
     auto const by_bytes = s.bytes ? s.bytes->judge(static_cast<double>(bytes), now) : verdict::pass;
     charged result{.outcome = std::max(by_stanzas, by_bytes), .limit = by_bytes > by_stanzas ? "bytes" : "stanzas"};
-    if (result.outcome == verdict::refuse)
+    if (result.outcome == verdict::refuse) {
+        // Whichever stream brought it stops too: it may be one not held yet.
+        source.hold_reading_for(s.gate);
         return result;
+    }
     if (s.stanzas)
         (void)s.stanzas->take(1, now);
     if (s.bytes)
@@ -57,8 +60,10 @@ inbound_limits::charged inbound_limits::charge(std::string const& partner, polic
         s.held_until = until;
         s.gate->close();
         s.timer.expires_at(until);
-        s.timer.async_wait([gate = s.gate](boost::system::error_code ec) {
-            if (!ec)
+        s.timer.async_wait([current = s.hold, gate = s.gate, hold = ++*s.hold](boost::system::error_code ec) {
+            // A completion queued before a later hold re-armed the timer must
+            // not end that hold.
+            if (!ec && hold == *current)
                 gate->open();
         });
     }
@@ -79,6 +84,16 @@ bool inbound_limits::admit_connection(std::string const& address, unsigned per_s
         return false;
     (void)it->second.bucket.take(1, now);
     return true;
+}
+
+void inbound_limits::reset()
+{
+    for (auto& [partner, s] : partners_) {
+        ++*s->hold;
+        s->timer.cancel();
+        s->gate->open();
+    }
+    partners_.clear();
 }
 
 void inbound_limits::prune(clock::time_point now)

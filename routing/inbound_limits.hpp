@@ -7,11 +7,13 @@
 /// sender); per source address, a bucket of new connections.
 
 #include "network/read_gate.hpp"
+#include "policy/rate_limit.hpp"
 #include "policy/token_bucket.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -52,13 +54,16 @@ public:
 
     /// Forgets what has nothing left to remember: full buckets, open gates.
     void prune(clock::time_point now);
+    /// A reload: every hold ends and every limit starts afresh (a partner's
+    /// limit may be gone, lower or higher).
+    void reset();
 
     [[nodiscard]] std::size_t tracked_partners() const noexcept { return partners_.size(); }
 
 private:
     struct partner_state {
         explicit partner_state(boost::asio::any_io_executor const& ex, std::string const& partner)
-            : gate{std::make_shared<network::manual_gate>(partner + "'s rate limit")}, timer{ex}
+            : gate{std::make_shared<network::manual_gate>(partner + "'s rate limit", true)}, timer{ex}
         {
         }
         policy::rate_limit limit;
@@ -67,6 +72,9 @@ private:
         std::shared_ptr<network::manual_gate> gate;
         boost::asio::steady_timer timer;
         clock::time_point held_until{};
+        /// Which hold the timer ends: a completion already queued (it outlives
+        /// the state) ends no later hold, and none after reset().
+        std::shared_ptr<std::uint64_t> hold = std::make_shared<std::uint64_t>(0);
     };
     boost::asio::any_io_executor executor_;
     std::map<std::string, std::unique_ptr<partner_state>, std::less<>> partners_;

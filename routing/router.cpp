@@ -39,7 +39,7 @@ router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt,
     metrics_.gauge_source([this](std::vector<operations::metrics::sample>& out) { gauges(out); });
     show_known_series();
     partners_.configure(rt_->cfg);
-    use_blocklist(rt_->blocklist);
+    use_blocklist(rt_->blocklist, rt_->blocklist_stamp);
 }
 
 void router::on_settled(std::function<void()> f)
@@ -66,7 +66,9 @@ std::string router::reload(std::shared_ptr<runtime> next)
     show_partner_series();  // the new partners'
     partners_.configure(rt_->cfg);  // keeps the known partners' state, forgets the removed ones'
     partners_.check_expiry(*rt_->tls);
-    use_blocklist(rt_->blocklist);
+    use_blocklist(rt_->blocklist, rt_->blocklist_stamp);
+    next_blocklist_check_ = {};  // its refresh_seconds may have changed
+    limits_.reset();
     auto const wanted = component_domains(rt_->cfg);
     for (auto it = components_.begin(); it != components_.end();) {
         if (wanted.contains(it->first)) {
@@ -227,7 +229,7 @@ void router::accept(asio::ip::tcp::socket socket, bool direct_tls)
                                                                              .sasl = rt_->sasl_server.get(),
                                                                              .direct_tls = direct_tls,
                                                                              .max_auth_failures = rt_->cfg.limits.auth_failures,
-                                                                             .blocked = blocked_});
+                                                                             .blocklist = blocklist_});
     auto options = s2s_options(rt_->cfg.limits, "in");
     options.tls_first = direct_tls;
     // The listener may have put the socket on another event loop (worker_threads).
@@ -312,7 +314,9 @@ void router::on_closed(connection& source, ng::close_stream const& why)
 void router::ask_dialback(connection& source, ng::ask_dialback const& ask)
 {
     auto it = inbound_.find(&source);
-    if (it == inbound_.end())
+    // A stream accepted before the list changed may ask for a domain it now
+    // blocks: no connection to its authoritative server.
+    if (it == inbound_.end() || close_if_blocked(source, ask.pair.remote))
         return;
     spdlog::info("{} verifying the dialback key of {} for {} with its authoritative server", source.id(),
                  ask.pair.remote, ask.pair.local);

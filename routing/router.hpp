@@ -25,7 +25,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/common.h>
 
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -44,14 +43,6 @@ inline constexpr std::string_view refused = "refused";    ///< its stream is ref
 inline constexpr std::string_view no_route = "no_route";
 inline constexpr std::string_view every[] = {shutdown, refused, no_route};
 }  // namespace undeliverable_reason
-
-/// What tells a changed blocklist file apart (router_blocklist.cpp).
-struct blocklist_stamp {
-    std::filesystem::file_time_type written{};
-    std::uintmax_t size = 0;
-    bool exists = false;
-    friend bool operator==(blocklist_stamp const&, blocklist_stamp const&) = default;
-};
 
 /// Every domain of every partner.
 [[nodiscard]] std::set<std::string> partner_domains(conf::config const& cfg);
@@ -208,9 +199,12 @@ private:
     /// An inbound stream that authenticated for a domain blocked since it was
     /// accepted ends with <policy-violation/> (true).
     bool close_if_blocked(network::connection& source, std::string const& remote);
-    /// Takes `next` (at start, reload, or when its file changed) and ends the
-    /// streams of the domains it blocks that are up.
-    void use_blocklist(std::shared_ptr<policy::blocklist const> next);
+    /// A stanza from a blocked domain on a stream that is closing (or was
+    /// accepted before the list changed): refused, logged and counted (true).
+    bool refused_as_blocked(negotiation::route_stanza const& routed, network::connection& source);
+    /// Takes `next`, read from the file as `stamp` says (at start, reload, or
+    /// when the file changed), and ends the streams of the domains it blocks.
+    void use_blocklist(std::shared_ptr<policy::blocklist const> next, file_stamp stamp);
     /// Every [blocklist] refresh_seconds: reads the file again if it changed.
     void refresh_blocklist(clock::time_point now);
     /// Whether a partner's stanza is within its rate limit (router_limits.cpp);
@@ -254,8 +248,8 @@ private:
         std::string partner_up{};      ///< the domain it authenticated for first (partner state); "" before
     };
     std::map<network::connection*, inbound_stream> inbound_;
-    std::shared_ptr<policy::blocklist const> blocked_;  ///< shared with the inbound sessions made meanwhile
-    blocklist_stamp blocklist_stamp_;
+    std::shared_ptr<policy::blocklist const> blocklist_;  ///< shared with the inbound sessions made meanwhile
+    file_stamp blocklist_stamp_;  ///< of the file blocklist_ was read from
     clock::time_point next_blocklist_check_{};
     std::map<std::string, unsigned> inbound_per_ip_;
     inbound_limits limits_{executor_};  ///< rate limits per partner and per source address

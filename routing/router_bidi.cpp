@@ -16,7 +16,8 @@ namespace ng = fedgate::negotiation;
 void router::lend(connection& source, ng::bidi_ready const& ready)
 {
     auto it = inbound_.find(&source);
-    if (it == inbound_.end() || stopping_ || rt_->domains.find_partner(ready.pair.remote) == nullptr)
+    if (it == inbound_.end() || stopping_ || rt_->domains.find_partner(ready.pair.remote) == nullptr ||
+        blocked(ready.pair.remote) != nullptr)
         return;
     if (link_for(ready.pair).adopt(it->second.c))
         it->second.lent_to = ready.pair;

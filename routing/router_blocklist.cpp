@@ -8,41 +8,31 @@
 
 #include <spdlog/spdlog.h>
 
-#include <system_error>
-
 namespace fedgate::routing {
 
+using network::connection;
 namespace metric = operations::metric;
 namespace ng = fedgate::negotiation;
 
-namespace {
-
-/// What tells a changed file apart: its modification time and size.
-blocklist_stamp stamp_of(std::filesystem::path const& file)
-{
-    std::error_code ec;
-    auto const time = std::filesystem::last_write_time(file, ec);
-    if (ec)
-        return {};
-    auto const size = std::filesystem::file_size(file, ec);
-    return {.written = time, .size = ec ? 0 : size, .exists = true};
-}
-
-}  // namespace
-
 policy::block_entry const* router::blocked(std::string const& remote) const
 {
-    if (!blocked_ || blocked_->empty())
+    if (!blocklist_ || blocklist_->empty())
         return nullptr;
-    return blocked_->match(remote, rt_->domains.find_partner(remote) != nullptr);
+    return blocklist_->match(remote, rt_->domains.find_partner(remote) != nullptr);
 }
 
-void router::use_blocklist(std::shared_ptr<policy::blocklist const> next)
+std::optional<std::string> router::why_blocked(std::string const& remote) const
 {
-    blocked_ = std::move(next);
-    if (!rt_->cfg.blocklist.file.empty())
-        blocklist_stamp_ = stamp_of(rt_->cfg.blocklist.file.path);
-    if (!blocked_ || blocked_->empty())
+    if (auto const* entry = blocked(remote))
+        return policy::blocked_text(remote, *entry);
+    return std::nullopt;
+}
+
+void router::use_blocklist(std::shared_ptr<policy::blocklist const> next, file_stamp stamp)
+{
+    blocklist_ = std::move(next);
+    blocklist_stamp_ = stamp;
+    if (!blocklist_ || blocklist_->empty())
         return;
     for (auto* map : {&links_, &verifiers_})
         for (auto& [pair, link] : *map)
@@ -60,14 +50,7 @@ void router::use_blocklist(std::shared_ptr<policy::blocklist const> next)
             }
 }
 
-std::optional<std::string> router::why_blocked(std::string const& remote) const
-{
-    if (auto const* entry = blocked(remote))
-        return remote + " is blocked here (blocklist line " + std::to_string(entry->line) + ": " + entry->pattern + ")";
-    return std::nullopt;
-}
-
-bool router::close_if_blocked(network::connection& source, std::string const& remote)
+bool router::close_if_blocked(connection& source, std::string const& remote)
 {
     // Its session judged its header by the list of the moment it was accepted;
     // the file may have changed since.
@@ -77,12 +60,27 @@ bool router::close_if_blocked(network::connection& source, std::string const& re
     return text.has_value();
 }
 
+bool router::refused_as_blocked(ng::route_stanza const& routed, connection& source)
+{
+    // A closed stream is read until the peer's </stream:stream> (or a grace
+    // period): what it still sends does not get in.
+    auto const text = why_blocked(routed.pair.remote);
+    if (!text)
+        return false;
+    metrics_.count(metric::blocked, {{"direction", "in"}});
+    log_quietly(spdlog::level::info, "refused: " + *text, 1,
+                fmt::format("{} stanza from {} to {} refused: {}", source.id(), routed.stanza.from(),
+                            routed.stanza.to(), *text));
+    return true;
+}
+
 void router::refresh_blocklist(clock::time_point now)
 {
     auto const& settings = rt_->cfg.blocklist;
     if (settings.file.empty() || settings.refresh.count() == 0 || now < next_blocklist_check_)
         return;
     next_blocklist_check_ = now + settings.refresh;
+    // Stamped before the read: a write that ends during it is read next time.
     auto const stamp = stamp_of(settings.file.path);
     if (stamp == blocklist_stamp_)
         return;
@@ -97,13 +95,13 @@ void router::refresh_blocklist(clock::time_point now)
             if (finding.level == conf::diagnostic::severity::error)
                 spdlog::error("blocklist not read again, the previous one stays: {}", finding.format());
         metrics_.count(metric::blocklist_reads, {{"result", "error"}});
-        blocklist_stamp_ = stamp;  // said once per change, not every refresh
+        blocklist_stamp_ = stamp;  // said once per change, not at every refresh
         return;
     }
     spdlog::info("blocklist {} read again: {} domains, {} wildcards", settings.file.path.string(),
                  loaded.list->exact_count(), loaded.list->suffix_count());
     metrics_.count(metric::blocklist_reads, {{"result", "ok"}});
-    use_blocklist(std::make_shared<policy::blocklist const>(std::move(*loaded.list)));
+    use_blocklist(std::make_shared<policy::blocklist const>(std::move(*loaded.list)), stamp);
 }
 
 }  // namespace fedgate::routing

@@ -24,10 +24,10 @@ bool router::within_rate(ng::route_stanza const& routed, ng::partner_rules const
     auto const bytes = limit.bytes_per_second > 0 ? protocol::to_string(routed.stanza).size() : 0;
     auto const charged = limits_.charge(partner.domain, limit, bytes, rt_->cfg.limits.max_stanza_bytes, source,
                                         clock::now());
-    auto const rate = charged.limit == "bytes" ? fmt::format("{} bytes", static_cast<std::uint64_t>(limit.bytes_per_second))
-                                               : fmt::format("{} stanzas", static_cast<std::uint64_t>(limit.stanzas_per_second));
     if (charged.outcome == inbound_limits::verdict::pass)
         return true;
+    auto const rate = charged.limit == "bytes" ? fmt::format("{} bytes", static_cast<std::uint64_t>(limit.bytes_per_second))
+                                               : fmt::format("{} stanzas", static_cast<std::uint64_t>(limit.stanzas_per_second));
     if (charged.outcome == inbound_limits::verdict::slow) {
         if (charged.newly_held) {
             metrics_.count(metric::rate_limited,

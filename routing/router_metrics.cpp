@@ -149,7 +149,7 @@ void router::gauges(std::vector<operations::metrics::sample>& out) const
     out.push_back({metric::store_up, {}, *rt_->store_up ? 1.0 : 0.0});
     for (auto kind : {"domain", "wildcard"})
         out.push_back({metric::blocklist_entries, {{"kind", kind}},
-                       blocked_ ? static_cast<double>(kind[0] == 'd' ? blocked_->exact_count() : blocked_->suffix_count())
+                       blocklist_ ? static_cast<double>(kind[0] == 'd' ? blocklist_->exact_count() : blocklist_->suffix_count())
                                 : 0.0});
     partners_.gauges(out);
 }

@@ -55,6 +55,16 @@ negotiation::directory internal_directory(conf::config const& c)
     return d;
 }
 
+file_stamp stamp_of(std::filesystem::path const& file)
+{
+    std::error_code ec;
+    auto const time = std::filesystem::last_write_time(file, ec);
+    if (ec)
+        return {};
+    auto const size = std::filesystem::file_size(file, ec);
+    return {.written = time, .size = ec ? 0 : size, .exists = true};
+}
+
 std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_executor executor, bool open_store)
 {
     auto rt = std::make_unique<runtime>();
@@ -95,10 +105,14 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
     }
 
     if (!c.blocklist.file.empty()) {
+        rt->blocklist_stamp = stamp_of(c.blocklist.file.path);
         auto loaded = conf::read_blocklist(c.blocklist.file.path);
-        for (auto const& finding : loaded.findings)
-            if (!loaded.list && finding.level == conf::diagnostic::severity::error)
-                throw std::runtime_error{finding.format()};
+        if (!loaded.list) {
+            for (auto const& finding : loaded.findings)
+                if (finding.level == conf::diagnostic::severity::error)
+                    throw std::runtime_error{finding.format()};
+            throw std::runtime_error{c.blocklist.file.path.string() + ": cannot read the blocklist"};
+        }
         rt->blocklist = std::make_shared<policy::blocklist const>(std::move(*loaded.list));
     }
     rt->sasl_server = negotiation::make_cyrus_sasl_server();

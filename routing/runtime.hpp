@@ -15,12 +15,24 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace fedgate::routing {
+
+/// What tells a changed file apart: its modification time and size (none when
+/// it cannot be read).
+struct file_stamp {
+    std::filesystem::file_time_type written{};
+    std::uintmax_t size = 0;
+    bool exists = false;
+    friend bool operator==(file_stamp const&, file_stamp const&) = default;
+};
+[[nodiscard]] file_stamp stamp_of(std::filesystem::path const& file);
 
 struct runtime {
     conf::config cfg;
@@ -39,6 +51,7 @@ struct runtime {
     /// [blocklist] file as read with this generation (none without a file); the
     /// router reads it again when it changes.
     std::shared_ptr<policy::blocklist const> blocklist;
+    file_stamp blocklist_stamp;  ///< taken before the read: a change during it is seen next time
     std::unique_ptr<negotiation::sasl_server> sasl_server;
     std::unique_ptr<negotiation::sasl_client> sasl_client;
     std::unique_ptr<network::tls_contexts> tls;

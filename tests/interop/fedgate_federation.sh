@@ -7,7 +7,7 @@
 # authentication method the partner policy selects; fedgate's log must show the
 # method. Needs root (network namespaces); FEDGATE_BINARY names the binary.
 # Scenarios (arguments select some; default all): sasl, presence, unverified,
-# tls-dialback, tcp-dialback, refusals, outage, cut, killed, bidi, xmppaddr, blocked; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
+# tls-dialback, tcp-dialback, refusals, outage, cut, killed, bidi, xmppaddr, blocked, flood; the configurations and logs stay in $FEDGATE_LAB_DIR (default:
 # ./fedgate-federation-lab).
 set -u
 if [ "$(id -u)" -ne 0 ]; then echo "skipped: the lab needs root for network namespaces"; exit 77; fi
@@ -17,7 +17,7 @@ fedgate=${FEDGATE_BINARY:-$here/../../build/daemon/fedgate}
 # Kept after the run for debugging: every server's log and fedgate's (under the
 # build directory when ctest runs this).
 lab_scenario_run "${FEDGATE_LAB_DIR:-$PWD/fedgate-federation-lab}"
-# Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals outage cut killed bidi xmppaddr blocked
+# Scenarios to run (default: all): sasl presence unverified tls-dialback tcp-dialback refusals outage cut killed bidi xmppaddr blocked flood
 scenarios=("$@")
 
 lab_up "$work" contoso.test=127.0.0.11 fabrikam.test=127.0.0.20 northwind.test=127.0.0.30 tailspin.test=127.0.0.40 \
@@ -496,6 +496,140 @@ round_trip fabrikam-after-block bob@fabrikam.test bobpass 127.0.0.20
 reply=$(lab_round_trip alice-after-block alice@contoso.test alicepass 127.0.0.10 bob@fabrikam.test bobpass 127.0.0.20)
 [ "$reply" = "echo: hello from alice-after-block" ] || fail "blocked: alice got '$reply' from bob after the unblock"
 scenario "blocked: fabrikam (Prosody) blocked by name, its streams closed, 5+5 messages bounced, none received; unblocked, both ways again"
+fi
+
+# 7. A partner's inbound rate limit against a real Prosody: fabrikam.test may
+# send 10 stanzas a second (rate_limit_stanzas; a burst of 20, then 20 more in
+# debt), northwind.test (ejabberd) has no limit. bob floods alice with 200
+# messages. Over the burst, fedgate stops reading fabrikam's streams until the
+# debt is paid (2 s at most); what Prosody wrote meanwhile sits in the socket
+# buffers, and whatever one read brings beyond a burst of debt is refused with
+# <policy-violation/>, which goes back to bob over fedgate's own stream to
+# fabrikam.test. Every message reaches alice or comes back to bob, once, and
+# Prosody keeps its streams. Meanwhile carol's 10 messages from the unlimited
+# northwind.test arrive at once (to hana: alice counts ids burst0..., which
+# carol's would share).
+if wanted flood; then
+flood_count=200
+start_fedgate flood "$(partner fabrikam.test required required false; printf 'rate_limit_stanzas = 10\n'
+                       partner northwind.test required optional true
+                       printf '[metrics]\nlisten = "127.0.0.11:9269"\n')"
+log="$work/fedgate-flood.log"
+# rate_limited PARTNER ACTION: fedgate_rate_limited_total{partner=PARTNER,limit="stanzas",action=ACTION} (0 when absent).
+rate_limited() {
+  lab_exec curl -sf "http://127.0.0.11:9269/metrics" |
+    awk -v p="partner=\"$1\"" -v a="action=\"$2\"" '/^fedgate_rate_limited_total\{/ && index($0, p) && index($0, a) &&
+      index($0, "limit=\"stanzas\"") { n += $NF } END { print n + 0 }'
+}
+# rate_client NAME MODE JID PASSWORD ADDRESS [ARGS...]: client_bg, with slixmpp
+# (1.8.3 knows RFC 3920's stanza error conditions only) taught <policy-violation/>,
+# which it would read as '', and the text of each error it gets in $work/NAME.err.
+rate_client() {
+  local name=$1 mode=$2 jid=$3 password=$4 address=$5; shift 5
+  lab_exec /usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv.pop(1))
+from slixmpp.stanza.error import Error
+Error.conditions.add("policy-violation")
+import xmpp_client
+handle = xmpp_client.client.on_message
+def on_message(self, msg):
+    if msg["type"] == "error":
+        print("error %s %s: %s" % (msg["id"], msg["error"]["condition"], msg["error"]["text"]), file=sys.stderr, flush=True)
+    handle(self, msg)
+xmpp_client.client.on_message = on_message
+sys.exit(xmpp_client.main())' "$here" "$mode" "$jid" "$password" "$address" "$work/pki/ca.crt" "$@" \
+    > "$work/$name.out" 2>"$work/$name.err" &
+  client_pid=$!
+}
+# handled_by_fedgate: how many of bob's burst messages fedgate relayed or refused.
+handled_by_fedgate() {
+  echo $(( $(grep -c "relayed in fabrikam.test: message from='bob@fabrikam.test/[^']*' to='alice@contoso.test' id='burst" "$log") +
+           $(grep -c "stanza from bob@fabrikam.test/[^ ]* to alice@contoso.test refused: fabrikam.test sends more than its rate limit" "$log") ))
+}
+# Both partners' streams are up before the flood (a message each way).
+round_trip fabrikam-before-flood bob@fabrikam.test bobpass 127.0.0.20
+expect_method flood fabrikam.test "SASL over TLS"
+round_trip northwind-before-flood carol@northwind.test carolpass 127.0.0.30
+[ "$(rate_limited fabrikam.test slowed)/$(rate_limited fabrikam.test refused)" = 0/0 ] ||
+  fail "flood: fabrikam.test rate limited before the flood"
+streams=$(grep -c "fabrikam.test -> contoso.test authenticated by\|contoso.test -> fabrikam.test authenticated by" "$log")
+# alice counts bob's messages (done early only if all arrive); bob floods, then
+# counts the errors that come back. Prosody writes the flood in TLS records of
+# some 40 messages, and after each hold fedgate reads one: 20 pass, the rest
+# are refused, so all is over within 10 s or so. Were each message delivered,
+# 40 at once and 160 at 10 a second would take 17 s: 20 s leave room for that.
+XMPP_CLIENT_TIMEOUT=20 rate_client alice-flood collect alice@contoso.test alicepass 127.0.0.10 "$flood_count"
+alice_collecting=$client_pid
+for _ in $(seq 100); do grep -qs ready "$work/alice-flood.out" && break; sleep 0.1; done
+grep -qs ready "$work/alice-flood.out" || fail "flood: alice did not log in"
+started=$(date +%s%N)
+XMPP_CLIENT_TIMEOUT=20 rate_client bob-flood flood bob@fabrikam.test bobpass 127.0.0.20 alice@contoso.test "$flood_count"
+bob_flooding=$client_pid
+slowed_at=""
+for _ in $(seq 100); do
+  [ "$(rate_limited fabrikam.test slowed)" -ge 1 ] && { slowed_at=$(date +%s%N); break; }
+  sleep 0.1
+done
+[ -n "$slowed_at" ] || fail "flood: fabrikam.test not slowed 10 s into bob's flood"
+echo "   bob's flood: fabrikam.test slowed $(( (slowed_at - started) / 1000000 )) ms after bob started (his login included)"
+# While fabrikam's streams are held: carol (unlimited northwind.test) writes 10 to hana.
+XMPP_CLIENT_TIMEOUT=10 rate_client hana-flood collect hana@contoso.test hanapass 127.0.0.10 10
+hana_collecting=$client_pid
+for _ in $(seq 100); do grep -qs ready "$work/hana-flood.out" && break; sleep 0.1; done
+grep -qs ready "$work/hana-flood.out" || fail "flood: hana did not log in"
+handled_before_carol=$(handled_by_fedgate)
+carol_started=$(date +%s%N)
+XMPP_CLIENT_TIMEOUT=5 rate_client carol-flood flood carol@northwind.test carolpass 127.0.0.30 hana@contoso.test 10
+carol_sending=$client_pid
+wait $hana_collecting
+carol_ms=$(( ($(date +%s%N) - carol_started) / 1000000 ))
+handled_after_carol=$(handled_by_fedgate)
+hana_got=$(tail -1 "$work/hana-flood.out")
+echo "   meanwhile carol@northwind.test -> hana, 10 messages: '$hana_got' in $carol_ms ms (carol's login included);" \
+  "fedgate had handled $handled_before_carol, then $handled_after_carol of bob's $flood_count"
+[ "$hana_got" = "10 distinct, 0 duplicates: received=10" ] || fail "flood: hana received '$hana_got' of carol's 10"
+[ "$carol_ms" -le 5000 ] || fail "flood: carol's 10 messages took $carol_ms ms"
+# carol's last message went through while fabrikam's stream was not being read.
+fabrikam_in=$(grep -o "in#[0-9]* fabrikam.test -> contoso.test authenticated" "$log" | tail -1 | cut -d' ' -f1)
+fabrikam_reading=$(awk -v c="$fabrikam_in" '$4 == c && $5 == "reading" { s = $6 }
+  /relayed in northwind.test: message from=.carol@northwind.test[^ ]* to=.hana@contoso.test. id=.burst9. / { print s; exit }' "$log")
+[ "$fabrikam_reading" = "paused:" ] ||
+  fail "flood: carol's messages did not pass while fabrikam's stream ($fabrikam_in) was held (its reading: '$fabrikam_reading')"
+wait $carol_sending
+carol_errors=$(tail -1 "$work/carol-flood.out")
+[ "$carol_errors" = "10 sent, errors: 0 distinct, 0 duplicates: none" ] || fail "flood: carol got errors: '$carol_errors'"
+[ "$(rate_limited northwind.test slowed)/$(rate_limited northwind.test refused)" = 0/0 ] ||
+  fail "flood: the unlimited northwind.test was rate limited"
+wait $bob_flooding; wait $alice_collecting
+bob_got=$(tail -1 "$work/bob-flood.out"); alice_got=$(tail -1 "$work/alice-flood.out")
+handled=$(handled_by_fedgate)
+echo "   bob -> alice, $flood_count as fast as slixmpp writes them; fedgate handled $handled"
+echo "   alice: $alice_got"
+echo "   bob: $bob_got"
+received=$(echo "$alice_got" | grep -o "received=[0-9]*" | cut -d= -f2)
+received_dups=$(echo "$alice_got" | grep -o "[0-9]* duplicates" | cut -d' ' -f1)
+bounced=$(echo "$bob_got" | grep -o "policy-violation=[0-9]*" | cut -d= -f2)
+bounced_all=$(echo "$bob_got" | grep -o "errors: [0-9]* distinct" | grep -o "[0-9][0-9]*")
+bounced_dups=$(echo "$bob_got" | grep -o "[0-9]* duplicates" | cut -d' ' -f1)
+slowed=$(rate_limited fabrikam.test slowed); refused=$(rate_limited fabrikam.test refused)
+echo "   $flood_count sent: ${received:-0} delivered, ${bounced:-0} back to bob with policy-violation," \
+  "$(( flood_count - ${received:-0} - ${bounced_all:-0} )) lost; fedgate_rate_limited_total{partner=\"fabrikam.test\"}: slowed=$slowed refused=$refused"
+[ "${received_dups:-x}/${bounced_dups:-x}" = 0/0 ] || fail "flood: duplicates (alice: ${received_dups:-?}, bob: ${bounced_dups:-?})"
+[ "${bounced_all:-0}" = "${bounced:-0}" ] || fail "flood: bob got errors other than policy-violation: '$bob_got'"
+[ "$handled" -eq "$flood_count" ] || fail "flood: fedgate handled $handled of $flood_count within the clients' 20 s"
+[ $(( ${received:-0} + ${bounced:-0} )) -eq "$flood_count" ] ||
+  fail "flood: ${received:-0} delivered + ${bounced:-0} refused is not $flood_count"
+[ "${received:-0}" -ge 40 ] || fail "flood: only ${received:-0} delivered (a burst and a burst of debt are 40)"
+[ "$slowed" -ge 1 ] || fail "flood: fedgate_rate_limited_total{action=\"slowed\"} is $slowed"
+[ "$refused" -eq "${bounced:-0}" ] || fail "flood: fedgate refused $refused stanzas, bob got ${bounced:-0} policy-violation errors"
+texts=$(grep -c "^error burst[0-9]* policy-violation: fabrikam.test sends more than its rate limit (10 stanzas a second) allows$" "$work/bob-flood.err")
+[ "$texts" -eq "${bounced:-0}" ] || fail "flood: $texts of bob's ${bounced:-0} errors say why: $(grep -m1 "^error " "$work/bob-flood.err")"
+[ "$(grep -c " warning in#[0-9]* stanza from bob@fabrikam.test/[^ ]* to alice@contoso.test refused: fabrikam.test sends more than its rate limit (10 stanzas a second) allows" "$log")" -ge 1 ] ||
+  fail "flood: no warning for the rate limit in fedgate's log"
+# Prosody kept both streams through the holds.
+grep -q "fabrikam.test closed:" "$log" && fail "flood: a stream with fabrikam.test ended: $(grep "fabrikam.test closed:" "$log")"
+[ "$(grep -c "fabrikam.test -> contoso.test authenticated by\|contoso.test -> fabrikam.test authenticated by" "$log")" -eq "$streams" ] ||
+  fail "flood: Prosody or fedgate opened new streams during the flood"
+scenario "flood: fabrikam (Prosody) at 10 stanzas a second: ${received:-0} of $flood_count delivered, ${bounced:-0} refused back to bob, none lost; northwind (unlimited) unaffected"
 fi
 
 echo "$passed passed, 0 failed"

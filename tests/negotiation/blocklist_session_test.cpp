@@ -12,6 +12,14 @@ using namespace fedgate::test;
 using fedgate::protocol::stream_error;
 using ::testing::HasSubstr;
 
+/// fabrikam.test -> contoso.test authenticates by dialback with a valid key.
+void dialback_in_ok(inbound_fixture& f)
+{
+    auto ask = only<ask_dialback>(f.receive(db_result("fabrikam.test", "contoso.test", f.peer_key())));
+    auto out = f.handle(dialback_answer{ask.pair, ask.stream_id, dialback_outcome::valid});
+    EXPECT_EQ(only<authenticated>(out).pair.remote, "fabrikam.test");
+}
+
 std::shared_ptr<fedgate::policy::blocklist const> sample_blocklist()
 {
     fedgate::policy::blocklist b;
@@ -73,6 +81,21 @@ TEST(inbound_blocklist, a_db_result_from_a_blocked_domain_ends_a_stream_opened_w
     auto close = only<close_stream>(out);
     EXPECT_EQ(close.condition, stream_error::policy_violation);
     EXPECT_EQ(close.reason, close_reason::blocked);
+}
+
+TEST(inbound_blocklist, a_blocked_additional_domain_on_its_partners_stream_is_refused_alone)
+{
+    fedgate::policy::blocklist b;
+    (void)b.add_exact("chat.fabrikam.test", 4);
+    inbound_fixture f{tcp_dialback_only()};
+    f.use_blocklist(std::make_shared<fedgate::policy::blocklist const>(std::move(b)));
+    ASSERT_TRUE(all<close_stream>(f.open("fabrikam.test")).empty());
+    auto out = f.receive(db_result("chat.fabrikam.test", "contoso.test"));
+    EXPECT_TRUE(all<close_stream>(out).empty()) << "the partner's own domain stays up";
+    EXPECT_TRUE(all<ask_dialback>(out).empty());
+    EXPECT_THAT(sent_xml(out), HasSubstr("not-allowed"));
+    EXPECT_THAT(sent_xml(out), HasSubstr("type='error'"));
+    dialback_in_ok(f);
 }
 
 TEST(inbound_blocklist, without_a_blocklist_a_stranger_is_only_not_a_partner)

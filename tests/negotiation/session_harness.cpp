@@ -105,7 +105,7 @@ void inbound_fixture::use_blocklist(std::shared_ptr<policy::blocklist const> blo
         .secret = &secret,
         .sasl = sasl.get(),
         .make_stream_id = [this] { return "id-" + std::to_string(++ids); },
-        .blocked = std::move(blocked),
+        .blocklist = std::move(blocked),
     });
     driver = std::make_unique<stream_driver>(*session);
     (void)driver->start();
