@@ -93,6 +93,7 @@ struct partner {
     bool stream_management = true;     ///< XEP-0198 acknowledgements when the peer offers them
     bool bidi = true;                  ///< XEP-0288: one connection carries both directions when the peer offers it
     policy::rate_limit rate_limit;     ///< what its servers may send us a second; none by default
+    std::uint32_t rate_limit_line = 0;  ///< of rate_limit_bytes, for the check against max_stanza_bytes
     std::uint32_t line = 0;
 };
 

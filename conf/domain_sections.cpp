@@ -136,6 +136,7 @@ void loader::read_partner(toml::table const& t)
         p.rate_limit.stanzas_per_second = static_cast<double>(*stanzas);
     if (auto bytes = r.integer("rate_limit_bytes", 0, std::int64_t{1} << 32, "bytes a second; 0 means no limit"))
         p.rate_limit.bytes_per_second = static_cast<double>(*bytes);
+    p.rate_limit_line = r.line_of("rate_limit_bytes");
     r.finish();
     if (!complete)
         return;

@@ -69,6 +69,17 @@ void loader::read(toml::table const& root)
     read_tls(or_empty("tls"));
     read_dns(or_empty("dns"));
     read_limits(or_empty("limits"));
+    // A bytes limit below two seconds' worth of the largest stanza holds the
+    // partner's streams far longer than two seconds for one such stanza.
+    for (auto const& p : cfg_.partners)
+        if (p.rate_limit.bytes_per_second > 0 &&
+            2 * p.rate_limit.bytes_per_second < static_cast<double>(cfg_.limits.max_stanza_bytes))
+            out_.warning(p.rate_limit_line,
+                         "partner \"" + p.domain + "\": rate_limit_bytes is below half of [limits] max_stanza_bytes (" +
+                             std::to_string(cfg_.limits.max_stanza_bytes) + "); one stanza that large holds its streams " +
+                             std::to_string(static_cast<long>(static_cast<double>(cfg_.limits.max_stanza_bytes) /
+                                                              p.rate_limit.bytes_per_second)) +
+                             " s; raise rate_limit_bytes or lower max_stanza_bytes");
     read_store(or_empty("store"));
     read_blocklist(or_empty("blocklist"));
     read_log(or_empty("log"));

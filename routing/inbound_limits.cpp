@@ -37,7 +37,9 @@ inbound_limits::charged inbound_limits::charge(std::string const& partner, polic
     // Refused by either limit: nothing is taken from the other.
     auto const by_stanzas = s.stanzas ? s.stanzas->judge(1, now) : verdict::pass;
     auto const by_bytes = s.bytes ? s.bytes->judge(static_cast<double>(bytes), now) : verdict::pass;
-    charged result{.outcome = std::max(by_stanzas, by_bytes), .limit = by_bytes > by_stanzas ? "bytes" : "stanzas"};
+    // The verdicts are ordered pass < slow < refuse: the stricter one counts.
+    charged result{.outcome = std::max(by_stanzas, by_bytes),
+                   .limit = by_bytes > by_stanzas ? charged::limit_kind::bytes : charged::limit_kind::stanzas};
     if (result.outcome == verdict::refuse) {
         // Whichever stream brought it stops too: it may be one not held yet.
         source.hold_reading_for(s.gate);

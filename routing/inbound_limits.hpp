@@ -37,7 +37,7 @@ public:
 
     struct charged {
         verdict outcome = verdict::pass;
-        std::string_view limit;           ///< "stanzas" or "bytes": the one that slowed or refused
+        enum class limit_kind : unsigned char { stanzas, bytes } limit = limit_kind::stanzas;  ///< the one that slowed or refused
         clock::duration held{};           ///< slow: how long the partner's streams stop reading
         bool newly_held = false;          ///< slow: the gate closed now (not already)
     };

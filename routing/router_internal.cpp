@@ -26,23 +26,6 @@ namespace metric = operations::metric;
 namespace asio = boost::asio;
 namespace ng = fedgate::negotiation;
 
-std::set<std::string> partner_domains(conf::config const& cfg)
-{
-    std::set<std::string> domains;
-    for (auto const& p : cfg.partners) {
-        domains.insert(p.domain);
-        domains.insert(p.additional_domains.begin(), p.additional_domains.end());
-    }
-    return domains;
-}
-
-std::set<std::string> component_domains(conf::config const& cfg)
-{
-    if (cfg.internal.mode == conf::internal_settings::link_mode::s2s)
-        return {};
-    return partner_domains(cfg);
-}
-
 bool router::s2s_internal() const noexcept
 {
     return rt_->cfg.internal.mode == conf::internal_settings::link_mode::s2s;

@@ -26,12 +26,15 @@ bool router::within_rate(ng::route_stanza const& routed, ng::partner_rules const
                                         clock::now());
     if (charged.outcome == inbound_limits::verdict::pass)
         return true;
-    auto const rate = charged.limit == "bytes" ? fmt::format("{} bytes", static_cast<std::uint64_t>(limit.bytes_per_second))
-                                               : fmt::format("{} stanzas", static_cast<std::uint64_t>(limit.stanzas_per_second));
+    bool const by_bytes = charged.limit == inbound_limits::charged::limit_kind::bytes;
+    std::string const kind = by_bytes ? "bytes" : "stanzas";
+    auto const rate = fmt::format("{} {}", static_cast<std::uint64_t>(by_bytes ? limit.bytes_per_second
+                                                                                : limit.stanzas_per_second),
+                                  kind);
     if (charged.outcome == inbound_limits::verdict::slow) {
         if (charged.newly_held) {
             metrics_.count(metric::rate_limited,
-                           {{"partner", partner.domain}, {"limit", std::string{charged.limit}}, {"action", "slowed"}});
+                           {{"partner", partner.domain}, {"limit", kind}, {"action", "slowed"}});
             log_quietly(spdlog::level::info, fmt::format("slowed: {} over its rate limit", partner.domain), 1,
                         fmt::format("{} {} over its rate limit ({} a second): its streams stop reading for {} ms",
                                     source.id(), partner.domain, rate,
@@ -40,7 +43,7 @@ bool router::within_rate(ng::route_stanza const& routed, ng::partner_rules const
         return true;
     }
     metrics_.count(metric::rate_limited,
-                   {{"partner", partner.domain}, {"limit", std::string{charged.limit}}, {"action", "refused"}});
+                   {{"partner", partner.domain}, {"limit", kind}, {"action", "refused"}});
     auto const why = fmt::format("{} sends more than its rate limit ({} a second) allows", routed.pair.remote, rate);
     log_quietly(spdlog::level::warn, fmt::format("refused: {} over its rate limit", partner.domain), 1,
                 fmt::format("{} stanza from {} to {} refused: {}", source.id(), routed.stanza.from(), routed.stanza.to(), why));

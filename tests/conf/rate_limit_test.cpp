@@ -55,4 +55,15 @@ TEST(rate_limit_settings, a_negative_rate_is_refused_at_its_line)
     EXPECT_NE(r.findings.front().message.find("rate_limit_stanzas"), std::string::npos) << r.findings.front().message;
 }
 
+TEST(rate_limit_settings, a_bytes_limit_below_half_a_stanza_is_a_warning)
+{
+    auto r = parse_with("rate_limit_bytes = 1000\n");
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r.findings.size(), 1u);
+    EXPECT_EQ(r.findings.front().format(),
+              "t.toml:11: warning: partner \"fabrikam.test\": rate_limit_bytes is below half of [limits] "
+              "max_stanza_bytes (262144); one stanza that large holds its streams 262 s; raise rate_limit_bytes or "
+              "lower max_stanza_bytes");
+}
+
 }  // namespace
