@@ -620,7 +620,11 @@ echo "   $flood_count sent: ${received:-0} delivered, ${bounced:-0} back to bob 
   fail "flood: ${received:-0} delivered + ${bounced:-0} refused is not $flood_count"
 [ "${received:-0}" -ge 40 ] || fail "flood: only ${received:-0} delivered (a burst and a burst of debt are 40)"
 [ "$slowed" -ge 1 ] || fail "flood: fedgate_rate_limited_total{action=\"slowed\"} is $slowed"
-[ "$refused" -eq "${bounced:-0}" ] || fail "flood: fedgate refused $refused stanzas, bob got ${bounced:-0} policy-violation errors"
+# Each message refused is one error at bob; a presence of bob's (the earlier
+# scenarios' rosters) sent during the flood may be refused too, and its error
+# is no message error: a few more refusals than errors, never fewer.
+[ "$refused" -ge "${bounced:-0}" ] && [ "$refused" -le $(( ${bounced:-0} + 5 )) ] ||
+  fail "flood: fedgate refused $refused stanzas, bob got ${bounced:-0} policy-violation errors"
 texts=$(grep -c "^error burst[0-9]* policy-violation: fabrikam.test sends more than its rate limit (10 stanzas a second) allows$" "$work/bob-flood.err")
 [ "$texts" -eq "${bounced:-0}" ] || fail "flood: $texts of bob's ${bounced:-0} errors say why: $(grep -m1 "^error " "$work/bob-flood.err")"
 [ "$(grep -c " warning in#[0-9]* stanza from bob@fabrikam.test/[^ ]* to alice@contoso.test refused: fabrikam.test sends more than its rate limit (10 stanzas a second) allows" "$log")" -ge 1 ] ||
