@@ -194,14 +194,18 @@ private:
     // The operator's blocklist (router_blocklist.cpp).
     /// The entry blocking `remote` (a listed partner only by its exact name), or nullptr.
     [[nodiscard]] policy::block_entry const* blocked(std::string const& remote) const;
-    /// "X is blocked here (blocklist line N: PATTERN)" when blocked(remote).
+    /// The same when the caller knows already whether `remote` is a listed
+    /// partner's (the stanza paths: no second partner lookup per stanza).
+    [[nodiscard]] policy::block_entry const* blocked(std::string const& remote, bool listed) const;
+    /// "X is blocked here (blocklist line N: PATTERN)" when blocked(remote, listed).
+    [[nodiscard]] std::optional<std::string> why_blocked(std::string const& remote, bool listed) const;
     [[nodiscard]] std::optional<std::string> why_blocked(std::string const& remote) const;
     /// An inbound stream that authenticated for a domain blocked since it was
     /// accepted ends with <policy-violation/> (true).
     bool close_if_blocked(network::connection& source, std::string const& remote);
     /// A stanza from a blocked domain on a stream that is closing (or was
     /// accepted before the list changed): refused, logged and counted (true).
-    bool refused_as_blocked(negotiation::route_stanza const& routed, network::connection& source);
+    bool refused_as_blocked(negotiation::route_stanza const& routed, bool listed, network::connection& source);
     /// Takes `next`, read from the file as `stamp` says (at start, reload, or
     /// when the file changed), and ends the streams of the domains it blocks.
     void use_blocklist(std::shared_ptr<policy::blocklist const> next, file_stamp stamp);

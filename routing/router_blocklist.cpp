@@ -14,11 +14,25 @@ using network::connection;
 namespace metric = operations::metric;
 namespace ng = fedgate::negotiation;
 
+policy::block_entry const* router::blocked(std::string const& remote, bool listed) const
+{
+    if (!blocklist_ || blocklist_->empty())
+        return nullptr;
+    return blocklist_->match(remote, listed);
+}
+
 policy::block_entry const* router::blocked(std::string const& remote) const
 {
     if (!blocklist_ || blocklist_->empty())
         return nullptr;
-    return blocklist_->match(remote, rt_->domains.find_partner(remote) != nullptr);
+    return blocked(remote, rt_->domains.find_partner(remote) != nullptr);
+}
+
+std::optional<std::string> router::why_blocked(std::string const& remote, bool listed) const
+{
+    if (auto const* entry = blocked(remote, listed))
+        return policy::blocked_text(remote, *entry);
+    return std::nullopt;
 }
 
 std::optional<std::string> router::why_blocked(std::string const& remote) const
@@ -60,11 +74,11 @@ bool router::close_if_blocked(connection& source, std::string const& remote)
     return text.has_value();
 }
 
-bool router::refused_as_blocked(ng::route_stanza const& routed, connection& source)
+bool router::refused_as_blocked(ng::route_stanza const& routed, bool listed, connection& source)
 {
     // A closed stream is read until the peer's </stream:stream> (or a grace
     // period): what it still sends does not get in.
-    auto const text = why_blocked(routed.pair.remote);
+    auto const text = why_blocked(routed.pair.remote, listed);
     if (!text)
         return false;
     metrics_.count(metric::blocked, {{"direction", "in"}});

@@ -55,7 +55,7 @@ void router::from_remote(ng::route_stanza&& routed, connection& source)
     auto const* partner = rt_->domains.find_partner(pair.remote);
     auto const type = partner ? partner->type : policy::partner_type::federated;
     auto const& name = partner ? partner->domain : pair.remote;
-    if (refused_as_blocked(routed, source))
+    if (refused_as_blocked(routed, partner != nullptr, source))
         return;
     if (partner && partner->rate_limit.any() && !within_rate(routed, *partner, source))
         return;

@@ -36,11 +36,12 @@ bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& st
     // The sessions check the senders they route, and route_of_bounce the
     // bounces; but a component link keeps the generation it started with, so
     // a local domain a reload removed is checked here.
-    if (auto blocked_text = why_blocked(pair.remote)) {
+    bool const listed = rt_->domains.find_partner(pair.remote) != nullptr;
+    if (auto blocked_text = why_blocked(pair.remote, listed)) {
         why = std::move(*blocked_text);
         condition = stanza_condition::not_allowed;
         metrics_.count(metric::blocked, {{"direction", "out"}});
-    } else if (rt_->domains.find_partner(pair.remote) == nullptr) {
+    } else if (!listed) {
         why = pair.remote + " is not a federation partner";
     } else if (!rt_->domains.is_local(pair.local)) {
         why = pair.local + " is no longer served here";
