@@ -97,6 +97,19 @@ struct partner {
     std::uint32_t line = 0;
 };
 
+/// [default_partner]: the terms of every remote domain that no [[partner]]
+/// lists (open federation, issue 23). Absent, fedgate federates only with the
+/// listed partners. It needs [internal] mode = "s2s".
+struct default_partner_settings {
+    /// type, negotiation, extensions and rate limit as a partner's (domain
+    /// empty); public_unverified and rate-limited unless set otherwise.
+    partner terms;
+    /// Unlisted remote domains with streams at once; the least recently used
+    /// one's streams close to make room for another.
+    std::size_t max_domains = 1000;
+    std::uint32_t line = 0;  ///< of the section
+};
+
 struct tls_settings {
     file_setting ca_file;
     file_setting ca_path;  ///< both empty: the system trust store
@@ -176,6 +189,7 @@ struct config {
     std::vector<local_domain> local_domains;
     internal_settings internal;
     std::vector<partner> partners;
+    std::optional<default_partner_settings> default_partner;
     tls_settings tls;
     dns_settings dns;
     limit_settings limits;

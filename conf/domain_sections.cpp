@@ -86,7 +86,7 @@ void loader::read_local_domains(toml::node const* node)
 void loader::read_partners(toml::node const* node)
 {
     auto const* blocks = repeated_section(node, "partner", out_);
-    if (!node || (blocks && blocks->empty()))
+    if ((!node || (blocks && blocks->empty())) && !open_federation_)
         out_.warning(0, "no [[partner]] is configured: fedgate will refuse every remote domain");
     if (!blocks)
         return;
@@ -108,8 +108,6 @@ void loader::read_partner(toml::table const& t)
         complete = complete && canonical && claim(*canonical, domain->line, owner::partner);
         p.domain = canonical.value_or("");
     }
-    if (auto description = r.string("description"))
-        p.description = description->value;
     for (auto const& extra : r.strings("additional_domains").value_or(std::vector<located_string>{})) {
         auto canonical = read_domain(extra, "additional_domains", "[[partner]]");
         if (canonical && claim(*canonical, extra.line, owner::partner))
@@ -117,12 +115,26 @@ void loader::read_partner(toml::table const& t)
         else
             complete = false;
     }
+    complete = read_partner_terms(r, t, p) && complete;
+    r.finish();
+    if (!complete)
+        return;
+
+    p.policy = judge_negotiation(r, p.negotiation, "partner \"" + p.domain + "\": ");
+    cfg_.partners.push_back(std::move(p));
+}
+
+bool loader::read_partner_terms(table_reader& r, toml::table const& t, partner& p)
+{
+    bool complete = true;
+    if (auto description = r.string("description"))
+        p.description = description->value;
     static constexpr partner_type types[] = {partner_type::federated, partner_type::public_verified,
                                              partner_type::public_unverified};
     if (auto type = r.choice("type", {"federated", "public_verified", "public_unverified"}))
         p.type = types[*type];
     else
-        complete = false;
+        complete = complete && !t.contains("type");
     complete = read_negotiation(r, t, p.negotiation) && complete;
     if (auto acks = r.boolean("stream_management"))
         p.stream_management = *acks;
@@ -137,12 +149,7 @@ void loader::read_partner(toml::table const& t)
     if (auto bytes = r.integer("rate_limit_bytes", 0, std::int64_t{1} << 32, "bytes a second; 0 means no limit"))
         p.rate_limit.bytes_per_second = static_cast<double>(*bytes);
     p.rate_limit_line = r.line_of("rate_limit_bytes");
-    r.finish();
-    if (!complete)
-        return;
-
-    p.policy = judge_negotiation(r, p.negotiation, "partner \"" + p.domain + "\": ");
-    cfg_.partners.push_back(std::move(p));
+    return complete;
 }
 
 bool loader::read_negotiation(table_reader& r, toml::table const& t, policy::negotiation_settings& into)

@@ -42,6 +42,11 @@ private:
     void read_local_domains(toml::node const* node);
     void read_partners(toml::node const* node);
     void read_partner(toml::table const& t);
+    /// What a [[partner]] and [default_partner] share: description, type, the
+    /// negotiation, the extensions, the rate limit; false when one was wrong.
+    bool read_partner_terms(table_reader& r, toml::table const& t, partner& p);
+    // default_partner_section.cpp
+    void read_default_partner(toml::table const* t);
     /// tls, sasl and dialback of a partner or of [internal]; false when one was wrong.
     bool read_negotiation(table_reader& r, toml::table const& t, policy::negotiation_settings& into);
     /// evaluate(n), its error and warnings reported at the setting to change, prefixed by `who`.
@@ -54,6 +59,7 @@ private:
 
     diagnostics& out_;
     std::filesystem::path base_dir_;
+    bool open_federation_ = false;  ///< [default_partner] is present: no partner listed is no warning
     config cfg_;
     struct claim_record {
         std::uint32_t line;

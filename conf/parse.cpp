@@ -63,22 +63,29 @@ void loader::read(toml::table const& root)
     };
     // Local domains first, so that a partner naming one of them is reported against it.
     read_local_domains(root.get("local_domain"));
+    open_federation_ = root.contains("default_partner");
     read_partners(root.get("partner"));
     read_gateway(or_empty("gateway"));
     read_internal(section_table(root, "internal", out_));
+    read_default_partner(section_table(root, "default_partner", out_));  // after [internal]: it needs s2s mode
     read_tls(or_empty("tls"));
     read_dns(or_empty("dns"));
     read_limits(or_empty("limits"));
     // A bytes limit below two seconds' worth of the largest stanza holds the
     // partner's streams far longer than two seconds for one such stanza.
+    std::vector<partner const*> limited;
     for (auto const& p : cfg_.partners)
-        if (p.rate_limit.bytes_per_second > 0 &&
-            2 * p.rate_limit.bytes_per_second < static_cast<double>(cfg_.limits.max_stanza_bytes))
-            out_.warning(p.rate_limit_line,
-                         "partner \"" + p.domain + "\": rate_limit_bytes is below half of [limits] max_stanza_bytes (" +
+        limited.push_back(&p);
+    if (cfg_.default_partner)
+        limited.push_back(&cfg_.default_partner->terms);
+    for (auto const* p : limited)
+        if (p->rate_limit.bytes_per_second > 0 &&
+            2 * p->rate_limit.bytes_per_second < static_cast<double>(cfg_.limits.max_stanza_bytes))
+            out_.warning(p->rate_limit_line,
+                         (p->domain.empty() ? std::string{"[default_partner]"} : "partner \"" + p->domain + "\"") + ": rate_limit_bytes is below half of [limits] max_stanza_bytes (" +
                              std::to_string(cfg_.limits.max_stanza_bytes) + "); one stanza that large holds its streams " +
                              std::to_string(static_cast<long>(static_cast<double>(cfg_.limits.max_stanza_bytes) /
-                                                              p.rate_limit.bytes_per_second)) +
+                                                              p->rate_limit.bytes_per_second)) +
                              " s; raise rate_limit_bytes or lower max_stanza_bytes");
     read_store(or_empty("store"));
     read_blocklist(or_empty("blocklist"));

@@ -2,6 +2,7 @@
 
 #include "conf/socket_address.hpp"
 
+#include <cstdio>
 #include <sstream>
 
 namespace fedgate::conf {
@@ -36,7 +37,8 @@ std::string addresses(std::vector<socket_address> const& list)
 
 void write_partner(std::ostringstream& out, partner const& p)
 {
-    out << "  " << p.domain << "  (" << config_name(p.type) << ")\n";
+    out << "  " << (p.domain.empty() ? std::string{"every domain not listed"} : p.domain) << "  ("
+        << config_name(p.type) << ")\n";
     if (!p.description.empty())
         out << "    description:        " << p.description << "\n";
     if (!p.additional_domains.empty())
@@ -116,6 +118,14 @@ std::string check_config_report(config const& cfg, std::size_t warning_count)
     out << "\nPartners (" << cfg.partners.size() << ")\n";
     for (auto const& p : cfg.partners)
         write_partner(out, p);
+    out << "\nDefault partner\n";
+    if (!cfg.default_partner) {
+        out << "  none: every domain not listed above is refused (closed federation)\n";
+        return out.str();
+    }
+    write_partner(out, cfg.default_partner->terms);
+    out << "    open streams:       to at most " << cfg.default_partner->max_domains
+        << " unlisted domains at once; the least recently used closes first\n";
     return out.str();
 }
 
@@ -150,6 +160,26 @@ std::string policy_matrix_table()
             }
         }
     }
+    return out.str();
+}
+
+std::string configured_combinations(config const& cfg)
+{
+    std::ostringstream out;
+    out << "\nIn " << cfg.file.string() << "\n";
+    auto row = [&](std::string const& who, partner const& p) {
+        char line[256];
+        std::snprintf(line, sizeof line, "  %-28s  %-13s  %-13s  %-8s  ", who.c_str(),
+                      std::string{config_name(p.negotiation.tls)}.c_str(),
+                      std::string{config_name(p.negotiation.sasl)}.c_str(), p.negotiation.dialback ? "true" : "false");
+        out << line << policy::describe(p.policy.applied()) << "\n";
+    };
+    for (auto const& p : cfg.partners)
+        row(p.domain, p);
+    if (cfg.default_partner)
+        row("[default_partner] (unlisted)", cfg.default_partner->terms);
+    else
+        out << "  [default_partner]: none; domains not listed are refused\n";
     return out.str();
 }
 

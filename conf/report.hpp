@@ -15,5 +15,8 @@ namespace fedgate::conf {
 
 /// The 18 combinations of (tls, sasl, dialback), computed by policy::evaluate().
 [[nodiscard]] std::string policy_matrix_table();
+/// Which combination each partner of `cfg` uses, and [default_partner]'s for
+/// the domains nobody listed: `fedgate matrix -c FILE`.
+[[nodiscard]] std::string configured_combinations(config const& cfg);
 
 }  // namespace fedgate::conf

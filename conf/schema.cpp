@@ -16,6 +16,9 @@ constexpr std::string_view internal_keys[] = {"mode", "host",     "port",     "s
 constexpr std::string_view partner_keys[] = {"domain", "description", "additional_domains", "type", "tls",
                                              "sasl",   "dialback",    "stream_management",  "bidi",
                                              "rate_limit_stanzas", "rate_limit_bytes"};
+constexpr std::string_view default_partner_keys[] = {"description", "type", "tls", "sasl", "dialback",
+                                                     "stream_management", "bidi", "rate_limit_stanzas",
+                                                     "rate_limit_bytes", "max_domains"};
 constexpr std::string_view tls_keys[] = {"ca_file", "ca_path", "min_version", "expiry_warning_days"};
 constexpr std::string_view dns_keys[] = {"servers", "timeout_ms", "attempts"};
 constexpr std::string_view limits_keys[] = {
@@ -40,6 +43,7 @@ constexpr std::string_view control_keys[] = {"socket"};
 constexpr section_schema sections[] = {
     {"gateway", false, gateway_keys}, {"local_domain", true, local_domain_keys},
     {"internal", false, internal_keys}, {"partner", true, partner_keys},
+    {"default_partner", false, default_partner_keys},
     {"tls", false, tls_keys},         {"dns", false, dns_keys},
     {"limits", false, limits_keys},   {"store", false, store_keys},
     {"blocklist", false, blocklist_keys},

@@ -103,8 +103,11 @@ int run_cli(int argc, char** argv)
     probe->add_option("--from", probe_args.from, "The local domain the stream is from (default: the first)");
     probe->add_flag("--json", probe_args.json, "The report as JSON (version 1)");
     // ---- end of fedgate probe ----
-    app.add_subcommand("matrix", "Print the 18 combinations of the partner negotiation settings "
-                                 "(tls, sasl, dialback) and what each allows");
+    std::string matrix_config;
+    auto* matrix = app.add_subcommand("matrix", "Print the 18 combinations of the partner negotiation settings "
+                                                "(tls, sasl, dialback) and what each allows");
+    matrix->add_option("-c,--config", matrix_config,
+                       "Also show the combination each partner of this configuration uses, and [default_partner]'s");
 
     try {
         app.parse(argc, argv);
@@ -149,6 +152,16 @@ int run_cli(int argc, char** argv)
         return probe_command(probe_args);
     }
     std::cout << conf::policy_matrix_table();
+    if (matrix_config.empty())
+        return success;
+    auto result = conf::load_file(matrix_config);
+    if (!result.ok()) {
+        for (auto const& d : result.findings)
+            std::cerr << d.format() << "\n";
+        std::cerr << matrix_config << ": invalid configuration (see `fedgate check-config`)\n";
+        return failure;
+    }
+    std::cout << conf::configured_combinations(*result.cfg);
     return success;
 }
 

@@ -19,15 +19,34 @@ void directory::add_partner(std::string domain, std::vector<std::string> const& 
     partners_.insert_or_assign(std::move(domain), std::move(rules));
 }
 
+void directory::set_default_partner(partner_rules rules)
+{
+    rules.domain = default_partner_label;
+    rules.listed = false;
+    rules.methods = evaluate(rules.settings).applied();
+    default_ = std::move(rules);
+}
+
 bool directory::is_local(std::string_view domain) const
 {
-    return std::find(locals_.begin(), locals_.end(), domain) != locals_.end();
+    if (std::find(locals_.begin(), locals_.end(), domain) != locals_.end())
+        return true;
+    return every_other_domain_is_local_ && !domain.empty() && !partners_.contains(domain);
+}
+
+partner_rules const* directory::find_listed_partner(std::string_view domain) const
+{
+    auto it = partners_.find(domain);
+    return it == partners_.end() ? nullptr : &it->second;
 }
 
 partner_rules const* directory::find_partner(std::string_view domain) const
 {
-    auto it = partners_.find(domain);
-    return it == partners_.end() ? nullptr : &it->second;
+    if (auto const* listed = find_listed_partner(domain))
+        return listed;
+    if (!default_ || domain.empty() || is_local(domain))
+        return nullptr;
+    return &*default_;
 }
 
 }  // namespace fedgate::negotiation

@@ -30,7 +30,7 @@ std::vector<action> inbound_session::on_db_result(element const& request)
     // A blocked sender ends a stream that spoke for no domain yet; on another
     // domain's stream (an additional domain blocked by name) only its pair is refused.
     if (partner_ != nullptr && from != remote_ && context_.blocklist) {
-        if (auto const* entry = context_.blocklist->match(from, context_.domains->find_partner(from) != nullptr))
+        if (auto const* entry = context_.blocklist->match(from, context_.domains->find_listed_partner(from) != nullptr))
             return error(protocol::stanza_condition::not_allowed, policy::blocked_text(from, *entry));
     } else if (auto refused = refuse_if_blocked(from)) {
         return std::move(*refused);
@@ -42,14 +42,15 @@ std::vector<action> inbound_session::on_db_result(element const& request)
         return error(protocol::stanza_condition::policy_violation, from + " is not a federation partner");
     if (peer_domain_.empty())
         peer_domain_ = from;  // a header without 'from': the first db:result says whose stream it is
-    // The header's 'from' chose the partner: only its own domains share the stream.
-    if (partner_ != nullptr && partner->domain != partner_->domain)
+    // The header's 'from' chose the partner: only its own domains share the
+    // stream (an unlisted domain's stream carries that domain alone).
+    if (partner_ != nullptr && !same_partner(*partner_, remote_, *partner, from))
         return error(protocol::stanza_condition::policy_violation,
-                     from + " belongs to " + partner->domain + ", not to " + partner_->domain +
-                         ", whose stream this is");
+                     from + " belongs to " + partner_name(*partner, from) + ", not to " +
+                         partner_name(*partner_, remote_) + ", whose stream this is");
     if (!partner->methods.contains(dialback_method()))
         return error(protocol::stanza_condition::policy_violation,
-                     std::string{display_name(dialback_method())} + " is not allowed for " + partner->domain +
+                     std::string{display_name(dialback_method())} + " is not allowed for " + partner_name(*partner, from) +
                          " (allowed: " + describe(partner->methods) + ")");
     domain_pair pair{to, from};
     if (authenticated_.contains(pair))

@@ -99,7 +99,8 @@ std::vector<action> inbound_session::on_header(protocol::stream_header const& he
     // header must name the same partner (RFC 6120 §4.9.3.9).
     if (!authenticated_.empty()) {
         auto const* bound = context_.domains->find_partner(authenticated_.begin()->remote);
-        if (partner_ == nullptr || bound == nullptr || partner_->domain != bound->domain)
+        if (partner_ == nullptr || bound == nullptr ||
+            !same_partner(*partner_, remote_, *bound, authenticated_.begin()->remote))
             return close(stream_error::invalid_from, close_reason::not_authenticated,
                          "the restarted stream claims '" + remote_ + "', not the partner authenticated on it");
     }
@@ -121,7 +122,7 @@ std::optional<std::vector<action>> inbound_session::refuse_if_blocked(std::strin
 {
     if (!context_.blocklist)
         return std::nullopt;
-    auto const* entry = context_.blocklist->match(domain, context_.domains->find_partner(domain) != nullptr);
+    auto const* entry = context_.blocklist->match(domain, context_.domains->find_listed_partner(domain) != nullptr);
     if (entry == nullptr)
         return std::nullopt;
     return close(stream_error::policy_violation, close_reason::blocked, policy::blocked_text(domain, *entry));

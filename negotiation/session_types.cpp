@@ -62,6 +62,8 @@ std::string_view metric_name(close_reason r) noexcept
         return "done";
     case close_reason::blocked:
         return "blocked";
+    case close_reason::unlisted_domains_full:
+        return "unlisted-domains-full";
     }
     return "unknown";
 }

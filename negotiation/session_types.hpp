@@ -225,9 +225,10 @@ enum class close_reason : std::uint8_t {
     too_many_failures,      ///< repeated SASL or dialback failures
     done,                   ///< a verification-only stream finished its work
     blocked,                ///< the peer domain is on the operator's blocklist
+    unlisted_domains_full,  ///< an unlisted domain's, closed for a more recent one ([default_partner] max_domains)
 };
 /// The last close_reason: the metrics show every reason from 0 to this at start.
-inline constexpr close_reason last_close_reason = close_reason::blocked;
+inline constexpr close_reason last_close_reason = close_reason::unlisted_domains_full;
 
 /// "peer-closed", "certificate-invalid", ...: stable names for metrics labels.
 [[nodiscard]] std::string_view metric_name(close_reason r) noexcept;

@@ -31,6 +31,7 @@ inline constexpr std::string_view partner_failures = "fedgate_partner_failures_t
 inline constexpr std::string_view blocked = "fedgate_blocked_total";
 inline constexpr std::string_view blocklist_reads = "fedgate_blocklist_reads_total";
 inline constexpr std::string_view rate_limited = "fedgate_rate_limited_total";
+inline constexpr std::string_view unlisted_domains_closed = "fedgate_unlisted_domains_closed_total";
 
 // gauges
 inline constexpr std::string_view build_info = "fedgate_build_info";
@@ -39,6 +40,7 @@ inline constexpr std::string_view queued_stanzas = "fedgate_queued_stanzas";
 inline constexpr std::string_view unacknowledged_stanzas = "fedgate_unacknowledged_stanzas";
 inline constexpr std::string_view store_up = "fedgate_store_up";
 inline constexpr std::string_view blocklist_entries = "fedgate_blocklist_entries";
+inline constexpr std::string_view unlisted_domains = "fedgate_unlisted_domains";
 // the partner state (operations/partner_state.hpp)
 inline constexpr std::string_view partner_up = "fedgate_partner_up";
 inline constexpr std::string_view partner_last_success = "fedgate_partner_last_success_timestamp_seconds";

@@ -41,6 +41,12 @@ constexpr help_entry helps[] = {
     {metric::partner_last_success, "When a stream with the partner last authenticated in that direction (Unix time); 0 never since start."},
     {metric::partner_last_failure, "When an attempt with the partner last failed in that direction (Unix time); 0 never since start."},
     {metric::peer_certificate_expiry, "When the certificate the partner presented last expires (Unix time); 0 before it presented one."},
+    {metric::blocked, "Streams and stanzas refused because their domain is on the [blocklist] file, by direction (in: streams ended, stanzas on them refused; out: stanzas bounced with not-allowed)."},
+    {metric::blocklist_reads, "Reads of the [blocklist] file, by result (ok, error: the previous list stays)."},
+    {metric::blocklist_entries, "Entries of the blocklist in use, by kind (domain, wildcard)."},
+    {metric::rate_limited, "Stanzas over a rate limit, by partner (* for the unlisted domains), limit (stanzas, bytes) and action (slowed: the partner's streams stop reading; refused: bounced with policy-violation)."},
+    {metric::unlisted_domains, "Unlisted domains ([default_partner]) with a stream up now; at most [default_partner] max_domains."},
+    {metric::unlisted_domains_closed, "Times the streams of an unlisted domain were closed to make room for another ([default_partner] max_domains)."},
     {metric::unacknowledged_stanzas, "Stanzas written and not yet confirmed, by side (internal: by a ping; outbound: by a XEP-0198 ack)."},
 };
 

@@ -53,6 +53,8 @@ delivery_failure classify(negotiation::close_reason reason, std::string const& d
         return {stanza_condition::remote_server_timeout, false, detail};
     case close_reason::blocked:
         return {stanza_condition::not_allowed, false, detail};
+    case close_reason::unlisted_domains_full:
+        return {stanza_condition::resource_constraint, false, detail};
     case close_reason::tls_not_offered:
     case close_reason::tls_refused:
     case close_reason::certificate_invalid:

@@ -42,6 +42,9 @@ public:
     /// fedgate_stanza_bytes_total{direction, partner} for a partner's `domain`
     /// (primary or additional); the reference stays valid.
     [[nodiscard]] virtual std::uint64_t& byte_counter(bool inbound, std::string const& domain) = 0;
+    /// How per-domain series name `domain`: itself, or, for a domain no
+    /// partner lists ([default_partner]), one label for all of them.
+    [[nodiscard]] virtual std::string metric_partner(std::string const& domain) const = 0;
     /// Stanzas that left a link's queue other than by delivery.
     virtual void deliver_bounces(bounced b, std::string_view why) = 0;
     /// A bounce the link sent itself (back on the stream its stanza came by):

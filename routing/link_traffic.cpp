@@ -81,7 +81,7 @@ void link_traffic::send_bounces(bounced b, std::string_view why)
 {
     if (b.after_stream_loss > 0)
         owner_->stats().count(metric::bounced_after_stream_loss,
-                              {{"partner", domain_}, {"side", direction_ == "out" ? "outbound" : "internal"}},
+                              {{"partner", owner_->metric_partner(domain_)}, {"side", direction_ == "out" ? "outbound" : "internal"}},
                               b.after_stream_loss);
     owner_->deliver_bounces(std::move(b), why);
 }

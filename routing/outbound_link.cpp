@@ -164,7 +164,7 @@ void outbound_link::send(queued_stanza item, connection* source)
     item.bytes = traffic_.write(stream, item.stanza, source);
     if (item.resent)
         owner_.stats().count(metric::stanzas_resent,
-                             {{"partner", partner_domain()}, {"side", leg_ == link_leg::internal ? "internal" : "outbound"}});
+                             {{"partner", owner_.metric_partner(partner_domain())}, {"side", leg_ == link_leg::internal ? "internal" : "outbound"}});
     if (unacked_ && unacked_->written(std::move(item)))
         stream.send_stanza(ng::sm::request());
 }

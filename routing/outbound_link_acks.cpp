@@ -72,7 +72,7 @@ void outbound_link::take_back_unacknowledged(connection const& ended)
         spdlog::warn("link {} -> {}: {} stanzas were not acknowledged when the stream closed at shutdown; "
                      "they are possibly lost",
                      pair_.local, pair_.remote, lost.size());
-        owner_.stats().count(metric::stanzas_possibly_lost, {{"partner", partner_domain()}}, lost.size());
+        owner_.stats().count(metric::stanzas_possibly_lost, {{"partner", owner_.metric_partner(partner_domain())}}, lost.size());
         return;
     }
     spdlog::info("link {} -> {}: {} stanzas were not acknowledged before the stream ended; they go again "

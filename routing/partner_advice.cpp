@@ -167,6 +167,7 @@ close_cause close_cause_of(std::string_view domain, operations::partner_directio
                 d + " is on the blocklist" + with_detail(detail) + ": remove it from the [blocklist] file to federate"};
     case ng::close_reason::component_conflict:
     case ng::close_reason::done:
+    case ng::close_reason::unlisted_domains_full:  // an unlisted domain's: no partner state
         break;
     }
     return {federation_stage::stream, str(pf::other), "the stream with " + d + " ended" + with_detail(detail)};

@@ -69,6 +69,7 @@ std::string router::reload(std::shared_ptr<runtime> next)
     use_blocklist(rt_->blocklist, rt_->blocklist_stamp);
     next_blocklist_check_ = {};  // its refresh_seconds may have changed
     limits_.reset();
+    resize_unlisted();
     auto const wanted = component_domains(rt_->cfg);
     for (auto it = components_.begin(); it != components_.end();) {
         if (wanted.contains(it->first)) {
@@ -257,6 +258,8 @@ void router::on_action(connection& source, ng::action& a)
                        if (in == inbound_.end() || close_if_blocked(source, done.pair.remote))
                            return;
                        in->second.authenticated.push_back(done.pair);
+                       if (auto const* partner = rt_->domains.find_partner(done.pair.remote))
+                           use_unlisted(*partner, done.pair.remote);
                        // Up once per stream: further pairs on it are the same partner's.
                        if (in->second.partner_up.empty()) {
                            in->second.partner_up = done.pair.remote;

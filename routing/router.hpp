@@ -13,6 +13,7 @@
 #include "routing/inbound_limits.hpp"
 #include "routing/link_owner.hpp"
 #include "routing/partner_watch.hpp"
+#include "routing/unlisted_domains.hpp"
 #include "operations/log_summary.hpp"
 #include "operations/memory_release.hpp"
 #include "operations/metrics.hpp"
@@ -126,6 +127,7 @@ public:
     /// fedgate_stanza_bytes_total{direction, partner} for a partner's `domain`
     /// (primary or additional); links keep the reference.
     [[nodiscard]] std::uint64_t& byte_counter(bool inbound, std::string const& domain) override;
+    [[nodiscard]] std::string metric_partner(std::string const& domain) const override;
     /// What this run took in and what became of it, for the last log line: the
     /// stanzas taken from the internal server and from partners (refused and
     /// bounced ones too), the bounces made, and the stanzas possibly lost.
@@ -211,6 +213,17 @@ private:
     void use_blocklist(std::shared_ptr<policy::blocklist const> next, file_stamp stamp);
     /// Every [blocklist] refresh_seconds: reads the file again if it changed.
     void refresh_blocklist(clock::time_point now);
+    // Open federation (router_unlisted.cpp).
+    /// `domain` (of `partner`) is used now; when it is unlisted and one too
+    /// many, the least recently used unlisted domain's streams close.
+    void use_unlisted(negotiation::partner_rules const& partner, std::string const& domain);
+    /// At reload: the new max_domains (or none, without [default_partner]).
+    void resize_unlisted();
+    /// Ends every stream of unlisted `domain`, both legs and both directions;
+    /// what they held bounces with <resource-constraint/>.
+    void close_unlisted(std::string const& domain, std::string const& why);
+    /// fedgate_unlisted_domains: those with a stream up, at scrape time.
+    [[nodiscard]] std::size_t unlisted_with_streams() const;
     /// Whether a partner's stanza is within its rate limit (router_limits.cpp);
     /// slows `source` when it is over, and refuses it (with an error to its
     /// sender, false) beyond a burst of debt.
@@ -257,6 +270,7 @@ private:
     clock::time_point next_blocklist_check_{};
     std::map<std::string, unsigned> inbound_per_ip_;
     inbound_limits limits_{executor_};  ///< rate limits per partner and per source address
+    unlisted_domains unlisted_;  ///< the unlisted domains in use, most recent first ([default_partner])
     operations::memory_release memory_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> links_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> verifiers_;

@@ -25,7 +25,7 @@ policy::block_entry const* router::blocked(std::string const& remote) const
 {
     if (!blocklist_ || blocklist_->empty())
         return nullptr;
-    return blocked(remote, rt_->domains.find_partner(remote) != nullptr);
+    return blocked(remote, rt_->domains.find_listed_partner(remote) != nullptr);
 }
 
 std::optional<std::string> router::why_blocked(std::string const& remote, bool listed) const

@@ -55,10 +55,12 @@ void router::from_remote(ng::route_stanza&& routed, connection& source)
     auto const* partner = rt_->domains.find_partner(pair.remote);
     auto const type = partner ? partner->type : policy::partner_type::federated;
     auto const& name = partner ? partner->domain : pair.remote;
-    if (refused_as_blocked(routed, partner != nullptr, source))
+    if (refused_as_blocked(routed, partner != nullptr && partner->listed, source))
         return;
     if (partner && partner->rate_limit.any() && !within_rate(routed, *partner, source))
         return;
+    if (partner)
+        use_unlisted(*partner, pair.remote);
     auto verdict = contacts_.inbound(type, name, routed.stanza, routed.addresses);
     if (auto* refused = std::get_if<contacts::contact_policy::refuse>(&verdict)) {
         if (refused->reply)

@@ -22,8 +22,9 @@ bool router::within_rate(ng::route_stanza const& routed, ng::partner_rules const
     // Bytes are measured only where they are limited: the size of a stanza is
     // known once it is written out again.
     auto const bytes = limit.bytes_per_second > 0 ? protocol::to_string(routed.stanza).size() : 0;
-    auto const charged = limits_.charge(partner.domain, limit, bytes, rt_->cfg.limits.max_stanza_bytes, source,
-                                        clock::now());
+    // Each unlisted domain is limited on its own, as a partner of its own.
+    auto const& limited = partner.listed ? partner.domain : routed.pair.remote;
+    auto const charged = limits_.charge(limited, limit, bytes, rt_->cfg.limits.max_stanza_bytes, source, clock::now());
     if (charged.outcome == inbound_limits::verdict::pass)
         return true;
     bool const by_bytes = charged.limit == inbound_limits::charged::limit_kind::bytes;
@@ -35,9 +36,9 @@ bool router::within_rate(ng::route_stanza const& routed, ng::partner_rules const
         if (charged.newly_held) {
             metrics_.count(metric::rate_limited,
                            {{"partner", partner.domain}, {"limit", kind}, {"action", "slowed"}});
-            log_quietly(spdlog::level::info, fmt::format("slowed: {} over its rate limit", partner.domain), 1,
+            log_quietly(spdlog::level::info, fmt::format("slowed: {} over its rate limit", limited), 1,
                         fmt::format("{} {} over its rate limit ({} a second): its streams stop reading for {} ms",
-                                    source.id(), partner.domain, rate,
+                                    source.id(), limited, rate,
                                     std::chrono::duration_cast<std::chrono::milliseconds>(charged.held).count()));
         }
         return true;
@@ -45,7 +46,7 @@ bool router::within_rate(ng::route_stanza const& routed, ng::partner_rules const
     metrics_.count(metric::rate_limited,
                    {{"partner", partner.domain}, {"limit", kind}, {"action", "refused"}});
     auto const why = fmt::format("{} sends more than its rate limit ({} a second) allows", routed.pair.remote, rate);
-    log_quietly(spdlog::level::warn, fmt::format("refused: {} over its rate limit", partner.domain), 1,
+    log_quietly(spdlog::level::warn, fmt::format("refused: {} over its rate limit", limited), 1,
                 fmt::format("{} stanza from {} to {} refused: {}", source.id(), routed.stanza.from(), routed.stanza.to(), why));
     if (protocol::may_bounce(routed.stanza))
         to_remote(routed.pair,

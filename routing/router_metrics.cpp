@@ -33,6 +33,12 @@ std::uint64_t& router::byte_counter(bool inbound, std::string const& domain)
                          {{"direction", inbound ? "in" : "out"}, {"partner", partner ? partner->domain : domain}});
 }
 
+std::string router::metric_partner(std::string const& domain) const
+{
+    auto const* partner = rt_->domains.find_partner(domain);
+    return partner != nullptr && !partner->listed ? partner->domain : domain;
+}
+
 namespace {
 
 /// Every value of an enumeration whose values run without gaps from `first` to `last`.
@@ -74,6 +80,7 @@ void router::show_known_series()
         zero(metrics_, metric::blocked, {{"direction", direction}});
     for (auto const* result : {"ok", "error"})
         zero(metrics_, metric::blocklist_reads, {{"result", result}});
+    zero(metrics_, metric::unlisted_domains_closed, {});
     for_each_value(ng::dialback_outcome{}, ng::last_dialback_outcome, [&](ng::dialback_outcome o) {
         zero(metrics_, metric::dialback_verifications, {{"result", std::string{ng::outcome_name(o)}}});
     });
@@ -86,7 +93,12 @@ void router::show_known_series()
 
 void router::show_partner_series()
 {
-    for (auto const& p : rt_->cfg.partners) {
+    std::vector<conf::partner> shown = rt_->cfg.partners;
+    if (rt_->cfg.default_partner) {
+        shown.push_back(rt_->cfg.default_partner->terms);
+        shown.back().domain = ng::default_partner_label;
+    }
+    for (auto const& p : shown) {
         // The primary domain names the partner in these; its links count by domain below.
         (void)stanza_counter(true, p.domain);
         (void)stanza_counter(false, p.domain);
@@ -99,7 +111,10 @@ void router::show_partner_series()
                 for (auto const* action : {"slowed", "refused"})
                     zero(metrics_, metric::rate_limited, {{"partner", p.domain}, {"limit", limit}, {"action", action}});
     }
-    for (auto const& domain : partner_domains(rt_->cfg)) {
+    auto domains = partner_domains(rt_->cfg);
+    if (rt_->cfg.default_partner)
+        domains.emplace(ng::default_partner_label);
+    for (auto const& domain : domains) {
         zero(metrics_, metric::stanzas_possibly_lost, {{"partner", domain}});
         for (auto const* side : {"outbound", "internal"}) {
             zero(metrics_, metric::stanzas_resent, {{"partner", domain}, {"side", side}});
@@ -151,6 +166,8 @@ void router::gauges(std::vector<operations::metrics::sample>& out) const
         out.push_back({metric::blocklist_entries, {{"kind", kind}},
                        blocklist_ ? static_cast<double>(kind[0] == 'd' ? blocklist_->exact_count() : blocklist_->suffix_count())
                                 : 0.0});
+    if (rt_->domains.open_federation())
+        out.push_back({metric::unlisted_domains, {}, static_cast<double>(unlisted_with_streams())});
     partners_.gauges(out);
 }
 

@@ -23,10 +23,13 @@ using protocol::stanza_condition;
 void router::from_internal(ng::route_stanza&& routed, connection* source)
 {
     ++taken_from_internal_;
-    if (auto const* partner = rt_->domains.find_partner(routed.pair.remote); partner && !stopping_)
+    auto const* partner = rt_->domains.find_partner(routed.pair.remote);
+    if (partner && !stopping_)
         ++stanza_counter(false, partner->domain);
-    if (!refuse_out(routed.pair, routed.stanza))
-        learn_and_send(std::move(routed), source);
+    if (refuse_out(routed.pair, routed.stanza))
+        return;
+    use_unlisted(*partner, routed.pair.remote);  // refuse_out let it go: a partner's, listed or not
+    learn_and_send(std::move(routed), source);
 }
 
 bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& stanza)
@@ -36,12 +39,12 @@ bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& st
     // The sessions check the senders they route, and route_of_bounce the
     // bounces; but a component link keeps the generation it started with, so
     // a local domain a reload removed is checked here.
-    bool const listed = rt_->domains.find_partner(pair.remote) != nullptr;
-    if (auto blocked_text = why_blocked(pair.remote, listed)) {
+    auto const* partner = rt_->domains.find_partner(pair.remote);
+    if (auto blocked_text = why_blocked(pair.remote, partner != nullptr && partner->listed)) {
         why = std::move(*blocked_text);
         condition = stanza_condition::not_allowed;
         metrics_.count(metric::blocked, {{"direction", "out"}});
-    } else if (!listed) {
+    } else if (partner == nullptr) {
         why = pair.remote + " is not a federation partner";
     } else if (!rt_->domains.is_local(pair.local)) {
         why = pair.local + " is no longer served here";

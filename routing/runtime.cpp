@@ -52,6 +52,10 @@ negotiation::directory internal_directory(conf::config const& c)
     if (!c.local_domains.empty())
         d.add_partner(c.local_domains.front().name, others, c.internal.negotiation, policy::partner_type::federated,
                       {.stream_management = true, .bidi = false});
+    // Open federation: fedgate speaks there for whichever remote domain a
+    // local user writes to.
+    if (c.default_partner)
+        d.speak_for_every_other_domain();
     return d;
 }
 
@@ -75,6 +79,15 @@ std::unique_ptr<runtime> build_runtime(conf::config cfg, boost::asio::any_io_exe
     for (auto const& p : c.partners) {
         rt->domains.add_partner(p.domain, p.additional_domains, p.negotiation, p.type,
                                 {.stream_management = p.stream_management, .bidi = p.bidi}, p.rate_limit);
+    }
+    if (auto const& open = c.default_partner) {
+        auto const& t = open->terms;
+        rt->domains.set_default_partner({.domain = {},  // set_default_partner names and judges it
+                                         .settings = t.negotiation,
+                                         .methods = {},
+                                         .type = t.type,
+                                         .extensions = {.stream_management = t.stream_management, .bidi = t.bidi},
+                                         .rate_limit = t.rate_limit});
     }
 
     if (!c.gateway.dialback_secret_file.empty()) {

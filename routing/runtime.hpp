@@ -85,7 +85,8 @@ open_relationship_store(conf::config const& cfg, contacts::relationship_store::d
                         std::function<void(bool up, std::string const& text)> report = {});
 
 /// [internal] mode = "s2s": the internal leg's directory (runtime::internal_domains):
-/// every partner domain is "ours", the internal server the one "partner", by each
+/// every partner domain is "ours" (with [default_partner], every domain not
+/// ours), the internal server the one "partner", by each
 /// local domain, with [internal]'s negotiation settings, XEP-0198 and no XEP-0288.
 [[nodiscard]] negotiation::directory internal_directory(conf::config const& cfg);
 /// Options of an S2S connection from [limits]; `label` prefixes its log id.

@@ -16,16 +16,21 @@ using fedgate::conf::section_schema;
 
 /// A valid configuration with every section, so that the loader reads every
 /// key of each (it asks for all of them whether they are present or not).
+/// [internal] is in s2s mode, which [default_partner] needs.
 std::string const every_section = R"([gateway]
+s2s_listen = ["192.0.2.1:5269"]
 [[local_domain]]
 name = "contoso.test"
 certificate = "contoso.crt"
 key = "contoso.key"
 [internal]
-secret_file = "component.secret"
+mode = "s2s"
+secret_file = "internal.secret"
+listen = ["127.0.0.2:5269"]
 [[partner]]
 domain = "fabrikam.test"
 type = "federated"
+[default_partner]
 [tls]
 [dns]
 [limits]

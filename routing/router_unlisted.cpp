@@ -1,0 +1,95 @@
+// Open federation in the router ([default_partner], issue 23): the domains no
+// partner lists are served on demand under the default partner's terms, and
+// at most [default_partner] max_domains of them have streams at once. Using one
+// more closes every stream of the least recently used one (what they held
+// bounces with <resource-constraint/>); it comes back on its next stanza.
+#include "routing/router.hpp"
+
+#include "operations/metric_names.hpp"
+#include "routing/outbound_link.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+namespace fedgate::routing {
+
+namespace metric = operations::metric;
+namespace ng = fedgate::negotiation;
+
+void router::use_unlisted(ng::partner_rules const& partner, std::string const& domain)
+{
+    if (partner.listed)
+        return;
+    auto pushed_out = unlisted_.use(domain);
+    if (!pushed_out)
+        return;
+    close_unlisted(*pushed_out, fmt::format("{} unlisted domains have streams, the most [default_partner] max_domains "
+                                            "allows; {} was the least recently used, and {} needs one",
+                                            unlisted_.capacity(), *pushed_out, domain));
+}
+
+void router::resize_unlisted()
+{
+    auto const& open = rt_->cfg.default_partner;
+    if (!open) {
+        unlisted_.clear();  // their streams end as those of partners that are gone
+        return;
+    }
+    for (auto const& domain : unlisted_.resize(open->max_domains))
+        close_unlisted(domain, fmt::format("[default_partner] max_domains is now {}, and {} was among the least "
+                                           "recently used",
+                                           open->max_domains, domain));
+}
+
+void router::close_unlisted(std::string const& domain, std::string const& why)
+{
+    spdlog::info("closing the streams of unlisted domain {}: {}", domain, why);
+    metrics_.count(metric::unlisted_domains_closed, {});
+    auto const condition = protocol::stream_error::resource_constraint;
+    auto const bounce = protocol::stanza_condition::resource_constraint;
+    for (auto* map : {&links_, &verifiers_})
+        for (auto& [pair, link] : *map)
+            if (pair.remote == domain && !link->stopped())
+                link->stop(condition, why, bounce);
+    for (auto* map : {&internal_links_, &internal_verifiers_})
+        for (auto& [pair, link] : *map)
+            if (pair.remote == domain && !link->stopped())
+                link->stop(condition, why, bounce);
+    for (auto& [raw, in] : inbound_)
+        for (auto const& pair : in.authenticated)
+            if (pair.remote == domain) {
+                in.c->close(condition, ng::close_reason::unlisted_domains_full, why);
+                break;
+            }
+    // The internal server's streams to that domain (their pairs are the
+    // internal leg's: local is the remote domain fedgate speaks for).
+    for (auto& [raw, in] : internal_inbound_)
+        for (auto const& pair : in.authenticated)
+            if (pair.local == domain) {
+                in.c->close(condition, ng::close_reason::unlisted_domains_full, why);
+                break;
+            }
+}
+
+std::size_t router::unlisted_with_streams() const
+{
+    if (!rt_->domains.open_federation())
+        return 0;
+    std::set<std::string_view> domains;
+    auto const unlisted = [this](std::string const& domain) {
+        auto const* partner = rt_->domains.find_partner(domain);
+        return partner != nullptr && !partner->listed;
+    };
+    for (auto const* map : {&links_, &internal_links_})
+        for (auto const& [pair, link] : *map)
+            if (link->connected() && unlisted(pair.remote))
+                domains.insert(pair.remote);
+    for (auto const& [raw, in] : inbound_)
+        for (auto const& pair : in.authenticated)
+            if (unlisted(pair.remote))
+                domains.insert(pair.remote);
+    return domains.size();
+}
+
+}  // namespace fedgate::routing
