@@ -61,6 +61,7 @@ void router::link_settled()
 std::string router::reload(std::shared_ptr<runtime> next)
 {
     auto const before = partner_domains(rt_->cfg);
+    bool const was_open = rt_->cfg.default_partner.has_value();
     rt_ = std::move(next);
     contacts_.set_limits(commit_wait_of(rt_->cfg.limits));
     show_partner_series();  // the new partners'
@@ -144,7 +145,10 @@ std::string router::reload(std::shared_ptr<runtime> next)
             out += (out.empty() ? "" : ", ") + d;
         return out.empty() ? std::string{"none"} : out;
     };
-    return "partner domains added: " + join(added) + "; removed: " + join(removed);
+    bool const open = rt_->cfg.default_partner.has_value();
+    return "partner domains added: " + join(added) + "; removed: " + join(removed) +
+           (open == was_open ? "" : open ? "; [default_partner] added: unlisted domains federate"
+                                         : "; [default_partner] removed: unlisted domains are refused");
 }
 
 router::~router() = default;

@@ -166,8 +166,7 @@ void router::gauges(std::vector<operations::metrics::sample>& out) const
         out.push_back({metric::blocklist_entries, {{"kind", kind}},
                        blocklist_ ? static_cast<double>(kind[0] == 'd' ? blocklist_->exact_count() : blocklist_->suffix_count())
                                 : 0.0});
-    if (rt_->domains.open_federation())
-        out.push_back({metric::unlisted_domains, {}, static_cast<double>(unlisted_with_streams())});
+    out.push_back({metric::unlisted_domains, {}, static_cast<double>(unlisted_with_streams())});  // 0 when closed
     partners_.gauges(out);
 }
 
