@@ -48,11 +48,11 @@ void router::close_unlisted(std::string const& domain, std::string const& why)
     metrics_.count(metric::unlisted_domains_closed, {});
     auto const condition = protocol::stream_error::resource_constraint;
     auto const bounce = protocol::stanza_condition::resource_constraint;
-    for (auto* map : {&links_, &verifiers_})
-        for (auto& [pair, link] : *map)
-            if (pair.remote == domain && !link->stopped())
-                link->stop(condition, why, bounce);
-    for (auto* map : {&internal_links_, &internal_verifiers_})
+    // The internal leg first: what the partner leg held then bounces to local
+    // senders on a fresh link to the internal server. (What the internal leg
+    // held for local users bounces to the domain's senders on its partner
+    // link, which stops next: error stanzas, dropped and counted.)
+    for (auto* map : {&internal_links_, &internal_verifiers_, &links_, &verifiers_})
         for (auto& [pair, link] : *map)
             if (pair.remote == domain && !link->stopped())
                 link->stop(condition, why, bounce);
