@@ -50,6 +50,27 @@ sed 's|^s2s_listen = .*|s2s_listen = ["0.0.0.0:5269"]|' "$work/s2s.toml" > "$wor
 expect 1 "s2s mode under a wildcard public listener" -- "$fedgate" check-config -c "$work/s2s-shared.toml"
 grep -q "s2s-shared.toml:[0-9]*: error: 'listen' in \[internal\]: 127.0.0.2:5269 would share the public listener 0.0.0.0:5269" "$work/err" ||
   { echo "FAIL: the shared listener is not named with its line"; cat "$work/err"; failures=$((failures + 1)); }
+# Open federation: [default_partner] in s2s mode is shown after the partners,
+# refused in component mode with the reason; matrix -c shows its combination.
+printf '\n[default_partner]\ndescription = "anyone else"\nmax_domains = 40\n' > "$work/open-section"
+cat "$work/s2s.toml" "$work/open-section" > "$work/open.toml"
+expect 0 "[default_partner] in s2s mode" -- "$fedgate" check-config -c "$work/open.toml"
+grep -A8 "^Default partner" "$work/out" | grep -q "every domain not listed  (public_unverified)" &&
+  grep -q "rate limit:         20 stanzas, 131072 bytes a second" "$work/out" &&
+  grep -q "open streams:       to at most 40 unlisted domains at once" "$work/out" ||
+  { echo "FAIL: the report does not show [default_partner]"; cat "$work/out"; failures=$((failures + 1)); }
+grep -q "none: every domain not listed above is refused" "$work/out" &&
+  { echo "FAIL: the open configuration reported closed federation"; failures=$((failures + 1)); }
+cat "$work/fedgate.toml" "$work/open-section" > "$work/open-component.toml"
+expect 1 "[default_partner] in component mode" -- "$fedgate" check-config -c "$work/open-component.toml"
+line=$(grep -n '^\[default_partner\]' "$work/open-component.toml" | cut -d: -f1)
+grep -q "open-component.toml:$line: error: \[default_partner\] needs \[internal\] mode = \"s2s\": in component mode" "$work/err" ||
+  { echo "FAIL: component mode does not refuse [default_partner] at line $line"; cat "$work/err"; failures=$((failures + 1)); }
+expect 0 "matrix -c" -- "$fedgate" matrix -c "$work/open.toml"
+grep -qE "^  \[default_partner\] \(unlisted\) +required +optional +true +SASL over TLS, TLS dialback$" "$work/out" &&
+  grep -qE "^  fabrikam.test +required +required +false +SASL over TLS$" "$work/out" ||
+  { echo "FAIL: matrix -c does not show the configured combinations"; cat "$work/out"; failures=$((failures + 1)); }
+expect 1 "matrix -c of an invalid configuration" -- "$fedgate" matrix -c "$work/open-component.toml"
 expect 1 "missing file" -- "$fedgate" check-config -c "$work/none.toml"
 expect 2 "unknown option" -- "$fedgate" check-config --bogus
 expect 2 "no subcommand" -- "$fedgate"
