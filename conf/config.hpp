@@ -80,7 +80,7 @@ struct internal_settings {
     /// How the internal leg negotiates, both ways (as a partner's settings).
     policy::negotiation_settings negotiation{policy::requirement::required, policy::requirement::optional, true};
     policy::policy_evaluation policy;  ///< evaluate(negotiation), kept for reports
-    std::uint32_t mode_line = 0;       ///< the line of `mode` (the section's when it is absent)
+    std::uint32_t mode_line = 0;       ///< the line of `mode` (the section's when it is absent; 0 when it was refused)
 };
 
 struct partner {

@@ -33,6 +33,8 @@ void loader::read_internal(toml::table const* t)
     in.mode_line = r.line_of("mode");
     if (auto mode = r.choice("mode", {"component", "s2s"}))
         in.mode = *mode == 0 ? internal_settings::link_mode::component : internal_settings::link_mode::s2s;
+    else if (t->contains("mode"))
+        in.mode_line = 0;  // refused already: no second error about the mode from what depends on it
     bool const s2s = in.mode == internal_settings::link_mode::s2s;
     if (auto host = r.string("host")) {
         if (host->value.empty())

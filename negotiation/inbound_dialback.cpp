@@ -43,11 +43,16 @@ std::vector<action> inbound_session::on_db_result(element const& request)
     if (peer_domain_.empty())
         peer_domain_ = from;  // a header without 'from': the first db:result says whose stream it is
     // The header's 'from' chose the partner: only its own domains share the
-    // stream (an unlisted domain's stream carries that domain alone).
-    if (partner_ != nullptr && !same_partner(*partner_, remote_, *partner, from))
+    // stream. An unlisted domain's stream carries that domain alone, also one
+    // whose header named nobody (its first db:result chose); such a stream
+    // may still multiplex listed partners (XEP-0220 §4.3).
+    auto const& stream_domain = partner_ != nullptr ? remote_ : peer_domain_;
+    auto const* stream_partner = partner_ != nullptr ? partner_ : context_.domains->find_partner(peer_domain_);
+    bool const one_partner = partner_ != nullptr || (stream_partner != nullptr && (!stream_partner->listed || !partner->listed));
+    if (one_partner && stream_partner != nullptr && !same_partner(*stream_partner, stream_domain, *partner, from))
         return error(protocol::stanza_condition::policy_violation,
                      from + " belongs to " + partner_name(*partner, from) + ", not to " +
-                         partner_name(*partner_, remote_) + ", whose stream this is");
+                         partner_name(*stream_partner, stream_domain) + ", whose stream this is");
     if (!partner->methods.contains(dialback_method()))
         return error(protocol::stanza_condition::policy_violation,
                      std::string{display_name(dialback_method())} + " is not allowed for " + partner_name(*partner, from) +

@@ -40,6 +40,7 @@ router::router(asio::any_io_executor executor, std::shared_ptr<runtime> rt,
     show_known_series();
     partners_.configure(rt_->cfg);
     use_blocklist(rt_->blocklist, rt_->blocklist_stamp);
+    resize_unlisted();  // [default_partner] max_domains
 }
 
 void router::on_settled(std::function<void()> f)

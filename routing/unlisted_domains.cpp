@@ -4,6 +4,8 @@ namespace fedgate::routing {
 
 std::optional<std::string> unlisted_domains::use(std::string_view domain)
 {
+    if (capacity_ == 0)
+        return std::nullopt;  // no bound set: nothing to keep, and never the domain given pushed out
     if (auto it = by_name_.find(domain); it != by_name_.end()) {
         recent_.splice(recent_.begin(), recent_, it->second);
         return std::nullopt;

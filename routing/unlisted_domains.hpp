@@ -20,7 +20,8 @@ public:
     explicit unlisted_domains(std::size_t capacity = 0) : capacity_{capacity} {}
 
     /// `domain` is used now (a stanza to or from it, a stream authenticated).
-    /// Returns the domain pushed out to make room, if any.
+    /// Returns the domain pushed out to make room, if any (never `domain`
+    /// itself; with capacity 0, nothing is kept).
     [[nodiscard]] std::optional<std::string> use(std::string_view domain);
     /// A new bound (a reload); returns the domains pushed out, least recent first.
     [[nodiscard]] std::vector<std::string> resize(std::size_t capacity);
