@@ -90,4 +90,47 @@ TEST(internal_directory, only_the_internal_server_may_open_a_stream_there)
     EXPECT_THAT(test::sent_xml(f.open("adatum.test", "fabrikam.test")), HasSubstr("<policy-violation"));
 }
 
+// ---- open federation ([default_partner]) -----------------------------------------------
+
+conf::config open_federation(policy::requirement tls = policy::requirement::required)
+{
+    auto cfg = two_partners_two_local_domains(tls);
+    cfg.default_partner.emplace();
+    return cfg;
+}
+
+TEST(internal_directory, with_a_default_partner_every_other_domain_is_ours)
+{
+    auto const d = routing::internal_directory(open_federation());
+    for (auto const* ours : {"fabrikam.test", "chat.fabrikam.test", "stranger.test", "muc.elsewhere.example"})
+        EXPECT_TRUE(d.is_local(ours)) << ours;
+    for (auto const* theirs : {"contoso.test", "sales.contoso.test"})
+        EXPECT_FALSE(d.is_local(theirs)) << theirs;
+    EXPECT_FALSE(d.is_local(""));
+    EXPECT_EQ(d.find_partner("stranger.test"), nullptr) << "the internal leg serves no stranger as a partner";
+    EXPECT_FALSE(d.open_federation());
+    ASSERT_NE(d.find_partner("sales.contoso.test"), nullptr);
+    EXPECT_EQ(d.find_partner("sales.contoso.test")->domain, "contoso.test");
+    // Without it, a stranger is nobody's there.
+    EXPECT_FALSE(routing::internal_directory(two_partners_two_local_domains()).is_local("stranger.test"));
+}
+
+TEST(internal_directory, with_a_default_partner_the_internal_server_may_write_to_an_unlisted_domain)
+{
+    test::inbound_fixture f{{policy::requirement::not_supported, policy::requirement::not_supported, true}};
+    f.domains = routing::internal_directory(open_federation(policy::requirement::not_supported));
+    auto opened = test::sent_xml(f.open("contoso.test", "stranger.test"));
+    EXPECT_THAT(opened, HasSubstr("from='stranger.test'"));
+    EXPECT_THAT(opened, Not(HasSubstr("stream:error")));
+    // Our key for stranger.test -> contoso.test, as for a partner domain.
+    auto const key = f.secret.key("contoso.test", "stranger.test", "S1");
+    EXPECT_EQ(test::sent_xml(f.receive("<db:verify from='contoso.test' to='stranger.test' id='S1'>" + key +
+                                       "</db:verify>")),
+              "<db:verify from='stranger.test' to='contoso.test' id='S1' type='valid'/>");
+    // Still only the internal server may open a stream there.
+    test::inbound_fixture g{{policy::requirement::not_supported, policy::requirement::not_supported, true}};
+    g.domains = routing::internal_directory(open_federation(policy::requirement::not_supported));
+    EXPECT_THAT(test::sent_xml(g.open("stranger.test", "fabrikam.test")), HasSubstr("<policy-violation"));
+}
+
 }  // namespace
