@@ -7,7 +7,8 @@
 # for it, verifies Prosody's dialback keys with Prosody, and opens streams to
 # Prosody from fabrikam.test. fabrikam.test is a real Prosody partner; adatum.test
 # a real Prosody that fedgate does not list; northwind.test a real ejabberd 23.01
-# partner. Real clients (slixmpp) on both sides.
+# partner. Real clients (slixmpp) on both sides. Open federation, with the same
+# lab, is fedgate_open_federation.sh.
 # Scenarios (arguments select some; default all):
 #   message     a message and its reply, each way (internal leg: Prosody by SASL
 #               EXTERNAL, fedgate by dialback with itself as the authority)

@@ -471,22 +471,47 @@ subscription() {
 # is refused (kai never sees it, fedgate logs it), and so is her message, with
 # <forbidden/>; once kai invites lena, the subscription and a message work.
 lab_unverified_checks() {
-  local kai result reply
-  XMPP_CLIENT_TIMEOUT=6 client_bg kai-uninvited accept kai@contoso.test kaipass 127.0.0.10
-  kai=$client_pid
-  result=$(XMPP_CLIENT_TIMEOUT=6 run_client subscribe lena@fabrikam.test lenapass 127.0.0.20 kai@contoso.test)
-  wait $kai && fail "unverified: kai saw lena without an invitation"
-  [ "$result" = timeout ] || fail "unverified: lena's uninvited request got '$result'"
-  grep -qE "refused presence subscribe from lena@fabrikam.test[^ ]* to kai@contoso.test \\(partner fabrikam.test, public_unverified\\)" \
-    "$work/fedgate-unverified.log" || fail "unverified: no refusal in fedgate's log"
-  # A message from the stranger is refused with <forbidden/>.
-  reply=$(run_client send lena@fabrikam.test lenapass 127.0.0.20 kai@contoso.test "hello from a stranger")
-  [ "$reply" = "error: forbidden" ] || fail "unverified: lena's uninvited message got '$reply'"
-  subscription kai-invites kai@contoso.test kaipass 127.0.0.10 lena@fabrikam.test lenapass 127.0.0.20
-  grep -q "relationship kai@contoso.test ~ lena@fabrikam.test: to=false from=false asked=true (committed)" \
-    "$work/fedgate-unverified.log" || fail "unverified: the invitation was not recorded"
-  reply=$(lab_round_trip lena-invited lena@fabrikam.test lenapass 127.0.0.20 kai@contoso.test kaipass 127.0.0.10)
-  [ "$reply" = "echo: hello from lena-invited" ] || fail "unverified: lena got '$reply' after kai's invitation"
+  lab_invitation_checks unverified kai@contoso.test 127.0.0.10 lena@fabrikam.test 127.0.0.20 fabrikam.test
+}
+# lab_invitation_checks NAME LOCAL LOCAL_ADDRESS STRANGER STRANGER_ADDRESS PARTNER:
+# the public_unverified checks for any two users, both registered with the password
+# USERpass (USER: the JID's local part), the public_unverified terms being those
+# of PARTNER as fedgate's log names them (a domain, or * for [default_partner]),
+# fedgate's log in $work/fedgate-NAME.log: STRANGER's subscription request to
+# LOCAL nobody invited is refused (LOCAL never sees it, fedgate logs it), and so
+# is the stranger's message, with <forbidden/>; once LOCAL invites STRANGER, the
+# subscription and a message work.
+lab_invitation_checks() {
+  local name=$1 local_jid=$2 local_address=$3 stranger=$4 stranger_address=$5 partner=$6
+  local local_pass="${2%%@*}pass" stranger_pass="${4%%@*}pass" log="$work/fedgate-$1.log" waiting result reply
+  XMPP_CLIENT_TIMEOUT=6 client_bg "$name-uninvited" accept "$local_jid" "$local_pass" "$local_address"
+  waiting=$client_pid
+  result=$(XMPP_CLIENT_TIMEOUT=6 run_client subscribe "$stranger" "$stranger_pass" "$stranger_address" "$local_jid")
+  wait $waiting && fail "$name: $local_jid saw $stranger without an invitation"
+  [ "$result" = timeout ] || fail "$name: $stranger's uninvited request got '$result'"
+  grep -F "refused presence subscribe from $stranger" "$log" |
+    grep -qF " to $local_jid (partner $partner, public_unverified)" ||
+    fail "$name: no refusal of $stranger's request in fedgate's log"
+  reply=$(run_client send "$stranger" "$stranger_pass" "$stranger_address" "$local_jid" "hello from a stranger")
+  [ "$reply" = "error: forbidden" ] || fail "$name: $stranger's uninvited message got '$reply'"
+  subscription "$name-invites" "$local_jid" "$local_pass" "$local_address" "$stranger" "$stranger_pass" "$stranger_address"
+  grep -qF "relationship $local_jid ~ $stranger: to=false from=false asked=true (committed)" "$log" ||
+    fail "$name: the invitation was not recorded"
+  reply=$(lab_round_trip "$name-invited" "$stranger" "$stranger_pass" "$stranger_address" "$local_jid" "$local_pass" "$local_address")
+  [ "$reply" = "echo: hello from $name-invited" ] || fail "$name: $stranger got '$reply' after the invitation"
+}
+# lab_metric ADDRESS NAME [LABEL...]: the sum of the series NAME, scraped from
+# fedgate's [metrics] listener at ADDRESS (HOST:PORT), whose labels contain every
+# LABEL given (such as 'partner="*"'); "none" when no series matches.
+lab_metric() {
+  local address=$1 name=$2; shift 2
+  lab_exec curl -sf "http://$address/metrics" | awk -v name="$name" -v wanted="$*" '
+    BEGIN { n = split(wanted, labels, " ") }
+    $1 == name || index($1, name "{") == 1 {
+      for (i = 1; i <= n; i++) if (!index($1, labels[i])) next
+      sum += $NF; found = 1
+    }
+    END { if (found) print sum + 0; else print "none" }'
 }
 # fail WHAT: the scenario failed: the tail of every fedgate and server log, exit 1.
 fail() {
