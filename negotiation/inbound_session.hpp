@@ -44,6 +44,10 @@ public:
     [[nodiscard]] std::vector<action> start() override;
     [[nodiscard]] std::vector<action> handle(event e) override;
     [[nodiscard]] bool finished() const noexcept override { return state_ == state::closed; }
+    [[nodiscard]] std::optional<std::uint32_t> handled_count() const noexcept override
+    {
+        return sm_enabled_ ? std::optional{handled_} : std::nullopt;
+    }
 
     /// The pairs that may send stanzas on this stream.
     [[nodiscard]] std::set<domain_pair> const& authenticated_pairs() const noexcept { return authenticated_; }

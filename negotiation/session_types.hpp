@@ -273,6 +273,10 @@ public:
     /// on into its route_stanza instead of being copied.
     [[nodiscard]] virtual std::vector<action> handle(event e) = 0;
     [[nodiscard]] virtual bool finished() const noexcept = 0;
+    /// XEP-0198: the peer's stanzas handled on this stream, when stream
+    /// management counts them; a close the connection makes sends it first, so
+    /// that the peer neither sends again nor bounces what arrived.
+    [[nodiscard]] virtual std::optional<std::uint32_t> handled_count() const noexcept { return std::nullopt; }
 };
 
 }  // namespace fedgate::negotiation

@@ -36,6 +36,8 @@ public:
     [[nodiscard]] std::vector<action> handle(event e);
 
     [[nodiscard]] bool finished() const noexcept { return finished_; }
+    /// The session's handled_count().
+    [[nodiscard]] std::optional<std::uint32_t> handled_count() const noexcept { return session_.handled_count(); }
     /// Called with each stream header the peer sends, before the session sees
     /// it (the executor logs it as received).
     void on_header(std::function<void(protocol::stream_header const&)> f) { header_seen_ = std::move(f); }

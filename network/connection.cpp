@@ -204,6 +204,13 @@ void connection::perform_now(ng::action& a)
         spdlog::debug("{} nothing more is sent after </stream:stream>", id_);
         return;
     }
+    if (left_to_peer_ && std::holds_alternative<ng::route_stanza>(a)) {
+        auto const& stanza = std::get<ng::route_stanza>(a).stanza;
+        spdlog::debug("{} stanza from {} to {} not passed on: it came after our last count and </stream:stream>, so "
+                      "the peer's stream management sends it again or bounces it",
+                      id_, stanza.from(), stanza.to());
+        return;
+    }
     std::visit(ng::wire::overloaded{
                    [&](ng::send_header& h) {
                        header_sent_ = true;
@@ -245,6 +252,11 @@ void connection::perform_now(ng::action& a)
                            io_.cancel_read();
                            return;
                        }
+                       // Stanzas handed over before this close go before
+                       // </stream:stream>: a close posted straight to this
+                       // thread may overtake their batch's hand-over.
+                       if (observer_elsewhere_)
+                           write_posted();
                        std::string bytes;
                        // RFC 6120 §4.9.1.2: an error before our header still goes
                        // inside a stream of ours, with an id (§4.7.3): Prosody

@@ -89,6 +89,8 @@ void connection::write_posted()
         bytes.swap(posted_);
         posted_flush_pending_ = false;
     }
+    if (bytes.empty())
+        return;  // written already, ahead of a close (see perform_now)
     if (closing_) {
         spdlog::warn("{} {} bytes of stanzas dropped: the stream closed before they were written", id_, bytes.size());
     } else {
@@ -191,6 +193,14 @@ void connection::close(std::optional<protocol::stream_error> condition, ng::clos
     on_own_thread([this, condition, reason, detail = std::move(detail)]() mutable {
         if (closing_)
             return;
+        // XEP-0198: a last count, so that the peer neither sends again nor
+        // bounces what arrived (it is passed on, also what still waits for the
+        // observer); what it sends after our </stream:stream> is counted by
+        // nobody, and so left to its stream management (perform_now).
+        if (auto handled = driver_.handled_count()) {
+            send_element_now(ng::sm::answer(*handled));
+            left_to_peer_ = true;
+        }
         std::vector<ng::action> actions;
         actions.emplace_back(ng::close_stream{condition, reason, std::move(detail)});
         perform_all_now(std::move(actions));

@@ -130,6 +130,42 @@ TEST(stream_management, inbound_counts_every_stanza_handled_and_answers_requests
     EXPECT_TRUE(std::holds_alternative<send_ack>(closing.front()));
 }
 
+TEST(stream_management, inbound_the_count_a_close_of_ours_sends_first)
+{
+    // Before <enable/>, no count: the peer takes nothing as delivered.
+    inbound_fixture f{tcp_dialback_only()};
+    inbound_through_dialback(f);
+    EXPECT_EQ(f.session->handled_count(), std::nullopt);
+    (void)f.receive("<enable xmlns='urn:xmpp:sm:3'/>");
+    EXPECT_EQ(f.session->handled_count(), 0u);
+    (void)only<route_stanza>(f.receive(message("alice@fabrikam.test/phone", "bob@contoso.test")));
+    (void)only<bounce_stanza>(f.receive(message("alice@fabrikam.test/phone", "@contoso.test")));
+    EXPECT_EQ(f.session->handled_count(), 2u) << "every stanza handled, routed or answered";
+
+    // Switched off for the partner: its <enable/> refused, never a count.
+    inbound_fixture off{tcp_dialback_only(), false, {.stream_management = false}};
+    (void)off.open();
+    auto ask = only<ask_dialback>(
+        off.receive("<db:result from='fabrikam.test' to='contoso.test'>" + off.peer_key() + "</db:result>"));
+    (void)off.handle(dialback_answer{ask.pair, ask.stream_id, dialback_outcome::valid});
+    (void)off.receive("<enable xmlns='urn:xmpp:sm:3'/>");
+    (void)off.receive(message("alice@fabrikam.test/phone", "bob@contoso.test"));
+    EXPECT_EQ(off.session->handled_count(), std::nullopt);
+}
+
+TEST(stream_management, outbound_the_count_a_close_of_ours_sends_first)
+{
+    outbound_fixture f{tcp_dialback_only()};
+    (void)outbound_through_dialback(f, sm_feature);
+    EXPECT_EQ(f.session->handled_count(), std::nullopt) << "not before <enabled/>";
+    (void)f.receive("<enabled xmlns='urn:xmpp:sm:3'/>");
+    EXPECT_EQ(f.session->handled_count(), 0u) << "the peer's stanzas: none without XEP-0288";
+
+    outbound_fixture g{tcp_dialback_only()};
+    (void)outbound_through_dialback(g, "");
+    EXPECT_EQ(g.session->handled_count(), std::nullopt) << "not offered";
+}
+
 TEST(stream_management, inbound_refuses_to_enable_before_authentication_twice_or_when_switched_off)
 {
     inbound_fixture early{tcp_dialback_only()};
