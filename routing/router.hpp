@@ -271,6 +271,9 @@ private:
     std::map<std::string, unsigned> inbound_per_ip_;
     inbound_limits limits_{executor_};  ///< rate limits per partner and per source address
     unlisted_domains unlisted_;  ///< the unlisted domains in use, most recent first ([default_partner])
+    /// While close_unlisted stops a domain's links: the bounces they give up,
+    /// delivered once all are stopped (not into one that stops next).
+    std::vector<std::pair<bounced, std::string>>* bounces_held_back_ = nullptr;
     operations::memory_release memory_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> links_;
     std::map<negotiation::domain_pair, std::unique_ptr<outbound_link>> verifiers_;

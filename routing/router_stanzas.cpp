@@ -28,7 +28,10 @@ void router::from_internal(ng::route_stanza&& routed, connection* source)
         ++stanza_counter(false, partner->domain);
     if (refuse_out(routed.pair, routed.stanza))
         return;
-    use_unlisted(*partner, routed.pair.remote);  // refuse_out let it go: a partner's, listed or not
+    // refuse_out let it go: a partner's, listed or not. What a stream closed
+    // for the bound still brings does not make its domain the newest again.
+    if (source == nullptr || !source->closing())
+        use_unlisted(*partner, routed.pair.remote);
     learn_and_send(std::move(routed), source);
 }
 
@@ -95,6 +98,10 @@ void router::deliver_bounces(bounced b, std::string_view why)
 {
     if (b.replies.empty() && b.dropped_errors == 0)
         return;
+    if (bounces_held_back_ != nullptr) {
+        bounces_held_back_->emplace_back(std::move(b), why);
+        return;
+    }
     auto const line = fmt::format("bouncing {} stanzas ({} error stanzas dropped without reply): {}", b.replies.size(),
                                   b.dropped_errors, why);
     log_quietly(spdlog::level::info, fmt::format("bouncing: {}", why), b.replies.size() + b.dropped_errors, line);

@@ -48,14 +48,20 @@ void router::close_unlisted(std::string const& domain, std::string const& why)
     metrics_.count(metric::unlisted_domains_closed, {});
     auto const condition = protocol::stream_error::resource_constraint;
     auto const bounce = protocol::stanza_condition::resource_constraint;
-    // The internal leg first: what the partner leg held then bounces to local
-    // senders on a fresh link to the internal server. (What the internal leg
-    // held for local users bounces to the domain's senders on its partner
-    // link, which stops next: error stanzas, dropped and counted.)
+    // What the links held bounces once every one of them has stopped: on a
+    // fresh link each way (to the domain's senders, and to local senders on the
+    // internal leg), not into a link of the domain that stops next, which could
+    // only drop an error stanza. Those fresh links carry the bounces and end
+    // when idle; they do not count as the domain's use.
+    std::vector<std::pair<bounced, std::string>> held;
+    bounces_held_back_ = &held;
     for (auto* map : {&internal_links_, &internal_verifiers_, &links_, &verifiers_})
         for (auto& [pair, link] : *map)
             if (pair.remote == domain && !link->stopped())
                 link->stop(condition, why, bounce);
+    bounces_held_back_ = nullptr;
+    for (auto& [b, text] : held)
+        deliver_bounces(std::move(b), text);
     for (auto& [raw, in] : inbound_)
         for (auto const& pair : in.authenticated)
             if (pair.remote == domain) {
