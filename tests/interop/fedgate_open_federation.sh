@@ -15,6 +15,11 @@
 #                 delivered or refused back to erin, once; bob (listed) unaffected
 #   open-lru      max_domains = 1: tailspin.test's first stream closes adatum.test's
 #                 streams; adatum.test comes back on its next stanza
+#   open-lru-burst max_domains = 1 under load: alice floods erin@adatum.test (100
+#                 messages), then erin floods alice, and each time, in the middle of
+#                 the burst, dave@tailspin.test's messages to hana close adatum.test's
+#                 streams (and adatum.test's next ones tailspin.test's): each message
+#                 of either delivered exactly once or bounced to its sender exactly once
 # Needs root (network namespaces); FEDGATE_BINARY names the binary; the
 # configurations and logs stay in $FEDGATE_LAB_DIR (default ./fedgate-open-federation-lab).
 set -u
@@ -238,6 +243,136 @@ reply=$(lab_round_trip alice-to-erin-again alice@contoso.test alicepass 127.0.0.
 [ "$reply" = "echo: hello from alice-to-erin-again" ] || fail "open-lru: alice got '$reply' from erin when adatum.test came back"
 grep -q "closing the streams of unlisted domain tailspin.test: " "$log" || fail "open-lru: tailspin.test's streams were not closed for adatum.test's"
 scenario "open-lru: max_domains = 1: tailspin.test's streams closed adatum.test's ($closed closed), adatum.test back on the next message"
+fi
+
+# 5. max_domains under load ([default_partner] max_domains = 1, federated terms,
+# no rate limit, so that only the bound refuses): alice floods erin@adatum.test
+# with 100 messages, 20 ms apart; once the first crossed fedgate,
+# dave@tailspin.test sends hana 5 messages, 250 ms apart, each of which needs
+# tailspin.test's streams and so closes adatum.test's in the middle of the burst
+# (what follows of the burst closes tailspin.test's in turn). Then the same with
+# erin flooding alice. Each message, of the burst and dave's, must reach its
+# recipient exactly once or come back to its sender as an error exactly once
+# (the clients write what came for each id: XMPP_CLIENT_ANSWERS_FILE). A message
+# Prosody bounced (recipient-unavailable: what its stream management had not
+# seen acknowledged when fedgate closed the stream) is an answer too; fedgate's
+# own are resource-constraint. fedgate must count the closes, and say in its
+# log and metrics what it did not deliver.
+if wanted open-lru-burst; then
+burst_count=100 dave_count=5
+start_fedgate open-lru-burst "$(lab_partner fabrikam.test required required false
+                                open_federation 'type = "federated"' 'max_domains = 1' 'rate_limit_stanzas = 0' 'rate_limit_bytes = 0')"
+log="$work/fedgate-open-lru-burst.log"
+# lru_client NAME MODE JID PASSWORD ADDRESS [ARGS...]: client_bg, writing what came
+# for each id to $work/NAME.answers, ending early once $work/NAME.expect's count came.
+lru_client() {
+  XMPP_CLIENT_ANSWERS_FILE="$work/$1.answers" XMPP_CLIENT_EXPECT_FILE="$work/$1.expect" \
+    XMPP_CLIENT_CONDITIONS=policy-violation client_bg "$@"
+}
+# wait_ready NAME: until the client NAME logged in ("ready": collect).
+wait_ready() {
+  for _ in $(seq 100); do grep -qs ready "$work/$1.out" && break; sleep 0.1; done
+  grep -qs ready "$work/$1.out" || fail "open-lru-burst: $1 did not log in"
+}
+# since MARK PATTERN: fedgate's log lines after line MARK matching PATTERN (ERE).
+since() { tail -n +$(( $1 + 1 )) "$log" | grep -E "$2"; }
+# outcomes COUNT SENDER_ANSWERS RECIPIENT_ANSWERS: per id burst0..COUNT-1, what came
+# back to the sender and to the recipient; prints "ok N" and a line per id that
+# did not come back exactly once (lost, duplicated, or delivered and bounced too).
+outcomes() {
+  awk -v count="$1" '
+    FNR == 1 { file++ }
+    { for (i = 2; i <= NF; i++) { got[$1] = got[$1] (got[$1] == "" ? "" : ",") (file == 1 ? "error:" $i : $i); n[$1]++ } }
+    END {
+      ok = 0
+      for (i = 0; i < count; i++) {
+        id = "burst" i
+        if (n[id] == 1) ok++; else bad = bad sprintf("   %s: %s\n", id, n[id] ? got[id] : "nothing (lost)")
+      }
+      printf "ok %d\n%s", ok, bad
+    }' "$2" "$3"
+}
+# lru_burst LABEL SENDER ADDRESS RECIPIENT ADDRESS RELAYED: the burst from SENDER to
+# RECIPIENT with dave's messages in its middle; RELAYED is the ERE of fedgate's
+# log line relaying one of the burst.
+lru_burst() {
+  local label=$1 sender=$2 sender_address=$3 recipient=$4 recipient_address=$5 relayed=$6 mark reply
+  local sender_pass="${2%%@*}pass" recipient_pass="${4%%@*}pass" started evicted_at quiet count_now last
+  local closed_before bounced_before dropped_before lost_before
+  # adatum.test's streams up both ways, the most recently used.
+  reply=$(lab_round_trip "$label-before" "$sender" "$sender_pass" "$sender_address" "$recipient" "$recipient_pass" "$recipient_address")
+  [ "$reply" = "echo: hello from $label-before" ] || fail "open-lru-burst: $sender got '$reply' before the burst"
+  closed_before=$(metric fedgate_unlisted_domains_closed_total); bounced_before=$(metric fedgate_bounces_total)
+  dropped_before=$(metric fedgate_error_stanzas_dropped_total); lost_before=$(metric fedgate_stanzas_possibly_lost_total)
+  mark=$(wc -l < "$log")
+  XMPP_CLIENT_TIMEOUT=15 lru_client "$label-recipient" collect "$recipient" "$recipient_pass" "$recipient_address" "$burst_count"
+  local collecting=$client_pid
+  XMPP_CLIENT_TIMEOUT=15 lru_client "$label-hana" collect hana@contoso.test hanapass 127.0.0.10 "$dave_count"
+  local hana_collecting=$client_pid
+  wait_ready "$label-recipient"; wait_ready "$label-hana"
+  started=$(date +%s%N)
+  XMPP_CLIENT_TIMEOUT=12 XMPP_CLIENT_FLOOD_INTERVAL=0.02 \
+    lru_client "$label-sender" flood "$sender" "$sender_pass" "$sender_address" "$recipient" "$burst_count"
+  local flooding=$client_pid
+  for _ in $(seq 200); do since "$mark" "$relayed" >/dev/null && break; sleep 0.02; done
+  since "$mark" "$relayed" >/dev/null || fail "open-lru-burst: nothing of $sender's burst crossed fedgate in 4 s"
+  XMPP_CLIENT_TIMEOUT=12 XMPP_CLIENT_FLOOD_INTERVAL=0.25 \
+    lru_client "$label-dave" flood dave@tailspin.test davepass 127.0.0.60 hana@contoso.test "$dave_count"
+  local dave_sending=$client_pid
+  for _ in $(seq 500); do
+    since "$mark" "closing the streams of unlisted domain adatum.test" >/dev/null && break
+    sleep 0.01
+  done
+  # evicted_at: how many of the burst fedgate had relayed when it first closed adatum.test's streams.
+  evicted_at=$(tail -n +$(( mark + 1 )) "$log" | awk -v re="$relayed" '
+    /closing the streams of unlisted domain adatum.test/ { print n + 0; exit } $0 ~ re { n++ }')
+  [ -n "$evicted_at" ] || fail "open-lru-burst: adatum.test's streams were not closed during $sender's burst"
+  # Once the burst and dave's messages are out (4 s after the burst began) and
+  # fedgate's log has been quiet for 3 s (a stopped link waits 2 s at most for
+  # its last acknowledgement), the recipients expect what fedgate relayed to
+  # them, distinct ids; the senders then the rest.
+  last=-1 quiet=0
+  for _ in $(seq 150); do
+    count_now=$(wc -l < "$log")
+    if [ "$count_now" = "$last" ]; then quiet=$((quiet + 1)); else quiet=0 last=$count_now; fi
+    [ $quiet -ge 30 ] && [ $(( ($(date +%s%N) - started) / 1000000 )) -ge 4000 ] && break
+    sleep 0.1
+  done
+  since "$mark" "$relayed" | grep -oE "id='burst[0-9]+'" | sort -u | wc -l > "$work/$label-recipient.expect"
+  since "$mark" "relayed in tailspin.test: message from='dave@tailspin.test/[^']*' to='hana@contoso.test' id='burst" |
+    grep -oE "id='burst[0-9]+'" | sort -u | wc -l > "$work/$label-hana.expect"
+  wait $collecting; wait $hana_collecting
+  local received hana_received
+  received=$(grep -c " received" "$work/$label-recipient.answers" 2>/dev/null); received=${received:-0}
+  hana_received=$(grep -c " received" "$work/$label-hana.answers" 2>/dev/null); hana_received=${hana_received:-0}
+  echo $(( burst_count - received )) > "$work/$label-sender.expect"
+  echo $(( dave_count - hana_received )) > "$work/$label-dave.expect"
+  wait $flooding; wait $dave_sending
+  local burst_result dave_result
+  burst_result=$(outcomes "$burst_count" "$work/$label-sender.answers" "$work/$label-recipient.answers")
+  dave_result=$(outcomes "$dave_count" "$work/$label-dave.answers" "$work/$label-hana.answers")
+  echo "   $label: $sender -> $recipient, $burst_count messages 20 ms apart; adatum.test's streams first closed after $evicted_at of them had crossed;" \
+    "fedgate meanwhile: $(( $(metric fedgate_unlisted_domains_closed_total) - closed_before )) closes (fedgate_unlisted_domains_closed_total)," \
+    "$(( $(metric fedgate_bounces_total) - bounced_before )) bounces (fedgate_bounces_total)," \
+    "$(( $(metric fedgate_error_stanzas_dropped_total) - dropped_before )) of them dropped (fedgate_error_stanzas_dropped_total)," \
+    "$(( $(metric fedgate_stanzas_possibly_lost_total) - lost_before )) possibly lost"
+  echo "   $recipient: $(tail -1 "$work/$label-recipient.out")"
+  echo "   $sender: $(tail -1 "$work/$label-sender.out")"
+  echo "   dave -> hana: hana: $(tail -1 "$work/$label-hana.out"); dave: $(tail -1 "$work/$label-dave.out")"
+  echo "   exactly once: burst ${burst_result%%$'\n'*} of $burst_count, dave's ${dave_result%%$'\n'*} of $dave_count"
+  [ "$burst_result" = "ok $burst_count" ] || { echo "$burst_result" | tail -n +2
+    lru_burst_failed+=" $label: $(( burst_count - $(echo "$burst_result" | head -1 | cut -d' ' -f2) )) of the burst not answered exactly once;"; }
+  [ "$dave_result" = "ok $dave_count" ] || { echo "$dave_result" | tail -n +2
+    lru_burst_failed+=" $label: $(( dave_count - $(echo "$dave_result" | head -1 | cut -d' ' -f2) )) of dave's not answered exactly once;"; }
+}
+lru_burst_failed=""
+lru_burst lru-out alice@contoso.test 127.0.0.10 erin@adatum.test 127.0.0.50 \
+  "relayed out adatum.test: message from='alice@contoso.test/[^']*' to='erin@adatum.test' id='burst"
+lru_burst lru-in erin@adatum.test 127.0.0.50 alice@contoso.test 127.0.0.10 \
+  "relayed in adatum.test: message from='erin@adatum.test/[^']*' to='alice@contoso.test' id='burst"
+closed=$(metric fedgate_unlisted_domains_closed_total)
+[ -z "$lru_burst_failed" ] || fail "open-lru-burst:$lru_burst_failed"
+scenario "open-lru-burst: max_domains = 1 closing adatum.test's streams in the middle of a burst each way ($closed closes): each message delivered or bounced exactly once"
 fi
 
 echo "$passed scenarios passed"

@@ -12,6 +12,7 @@ message to another JID and wait for a message back, or wait for a message and an
         waits for an answer (message or error) to each, prints the count by kind
     xmpp_client.py flood JID PASSWORD ADDRESS CA TO COUNT -> sends COUNT messages to TO
         (ids burst0...), then counts the errors that come back until the timeout
+        (XMPP_CLIENT_FLOOD_INTERVAL, when set: seconds between two of them; all at once otherwise)
     xmpp_client.py collect JID PASSWORD ADDRESS CA COUNT  -> logs in (offline messages
         arrive), counts the messages with ids burst0... until COUNT distinct ones came
 Exits 0 on success, 1 on timeout.
@@ -21,6 +22,9 @@ such as <policy-violation/>, as ''.
 XMPP_CLIENT_EXPECT_FILE, when set, names a file that flood and collect watch: once it
 holds a number N and N answers came (flood: errors; collect: messages), they end
 early, printing what they would at the timeout (collect without "timeout with").
+XMPP_CLIENT_ANSWERS_FILE, when set, names a file where flood and collect write, as they
+end, one line per id that came back: the id, then what came for it in order (received,
+or an error condition; '' for one slixmpp does not know).
 """
 import asyncio
 import os
@@ -29,6 +33,7 @@ import sys
 import slixmpp
 
 TIMEOUT = float(os.environ.get("XMPP_CLIENT_TIMEOUT", "20"))
+FLOOD_INTERVAL = float(os.environ.get("XMPP_CLIENT_FLOOD_INTERVAL", "0"))
 if os.environ.get("XMPP_CLIENT_CONDITIONS"):
     from slixmpp.stanza.error import Error
     Error.conditions.update(os.environ["XMPP_CLIENT_CONDITIONS"].split())
@@ -70,6 +75,8 @@ class client(slixmpp.ClientXMPP):
                 m = self.make_message(mto=self.to, mbody="burst %d" % i, mtype="chat")
                 m["id"] = "burst%d" % i
                 m.send()
+                if self.mode == "flood" and FLOOD_INTERVAL > 0 and i + 1 < self.count:
+                    await asyncio.sleep(FLOOD_INTERVAL)
         elif self.mode == "subscribe":
             self.send_presence(pto=self.to, ptype="subscribe")
         else:
@@ -154,6 +161,15 @@ async def watch_expected(xmpp, path):
         await asyncio.sleep(0.1)
 
 
+def write_answers(xmpp):
+    """One line per id in XMPP_CLIENT_ANSWERS_FILE, when set (flood, collect)."""
+    path = os.environ.get("XMPP_CLIENT_ANSWERS_FILE")
+    if path and xmpp.mode in ("flood", "collect"):
+        with open(path, "w") as f:
+            for id, kinds in sorted(xmpp.answers.items()):
+                f.write(" ".join([id] + [kind or "''" for kind in kinds]) + "\n")
+
+
 def main():
     mode, jid, password, address, ca = sys.argv[1:6]
     xmpp = client(jid, password, ca)
@@ -173,6 +189,7 @@ def main():
     try:
         result = loop.run_until_complete(asyncio.wait_for(xmpp.done, TIMEOUT))
     except asyncio.TimeoutError:
+        write_answers(xmpp)
         if mode == "flood":  # the errors that came back in the time given
             print("%d sent, errors: %s" % (xmpp.count, xmpp.tally()), flush=True)
             return 0
@@ -182,6 +199,7 @@ def main():
         print("timeout" + (" with %d of %d answered" % (len(xmpp.answers), xmpp.count) if mode == "burst" else ""),
               flush=True)
         return 1
+    write_answers(xmpp)
     print(result, flush=True)
     xmpp.disconnect()
     try:  # let what was sent last leave before the process ends
