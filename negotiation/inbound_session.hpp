@@ -44,6 +44,10 @@ public:
     [[nodiscard]] std::vector<action> start() override;
     [[nodiscard]] std::vector<action> handle(event e) override;
     [[nodiscard]] bool finished() const noexcept override { return state_ == state::closed; }
+    /// The peer enabled stream management for its stanzas on this stream. (Not
+    /// on our outbound streams: whether a XEP-0288 peer keeps its own stanzas
+    /// there for its stream management is not known, so what it sends after a
+    /// close of ours is passed on, as without a count.)
     [[nodiscard]] std::optional<std::uint32_t> handled_count() const noexcept override
     {
         return sm_enabled_ ? std::optional{handled_} : std::nullopt;

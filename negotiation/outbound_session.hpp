@@ -42,10 +42,6 @@ public:
     [[nodiscard]] std::vector<action> start() override;
     [[nodiscard]] std::vector<action> handle(event e) override;
     [[nodiscard]] bool finished() const noexcept override { return state_ == state::closed; }
-    [[nodiscard]] std::optional<std::uint32_t> handled_count() const noexcept override
-    {
-        return sm_enabled_ ? std::optional{handled_} : std::nullopt;
-    }
 
     /// Whether the pair is authenticated and stanzas may be written.
     [[nodiscard]] bool established() const noexcept { return state_ == state::established; }

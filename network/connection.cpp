@@ -123,6 +123,10 @@ asio::awaitable<void> connection::serve()
             break;
         }
         // `bytes` are valid until the next suspension: the session takes them now.
+        // Their stanzas are counted as they are parsed: those of bytes read
+        // before our last count (close()) are covered by it and passed on,
+        // also when the close comes in the middle of their actions.
+        uncounted_batch_ = left_to_peer_;
         auto actions = driver_.receive({bytes.data(), bytes.size()});
         co_await perform(std::move(actions));
     }
@@ -204,11 +208,10 @@ void connection::perform_now(ng::action& a)
         spdlog::debug("{} nothing more is sent after </stream:stream>", id_);
         return;
     }
-    if (left_to_peer_ && std::holds_alternative<ng::route_stanza>(a)) {
-        auto const& stanza = std::get<ng::route_stanza>(a).stanza;
-        spdlog::debug("{} stanza from {} to {} not passed on: it came after our last count and </stream:stream>, so "
-                      "the peer's stream management sends it again or bounces it",
-                      id_, stanza.from(), stanza.to());
+    if (uncounted_batch_ && (std::holds_alternative<ng::route_stanza>(a) || std::holds_alternative<ng::bounce_stanza>(a))) {
+        spdlog::debug("{} a stanza not passed on (nor answered): it came after our last count and </stream:stream>, "
+                      "so the peer's stream management sends it again or bounces it",
+                      id_);
         return;
     }
     std::visit(ng::wire::overloaded{

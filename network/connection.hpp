@@ -201,6 +201,7 @@ private:
     std::atomic<std::size_t> posted_bytes_{0};                 ///< send_stanza bytes on their way here
     bool observer_elsewhere_ = false;  ///< the observer runs on another event loop
     bool left_to_peer_ = false;        ///< closed by us after a last XEP-0198 count: stanzas after it are not passed on
+    bool uncounted_batch_ = false;     ///< the bytes being acted on were read after that count
     // What the observer has yet to hear, when it runs elsewhere: one post per
     // batch rather than per stanza, so a busy router is not woken for each.
     std::mutex mail_mutex_;

@@ -215,8 +215,10 @@ private:
     void refresh_blocklist(clock::time_point now);
     // Open federation (router_unlisted.cpp).
     /// `domain` (of `partner`) is used now; when it is unlisted and one too
-    /// many, the least recently used unlisted domain's streams close.
-    void use_unlisted(negotiation::partner_rules const& partner, std::string const& domain);
+    /// many, the least recently used unlisted domain's streams close. A
+    /// stanza from `source`, a stream closed for the bound, is no use.
+    void use_unlisted(negotiation::partner_rules const& partner, std::string const& domain,
+                      network::connection* source = nullptr);
     /// At reload: the new max_domains (or none, without [default_partner]).
     void resize_unlisted();
     /// Ends every stream of unlisted `domain`, both legs and both directions;
@@ -263,6 +265,7 @@ private:
         bool awaiting_bidi_decision = false;  ///< between bidi_ready and bidi_counting
         unsigned bidi_wait_ticks = 0;  ///< ticks seen waiting for the XEP-0198 decision
         std::string partner_up{};      ///< the domain it authenticated for first (partner state); "" before
+        bool closed_for_bound = false;  ///< closed by [default_partner] max_domains: what it still brings is no use
     };
     std::map<network::connection*, inbound_stream> inbound_;
     std::shared_ptr<policy::blocklist const> blocklist_;  ///< shared with the inbound sessions made meanwhile

@@ -59,8 +59,8 @@ void router::from_remote(ng::route_stanza&& routed, connection& source)
         return;
     if (partner && partner->rate_limit.any() && !within_rate(routed, *partner, source))
         return;
-    if (partner && !source.closing())  // a stream closed for the bound still brings what was in flight
-        use_unlisted(*partner, pair.remote);
+    if (partner)
+        use_unlisted(*partner, pair.remote, &source);
     auto verdict = contacts_.inbound(type, name, routed.stanza, routed.addresses);
     if (auto* refused = std::get_if<contacts::contact_policy::refuse>(&verdict)) {
         if (refused->reply)

@@ -28,10 +28,7 @@ void router::from_internal(ng::route_stanza&& routed, connection* source)
         ++stanza_counter(false, partner->domain);
     if (refuse_out(routed.pair, routed.stanza))
         return;
-    // refuse_out let it go: a partner's, listed or not. What a stream closed
-    // for the bound still brings does not make its domain the newest again.
-    if (source == nullptr || !source->closing())
-        use_unlisted(*partner, routed.pair.remote);
+    use_unlisted(*partner, routed.pair.remote, source);  // refuse_out let it go: a partner's, listed or not
     learn_and_send(std::move(routed), source);
 }
 

@@ -17,9 +17,19 @@ namespace fedgate::routing {
 namespace metric = operations::metric;
 namespace ng = fedgate::negotiation;
 
-void router::use_unlisted(ng::partner_rules const& partner, std::string const& domain)
+void router::use_unlisted(ng::partner_rules const& partner, std::string const& domain,
+                          network::connection* source)
 {
     if (partner.listed)
+        return;
+    // What a stream closed for the bound still brings (in flight, or waiting
+    // in its mailbox) does not make its domain the newest again, which would
+    // close the newcomer's streams at once.
+    auto const closed_for_bound = [source](auto const& streams) {
+        auto it = streams.find(source);
+        return it != streams.end() && it->second.closed_for_bound;
+    };
+    if (source != nullptr && (closed_for_bound(inbound_) || closed_for_bound(internal_inbound_)))
         return;
     auto pushed_out = unlisted_.use(domain);
     if (!pushed_out)
@@ -54,17 +64,24 @@ void router::close_unlisted(std::string const& domain, std::string const& why)
     // only drop an error stanza. Those fresh links carry the bounces and end
     // when idle; they do not count as the domain's use.
     std::vector<std::pair<bounced, std::string>> held;
-    bounces_held_back_ = &held;
-    for (auto* map : {&internal_links_, &internal_verifiers_, &links_, &verifiers_})
-        for (auto& [pair, link] : *map)
-            if (pair.remote == domain && !link->stopped())
-                link->stop(condition, why, bounce);
-    bounces_held_back_ = nullptr;
+    {
+        auto* const outer = std::exchange(bounces_held_back_, &held);
+        struct restore {
+            router& r;
+            decltype(outer) previous;
+            ~restore() { r.bounces_held_back_ = previous; }
+        } const restored{*this, outer};
+        for (auto* map : {&internal_links_, &internal_verifiers_, &links_, &verifiers_})
+            for (auto& [pair, link] : *map)
+                if (pair.remote == domain && !link->stopped())
+                    link->stop(condition, why, bounce);
+    }
     for (auto& [b, text] : held)
         deliver_bounces(std::move(b), text);
     for (auto& [raw, in] : inbound_)
         for (auto const& pair : in.authenticated)
             if (pair.remote == domain) {
+                in.closed_for_bound = true;
                 in.c->close(condition, ng::close_reason::unlisted_domains_full, why);
                 break;
             }
@@ -73,6 +90,7 @@ void router::close_unlisted(std::string const& domain, std::string const& why)
     for (auto& [raw, in] : internal_inbound_)
         for (auto const& pair : in.authenticated)
             if (pair.local == domain) {
+                in.closed_for_bound = true;
                 in.c->close(condition, ng::close_reason::unlisted_domains_full, why);
                 break;
             }

@@ -153,17 +153,16 @@ TEST(stream_management, inbound_the_count_a_close_of_ours_sends_first)
     EXPECT_EQ(off.session->handled_count(), std::nullopt);
 }
 
-TEST(stream_management, outbound_the_count_a_close_of_ours_sends_first)
+TEST(stream_management, outbound_a_close_of_ours_sends_no_count)
 {
+    // Whether a XEP-0288 peer keeps its own stanzas on our stream for its
+    // stream management is not known: what it sends after our close is passed
+    // on rather than left to it, so no count is given either.
     outbound_fixture f{tcp_dialback_only()};
     (void)outbound_through_dialback(f, sm_feature);
-    EXPECT_EQ(f.session->handled_count(), std::nullopt) << "not before <enabled/>";
     (void)f.receive("<enabled xmlns='urn:xmpp:sm:3'/>");
-    EXPECT_EQ(f.session->handled_count(), 0u) << "the peer's stanzas: none without XEP-0288";
-
-    outbound_fixture g{tcp_dialback_only()};
-    (void)outbound_through_dialback(g, "");
-    EXPECT_EQ(g.session->handled_count(), std::nullopt) << "not offered";
+    EXPECT_TRUE(f.session->stream_management());
+    EXPECT_EQ(f.session->handled_count(), std::nullopt);
 }
 
 TEST(stream_management, inbound_refuses_to_enable_before_authentication_twice_or_when_switched_off)
