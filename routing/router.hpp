@@ -231,8 +231,10 @@ private:
     /// sender, false) beyond a burst of debt.
     bool within_rate(negotiation::route_stanza const& routed, negotiation::partner_rules const& partner,
                      network::connection& source);
-    /// Bounces `stanza` (true) when it cannot go out: not a partner, or shutdown.
-    bool refuse_out(negotiation::domain_pair const& pair, protocol::element const& stanza);
+    /// Bounces `stanza` (true) when it cannot go out: not a partner (`partner`,
+    /// the caller's lookup of pair.remote, is null), blocked, or shutdown.
+    bool refuse_out(negotiation::domain_pair const& pair, negotiation::partner_rules const* partner,
+                    protocol::element const& stanza);
     outbound_link& link_for(negotiation::domain_pair const& pair);
     void tick();
     /// An error stanza (a bounce of ours, mostly) that cannot go anywhere and

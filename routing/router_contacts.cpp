@@ -24,8 +24,9 @@ void router::learn_and_send(ng::route_stanza&& routed, connection* source)
 
 void router::release(ng::domain_pair const& pair, std::vector<protocol::element> stanzas)
 {
-    for (auto& s : stanzas)  // the world may have changed while the write ran
-        if (!refuse_out(pair, s))
+    auto const* partner = rt_->domains.find_partner(pair.remote);  // the world may have changed while the write ran
+    for (auto& s : stanzas)
+        if (!refuse_out(pair, partner, s))
             link_for(pair).deliver(std::move(s), nullptr);
 }
 

@@ -26,20 +26,19 @@ void router::from_internal(ng::route_stanza&& routed, connection* source)
     auto const* partner = rt_->domains.find_partner(routed.pair.remote);
     if (partner && !stopping_)
         ++stanza_counter(false, partner->domain);
-    if (refuse_out(routed.pair, routed.stanza))
+    if (refuse_out(routed.pair, partner, routed.stanza))
         return;
     use_unlisted(*partner, routed.pair.remote, source);  // refuse_out let it go: a partner's, listed or not
     learn_and_send(std::move(routed), source);
 }
 
-bool router::refuse_out(ng::domain_pair const& pair, protocol::element const& stanza)
+bool router::refuse_out(ng::domain_pair const& pair, ng::partner_rules const* partner, protocol::element const& stanza)
 {
     std::string why;
     auto condition = stanza_condition::service_unavailable;
     // The sessions check the senders they route, and route_of_bounce the
     // bounces; but a component link keeps the generation it started with, so
     // a local domain a reload removed is checked here.
-    auto const* partner = rt_->domains.find_partner(pair.remote);
     if (auto blocked_text = why_blocked(pair.remote, partner != nullptr && partner->listed)) {
         why = std::move(*blocked_text);
         condition = stanza_condition::not_allowed;
@@ -87,7 +86,7 @@ void router::to_internal(ng::domain_pair const& pair, protocol::element stanza, 
 void router::to_remote(ng::domain_pair const& pair, protocol::element reply, connection* source)
 {
     // Our own replies teach the contact policy nothing and are not counted.
-    if (!refuse_out(pair, reply))
+    if (!refuse_out(pair, rt_->domains.find_partner(pair.remote), reply))
         link_for(pair).deliver(std::move(reply), source);
 }
 

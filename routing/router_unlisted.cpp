@@ -23,13 +23,15 @@ void router::use_unlisted(ng::partner_rules const& partner, std::string const& d
     if (partner.listed)
         return;
     // What a stream closed for the bound still brings (in flight, or waiting
-    // in its mailbox) does not make its domain the newest again, which would
-    // close the newcomer's streams at once.
+    // in its mailbox) does not bring its domain back, which would close the
+    // newcomer's streams at once. (Asked only of a domain not kept: a kept one
+    // is merely made the most recent, the stanza path's usual case.)
     auto const closed_for_bound = [source](auto const& streams) {
         auto it = streams.find(source);
         return it != streams.end() && it->second.closed_for_bound;
     };
-    if (source != nullptr && (closed_for_bound(inbound_) || closed_for_bound(internal_inbound_)))
+    if (source != nullptr && !unlisted_.contains(domain) &&
+        (closed_for_bound(inbound_) || closed_for_bound(internal_inbound_)))
         return;
     auto pushed_out = unlisted_.use(domain);
     if (!pushed_out)
