@@ -16,6 +16,7 @@ std::optional<std::string_view> element::find_attribute(std::string_view name, s
 
 element& element::set_attribute(std::string_view name, std::string_view value, std::string_view ns)
 {
+    as_received_.clear();
     for (auto& a : attributes_) {
         if (a.name == name && a.ns == ns) {
             a.value = value;
@@ -28,11 +29,16 @@ element& element::set_attribute(std::string_view name, std::string_view value, s
 
 void element::remove_attribute(std::string_view name, std::string_view ns)
 {
+    as_received_.clear();
     std::erase_if(attributes_, [&](auto const& a) { return a.name == name && a.ns == ns; });
 }
 
 element& element::add_child(element child)
 {
+    as_received_.clear();
+    // A child's bytes would be written only at the top (serialize()), where the
+    // stream's namespaces are the ones they were read under.
+    child.as_received_.clear();
     // Most stanzas have a handful of children; growing 1, 2, 4 moves them twice.
     if (children_.empty())
         children_.reserve(4);
@@ -44,6 +50,7 @@ void element::add_text(std::string_view text)
 {
     if (text.empty())
         return;
+    as_received_.clear();
     if (!children_.empty() && !children_.back().is_element())
         children_.back().text().append(text);
     else

@@ -170,6 +170,12 @@ void append_escaped_attribute(std::string& out, std::string_view value)
 
 void serialize(element const& e, std::string& out, stream_context const& ctx)
 {
+    // Only at the top: the reader vouched for these bytes under a stream's
+    // namespaces (whatever its content namespace), not inside another element.
+    if (auto const received = e.as_received(); !received.empty()) {
+        out.append(received);
+        return;
+    }
     writer{out, ctx}.write(e, ctx.content);
 }
 

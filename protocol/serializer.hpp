@@ -25,7 +25,9 @@ struct stream_context {
 /// namespace differs from its parent's (or, at the top, from the stream's content).
 /// Elements in any stanza content namespace (jabber:server, jabber:client,
 /// jabber:component:accept) are written in `ctx.content`, so a stanza relayed from
-/// an S2S stream to a component stream keeps its meaning.
+/// an S2S stream to a component stream keeps its meaning. An element that still
+/// holds the bytes it was received as (element::as_received) is written as those
+/// bytes: the reader kept them only where they have that same meaning.
 void serialize(element const& e, std::string& out, stream_context const& ctx = {});
 [[nodiscard]] std::string to_string(element const& e, stream_context const& ctx = {});
 

@@ -66,6 +66,11 @@ struct stream_opened {
     stream_header header;
     friend bool operator==(stream_opened const&, stream_opened const&) = default;
 };
+/// A top-level element (a stanza, or a negotiation element). It keeps the bytes it
+/// arrived as (element::as_received) unless it uses a prefix it does not bind
+/// itself (one of the stream header's) or binds a stanza content namespace
+/// (jabber:server, jabber:client, jabber:component:accept): otherwise those bytes,
+/// written on any stream, mean what its tree means there.
 struct element_received {
     element stanza;
     friend bool operator==(element_received const&, element_received const&) = default;

@@ -12,30 +12,54 @@ namespace {
 
 using state = stream_reader::state;
 
-std::pair<std::string, std::string> split_name(char const* qualified)
+/// An expat name: "local", "uri local" or, with a prefix, "uri local prefix"
+/// (XML_SetReturnNSTriplet).
+struct expat_name {
+    std::string_view ns;
+    std::string_view local;
+    std::string_view prefix;
+};
+
+expat_name parse_name(std::string_view qualified)
 {
-    std::string_view n{qualified};
-    auto at = n.find(expat_name_separator);
+    auto const at = qualified.find(expat_name_separator);
     if (at == std::string_view::npos)
-        return {std::string{n}, {}};
-    return {std::string{n.substr(at + 1)}, std::string{n.substr(0, at)}};
+        return {{}, qualified, {}};
+    expat_name n{qualified.substr(0, at), qualified.substr(at + 1), {}};
+    if (auto const second = n.local.find(expat_name_separator); second != std::string_view::npos) {
+        n.prefix = n.local.substr(second + 1);
+        n.local = n.local.substr(0, second);
+    }
+    return n;
 }
 
-void add_attributes(element& e, char const** atts, std::size_t count)
+std::pair<std::string, std::string> split_name(char const* qualified)
+{
+    auto const n = parse_name(qualified);
+    return {std::string{n.local}, std::string{n.ns}};
+}
+
+/// Inside a stanza: a name whose prefix the stanza did not bind itself (nor is
+/// "xml", bound everywhere) relies on the stream header's declarations.
+void note_prefix(state& s, std::string_view prefix)
+{
+    if (prefix.empty() || prefix == "xml" || !s.keeps_bytes)
+        return;
+    if (std::find(s.stanza_prefixes.begin(), s.stanza_prefixes.end(), prefix) == s.stanza_prefixes.end())
+        s.keeps_bytes = false;
+}
+
+void add_attributes(state& s, element& e, char const** atts, std::size_t count)
 {
     // expat has already refused duplicate attributes (not well-formed).
     e.reserve_attributes(count);
     for (; atts[0]; atts += 2) {
         // Built in place: this runs for every attribute of every stanza.
         attribute& a = e.add_attribute();
-        std::string_view const qualified{atts[0]};
-        auto const at = qualified.find(expat_name_separator);
-        if (at == std::string_view::npos) {
-            a.name.assign(qualified);
-        } else {
-            a.ns.assign(qualified.substr(0, at));
-            a.name.assign(qualified.substr(at + 1));
-        }
+        auto const n = parse_name(atts[0]);
+        note_prefix(s, n.prefix);
+        a.ns.assign(n.ns);
+        a.name.assign(n.local);
         a.value.assign(atts[1]);
     }
 }
@@ -91,9 +115,12 @@ void XMLCALL on_start(void* data, char const* qualified, char const** atts)
     auto& s = *static_cast<state*>(data);
     if (s.failed)
         return;
-    auto [name, ns] = split_name(qualified);
+    auto const parsed = parse_name(qualified);
+    std::string name{parsed.local};
+    std::string ns{parsed.ns};
     if (s.depth == 0)
         return open_stream(s, name, ns, atts);
+    note_prefix(s, parsed.prefix);
 
     auto const counted = counted_attributes(s, atts, s.limits.max_attributes, "an element has", "max_attributes");
     if (!counted)
@@ -102,14 +129,14 @@ void XMLCALL on_start(void* data, char const* qualified, char const** atts)
     if (s.depth == 1) {
         s.stanza_start = XML_GetCurrentByteIndex(s.parser);
         s.stanza = element{std::move(name), std::move(ns)};
-        add_attributes(s.stanza, atts, attribute_count);
+        add_attributes(s, s.stanza, atts, attribute_count);
         s.open.assign(1, &s.stanza);
     } else {
         if (s.depth - 1 >= s.limits.max_depth)
             return s.fail(stream_error::policy_violation,
                           "elements nested deeper than " + std::to_string(s.limits.max_depth) + " (max_depth)");
         element& child = s.open.back()->add_child(element{std::move(name), std::move(ns)});
-        add_attributes(child, atts, attribute_count);
+        add_attributes(s, child, atts, attribute_count);
         s.open.push_back(&child);
     }
     ++s.depth;
@@ -129,6 +156,13 @@ void XMLCALL on_end(void* data, char const*)
         if (s.stanza_too_big())
             return;
         s.open.clear();
+        if (s.keeps_bytes) {
+            XML_Index const end = XML_GetCurrentByteIndex(s.parser) + XML_GetCurrentByteCount(s.parser);
+            s.stanza.keep_as_received(std::string_view{s.buffer}.substr(
+                static_cast<std::size_t>(s.stanza_start - s.base), static_cast<std::size_t>(end - s.stanza_start)));
+        }
+        s.keeps_bytes = true;
+        s.stanza_prefixes.clear();
         s.deliver(element_received{std::move(s.stanza)});
     } else {
         s.open.pop_back();
@@ -153,11 +187,38 @@ void XMLCALL on_text(void* data, XML_Char const* text, int length)
         s.open.back()->add_text(t);
 }
 
+bool is_content_namespace(std::string_view uri) noexcept
+{
+    return uri == ns::server || uri == ns::component || uri == "jabber:client";
+}
+
 void XMLCALL on_namespace(void* data, XML_Char const* prefix, XML_Char const* uri)
 {
     auto& s = *static_cast<state*>(data);
-    if (!s.failed && s.depth == 0)
+    if (s.failed)
+        return;
+    if (s.depth == 0) {
         s.header_namespaces.emplace_back(prefix ? prefix : "", uri ? uri : "");
+        return;
+    }
+    // Called before the start of the element that declares it: at depth 1 for
+    // the stanza's own declarations.
+    if (uri && is_content_namespace(uri))
+        s.keeps_bytes = false;
+    if (prefix)
+        s.stanza_prefixes.emplace_back(prefix);
+}
+
+void XMLCALL on_namespace_end(void* data, XML_Char const* prefix)
+{
+    auto& s = *static_cast<state*>(data);
+    if (s.failed || !prefix || s.depth == 0)
+        return;
+    // The innermost binding of the prefix goes out of scope (absent when it was
+    // the stanza's own: forgotten with the stanza).
+    auto const it = std::find(s.stanza_prefixes.rbegin(), s.stanza_prefixes.rend(), std::string_view{prefix});
+    if (it != s.stanza_prefixes.rend())
+        s.stanza_prefixes.erase(std::next(it).base());
 }
 
 // RFC 6120 §11.1: none of these may appear on an XMPP stream.
@@ -228,7 +289,9 @@ void install_handlers(stream_reader::state& s)
     XML_SetUserData(s.parser, &s);
     XML_SetElementHandler(s.parser, on_start, on_end);
     XML_SetCharacterDataHandler(s.parser, on_text);
-    XML_SetStartNamespaceDeclHandler(s.parser, on_namespace);
+    XML_SetNamespaceDeclHandler(s.parser, on_namespace, on_namespace_end);
+    // Prefixes are reported, so that a stanza relying on the header's is known.
+    XML_SetReturnNSTriplet(s.parser, XML_TRUE);
     XML_SetCommentHandler(s.parser, on_comment);
     XML_SetProcessingInstructionHandler(s.parser, on_processing_instruction);
     XML_SetStartDoctypeDeclHandler(s.parser, on_doctype);

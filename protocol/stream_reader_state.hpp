@@ -45,6 +45,12 @@ struct stream_reader::state {
     element stanza;
     std::vector<element*> open;              // path from the stanza to the innermost element
     std::vector<std::pair<std::string, std::string>> header_namespaces;
+    // Whether the stanza being read may keep its bytes (element::as_received):
+    // not when it uses a prefix it did not bind itself (the stream header's, which
+    // another stream may not declare) or binds a stanza content namespace (the
+    // serializer writes those in the content namespace of the stream written to).
+    bool keeps_bytes = true;
+    std::vector<std::string> stanza_prefixes;  // bound inside the stanza, innermost last
     // Usually one event per suspension; two when expat follows a suspending start
     // handler with the end handler of the same empty element (<stream:stream/>).
     struct pending {
