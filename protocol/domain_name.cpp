@@ -60,12 +60,12 @@ std::string check_ascii_labels(std::string_view ace)
 /// lowercasing, and this is the common case on every stanza.
 std::string plain_ascii_name(std::string_view input)
 {
-    std::string lower;
-    lower.reserve(input.size());
-    for (char c : input) {
+    std::string lower{input};  // one copy, then in place: this runs twice per stanza
+    for (char& c : lower) {
         if (static_cast<unsigned char>(c) >= 0x80)
             return {};
-        lower += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
     }
     if (!check_ascii_labels(lower).empty())
         return {};

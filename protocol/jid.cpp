@@ -1,6 +1,7 @@
 #include "protocol/jid.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "protocol/domain_name.hpp"
 
@@ -51,10 +52,45 @@ bool is_ascii(std::string_view s)
     return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
+/// RFC 7622 §3.3.1: not allowed in a localpart.
+constexpr auto local_excluded = [] {
+    std::array<bool, 256> excluded{};
+    for (unsigned char c : std::string_view{"\"&'/:<>@ "})
+        excluded[c] = true;
+    return excluded;
+}();
+
+/// The common case in one pass, on every stanza: a localpart of printable ASCII
+/// without the characters RFC 7622 §3.3.1 refuses, which nodeprep only case-folds
+/// (RFC 3920 Appendix A), lowercased in place. False leaves the rest to the full
+/// checks (having lowercased some ASCII letters, which nodeprep does too).
+bool plain_ascii_local(std::string& local) noexcept
+{
+    for (char& c : local) {
+        auto const u = static_cast<unsigned char>(c);
+        if (u < 0x21 || u >= 0x7f || local_excluded[u])
+            return false;
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    }
+    return true;
+}
+
+/// Printable ASCII, which resourceprep leaves as it is (RFC 3920 Appendix B).
+bool plain_ascii_resource(std::string_view resource) noexcept
+{
+    return std::all_of(resource.begin(), resource.end(), [](char c) {
+        auto const u = static_cast<unsigned char>(c);
+        return u >= 0x20 && u < 0x7f;
+    });
+}
+
 bool check_local(std::string& local, std::string* why)
 {
     if (local.size() > max_part_octets)
         return set_why(why, "the localpart is longer than 1023 bytes");
+    if (plain_ascii_local(local))
+        return true;
     if (!is_valid_utf8(local))
         return set_why(why, "the localpart is not valid UTF-8");
     // RFC 7622 §3.3.1: these are not allowed in a localpart, nor is white space;
@@ -78,6 +114,8 @@ bool check_resource(std::string& resource, std::string* why)
 {
     if (resource.size() > max_part_octets)
         return set_why(why, "the resourcepart is longer than 1023 bytes");
+    if (plain_ascii_resource(resource))
+        return true;
     if (!is_valid_utf8(resource))
         return set_why(why, "the resourcepart is not valid UTF-8");
     if (has_control(resource))

@@ -1,6 +1,10 @@
 #include "protocol/jid.hpp"
 
 #include <gtest/gtest.h>
+#include <stringprep.h>
+
+#include <optional>
+#include <string>
 
 namespace {
 
@@ -108,6 +112,51 @@ TEST(jid, plain_ascii_parts_come_out_as_the_full_preparation_makes_them)
     EXPECT_FALSE(jid::parse("us er@example.org"));
     EXPECT_FALSE(jid::parse("user@exa_mple.org"));
     EXPECT_FALSE(jid::parse("user@-example.org"));
+}
+
+/// What libidn's XMPP stringprep profile makes of `part`, or nullopt when it refuses it.
+std::optional<std::string> stringprepped(std::string const& part, Stringprep_profile const* profile)
+{
+    std::string buffer = part;
+    buffer.resize(part.size() * 4 + 16);
+    if (stringprep(buffer.data(), buffer.size(), Stringprep_profile_flags{}, profile) != STRINGPREP_OK)
+        return std::nullopt;
+    buffer.resize(std::char_traits<char>::length(buffer.c_str()));
+    return buffer;
+}
+
+TEST(jid, every_ascii_byte_in_a_localpart_or_resource_is_judged_as_stringprep_and_rfc_7622_judge_it)
+{
+    // The one-pass shortcut for plain ASCII parts against the full preparation, byte by byte.
+    for (int b = 1; b < 0x80; ++b) {
+        char const c = static_cast<char>(b);
+        std::string const local = std::string{"Ab"} + c + "Z";
+        auto const parsed = jid::parse(local + "@example.org");
+        bool const refused_by_rfc_7622 = std::string_view{"\"&'/:<>@ "}.find(c) != std::string_view::npos ||
+                                         b < 0x20 || b == 0x7f;
+        if (refused_by_rfc_7622 || c == '/') {
+            // '/' ends the domainpart first: "Ab/Z@example.org" is a domain with a resource.
+            EXPECT_TRUE(!parsed || parsed->local() != local) << "byte " << b;
+        } else {
+            auto const expected = stringprepped(local, stringprep_xmpp_nodeprep);
+            ASSERT_EQ(parsed.has_value(), expected.has_value()) << "byte " << b;
+            if (parsed) {
+                EXPECT_EQ(parsed->local(), *expected) << "byte " << b;
+            }
+        }
+
+        std::string const resource = std::string{"Ab"} + c + "Z";
+        auto const with_resource = jid::parse("user@example.org/" + resource);
+        if (b < 0x20 || b == 0x7f) {
+            EXPECT_FALSE(with_resource) << "byte " << b;
+        } else {
+            auto const expected = stringprepped(resource, stringprep_xmpp_resourceprep);
+            ASSERT_EQ(with_resource.has_value(), expected.has_value()) << "byte " << b;
+            if (with_resource) {
+                EXPECT_EQ(with_resource->resource(), *expected) << "byte " << b;
+            }
+        }
+    }
 }
 
 }  // namespace
