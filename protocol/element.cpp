@@ -1,8 +1,35 @@
 #include "protocol/element.hpp"
 
+#include "protocol/stream_reader.hpp"
+
 #include <algorithm>
+#include <limits>
 
 namespace fedgate::protocol {
+namespace {
+
+/// The one element in `bytes`, children built, read as on a stream whose content
+/// namespace is `stream_content`. The reader vouched for the bytes there (they
+/// use no prefix but their own), so this header is all they need; they passed
+/// its limits once already.
+element read_alone(std::string_view bytes, std::string_view stream_content)
+{
+    std::string header = "<stream:stream xmlns='";
+    header += stream_content;
+    header += "' xmlns:stream='http://etherx.jabber.org/streams'>";
+    constexpr auto many = std::numeric_limits<unsigned>::max();
+    stream_reader reader{reader_limits{bytes.size(), many, many, header.size(), many}, stream_content,
+                         children_when::at_once};
+    reader.append(header);
+    reader.append(bytes);
+    std::error_code ec;
+    while (auto event = reader.next(ec))
+        if (auto* read = std::get_if<element_received>(&*event))
+            return std::move(read->stanza);
+    return {};  // cannot happen for bytes a reader kept; the fuzz target checks
+}
+
+}  // namespace
 
 element::element(std::string name, std::string ns) : name_{std::move(name)}, ns_{std::move(ns)} {}
 
@@ -16,7 +43,7 @@ std::optional<std::string_view> element::find_attribute(std::string_view name, s
 
 element& element::set_attribute(std::string_view name, std::string_view value, std::string_view ns)
 {
-    as_received_.clear();
+    will_change();
     for (auto& a : attributes_) {
         if (a.name == name && a.ns == ns) {
             a.value = value;
@@ -29,16 +56,16 @@ element& element::set_attribute(std::string_view name, std::string_view value, s
 
 void element::remove_attribute(std::string_view name, std::string_view ns)
 {
-    as_received_.clear();
+    will_change();
     std::erase_if(attributes_, [&](auto const& a) { return a.name == name && a.ns == ns; });
 }
 
 element& element::add_child(element child)
 {
-    as_received_.clear();
+    will_change();
     // A child's bytes would be written only at the top (serialize()), where the
     // stream's namespaces are the ones they were read under.
-    child.as_received_.clear();
+    child.will_change();
     // Most stanzas have a handful of children; growing 1, 2, 4 moves them twice.
     if (children_.empty())
         children_.reserve(4);
@@ -50,16 +77,16 @@ void element::add_text(std::string_view text)
 {
     if (text.empty())
         return;
-    as_received_.clear();
+    will_change();
     if (!children_.empty() && !children_.back().is_element())
         children_.back().text().append(text);
     else
         children_.emplace_back(std::string{text});
 }
 
-element const* element::child(std::string_view name, std::string_view ns) const noexcept
+element const* element::child(std::string_view name, std::string_view ns) const
 {
-    for (auto const& c : children_)
+    for (auto const& c : children())
         if (c.is_element() && c.as_element().is(name, ns))
             return &c.as_element();
     return nullptr;
@@ -68,7 +95,7 @@ element const* element::child(std::string_view name, std::string_view ns) const 
 std::vector<element const*> element::child_elements() const
 {
     std::vector<element const*> out;
-    for (auto const& c : children_)
+    for (auto const& c : children())
         if (c.is_element())
             out.push_back(&c.as_element());
     return out;
@@ -77,15 +104,33 @@ std::vector<element const*> element::child_elements() const
 std::string element::text() const
 {
     std::string out;
-    for (auto const& c : children_)
+    for (auto const& c : children())
         if (!c.is_element())
             out += c.text();
     return out;
 }
 
+void element::keep_as_received_with_children_unread(std::string_view bytes, std::string_view stream_content)
+{
+    as_received_.assign(bytes);
+    children_.clear();
+    if (stream_content == ns::server)
+        unread_children_in_ = ns::server;
+    else if (stream_content == ns::component)
+        unread_children_in_ = ns::component;
+    else
+        children_ = std::move(read_alone(bytes, stream_content).children_);
+}
+
+void element::read_children() const
+{
+    children_ = std::move(read_alone(as_received_, unread_children_in_).children_);
+    unread_children_in_ = {};
+}
+
 bool operator==(element const& a, element const& b)
 {
-    return a.name_ == b.name_ && a.ns_ == b.ns_ && a.attributes_ == b.attributes_ && a.children_ == b.children_;
+    return a.name_ == b.name_ && a.ns_ == b.ns_ && a.attributes_ == b.attributes_ && a.children() == b.children();
 }
 
 }  // namespace fedgate::protocol

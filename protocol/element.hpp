@@ -50,7 +50,7 @@ public:
     /// for parsers, whose input XML already forbids duplicates.
     attribute& add_attribute()
     {
-        as_received_.clear();
+        will_change();
         return attributes_.emplace_back();
     }
     void reserve_attributes(std::size_t n) { attributes_.reserve(n); }
@@ -63,13 +63,19 @@ public:
     [[nodiscard]] std::string_view type() const noexcept { return attribute_or_empty("type"); }
     [[nodiscard]] std::string_view id() const noexcept { return attribute_or_empty("id"); }
 
-    [[nodiscard]] std::vector<node> const& children() const noexcept { return children_; }
+    /// Not noexcept: children the reader left unread are read on first use.
+    [[nodiscard]] std::vector<node> const& children() const
+    {
+        if (!unread_children_in_.empty())
+            read_children();
+        return children_;
+    }
     /// Appends a child element and returns it.
     element& add_child(element child);
     /// Appends text; adjacent text is merged.
     void add_text(std::string_view text);
     /// The first child element with this name and namespace, or nullptr.
-    [[nodiscard]] element const* child(std::string_view name, std::string_view ns) const noexcept;
+    [[nodiscard]] element const* child(std::string_view name, std::string_view ns) const;
     /// The child elements, in order.
     [[nodiscard]] std::vector<element const*> child_elements() const;
     /// The concatenation of the direct text children.
@@ -83,16 +89,38 @@ public:
     /// them only when they mean the same on any stream, see stream_reader.hpp.
     [[nodiscard]] std::string_view as_received() const noexcept { return as_received_; }
     void keep_as_received(std::string_view bytes) { as_received_.assign(bytes); }
-    void forget_as_received() noexcept { as_received_.clear(); }
+    /// As keep_as_received(), for an element whose children the reader did not
+    /// build: they are read from the bytes when first asked for (children(),
+    /// child(), text(), ==, or a change), under a stream whose content namespace is
+    /// `stream_content` (ns::server or ns::component; with another they are read
+    /// now). A relayed stanza's children are never asked for: building them was a
+    /// tenth of the relay's instructions.
+    void keep_as_received_with_children_unread(std::string_view bytes, std::string_view stream_content);
+    void forget_as_received()
+    {
+        will_change();
+    }
 
     friend bool operator==(element const&, element const&);
 
 private:
+    /// Before any change: the children are built, the bytes forgotten.
+    void will_change()
+    {
+        if (!unread_children_in_.empty())
+            read_children();
+        as_received_.clear();
+    }
+    void read_children() const;
+
     std::string name_;
     std::string ns_;
     std::vector<attribute> attributes_;
-    std::vector<node> children_;
+    mutable std::vector<node> children_;  // complete when unread_children_in_ is empty
     std::string as_received_;  // not part of equality: the same tree, however it was written
+    // ns::server or ns::component (static strings) while the children are still
+    // only in as_received_; empty once built.
+    mutable std::string_view unread_children_in_;
 };
 
 /// A child: an element or a run of text.

@@ -28,11 +28,13 @@ std::string_view stream_header::namespace_of(std::string_view prefix) const noex
     return {};
 }
 
-stream_reader::stream_reader(reader_limits limits, std::string_view content_ns) : state_{std::make_unique<state>()}
+stream_reader::stream_reader(reader_limits limits, std::string_view content_ns, children_when children)
+    : state_{std::make_unique<state>()}
 {
     auto& s = *state_;
     s.limits = limits;
     s.content_ns = content_ns;
+    s.children_on_demand = children == children_when::on_demand;
     // Forcing UTF-8 makes expat ignore an encoding declaration; on_xml_declaration
     // still sees it and refuses anything else.
     s.parser = XML_ParserCreateNS("UTF-8", expat_name_separator);

@@ -80,11 +80,19 @@ struct stream_ended {
 };
 using stream_event = std::variant<stream_opened, element_received, stream_ended>;
 
+/// When a top-level element's children are built. On demand (the default), an
+/// element that keeps its bytes (see element_received) gets its children from
+/// them when something first asks (element::keep_as_received_with_children_unread):
+/// a stanza that is only relayed never has them built. Every element is still
+/// parsed whole, so what a stream may send is judged the same either way.
+enum class children_when { on_demand, at_once };
+
 class stream_reader {
 public:
     /// `content_ns` is the namespace the stream header must declare as default
     /// (ns::server for S2S, ns::component for XEP-0114); another is invalid-namespace.
-    explicit stream_reader(reader_limits limits = {}, std::string_view content_ns = ns::server);
+    explicit stream_reader(reader_limits limits = {}, std::string_view content_ns = ns::server,
+                           children_when children = children_when::on_demand);
     ~stream_reader();
     stream_reader(stream_reader const&) = delete;
     stream_reader& operator=(stream_reader const&) = delete;

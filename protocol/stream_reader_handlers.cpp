@@ -5,6 +5,7 @@
 #include <cctype>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 namespace fedgate::protocol {
 
@@ -116,10 +117,13 @@ void XMLCALL on_start(void* data, char const* qualified, char const** atts)
     if (s.failed)
         return;
     auto const parsed = parse_name(qualified);
-    std::string name{parsed.local};
-    std::string ns{parsed.ns};
-    if (s.depth == 0)
-        return open_stream(s, name, ns, atts);
+    if (s.depth == 0) {
+        if (s.children_on_demand) {
+            auto const at = static_cast<std::size_t>(XML_GetCurrentByteIndex(s.parser) - s.base);
+            s.header_tag.assign(s.buffer, at, static_cast<std::size_t>(XML_GetCurrentByteCount(s.parser)));
+        }
+        return open_stream(s, std::string{parsed.local}, std::string{parsed.ns}, atts);
+    }
     note_prefix(s, parsed.prefix);
 
     auto const counted = counted_attributes(s, atts, s.limits.max_attributes, "an element has", "max_attributes");
@@ -128,19 +132,63 @@ void XMLCALL on_start(void* data, char const* qualified, char const** atts)
     auto const attribute_count = *counted;
     if (s.depth == 1) {
         s.stanza_start = XML_GetCurrentByteIndex(s.parser);
-        s.stanza = element{std::move(name), std::move(ns)};
+        s.stanza = element{std::string{parsed.local}, std::string{parsed.ns}};
         add_attributes(s, s.stanza, atts, attribute_count);
         s.open.assign(1, &s.stanza);
     } else {
         if (s.depth - 1 >= s.limits.max_depth)
             return s.fail(stream_error::policy_violation,
                           "elements nested deeper than " + std::to_string(s.limits.max_depth) + " (max_depth)");
-        element& child = s.open.back()->add_child(element{std::move(name), std::move(ns)});
-        add_attributes(s, child, atts, attribute_count);
-        s.open.push_back(&child);
+        if (s.children_on_demand) {
+            // Not built (see deliver_stanza); only what decides whether the bytes are kept.
+            for (auto** a = atts; a[0]; a += 2)
+                note_prefix(s, parse_name(a[0]).prefix);
+        } else {
+            element& child = s.open.back()->add_child(element{std::string{parsed.local}, std::string{parsed.ns}});
+            add_attributes(s, child, atts, attribute_count);
+            s.open.push_back(&child);
+        }
     }
     ++s.depth;
     s.stanza_too_big();  // depth >= 2 here
+}
+
+/// The element in `bytes` with its children, read again under the stream's own
+/// header: for one whose bytes cannot be kept (they rely on the header), so that
+/// its children were not built as it was read. Rare: servers do not send them.
+std::optional<element> read_again(state const& s, std::string_view bytes)
+{
+    stream_reader again{s.limits, s.content_ns, children_when::at_once};
+    again.append(s.header_tag);
+    again.append(bytes);
+    std::error_code ec;
+    while (auto event = again.next(ec))
+        if (auto* read = std::get_if<element_received>(&*event))
+            return std::move(read->stanza);
+    return std::nullopt;
+}
+
+/// At the end of a top-level element: its bytes kept or not, its children built
+/// now or left for when they are asked for, and the element delivered.
+void deliver_stanza(state& s)
+{
+    XML_Index const end = XML_GetCurrentByteIndex(s.parser) + XML_GetCurrentByteCount(s.parser);
+    auto const bytes = std::string_view{s.buffer}.substr(static_cast<std::size_t>(s.stanza_start - s.base),
+                                                         static_cast<std::size_t>(end - s.stanza_start));
+    bool const keeps_bytes = std::exchange(s.keeps_bytes, true);
+    s.stanza_prefixes.clear();
+    if (!s.children_on_demand) {
+        if (keeps_bytes)
+            s.stanza.keep_as_received(bytes);
+    } else if (keeps_bytes) {
+        s.stanza.keep_as_received_with_children_unread(bytes, s.content_ns);
+    } else if (auto whole = read_again(s, bytes)) {
+        s.stanza = std::move(*whole);
+    } else {
+        // The same bytes under the same header: cannot fail where the first read did not.
+        return s.fail(stream_error::internal_server_error, "a stanza read again under the stream header failed");
+    }
+    s.deliver(element_received{std::move(s.stanza)});
 }
 
 void XMLCALL on_end(void* data, char const*)
@@ -156,15 +204,8 @@ void XMLCALL on_end(void* data, char const*)
         if (s.stanza_too_big())
             return;
         s.open.clear();
-        if (s.keeps_bytes) {
-            XML_Index const end = XML_GetCurrentByteIndex(s.parser) + XML_GetCurrentByteCount(s.parser);
-            s.stanza.keep_as_received(std::string_view{s.buffer}.substr(
-                static_cast<std::size_t>(s.stanza_start - s.base), static_cast<std::size_t>(end - s.stanza_start)));
-        }
-        s.keeps_bytes = true;
-        s.stanza_prefixes.clear();
-        s.deliver(element_received{std::move(s.stanza)});
-    } else {
+        deliver_stanza(s);
+    } else if (!s.children_on_demand) {
         s.open.pop_back();
     }
 }
@@ -183,7 +224,7 @@ void XMLCALL on_text(void* data, XML_Char const* text, int length)
         s.idle_since = XML_GetCurrentByteIndex(s.parser) + XML_GetCurrentByteCount(s.parser);
         return;
     }
-    if (!s.stanza_too_big())
+    if (!s.stanza_too_big() && !s.children_on_demand)
         s.open.back()->add_text(t);
 }
 

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -74,6 +75,7 @@ TEST(as_received, a_plain_stanza_keeps_its_bytes_and_they_are_written_as_they_ar
     EXPECT_EQ(e.as_received(), stanza);
     EXPECT_EQ(to_string(e), stanza);
     EXPECT_EQ(relayed_to_component(e), in_content(e, ns::component));
+    EXPECT_EQ(relayed_to_component(e).child_elements().size(), 2u);
 }
 
 TEST(as_received, prefixes_bound_inside_the_stanza_and_xml_lang_are_its_own)
@@ -96,6 +98,7 @@ TEST(as_received, a_stanza_using_a_prefix_of_the_stream_header_is_written_from_i
         auto const e = read_one(s2s_header, stanza);
         EXPECT_EQ(e.as_received(), "") << stanza;
         EXPECT_EQ(relayed_to_component(e), in_content(e, ns::component)) << stanza;
+        EXPECT_EQ(relayed_to_component(e).child_elements().size(), e.child_elements().size()) << stanza;
     }
 }
 
@@ -200,6 +203,55 @@ TEST(as_received, equality_is_of_the_tree_alone)
     built.set_attribute("to", "b@contoso.example");
     EXPECT_EQ(read, built);
     EXPECT_NE(to_string(read), to_string(built));  // the same tree, written as each was
+}
+
+TEST(as_received, children_left_unread_are_the_children_a_reader_builds_at_once)
+{
+    std::string const input = std::string{s2s_header} +
+                              "<message from='a@fabrikam.example/r' to='b@contoso.example' type='chat'>"
+                              "<body>one &amp; <![CDATA[two <b>]]></body><html xmlns='http://jabber.org/protocol/xhtml-im'>"
+                              "<body xmlns='http://www.w3.org/1999/xhtml'><p>hi <b>there</b></p></body></html></message>"
+                              "<iq type='result' id='1' from='fabrikam.example' to='contoso.example'>"
+                              "<query xmlns='jabber:iq:version'><name>x</name><db:extra/></query></iq>"
+                              "<presence from='a@fabrikam.example'>\n  <show>away</show>\n</presence>";
+    std::vector<element> lazily;
+    std::vector<element> at_once;
+    for (auto when : {children_when::on_demand, children_when::at_once}) {
+        stream_reader r{reader_limits{}, ns::server, when};
+        r.append(input);
+        std::error_code ec;
+        while (auto e = r.next(ec))
+            if (auto* got = std::get_if<element_received>(&*e))
+                (when == children_when::on_demand ? lazily : at_once).push_back(std::move(got->stanza));
+        ASSERT_FALSE(ec) << r.error_text();
+    }
+    ASSERT_EQ(lazily.size(), 3u);
+    ASSERT_EQ(at_once.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(lazily[i], at_once[i]) << i;
+        EXPECT_EQ(to_string(lazily[i]), to_string(at_once[i])) << i;
+    }
+    // Spelled out, so that two empty trees cannot pass for equal ones.
+    ASSERT_EQ(lazily[0].child_elements().size(), 2u);
+    EXPECT_EQ(lazily[0].child("body", ns::server)->text(), "one & two <b>");
+    EXPECT_EQ(lazily[0].child_elements()[1]->child_elements()[0]->ns(), "http://www.w3.org/1999/xhtml");
+    EXPECT_EQ(lazily[1].as_received(), "");  // db: is the header's: read again at once, under it
+    EXPECT_EQ(lazily[1].child("query", "jabber:iq:version")->child_elements()[1]->ns(), ns::dialback);
+    EXPECT_EQ(lazily[2].child("show", ns::server)->text(), "away");
+    EXPECT_EQ(lazily[2].children().size(), 3u);  // the white space around <show/> is text too
+}
+
+TEST(as_received, a_change_builds_the_unread_children_first)
+{
+    auto e = read_one(s2s_header, "<message from='a@fabrikam.example' to='b@contoso.example'><body>hi</body></message>");
+    e.set_attribute("id", "7");
+    EXPECT_EQ(e.as_received(), "");
+    EXPECT_EQ(to_string(e),
+              "<message from='a@fabrikam.example' to='b@contoso.example' id='7'><body>hi</body></message>");
+    auto f = read_one(s2s_header, "<message from='a@fabrikam.example' to='b@contoso.example'><body>hi</body></message>");
+    f.add_child(element{"thread", std::string{ns::server}}).add_text("t");
+    EXPECT_EQ(to_string(f), "<message from='a@fabrikam.example' to='b@contoso.example'><body>hi</body>"
+                            "<thread>t</thread></message>");
 }
 
 }  // namespace
