@@ -21,10 +21,13 @@ def make_lab(**overrides):
     try:
         # The streams up before the load starts: A's first, so that with bidi
         # (XEP-0288, the default) it is the one that carries both ways.
+        # 30 s, as rate_limit_test's warm-up: the first message waits for DNS, a
+        # connection and its negotiation, and under a full parallel test run (CI
+        # runs ctest -j2 beside the Prosody labs) 15 s was once not enough.
         lab.internal_a.send("b.test", message(ALICE, "bob@b.test", "warm-ab"))
-        lab.internal_b.wait_stanza(has_id("warm-ab"), what="the warm-up to b.test")
+        lab.internal_b.wait_stanza(has_id("warm-ab"), timeout=30, what="the warm-up to b.test")
         lab.internal_b.send("a.test", message(BOB, "alice@a.test", "warm-ba"))
-        lab.internal_a.wait_stanza(has_id("warm-ba"), what="the warm-up to a.test")
+        lab.internal_a.wait_stanza(has_id("warm-ba"), timeout=30, what="the warm-up to a.test")
     except BaseException:
         lab.tearDownClass()
         raise
