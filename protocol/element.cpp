@@ -18,15 +18,9 @@ element read_alone(std::string_view bytes, std::string_view stream_content)
     header += stream_content;
     header += "' xmlns:stream='http://etherx.jabber.org/streams'>";
     constexpr auto many = std::numeric_limits<unsigned>::max();
-    stream_reader reader{reader_limits{bytes.size(), many, many, header.size(), many}, stream_content,
-                         children_when::at_once};
-    reader.append(header);
-    reader.append(bytes);
-    std::error_code ec;
-    while (auto event = reader.next(ec))
-        if (auto* read = std::get_if<element_received>(&*event))
-            return std::move(read->stanza);
-    return {};  // cannot happen for bytes a reader kept; the fuzz target checks
+    // nullopt cannot happen for bytes a reader kept; the fuzz target checks.
+    return read_element(header, bytes, reader_limits{bytes.size(), many, many, header.size(), many}, stream_content)
+        .value_or(element{});
 }
 
 }  // namespace

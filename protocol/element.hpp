@@ -96,10 +96,6 @@ public:
     /// now). A relayed stanza's children are never asked for: building them was a
     /// tenth of the relay's instructions.
     void keep_as_received_with_children_unread(std::string_view bytes, std::string_view stream_content);
-    void forget_as_received()
-    {
-        will_change();
-    }
 
     friend bool operator==(element const&, element const&);
 

@@ -47,17 +47,13 @@ bool prepare(std::string& part, Stringprep_profile const* profile, char const* w
     return true;
 }
 
-bool is_ascii(std::string_view s)
-{
-    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
-/// RFC 7622 §3.3.1: not allowed in a localpart.
-constexpr auto local_excluded = [] {
-    std::array<bool, 256> excluded{};
-    for (unsigned char c : std::string_view{"\"&'/:<>@ "})
-        excluded[c] = true;
-    return excluded;
+/// RFC 7622 §3.3.1: not allowed in a localpart, nor is white space.
+constexpr std::string_view local_refused = "\"&'/:<>@ ";
+constexpr auto local_refused_table = [] {
+    std::array<bool, 256> refused{};
+    for (unsigned char c : local_refused)
+        refused[c] = true;
+    return refused;
 }();
 
 /// The common case in one pass, on every stanza: a localpart of printable ASCII
@@ -68,7 +64,7 @@ bool plain_ascii_local(std::string& local) noexcept
 {
     for (char& c : local) {
         auto const u = static_cast<unsigned char>(c);
-        if (u < 0x21 || u >= 0x7f || local_excluded[u])
+        if (u < 0x21 || u >= 0x7f || local_refused_table[u])
             return false;
         if (c >= 'A' && c <= 'Z')
             c = static_cast<char>(c - 'A' + 'a');
@@ -95,18 +91,11 @@ bool check_local(std::string& local, std::string* why)
         return set_why(why, "the localpart is not valid UTF-8");
     // RFC 7622 §3.3.1: these are not allowed in a localpart, nor is white space;
     // named here so the reason is plainer than stringprep's.
-    if (auto bad = local.find_first_of("\"&'/:<>@ "); bad != std::string::npos)
+    if (auto bad = local.find_first_of(local_refused); bad != std::string::npos)
         return set_why(why, std::string{"the localpart contains '"} + local[bad] + "', which JIDs do not allow there");
     if (has_control(local))
         return set_why(why, "the localpart contains a control character");
-    if (!local.empty() && is_ascii(local)) {
-        // Nodeprep of printable ASCII without the characters refused above is
-        // case folding and nothing else (RFC 3920 Appendix A): the common case,
-        // without stringprep's cost on every stanza.
-        std::transform(local.begin(), local.end(), local.begin(),
-                       [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-        return true;
-    }
+    // Not plain ASCII (plain_ascii_local took that): stringprep's work.
     return prepare(local, stringprep_xmpp_nodeprep, "localpart", why);
 }
 
@@ -120,8 +109,7 @@ bool check_resource(std::string& resource, std::string* why)
         return set_why(why, "the resourcepart is not valid UTF-8");
     if (has_control(resource))
         return set_why(why, "the resourcepart contains a control character");
-    if (!resource.empty() && is_ascii(resource))
-        return true;  // resourceprep leaves printable ASCII as it is (RFC 3920 Appendix B)
+    // Not plain ASCII (plain_ascii_resource took that): stringprep's work.
     return prepare(resource, stringprep_xmpp_resourceprep, "resourcepart", why);
 }
 

@@ -18,6 +18,14 @@ inline constexpr std::string_view stanza_errors = "urn:ietf:params:xml:ns:xmpp-s
 inline constexpr std::string_view sm = "urn:xmpp:sm:3";                                   ///< XEP-0198 stream management
 inline constexpr std::string_view bidi = "urn:xmpp:bidi";                                 ///< XEP-0288 request
 inline constexpr std::string_view bidi_feature = "urn:xmpp:features:bidi";                ///< XEP-0288 stream feature
+inline constexpr std::string_view client = "jabber:client";                               ///< C2S content
+
+/// The stanza namespaces of the three stream types (RFC 6120 §4.8.2, XEP-0114):
+/// the serializer writes them in the content namespace of the stream written to.
+constexpr bool is_content_namespace(std::string_view uri) noexcept
+{
+    return uri == server || uri == component || uri == client;
+}
 inline constexpr std::string_view xml = "http://www.w3.org/XML/1998/namespace";            ///< xml:lang
 
 }  // namespace fedgate::protocol::ns

@@ -27,12 +27,6 @@ std::size_t find_in(std::string_view s, std::size_t from, byte_set const& set) n
     return std::string_view::npos;
 }
 
-/// The stanza namespaces of the three stream types (RFC 6120 §4.8.2, XEP-0114).
-bool is_content_namespace(std::string_view ns) noexcept
-{
-    return ns == ns::server || ns == ns::component || ns == "jabber:client";
-}
-
 struct writer {
     std::string& out;
     stream_context const& ctx;
@@ -43,7 +37,7 @@ struct writer {
     /// jabber:component:accept, not a foreign element).
     std::string_view written_ns(element const& e) const noexcept
     {
-        return is_content_namespace(e.ns()) ? ctx.content : std::string_view{e.ns()};
+        return ns::is_content_namespace(e.ns()) ? ctx.content : std::string_view{e.ns()};
     }
 
     void write_name(element const& e)

@@ -186,6 +186,19 @@ std::optional<stream_event> stream_reader::next(std::error_code& ec)
     return std::nullopt;
 }
 
+std::optional<element> read_element(std::string_view header, std::string_view bytes, reader_limits limits,
+                                    std::string_view content_ns)
+{
+    stream_reader reader{limits, content_ns, children_when::at_once};
+    reader.append(header);
+    reader.append(bytes);
+    std::error_code ec;
+    while (auto event = reader.next(ec))
+        if (auto* read = std::get_if<element_received>(&*event))
+            return std::move(read->stanza);
+    return std::nullopt;
+}
+
 std::size_t stream_reader::unparsed_size() const noexcept
 {
     auto const& s = *state_;

@@ -122,4 +122,10 @@ private:
     std::string error_text_;
 };
 
+/// The first top-level element of `header` followed by `bytes`, its children
+/// built, or nullopt when the bytes hold none or are refused: for reading again
+/// what a stream_reader has read once (element::as_received).
+[[nodiscard]] std::optional<element> read_element(std::string_view header, std::string_view bytes,
+                                                 reader_limits limits, std::string_view content_ns);
+
 }  // namespace fedgate::protocol

@@ -153,21 +153,6 @@ void XMLCALL on_start(void* data, char const* qualified, char const** atts)
     s.stanza_too_big();  // depth >= 2 here
 }
 
-/// The element in `bytes` with its children, read again under the stream's own
-/// header: for one whose bytes cannot be kept (they rely on the header), so that
-/// its children were not built as it was read. Rare: servers do not send them.
-std::optional<element> read_again(state const& s, std::string_view bytes)
-{
-    stream_reader again{s.limits, s.content_ns, children_when::at_once};
-    again.append(s.header_tag);
-    again.append(bytes);
-    std::error_code ec;
-    while (auto event = again.next(ec))
-        if (auto* read = std::get_if<element_received>(&*event))
-            return std::move(read->stanza);
-    return std::nullopt;
-}
-
 /// At the end of a top-level element: its bytes kept or not, its children built
 /// now or left for when they are asked for, and the element delivered.
 void deliver_stanza(state& s)
@@ -182,7 +167,9 @@ void deliver_stanza(state& s)
             s.stanza.keep_as_received(bytes);
     } else if (keeps_bytes) {
         s.stanza.keep_as_received_with_children_unread(bytes, s.content_ns);
-    } else if (auto whole = read_again(s, bytes)) {
+    } else if (auto whole = read_element(s.header_tag, bytes, s.limits, s.content_ns)) {
+        // Its bytes rely on the header, so its children were not built as it was
+        // read: read again under the header. Rare: servers do not send such stanzas.
         s.stanza = std::move(*whole);
     } else {
         // The same bytes under the same header: cannot fail where the first read did not.
@@ -228,11 +215,6 @@ void XMLCALL on_text(void* data, XML_Char const* text, int length)
         s.open.back()->add_text(t);
 }
 
-bool is_content_namespace(std::string_view uri) noexcept
-{
-    return uri == ns::server || uri == ns::component || uri == "jabber:client";
-}
-
 void XMLCALL on_namespace(void* data, XML_Char const* prefix, XML_Char const* uri)
 {
     auto& s = *static_cast<state*>(data);
@@ -244,7 +226,7 @@ void XMLCALL on_namespace(void* data, XML_Char const* prefix, XML_Char const* ur
     }
     // Called before the start of the element that declares it: at depth 1 for
     // the stanza's own declarations.
-    if (uri && is_content_namespace(uri))
+    if (uri && ns::is_content_namespace(uri))
         s.keeps_bytes = false;
     if (prefix)
         s.stanza_prefixes.emplace_back(prefix);

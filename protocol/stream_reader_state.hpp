@@ -51,7 +51,7 @@ struct stream_reader::state {
     // serializer writes those in the content namespace of the stream written to).
     bool keeps_bytes = true;
     bool children_on_demand = true;  // children_when::on_demand
-    std::string header_tag;  // the stream header's start tag as received, for read_again()
+    std::string header_tag;  // the stream header's start tag as received, for read_element()
     std::vector<std::string> stanza_prefixes;  // bound inside the stanza, innermost last
     // Usually one event per suspension; two when expat follows a suspending start
     // handler with the end handler of the same empty element (<stream:stream/>).

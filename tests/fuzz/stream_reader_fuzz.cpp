@@ -22,14 +22,9 @@ using namespace fedgate::protocol;
 /// Whether `e`'s kept bytes, alone on a stream, read back as `e`.
 bool reads_back_the_same(element const& e)
 {
-    stream_reader again;
-    again.append("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>");
-    again.append(e.as_received());
-    std::error_code ec;
-    while (auto event = again.next(ec))
-        if (auto const* got = std::get_if<element_received>(&*event))
-            return got->stanza == e;
-    return false;
+    auto const again = read_element("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>",
+                                    e.as_received(), reader_limits{}, ns::server);
+    return again && *again == e;
 }
 
 }  // namespace
