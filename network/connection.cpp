@@ -108,7 +108,7 @@ asio::awaitable<void> connection::serve()
         }
         // What the count covers has been passed on (or bounced) by now.
         if (auto handled = std::exchange(held_ack_, std::nullopt); handled && !closing_)
-            send_element_now(ng::sm::answer(*handled));
+            write_answer(*handled);
         std::erase_if(held_by_, [](std::weak_ptr<read_gate> const& held) {
             auto gate = held.lock();
             return !gate || !gate->lasting();
@@ -229,6 +229,7 @@ void connection::perform_now(ng::action& a)
                    },
                    [&](ng::send_element& e) { send_element_now(e.element); },
                    [&](ng::send_ack& ack) {
+                       unanswered_ = ack.handled;
                        if (observer_elsewhere_)
                            // The count covers stanzas still in the mailbox: the
                            // observer may yet hold this stream for them. The
@@ -260,6 +261,12 @@ void connection::perform_now(ng::action& a)
                        // thread may overtake their batch's hand-over.
                        if (observer_elsewhere_)
                            write_posted();
+                       // XEP-0198 §5: the last count the session gave goes out
+                       // before the close even when its answer is still held
+                       // or on its way back from the observer's thread (what
+                       // it counts has been handed over, so it is passed on).
+                       if (auto handled = std::exchange(unanswered_, std::nullopt))
+                           write_answer(*handled);
                        std::string bytes;
                        // RFC 6120 §4.9.1.2: an error before our header still goes
                        // inside a stream of ours, with an id (§4.7.3): Prosody

@@ -23,7 +23,7 @@ void connection::answer(std::uint32_t handled)
         return;
     auto gate = holding_gate();
     if (!gate) {
-        send_element_now(ng::sm::answer(handled));
+        write_answer(handled);
         return;
     }
     held_ack_ = handled;  // the latest count replaces an older one
@@ -46,7 +46,14 @@ asio::awaitable<void> connection::send_held_answer(std::shared_ptr<read_gate> ga
     }
     ack_waiter_ = false;
     if (auto handled = std::exchange(held_ack_, std::nullopt); handled && !closing_)
-        send_element_now(ng::sm::answer(*handled));
+        write_answer(*handled);
+}
+
+void connection::write_answer(std::uint32_t handled)
+{
+    send_element_now(ng::sm::answer(handled));
+    if (unanswered_ == handled)
+        unanswered_.reset();
 }
 
 std::size_t connection::send_stanza(protocol::element const& stanza)
@@ -199,6 +206,7 @@ void connection::close(std::optional<protocol::stream_error> condition, ng::clos
         // nobody, and so left to its stream management (perform_now).
         if (auto handled = driver_.handled_count()) {
             send_element_now(ng::sm::answer(*handled));
+            unanswered_.reset();  // an older count than this one
             left_to_peer_ = true;
         }
         std::vector<ng::action> actions;

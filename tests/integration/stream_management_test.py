@@ -5,6 +5,7 @@ the pair's queue when the stream ends, and sends it on the next stream.
 Run: python3 tests/integration/stream_management_test.py."""
 
 import os
+import re
 import signal
 import sys
 import threading
@@ -12,8 +13,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lab import wait_for  # noqa: E402
-from two_gateways import TwoGateways, error_condition, has_id, message  # noqa: E402
+from lab import ComponentServer, Dnsmasq, FakePeer, Gateway, Workspace, free_port, srv_records, wait_for  # noqa: E402
+from two_gateways import ClassLab, TwoGateways, error_condition, has_id, message  # noqa: E402
 
 SENDER, RECIPIENT = "alice@a.test/desk", "bob@b.test"
 
@@ -301,6 +302,47 @@ class StoppedOnAFreshComponentLink(TwoGateways, unittest.TestCase):
         log = self.a.log_text()
         self.assertNotIn("are possibly lost", log)
         self.assertIn("0 possibly lost", log)
+
+
+class APeerThatCloses(ClassLab, unittest.TestCase):
+    """A partner that enables stream management, sends stanzas and closes its
+    stream gets the count of them before A's </stream:stream> (XEP-0198 §5),
+    whichever event loop its stream lives on. With worker_threads = 2 the
+    router is on another loop than half the inbound streams, and there the
+    count, which goes by way of the router, came back after the close and was
+    never sent: the peer's stream management then bounced or sent again what
+    had been delivered."""
+
+    @classmethod
+    def start(cls):
+        cls.ws = Workspace(["a.test", "b.test"])
+        cls.port = free_port()
+        cls.dns = Dnsmasq(srv_records("a.test", cls.port), os.path.join(cls.ws.dir, "dnsmasq.log"))
+        cls.internal = ComponentServer("component-secret-of-a")
+        cls.a = Gateway(cls.ws, "A", "a.test", [dict(domain="b.test", tls="required", sasl="required",
+                                                     dialback=False)],
+                        cls.internal, cls.dns.port, cls.port, worker_threads=2)
+        cls.internal.wait_links(["b.test"], cls.a)
+
+    def test_every_stream_gets_its_count_before_the_close(self):
+        # Streams are spread over both loops: six of them, one after the
+        # other, land on each at least once.
+        for stream in range(6):
+            peer = FakePeer(self.port, "b.test", "a.test", self.ws.pki)
+            self.addCleanup(peer.close)
+            peer.send("<enable xmlns='urn:xmpp:sm:3'/>")
+            peer.read_until("<enabled")
+            ids = ["closing%d-%d" % (stream, i) for i in range(5)]
+            peer.send("".join(message("bob@b.test/phone", "alice@a.test", i) for i in ids))
+            peer.send("</stream:stream>")
+            received = peer.read_to_end()
+            after_enabled = received[received.index("<enabled"):]
+            self.assertIn("</stream:stream>", after_enabled, "stream %d" % stream)
+            before_close = after_enabled[:after_enabled.index("</stream:stream>")]
+            counts = re.findall(r"<a xmlns=.urn:xmpp:sm:3. h=.(\d+).", before_close)
+            self.assertEqual(counts[-1:], ["5"], "stream %d received: %s" % (stream, after_enabled))
+            for i in ids:
+                self.internal.wait_stanza(has_id(i), what=i)
 
 
 if __name__ == "__main__":
