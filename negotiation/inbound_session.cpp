@@ -345,8 +345,12 @@ std::vector<action> inbound_session::on_stanza(element&& stanza)
                                     {.local = [this](std::string_view d) { return context_.domains->is_local(d); },
                                      .authenticated = [this](domain_pair const& p) { return authenticated_.contains(p); },
                                      .stream_local = local_});
-    if (auto* ending = std::get_if<close_stream>(&verdict))
+    if (auto* ending = std::get_if<close_stream>(&verdict)) {
+        // Refused with the stream, not handled: the last count leaves it out,
+        // so that the peer's stream management bounces it to its sender.
+        handled_ -= sm_enabled_ ? 1 : 0;
         return close(ending->condition, ending->reason, std::move(ending->detail));
+    }
     return std::visit([](auto& a) { return only(std::move(a)); }, verdict);
 }
 
@@ -357,9 +361,10 @@ std::vector<action> inbound_session::close(std::optional<protocol::stream_error>
 {
     state_ = state::closed;
     std::vector<action> out;
-    // XEP-0198 §5: a last count before a clean close, so that the peer need
-    // not send again what arrived.
-    if (sm_enabled_ && reason == close_reason::peer_closed)
+    // XEP-0198 §5: a last count before a clean close, or before an error of
+    // ours, so that the peer neither sends again nor bounces what was passed
+    // on. Not after the peer's own stream error: its stream has ended.
+    if (sm_enabled_ && (reason == close_reason::peer_closed || condition))
         out.emplace_back(send_ack{handled_});
     out.emplace_back(close_stream{condition, reason, std::move(detail)});
     return out;

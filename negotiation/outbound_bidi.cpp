@@ -28,8 +28,10 @@ std::vector<action> outbound_session::on_peer_stanza(element&& stanza)
                                     {.local = [&](std::string_view d) { return d == pair.local; },
                                      .authenticated = [&](domain_pair const& p) { return p == pair; },
                                      .stream_local = pair.local});
-    if (auto* ending = std::get_if<close_stream>(&verdict))
+    if (auto* ending = std::get_if<close_stream>(&verdict)) {
+        handled_ -= sm_enabled_ ? 1 : 0;  // refused with the stream: not in the last count
         return close(ending->condition, ending->reason, std::move(ending->detail));
+    }
     return std::visit([](auto& a) { return only(std::move(a)); }, verdict);
 }
 

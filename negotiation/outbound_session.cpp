@@ -369,8 +369,9 @@ std::vector<action> outbound_session::close(std::optional<protocol::stream_error
     sent_verifies_.clear();
     queued_verifies_.clear();
     // XEP-0198 §5: a last count of the peer's stanzas (XEP-0288) before a clean
-    // close, so that it need not send again what arrived.
-    if (bidi_ && sm_enabled_ && reason == close_reason::peer_closed)
+    // close or an error of ours, so that it neither sends again nor bounces
+    // what was passed on.
+    if (bidi_ && sm_enabled_ && (reason == close_reason::peer_closed || condition))
         out.emplace_back(send_ack{handled_});
     state_ = state::closed;
     out.emplace_back(close_stream{condition, reason, std::move(detail)});

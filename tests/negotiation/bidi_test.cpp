@@ -75,7 +75,12 @@ TEST(bidi, inbound_waits_for_the_peer_to_enable_stream_management_then_counts_ou
 
     // Its <a/> now count our stanzas on this stream.
     EXPECT_EQ(only<acknowledged>(f.receive("<a xmlns='urn:xmpp:sm:3' h='5'/>")).handled, 5u);
-    EXPECT_EQ(only<close_stream>(f.receive("<a xmlns='urn:xmpp:sm:3' h='x'/>")).condition, stream_error::invalid_xml);
+    // An error of ours ends the stream after the count of the peer's stanzas
+    // (none since <enable/>).
+    auto bad = f.receive("<a xmlns='urn:xmpp:sm:3' h='x'/>");
+    ASSERT_EQ(bad.size(), 2u);
+    EXPECT_EQ(std::get<send_ack>(bad.front()).handled, 0u);
+    EXPECT_EQ(std::get<close_stream>(bad.back()).condition, stream_error::invalid_xml);
 }
 
 TEST(bidi, inbound_without_stream_management_the_stream_carries_ours_at_once)
@@ -260,6 +265,18 @@ TEST(bidi, outbound_a_last_count_of_the_peers_stanzas_before_a_clean_close)
     ASSERT_FALSE(closing.empty());
     EXPECT_EQ(std::get<send_ack>(closing.front()).handled, 2u);
     EXPECT_EQ(only<close_stream>(closing).reason, close_reason::peer_closed);
+}
+
+TEST(bidi, outbound_a_last_count_before_an_error_of_ours_leaves_out_the_stanza_refused)
+{
+    outbound_fixture f{tcp_dialback_only()};
+    outbound_bidi_over_dialback(f, sm_feature);
+    (void)f.receive("<enabled xmlns='urn:xmpp:sm:3'/>");
+    (void)f.receive(message("alice@fabrikam.test", "bob@contoso.test") + message("alice@fabrikam.test", "carol@contoso.test"));
+    auto refused = f.receive(message("mallory@evil.test", "bob@contoso.test"));
+    ASSERT_EQ(refused.size(), 2u);
+    EXPECT_EQ(std::get<send_ack>(refused.front()).handled, 2u);
+    EXPECT_EQ(std::get<close_stream>(refused.back()).condition, stream_error::invalid_from);
 }
 
 TEST(bidi, outbound_a_dialback_request_of_the_peer_on_our_stream_is_refused_with_an_error)

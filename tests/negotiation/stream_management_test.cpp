@@ -130,6 +130,45 @@ TEST(stream_management, inbound_counts_every_stanza_handled_and_answers_requests
     EXPECT_TRUE(std::holds_alternative<send_ack>(closing.front()));
 }
 
+TEST(stream_management, inbound_an_error_of_ours_comes_after_the_count_of_what_was_passed_on)
+{
+    inbound_fixture f{tcp_dialback_only()};
+    inbound_through_dialback(f);
+    (void)f.receive("<enable xmlns='urn:xmpp:sm:3'/>");
+    (void)only<route_stanza>(f.receive(message("alice@fabrikam.test/phone", "bob@contoso.test")));
+    (void)only<route_stanza>(f.receive(message("alice@fabrikam.test/phone", "carol@contoso.test")));
+    // A 'from' of a domain the stream never authenticated: the stream ends, and
+    // that stanza is left out of the count, for the peer to bounce.
+    auto spoofed = f.receive(message("mallory@evil.test/x", "bob@contoso.test"));
+    ASSERT_EQ(spoofed.size(), 2u);
+    EXPECT_EQ(std::get<send_ack>(spoofed.front()).handled, 2u);
+    EXPECT_EQ(std::get<close_stream>(spoofed.back()).condition, stream_error::invalid_from);
+
+    // An element the stream does not know, after a stanza: the count first.
+    inbound_fixture g{tcp_dialback_only()};
+    inbound_through_dialback(g);
+    (void)g.receive("<enable xmlns='urn:xmpp:sm:3'/>");
+    (void)only<route_stanza>(g.receive(message("alice@fabrikam.test/phone", "bob@contoso.test")));
+    auto unknown = g.receive("<surprise xmlns='urn:example:surprise'/>");
+    ASSERT_EQ(unknown.size(), 2u);
+    EXPECT_EQ(std::get<send_ack>(unknown.front()).handled, 1u);
+    EXPECT_EQ(std::get<close_stream>(unknown.back()).condition, stream_error::unsupported_stanza_type);
+
+    // The peer's own stream error: its stream has ended, no count.
+    inbound_fixture h{tcp_dialback_only()};
+    inbound_through_dialback(h);
+    (void)h.receive("<enable xmlns='urn:xmpp:sm:3'/>");
+    (void)only<route_stanza>(h.receive(message("alice@fabrikam.test/phone", "bob@contoso.test")));
+    (void)only<close_stream>(
+        h.receive("<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"));
+
+    // Stream management never enabled: an error comes alone.
+    inbound_fixture off{tcp_dialback_only()};
+    inbound_through_dialback(off);
+    (void)only<route_stanza>(off.receive(message("alice@fabrikam.test/phone", "bob@contoso.test")));
+    (void)only<close_stream>(off.receive(message("mallory@evil.test/x", "bob@contoso.test")));
+}
+
 TEST(stream_management, inbound_the_count_a_close_of_ours_sends_first)
 {
     // Before <enable/>, no count: the peer takes nothing as delivered.
