@@ -97,6 +97,11 @@ std::string check_config_report(config const& cfg, std::size_t warning_count)
     out << "\n\nGateway\n";
     out << "  s2s listen:         " << addresses(cfg.gateway.s2s_listen) << "\n";
     out << "  direct TLS listen:  " << addresses(cfg.gateway.direct_tls_listen) << "\n";
+    out << "  connections:        at most " << cfg.limits.max_inbound_connections << " inbound, "
+        << cfg.limits.connections_per_ip << " from one address";
+    if (cfg.limits.connection_rate_per_ip > 0)
+        out << ", " << cfg.limits.connection_rate_per_ip << " new a second from one address (refused beyond)";
+    out << "\n";
     write_internal(out, cfg.internal);
     if (cfg.store.backend == store_settings::kind::sqlite)
         out << "  relationship store: SQLite, " << sqlite_store_file(cfg.gateway).string() << "\n";

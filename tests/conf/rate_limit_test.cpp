@@ -34,6 +34,9 @@ TEST(rate_limit_settings, none_by_default)
     EXPECT_FALSE(r.cfg->partners[0].rate_limit.any());
     EXPECT_EQ(r.cfg->limits.connection_rate_per_ip, 0u);
     EXPECT_EQ(check_config_report(*r.cfg, 0).find("rate limit"), std::string::npos);
+    EXPECT_NE(check_config_report(*r.cfg, 0).find("connections:        at most 10000 inbound, 16 from one address\n"),
+              std::string::npos)
+        << check_config_report(*r.cfg, 0);
 }
 
 TEST(rate_limit_settings, a_partner_limit_and_its_report)
@@ -43,6 +46,9 @@ TEST(rate_limit_settings, a_partner_limit_and_its_report)
     EXPECT_EQ(r.cfg->partners[0].rate_limit, (fedgate::policy::rate_limit{50, 1000000}));
     EXPECT_EQ(r.cfg->limits.connection_rate_per_ip, 5u);
     EXPECT_NE(check_config_report(*r.cfg, 0).find("rate limit:         50 stanzas, 1000000 bytes a second"),
+              std::string::npos)
+        << check_config_report(*r.cfg, 0);
+    EXPECT_NE(check_config_report(*r.cfg, 0).find("16 from one address, 5 new a second from one address"),
               std::string::npos)
         << check_config_report(*r.cfg, 0);
 }
