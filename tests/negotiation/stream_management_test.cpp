@@ -130,15 +130,22 @@ TEST(stream_management, inbound_counts_every_stanza_handled_and_answers_requests
     EXPECT_TRUE(std::holds_alternative<send_ack>(closing.front()));
 }
 
-TEST(stream_management, inbound_an_error_of_ours_comes_after_the_count_of_what_was_passed_on)
+/// An inbound stream through TCP dialback with stream management enabled and
+/// `stanzas` messages routed on it since.
+void enabled_with_routed(inbound_fixture& f, int stanzas)
 {
-    inbound_fixture f{tcp_dialback_only()};
     inbound_through_dialback(f);
     (void)f.receive("<enable xmlns='urn:xmpp:sm:3'/>");
-    (void)only<route_stanza>(f.receive(message("alice@fabrikam.test/phone", "bob@contoso.test")));
-    (void)only<route_stanza>(f.receive(message("alice@fabrikam.test/phone", "carol@contoso.test")));
+    for (int i = 0; i < stanzas; ++i)
+        (void)only<route_stanza>(f.receive(message("alice@fabrikam.test/phone", "bob@contoso.test")));
+}
+
+TEST(stream_management, inbound_an_error_of_ours_comes_after_the_count_of_what_was_passed_on)
+{
     // A 'from' of a domain the stream never authenticated: the stream ends, and
     // that stanza is left out of the count, for the peer to bounce.
+    inbound_fixture f{tcp_dialback_only()};
+    enabled_with_routed(f, 2);
     auto spoofed = f.receive(message("mallory@evil.test/x", "bob@contoso.test"));
     ASSERT_EQ(spoofed.size(), 2u);
     EXPECT_EQ(std::get<send_ack>(spoofed.front()).handled, 2u);
@@ -146,9 +153,7 @@ TEST(stream_management, inbound_an_error_of_ours_comes_after_the_count_of_what_w
 
     // An element the stream does not know, after a stanza: the count first.
     inbound_fixture g{tcp_dialback_only()};
-    inbound_through_dialback(g);
-    (void)g.receive("<enable xmlns='urn:xmpp:sm:3'/>");
-    (void)only<route_stanza>(g.receive(message("alice@fabrikam.test/phone", "bob@contoso.test")));
+    enabled_with_routed(g, 1);
     auto unknown = g.receive("<surprise xmlns='urn:example:surprise'/>");
     ASSERT_EQ(unknown.size(), 2u);
     EXPECT_EQ(std::get<send_ack>(unknown.front()).handled, 1u);
@@ -156,9 +161,7 @@ TEST(stream_management, inbound_an_error_of_ours_comes_after_the_count_of_what_w
 
     // The peer's own stream error: its stream has ended, no count.
     inbound_fixture h{tcp_dialback_only()};
-    inbound_through_dialback(h);
-    (void)h.receive("<enable xmlns='urn:xmpp:sm:3'/>");
-    (void)only<route_stanza>(h.receive(message("alice@fabrikam.test/phone", "bob@contoso.test")));
+    enabled_with_routed(h, 1);
     (void)only<close_stream>(
         h.receive("<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"));
 
