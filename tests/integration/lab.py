@@ -225,6 +225,11 @@ class _Link:
         self.parser.CharacterDataHandler = self._text
         self.reading = threading.Event()
         self.reading.set()
+        # A test's thread sends stanzas while the reading thread answers pings:
+        # sendall() from two threads at once interleaves their bytes when the
+        # socket is full (fedgate paused reading), and fedgate then rightly
+        # closes the link as not well-formed, with what followed in it.
+        self.sending = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
 
     def pause(self):
@@ -235,7 +240,8 @@ class _Link:
         self.reading.set()
 
     def send(self, data):
-        self.sock.sendall(data.encode())
+        with self.sending:
+            self.sock.sendall(data.encode())
 
     def _read(self):
         try:
