@@ -187,7 +187,13 @@ def overload(scale):
         probe = a_to_b(lab, "calibrate", 200000).start()
         time.sleep(scale.calibration)
         probe.stop()
+        began = time.monotonic()
         measured = settle(probe, lab.internal_b, 60)
+        calibration_settled = time.monotonic() - began
+        # The calibration's stanzas are accounted for as the others are: one
+        # missing would be a loss, not only a wrong capacity.
+        row.check(measured.settled(), "the calibration's %d stanzas delivered or bounced (%d missing after %.0f s)"
+                  % (measured.sent, len(measured.missing), calibration_settled))
         capacity = len(measured.delivered) / max(measured.duration, 0.001)
         rss_a, rss_b = RssSampler(lambda: lab.a), RssSampler(lambda: lab.b)
         offered = 2 * capacity
@@ -195,13 +201,16 @@ def overload(scale):
         time.sleep(scale.overload)
         load.stop()
         sent_rate = len(load.sent) / scale.overload
+        began = time.monotonic()
         row.account = settle(load, lab.internal_b, 60)
+        overload_settled = time.monotonic() - began
         row.rss["A"], row.rss["B"] = rss_a.stop().summary(), rss_b.stop().summary()
         delivered_rate = len(row.account.delivered) / max(row.account.duration, 0.001)
         row.check(not row.account.bounced, "nothing bounced")
         row.check_memory(row.rss["A"][1] - row.rss["A"][0] < 64, "A's memory bounded (< 64 MiB more)")
-        row.notes.append("path capacity %.0f/s; offered %.0f/s, taken %.0f/s, delivered %.0f/s"
-                         % (capacity, offered, sent_rate, delivered_rate))
+        row.notes.append("path capacity %.0f/s; offered %.0f/s, taken %.0f/s, delivered %.0f/s; settled in "
+                         "%.1f s (calibration) and %.1f s (overload)"
+                         % (capacity, offered, sent_rate, delivered_rate, calibration_settled, overload_settled))
     return row
 
 
