@@ -234,9 +234,10 @@ private:
     bool ack_waiter_ = false;  ///< send_held_answer is waiting
     bool read_interrupted_ = false;  ///< hold_reading_for ended a wait for bytes (interrupt_read)
     std::optional<std::uint32_t> held_ack_;  ///< an <a/> waiting for held_by_ to release (ng::send_ack)
-    /// The latest count the session asked to send (ng::send_ack) while it is
-    /// not written yet: held, or on its way through the observer's thread. A
-    /// close of ours writes it first (perform_now), or the peer would never see it.
+    /// The latest count to send while it is not written yet: a session's
+    /// ng::send_ack held or on its way through the observer's thread, or the
+    /// last one close() gives. A close of ours writes it first (perform_now),
+    /// or the peer would never see it.
     std::optional<std::uint32_t> unanswered_;
     /// Writes <a h='handled'/> and forgets unanswered_ when this is it.
     void write_answer(std::uint32_t handled);

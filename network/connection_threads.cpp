@@ -205,8 +205,7 @@ void connection::close(std::optional<protocol::stream_error> condition, ng::clos
         // observer); what it sends after our </stream:stream> is counted by
         // nobody, and so left to its stream management (perform_now).
         if (auto handled = driver_.handled_count()) {
-            send_element_now(ng::sm::answer(*handled));
-            unanswered_.reset();  // an older count than this one
+            unanswered_ = *handled;  // written before </stream:stream> (perform_now)
             left_to_peer_ = true;
         }
         std::vector<ng::action> actions;
